@@ -1,0 +1,24 @@
+import type { Client } from '@temporalio/client';
+import type { Transporter } from 'nodemailer';
+import type { Pool } from 'pg';
+import { createCycleActivities } from './cycle';
+import { createMailActivities } from './mail';
+import { createMonthCloseActivities } from './month-close';
+
+export interface ActivityDeps {
+  pool: Pool;
+  mailer: Transporter;
+  mailFrom: string;
+  temporal: Client;
+  taskQueue: string;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createCycleActivities(deps.pool),
+    ...createMailActivities(deps.pool, deps.mailer, deps.mailFrom),
+    ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,22 @@
+/** Email delivery from the outbox through nodemailer; each email at most once. */
+import { createHash } from 'node:crypto';
+import type { Transporter } from 'nodemailer';
+import type { Pool } from 'pg';
+import { deliverOnce } from '../db/outbox';
+
+/** A stable Message-ID per outbox key, so even a resend after a crash is recognisable as one email. */
+export function messageIdFor(key: string): string {
+  return `<${createHash('sha256').update(key).digest('hex').slice(0, 32)}@redconnect-billing>`;
+}
+
+export function createMailActivities(pool: Pool, mailer: Transporter, mailFrom: string) {
+  return {
+    async deliverEmail(input: { key: string }): Promise<'sent' | 'already-sent'> {
+      return deliverOnce(pool, input.key, async (email) => {
+        const messageId = messageIdFor(email.key);
+        await mailer.sendMail({ from: mailFrom, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+        return messageId;
+      });
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/** The I/O of a month close: page through subscribers, hand each entity its close, watch progress. */
+import { Context, heartbeat, sleep } from '@temporalio/activity';
+import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { periodCloseTotals, type PeriodCloseTotals } from '../db/invoices';
+import { billableSubscriberIds, countBillableSubscribers } from '../db/subscribers';
+import { closeCycleSignal, subscriberWorkflowId } from '../workflows/messages';
+
+export interface CloseProgressSnapshot extends PeriodCloseTotals {
+  subscribers: number;
+}
+
+export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQueue: string) {
+  async function snapshot(period: string): Promise<CloseProgressSnapshot> {
+    const [subscribers, totals] = await Promise.all([countBillableSubscribers(pool, period), periodCloseTotals(pool, period)]);
+    return { subscribers, ...totals };
+  }
+
+  return {
+    async listBillableSubscribers(input: { period: string; afterId?: string; limit: number }): Promise<{ id: string; serviceStart: string }[]> {
+      return billableSubscriberIds(pool, input.period, input.afterId, input.limit);
+    },
+
+    /**
+     * Signals each subscriber's entity to close the period, starting the entity at the month of
+     * its service start when it is not running. A signal is idempotent at the entity: a period it
+     * already closed is ignored.
+     */
+    async requestCycleCloses(input: { period: string; graceHours: number; subscribers: { id: string; serviceStart: string }[] }): Promise<number> {
+      const concurrency = 16;
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < input.subscribers.length) {
+          const subscriber = input.subscribers[next++]!;
+          await temporal.workflow.signalWithStart('subscriberWorkflow', {
+            workflowId: subscriberWorkflowId(subscriber.id),
+            taskQueue,
+            args: [{ subscriberId: subscriber.id, period: subscriber.serviceStart.slice(0, 7) }],
+            signal: closeCycleSignal,
+            signalArgs: [{ period: input.period, graceHours: input.graceHours }],
+            workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          });
+          heartbeat(next);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, input.subscribers.length) }, worker));
+      return input.subscribers.length;
+    },
+
+    async closeProgress(input: { period: string }): Promise<CloseProgressSnapshot> {
+      return snapshot(input.period);
+    },
+
+    /**
+     * Waits, heartbeating, until every billable subscriber of the period has an invoice whose email
+     * went out, or until `maxWaitSeconds` pass; returns the latest numbers either way.
+     */
+    async awaitCycleCloses(input: { period: string; maxWaitSeconds: number; pollSeconds: number }): Promise<CloseProgressSnapshot & { complete: boolean }> {
+      const deadline = Date.now() + input.maxWaitSeconds * 1000;
+      for (;;) {
+        const current = await snapshot(input.period);
+        const complete = current.emailed >= current.subscribers;
+        heartbeat(current);
+        if (complete || Date.now() >= deadline) return { ...current, complete };
+        await sleep(input.pollSeconds * 1000);
+        if (Context.current().cancellationSignal.aborted) return { ...current, complete: false };
+      }
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Billing periods: the calendar month in the subscriber's IANA time zone (DESIGN, "period").
+ * A period is written "YYYY-MM". Instants are epoch milliseconds.
+ */
+import { DateTime, IANAZone } from 'luxon';
+
+export type Period = string;
+
+const PERIOD_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+export function isValidPeriod(text: string): boolean {
+  return PERIOD_PATTERN.test(text);
+}
+
+export function parsePeriod(text: string): { year: number; month: number } {
+  const match = PERIOD_PATTERN.exec(text);
+  if (!match) {
+    throw new RangeError(`period "${text}" is not a month written YYYY-MM, e.g. 2026-10`);
+  }
+  return { year: Number(match[1]), month: Number(match[2]) };
+}
+
+export function isValidTimeZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+export function assertTimeZone(zone: string): void {
+  if (!isValidTimeZone(zone)) {
+    throw new RangeError(`time zone "${zone}" is not an IANA time zone name such as Europe/Berlin or UTC`);
+  }
+}
+
+/** The period containing the instant, in the zone. */
+export function periodOf(instantMs: number, zone: string): Period {
+  assertTimeZone(zone);
+  return DateTime.fromMillis(instantMs, { zone }).toFormat('yyyy-MM');
+}
+
+/** Start (inclusive) and end (exclusive) of the period in the zone, as epoch ms. */
+export function periodBounds(period: Period, zone: string): { startMs: number; endMs: number } {
+  assertTimeZone(zone);
+  const { year, month } = parsePeriod(period);
+  const start = DateTime.fromObject({ year, month, day: 1 }, { zone });
+  return { startMs: start.toMillis(), endMs: start.plus({ months: 1 }).toMillis() };
+}
+
+export function nextPeriod(period: Period): Period {
+  return shiftPeriod(period, 1);
+}
+
+export function previousPeriod(period: Period): Period {
+  return shiftPeriod(period, -1);
+}
+
+export function shiftPeriod(period: Period, months: number): Period {
+  const { year, month } = parsePeriod(period);
+  const index = year * 12 + (month - 1) + months;
+  return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
+/** Negative when a is before b, zero when equal. "YYYY-MM" compares as text. */
+export function comparePeriods(a: Period, b: Period): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Every period from `from` to `to`, both included. */
+export function periodsBetween(from: Period, to: Period): Period[] {
+  const out: Period[] = [];
+  for (let p = from; comparePeriods(p, to) <= 0; p = nextPeriod(p)) out.push(p);
+  return out;
+}
+
+export interface CallSegment {
+  period: Period;
+  startMs: number;
+  seconds: number;
+}
+
+/**
+ * Splits an answered call at every month boundary it crosses in the zone (DESIGN, "period").
+ * The segments' seconds always add up to the call's seconds.
+ */
+export function splitAtMonthBoundaries(startMs: number, seconds: number, zone: string): CallSegment[] {
+  if (!Number.isSafeInteger(seconds) || seconds < 0) {
+    throw new RangeError(`call seconds must be a whole number of 0 or more, got ${seconds}`);
+  }
+  const segments: CallSegment[] = [];
+  let cursorMs = startMs;
+  let remaining = seconds;
+  for (;;) {
+    const period = periodOf(cursorMs, zone);
+    const { endMs } = periodBounds(period, zone);
+    const secondsToBoundary = Math.ceil((endMs - cursorMs) / 1000);
+    if (remaining <= secondsToBoundary) {
+      segments.push({ period, startMs: cursorMs, seconds: remaining });
+      return segments;
+    }
+    segments.push({ period, startMs: cursorMs, seconds: secondsToBoundary });
+    remaining -= secondsToBoundary;
+    cursorMs += secondsToBoundary * 1000;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Connections to Temporal, configured by @temporalio/envconfig: TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings or a profile file (default localhost:7233,
+ * namespace "default").
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+
+export function temporalSettings(): { address: string; namespace: string; connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'] } {
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+  return { address: connectionOptions.address ?? 'localhost:7233', namespace: namespace ?? 'default', connectionOptions };
+}
+
+export async function connectClient(): Promise<Client> {
+  const { connectionOptions, namespace, address } = temporalSettings();
+  try {
+    const connection = await Connection.connect({ ...connectionOptions, connectTimeout: '5 seconds' });
+    return new Client({ connection, namespace });
+  } catch (error) {
+    throw new Error(`cannot reach Temporal at ${address} (${(error as Error).message}); start the local stack with \`npx billing dev\` or set TEMPORAL_ADDRESS`);
+  }
+}
+
+export async function connectWorkerConnection(): Promise<{ connection: NativeConnection; namespace: string }> {
+  const { connectionOptions, namespace, address } = temporalSettings();
+  try {
+    return { connection: await NativeConnection.connect(connectionOptions), namespace };
+  } catch (error) {
+    throw new Error(`cannot reach Temporal at ${address} (${(error as Error).message}); start the local stack with \`npx billing dev\` or set TEMPORAL_ADDRESS`);
+  }
+}

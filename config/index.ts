@@ -1,0 +1,85 @@
+/**
+ * All configuration, read from the environment in one place, with defaults that work on a fresh
+ * machine (DESIGN, "Interfaces"). Temporal's connection is read by @temporalio/envconfig
+ * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profile file): see client/temporal.ts.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** Ports of the local stack started by `billing dev`; docker-compose.yml publishes the same. */
+export const LOCAL_PORTS = {
+  postgres: 54329,
+  temporal: 7233,
+  temporalUi: 8233,
+  smtp: 1025,
+  mailWeb: 1080,
+} as const;
+
+export const EMBEDDED_POSTGRES = {
+  user: 'postgres',
+  password: 'billing',
+  database: 'billing',
+} as const;
+
+export function localDatabaseUrl(port: number = LOCAL_PORTS.postgres, database: string = EMBEDDED_POSTGRES.database): string {
+  return `postgres://${EMBEDDED_POSTGRES.user}:${EMBEDDED_POSTGRES.password}@127.0.0.1:${port}/${database}`;
+}
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  BILLING_TASK_QUEUE: z.string().min(1).default('billing'),
+  SMTP_URL: z.string().url().default(`smtp://127.0.0.1:${LOCAL_PORTS.smtp}`),
+  MAIL_FROM: z.string().min(3).default('RedConnect Billing <billing@redconnect.example>'),
+  SUPPORT_EMAIL: z.string().email().default('support@redconnect.example'),
+  BILLING_OPS_EMAIL: z.string().email().default('billing-ops@redconnect.example'),
+  BILLING_DATA_DIR: z.string().min(1).optional(),
+  BILLING_CLOSE_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 14).default(6),
+  BILLING_CLOSE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
+});
+
+export interface Config {
+  /** The database every process uses; the embedded one's address when DATABASE_URL is unset. */
+  databaseUrl: string;
+  /** True when DATABASE_URL names an external PostgreSQL, so nothing embedded is started. */
+  externalDatabase: boolean;
+  taskQueue: string;
+  smtpUrl: string;
+  mailFrom: string;
+  supportEmail: string;
+  billingOpsEmail: string;
+  dataDir: string;
+  closeGraceHours: number;
+  closeBatchSize: number;
+  temporalCliPath?: string;
+  temporalTestServerPath?: string;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    throw new ConfigError(`environment variable ${name}=${JSON.stringify(env[name])} is invalid: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL ?? localDatabaseUrl(),
+    externalDatabase: e.DATABASE_URL !== undefined,
+    taskQueue: e.BILLING_TASK_QUEUE,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    supportEmail: e.SUPPORT_EMAIL,
+    billingOpsEmail: e.BILLING_OPS_EMAIL,
+    dataDir: path.resolve(e.BILLING_DATA_DIR ?? path.join(PROJECT_ROOT, '.data')),
+    closeGraceHours: e.BILLING_CLOSE_GRACE_HOURS,
+    closeBatchSize: e.BILLING_CLOSE_BATCH_SIZE,
+    temporalCliPath: e.TEMPORAL_CLI_PATH,
+    temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
+  };
+}

@@ -1,0 +1,25 @@
+import type { Pool } from 'pg';
+import type { MinutePlan, PolicyVersion } from '../billing/policy';
+
+/** The policy version in effect on a day (YYYY-MM-DD): the latest non-cancelled one effective by then. */
+export async function policyInEffectOn(db: Pool, day: string): Promise<PolicyVersion> {
+  const { rows } = await db.query(
+    `SELECT * FROM policies WHERE effective_from <= $1::date AND state <> 'cancelled'
+      ORDER BY effective_from DESC, version DESC LIMIT 1`,
+    [day],
+  );
+  if (!rows[0]) throw new Error(`no policy version is in effect on ${day}; run \`billing db migrate\` to seed the default policy`);
+  const r = rows[0];
+  return {
+    version: r.version,
+    effectiveFrom: r.effective_from,
+    includedMinutes: r.included_minutes,
+    overageRateMicros: r.overage_rate_micros,
+    roundingIncrementSeconds: r.rounding_increment_seconds,
+    planStreakCycles: r.plan_streak_cycles,
+    planCatalog: r.plan_catalog as MinutePlan[],
+    alertThresholdsPercent: r.alert_thresholds_percent,
+    noticeDays: r.notice_days,
+    currency: r.currency,
+  };
+}

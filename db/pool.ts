@@ -1,0 +1,14 @@
+import { Pool, types } from 'pg';
+
+// bigint columns hold cents and micros; they fit in a JS number far beyond any invoice.
+types.setTypeParser(types.builtins.INT8, (value) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`bigint ${value} exceeds the safe integer range`);
+  return n;
+});
+// Dates (service start, policy effective dates) stay YYYY-MM-DD text: no zone shifting.
+types.setTypeParser(types.builtins.DATE, (value) => value);
+
+export function createPool(databaseUrl: string, max = 10): Pool {
+  return new Pool({ connectionString: databaseUrl, max, application_name: 'redconnect-billing' });
+}

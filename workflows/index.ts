@@ -1,0 +1,2 @@
+export { subscriberWorkflow } from './subscriber';
+export { monthCloseWorkflow } from './month-close';

@@ -1,0 +1,52 @@
+/**
+ * The messages of every process, defined once for workflows, the CLI and the docs (DESIGN,
+ * "Processes and their names"). Payloads are plain JSON objects so support can send them from
+ * the `temporal` CLI or the Temporal UI as well.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+export const subscriberWorkflowId = (subscriberId: string): string => `subscriber-${subscriberId}`;
+export const monthCloseWorkflowId = (period: string): string => `month-close-${period}`;
+
+// subscriber-<id>
+
+/** `{ "period": "2026-10" }`: close that month (and any earlier open one) once it is over. */
+export interface CloseCyclePayload {
+  period: string;
+  /** Hours to wait after the month ends in the subscriber's zone, for late call records. */
+  graceHours?: number;
+}
+export const closeCycleSignal = defineSignal<[CloseCyclePayload]>('closeCycle');
+
+export type CycleState = 'open' | 'waiting-for-period-end' | 'closing';
+
+export interface InvoiceSummary {
+  invoiceId: string;
+  period: string;
+  usedSeconds: number;
+  overageMinutes: number;
+  totalCents: number;
+}
+
+export interface SubscriberStatus {
+  subscriberId: string;
+  period: string;
+  state: CycleState;
+  pendingCloses: string[];
+  closedCycles: number;
+  lastInvoice: InvoiceSummary | null;
+  rejectedSignals: string[];
+}
+export const statusQuery = defineQuery<SubscriberStatus>('status');
+
+// month-close-<YYYY-MM>
+
+export interface MonthCloseProgress {
+  period: string;
+  phase: 'requesting' | 'waiting-for-cycles' | 'done';
+  subscribers: number;
+  requested: number;
+  invoiced: number;
+  emailed: number;
+}
+export const progressQuery = defineQuery<MonthCloseProgress>('progress');

@@ -1,0 +1,67 @@
+/**
+ * month-close-<YYYY-MM>: closes one calendar month for every subscriber (DESIGN, "Processes").
+ * It pages through the billable subscribers, asks each one's entity to close the month, then
+ * waits until every invoice is written and mailed. Rerunning it changes nothing already done.
+ */
+import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo, allHandlersFinished } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { CloseProgressSnapshot } from '../activities/month-close';
+import { progressQuery, type MonthCloseProgress } from './messages';
+import { DEFAULT_CLOSE_GRACE_HOURS } from './subscriber';
+
+export interface MonthCloseInput {
+  period: string;
+  graceHours?: number;
+  batchSize?: number;
+  /** Carried across continue-as-new: the last subscriber id handed its close, and how many so far. */
+  cursor?: string;
+  requested?: number;
+}
+
+export interface MonthCloseSummary extends CloseProgressSnapshot {
+  period: string;
+  complete: boolean;
+}
+
+const { listBillableSubscribers, requestCycleCloses, closeProgress } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+const { awaitCycleCloses } = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute' },
+});
+
+export async function monthCloseWorkflow(input: MonthCloseInput): Promise<MonthCloseSummary> {
+  const batchSize = input.batchSize ?? 500;
+  const graceHours = input.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS;
+  let cursor = input.cursor;
+  let requested = input.requested ?? 0;
+  const progress: MonthCloseProgress = { period: input.period, phase: 'requesting', subscribers: 0, requested, invoiced: 0, emailed: 0 };
+  setHandler(progressQuery, () => ({ ...progress, requested }));
+
+  for (;;) {
+    const page = await listBillableSubscribers({ period: input.period, afterId: cursor, limit: batchSize });
+    if (page.length === 0) break;
+    requested += await requestCycleCloses({ period: input.period, graceHours, subscribers: page });
+    cursor = page[page.length - 1]!.id;
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof monthCloseWorkflow>({ ...input, cursor, requested });
+    }
+  }
+
+  progress.phase = 'waiting-for-cycles';
+  Object.assign(progress, await closeProgress({ period: input.period }));
+  for (;;) {
+    const snapshot = await awaitCycleCloses({ period: input.period, maxWaitSeconds: 600, pollSeconds: 1 });
+    Object.assign(progress, snapshot);
+    if (snapshot.complete) {
+      progress.phase = 'done';
+      return { period: input.period, ...snapshot };
+    }
+  }
+}

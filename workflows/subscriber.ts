@@ -1,0 +1,116 @@
+/**
+ * subscriber-<id>: one subscriber's billing cycle, one run per calendar month (DESIGN,
+ * "Processes"). The run waits for its month to be closed, waits until the month is over in the
+ * subscriber's zone plus a grace period for late records, rates the usage with the pure core,
+ * writes and mails the invoice through idempotent activities, then continues as new with the
+ * next month, so the history stays small however long the subscription lasts.
+ */
+import { condition, continueAsNew, proxyActivities, setHandler, sleep, allHandlersFinished, log } from '@temporalio/workflow';
+import { comparePeriods, isValidPeriod, nextPeriod } from '../billing/periods';
+import { rateCycle } from '../billing/rating';
+import type { Activities } from '../activities';
+import {
+  closeCycleSignal,
+  statusQuery,
+  type CloseCyclePayload,
+  type CycleState,
+  type InvoiceSummary,
+  type SubscriberStatus,
+} from './messages';
+
+export const DEFAULT_CLOSE_GRACE_HOURS = 6;
+
+export interface SubscriberCycleInput {
+  subscriberId: string;
+  /** The month this run bills, YYYY-MM. */
+  period: string;
+  /** Close requests carried over from the previous run, for this month or later ones. */
+  pendingCloses?: CloseCyclePayload[];
+  closedCycles?: number;
+  lastInvoice?: InvoiceSummary | null;
+}
+
+const { loadCycleTerms, collectUsage, recordInvoice } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+const { deliverEmail } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes' },
+});
+
+export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<void> {
+  const { subscriberId, period } = input;
+  let state: CycleState = 'open';
+  const pending: CloseCyclePayload[] = [...(input.pendingCloses ?? [])];
+  const rejectedSignals: string[] = [];
+
+  setHandler(closeCycleSignal, (payload) => {
+    const problem = closeRequestProblem(payload);
+    if (problem) {
+      rejectedSignals.push(problem);
+      log.warn('closeCycle signal rejected', { problem });
+      return;
+    }
+    if (comparePeriods(payload.period, period) < 0) {
+      log.info('closeCycle for a month already closed: nothing to do', { requested: payload.period, current: period });
+      return;
+    }
+    pending.push(payload);
+  });
+
+  setHandler(statusQuery, (): SubscriberStatus => ({
+    subscriberId,
+    period,
+    state,
+    pendingCloses: pending.map((p) => p.period),
+    closedCycles: input.closedCycles ?? 0,
+    lastInvoice: input.lastInvoice ?? null,
+    rejectedSignals,
+  }));
+
+  // Closing a later month closes this one first: a month is billed only after all before it.
+  await condition(() => pending.some((p) => comparePeriods(p.period, period) >= 0));
+  const graceHours = Math.max(...pending.map((p) => p.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS));
+
+  let terms = await loadCycleTerms({ subscriberId, period });
+  const closeAtMs = terms.periodEndMs + graceHours * 3_600_000;
+  if (Date.now() < closeAtMs) {
+    state = 'waiting-for-period-end';
+    await sleep(closeAtMs - Date.now());
+    terms = await loadCycleTerms({ subscriberId, period });
+  }
+
+  state = 'closing';
+  const usage = await collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds });
+  const rating = rateCycle(usage, { period, rules: terms.policy, monthlyFeeCents: terms.monthlyFeeCents });
+  const invoice = await recordInvoice({ subscriberId, policy: terms.policy, rating });
+  await deliverEmail({ key: invoice.emailKey });
+
+  await condition(allHandlersFinished);
+  const following = nextPeriod(period);
+  await continueAsNew<typeof subscriberWorkflow>({
+    subscriberId,
+    period: following,
+    pendingCloses: pending.filter((p) => comparePeriods(p.period, following) >= 0),
+    closedCycles: (input.closedCycles ?? 0) + 1,
+    lastInvoice: {
+      invoiceId: invoice.invoiceId,
+      period,
+      usedSeconds: rating.usedSeconds,
+      overageMinutes: rating.overageMinutes,
+      totalCents: rating.totalCents,
+    },
+  });
+}
+
+function closeRequestProblem(payload: unknown): string | undefined {
+  if (typeof payload !== 'object' || payload === null) return `closeCycle needs {"period": "YYYY-MM"}, got ${JSON.stringify(payload)}`;
+  const { period, graceHours } = payload as Partial<CloseCyclePayload>;
+  if (typeof period !== 'string' || !isValidPeriod(period)) return `closeCycle period ${JSON.stringify(period)} is not a month written YYYY-MM`;
+  if (graceHours !== undefined && !(Number.isInteger(graceHours) && graceHours >= 0 && graceHours <= 24 * 14)) {
+    return `closeCycle graceHours ${JSON.stringify(graceHours)} must be a whole number of hours from 0 to 336`;
+  }
+  return undefined;
+}
