@@ -1,0 +1,52 @@
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
+import type { Command } from 'commander';
+import { formatCents } from '../../billing/money';
+import { periodBounds } from '../../billing/periods';
+import { PeriodSchema } from '../../billing/validation';
+import { formatMinutes } from '../../billing/emails';
+import { monthCloseWorkflowId } from '../../workflows/messages';
+import type { monthCloseWorkflow, MonthCloseSummary } from '../../workflows/month-close';
+import { InputError, type CommandContext } from '../context';
+import { printJson, printLines } from '../output';
+import { flag } from '../validate';
+
+export function registerCloseCommand(program: Command, run: (action: (ctx: CommandContext) => Promise<void>) => Promise<void>): void {
+  program
+    .command('close')
+    .description('close a month for every subscriber: rate, invoice and mail')
+    .requiredOption('--period <YYYY-MM>', 'the month to close')
+    .option('--wait', 'wait until every invoice is written and mailed, then print a summary')
+    .option('--json', 'print the summary as JSON')
+    .action((opts) => run(async (ctx) => {
+      const period = flag(PeriodSchema, opts.period, '--period');
+      // A month ends first at UTC+14 (Etc/GMT-14) and last at UTC-12 (Etc/GMT+12).
+      const endsEverywhereMs = periodBounds(period, 'Etc/GMT+12').endMs;
+      if (periodBounds(period, 'Etc/GMT-14').endMs > Date.now()) {
+        throw new InputError(`${period} is not over yet; it can be closed from ${new Date(periodBounds(period, 'Etc/GMT-14').endMs).toISOString()} (each subscriber is closed after the month ends in their zone plus ${ctx.config.closeGraceHours} h)`);
+      }
+      const client = await ctx.temporal();
+      const workflowId = monthCloseWorkflowId(period);
+      const handle = await client.workflow.start<typeof monthCloseWorkflow>('monthCloseWorkflow', {
+        workflowId,
+        taskQueue: ctx.config.taskQueue,
+        args: [{ period, graceHours: ctx.config.closeGraceHours, batchSize: ctx.config.closeBatchSize }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        staticSummary: `Close of ${period} for every subscriber`,
+      });
+      if (!opts.wait) {
+        if (opts.json) return printJson({ workflowId, runId: handle.firstExecutionRunId, period });
+        const late = endsEverywhereMs + ctx.config.closeGraceHours * 3_600_000 > Date.now() ? ' (subscribers whose month is not over yet, plus the grace period, are closed later)' : '';
+        return printLines([`started ${workflowId}${late}; follow it with \`billing close --period ${period} --wait\` or in the Temporal UI`]);
+      }
+      const summary: MonthCloseSummary = await handle.result();
+      if (opts.json) return printJson(summary);
+      printLines([
+        `closed ${period}: ${summary.invoices} invoices for ${summary.subscribers} subscribers, ${summary.emailed} mailed`,
+        `  calls:   ${summary.calls}`,
+        `  usage:   ${formatMinutes(summary.usedSeconds)}`,
+        `  overage: ${summary.overageMinutes} min`,
+        `  total:   ${formatCents(summary.totalCents)}`,
+      ]);
+    }));
+}

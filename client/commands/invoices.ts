@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { formatCents, formatMicros } from '../../billing/money';
+import { formatMinutes } from '../../billing/emails';
+import { IdSchema, PeriodSchema } from '../../billing/validation';
+import { getInvoice, listInvoices } from '../../db/invoices';
+import { InputError, type CommandContext } from '../context';
+import { printJson, printLines, printTable } from '../output';
+import { flag } from '../validate';
+
+export function registerInvoiceCommands(program: Command, run: (action: (ctx: CommandContext) => Promise<void>) => Promise<void>): void {
+  const invoices = program.command('invoices').description('look at invoices');
+  invoices
+    .command('list')
+    .description('list invoices, optionally of one month or subscriber')
+    .option('--period <YYYY-MM>', 'only this month')
+    .option('--subscriber <id>', 'only this subscriber')
+    .option('--json', 'print as JSON')
+    .action((opts) => run(async (ctx) => {
+      const rows = await listInvoices(await ctx.pool(), {
+        period: opts.period === undefined ? undefined : flag(PeriodSchema, opts.period, '--period'),
+        subscriberId: opts.subscriber === undefined ? undefined : flag(IdSchema, opts.subscriber, '--subscriber'),
+      });
+      if (opts.json) return printJson(rows);
+      printTable(rows.map((r) => ({ ...r, used: formatMinutes(r.usedSeconds), overage: `${r.overageMinutes} min`, total: `${formatCents(r.totalCents)} ${r.currency}` })),
+        ['id', 'subscriberId', 'period', 'used', 'overage', 'total']);
+    }));
+  invoices
+    .command('show <invoice>')
+    .description('one invoice with its lines')
+    .option('--json', 'print as JSON')
+    .action((id: string, opts) => run(async (ctx) => {
+      const invoice = await getInvoice(await ctx.pool(), id);
+      if (!invoice) throw new InputError(`invoice "${id}" does not exist; see \`billing invoices list\``);
+      if (opts.json) return printJson(invoice);
+      printLines([
+        `${invoice.id}: ${invoice.subscriberId}, ${invoice.period} (policy v${invoice.policyVersion})`,
+        `  used ${formatMinutes(invoice.usedSeconds)} in ${invoice.calls} calls of ${formatMinutes(invoice.allowanceSeconds)} allowed; overage ${invoice.overageMinutes} min at ${formatMicros(invoice.overageRateMicros)} ${invoice.currency}/min`,
+        '',
+      ]);
+      printTable(invoice.lines.map((l) => ({ line: l.description, amount: `${formatCents(l.amountCents)} ${invoice.currency}` })), ['line', 'amount']);
+      printLines([`total: ${formatCents(invoice.totalCents)} ${invoice.currency}`]);
+    }));
+}

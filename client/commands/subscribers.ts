@@ -1,0 +1,79 @@
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import type { Command } from 'commander';
+import { DateTime } from 'luxon';
+import { formatCents, parseAmountToCents } from '../../billing/money';
+import { DaySchema, EmailSchema, IdSchema, PhoneNumberSchema, TimeZoneSchema } from '../../billing/validation';
+import { DuplicateError, insertSubscriber, listSubscribers } from '../../db/subscribers';
+import { subscriberWorkflowId } from '../../workflows/messages';
+import type { subscriberWorkflow } from '../../workflows/subscriber';
+import { InputError, type CommandContext } from '../context';
+import { printJson, printTable } from '../output';
+import { convert, flag } from '../validate';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerSubscriberCommands(program: Command, run: (action: (ctx: CommandContext) => Promise<void>) => Promise<void>): void {
+  const subscribers = program.command('subscribers').description('register and list subscribers');
+
+  subscribers
+    .command('add')
+    .description('register a subscriber and start their billing cycle')
+    .requiredOption('--id <id>', 'subscriber id (letters, digits, . _ -)')
+    .requiredOption('--email <email>', 'where invoices and notices go')
+    .option('--name <name>', 'display name')
+    .option('--number <number>', 'a phone number or extension they own (repeatable)', collect, [])
+    .option('--account-code <code>', 'switch account code that identifies their calls')
+    .option('--timezone <zone>', 'IANA time zone of their billing month', 'UTC')
+    .option('--business', 'business account (may ask for a higher limit)', false)
+    .option('--monthly-fee <amount>', 'monthly charge, e.g. 29.99', '0.00')
+    .option('--since <date>', 'service start YYYY-MM-DD (default: today in their zone)')
+    .option('--json', 'print the result as JSON')
+    .action((opts) => run(async (ctx) => {
+      const timezone = flag(TimeZoneSchema, opts.timezone, '--timezone');
+      const subscriber = {
+        id: flag(IdSchema, opts.id, '--id'),
+        email: flag(EmailSchema, opts.email, '--email'),
+        name: opts.name as string | undefined,
+        timezone,
+        business: Boolean(opts.business),
+        monthlyFeeCents: convert('--monthly-fee', opts.monthlyFee, parseAmountToCents),
+        accountCode: opts.accountCode as string | undefined,
+        serviceStart: flag(DaySchema, opts.since ?? DateTime.now().setZone(timezone).toISODate(), '--since'),
+        numbers: (opts.number as string[]).map((n) => flag(PhoneNumberSchema, n, '--number')),
+      };
+      if (new Set(subscriber.numbers).size !== subscriber.numbers.length) throw new InputError(`--number lists a number twice: ${subscriber.numbers.join(', ')}`);
+      try {
+        await insertSubscriber(await ctx.pool(), subscriber);
+      } catch (error) {
+        if (error instanceof DuplicateError) throw new InputError(error.message);
+        throw error;
+      }
+      const firstPeriod = subscriber.serviceStart.slice(0, 7);
+      let cycle = `started ${subscriberWorkflowId(subscriber.id)} for ${firstPeriod}`;
+      try {
+        const client = await ctx.temporal();
+        await client.workflow.start<typeof subscriberWorkflow>('subscriberWorkflow', {
+          workflowId: subscriberWorkflowId(subscriber.id),
+          taskQueue: ctx.config.taskQueue,
+          args: [{ subscriberId: subscriber.id, period: firstPeriod }],
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+          staticSummary: `Billing cycle of subscriber ${subscriber.id}`,
+        });
+      } catch (error) {
+        cycle = `not started yet (${(error as Error).message}); the first month close starts it`;
+      }
+      if (opts.json) printJson({ ...subscriber, workflowId: subscriberWorkflowId(subscriber.id), cycle });
+      else process.stdout.write(`added subscriber ${subscriber.id} (${subscriber.email}, ${timezone}, since ${subscriber.serviceStart}); billing cycle ${cycle}\n`);
+    }));
+
+  subscribers
+    .command('list')
+    .description('list subscribers')
+    .option('--json', 'print as JSON')
+    .action((opts) => run(async (ctx) => {
+      const rows = await listSubscribers(await ctx.pool());
+      if (opts.json) return printJson(rows);
+      printTable(rows.map((s) => ({ ...s, monthlyFee: formatCents(s.monthlyFeeCents), numbers: s.numbers.join(' '), business: s.business ? 'yes' : '' })),
+        ['id', 'name', 'email', 'timezone', 'business', 'monthlyFee', 'serviceStart', 'status', 'numbers']);
+    }));
+}

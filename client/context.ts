@@ -1,0 +1,47 @@
+/** What every command may need, opened lazily and closed once at the end. */
+import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { loadConfig, type Config } from '../config';
+import { createPool } from '../db/pool';
+import { connectClient } from './temporal';
+
+export class InputError extends Error {}
+
+export class CommandContext {
+  readonly config: Config;
+  private poolInstance?: Pool;
+  private clientInstance?: Client;
+
+  constructor(config: Config = loadConfig()) {
+    this.config = config;
+  }
+
+  async pool(): Promise<Pool> {
+    if (!this.poolInstance) {
+      const pool = createPool(this.config.databaseUrl, 4);
+      try {
+        await pool.query('SELECT 1');
+      } catch (error) {
+        await pool.end().catch(() => undefined);
+        const where = this.config.externalDatabase ? 'DATABASE_URL' : 'the local database (start it with `npx billing dev`, or set DATABASE_URL)';
+        throw new Error(`cannot reach PostgreSQL at ${redact(this.config.databaseUrl)}: ${(error as Error).message}; check ${where}`);
+      }
+      this.poolInstance = pool;
+    }
+    return this.poolInstance;
+  }
+
+  async temporal(): Promise<Client> {
+    this.clientInstance ??= await connectClient();
+    return this.clientInstance;
+  }
+
+  async close(): Promise<void> {
+    await this.poolInstance?.end();
+    await this.clientInstance?.connection.close();
+  }
+}
+
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}
