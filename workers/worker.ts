@@ -15,6 +15,7 @@ export interface BillingWorkerDeps {
   pool: Pool;
   /** A prebuilt workflow bundle (tests share one); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  maxConcurrentActivities?: number;
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -27,6 +28,8 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     taskQueue: deps.config.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ pool: deps.pool, mailer, mailFrom: deps.config.mailFrom, temporal: deps.client, taskQueue: deps.config.taskQueue }),
-    maxConcurrentActivityTaskExecutions: 50,
+    maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
+    // On shutdown, activities in hand (an email being sent) get this long to finish.
+    shutdownGraceTime: '10 seconds',
   });
 }

@@ -46,7 +46,7 @@ export interface MonthCloseProgress {
   phase: 'requesting' | 'waiting-for-cycles' | 'done';
   subscribers: number;
   requested: number;
-  invoiced: number;
+  invoices: number;
   emailed: number;
 }
 export const progressQuery = defineQuery<MonthCloseProgress>('progress');

@@ -25,13 +25,14 @@ export interface MonthCloseSummary extends CloseProgressSnapshot {
 
 const { listBillableSubscribers, requestCycleCloses, closeProgress } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
 const { awaitCycleCloses } = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
+  // It heartbeats every poll: a lost worker is noticed within seconds.
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute' },
 });
 
@@ -40,8 +41,13 @@ export async function monthCloseWorkflow(input: MonthCloseInput): Promise<MonthC
   const graceHours = input.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS;
   let cursor = input.cursor;
   let requested = input.requested ?? 0;
-  const progress: MonthCloseProgress = { period: input.period, phase: 'requesting', subscribers: 0, requested, invoiced: 0, emailed: 0 };
+  const progress: MonthCloseProgress = { period: input.period, phase: 'requesting', subscribers: 0, requested, invoices: 0, emailed: 0 };
   setHandler(progressQuery, () => ({ ...progress, requested }));
+  const record = (snapshot: CloseProgressSnapshot): void => {
+    progress.subscribers = snapshot.subscribers;
+    progress.invoices = snapshot.invoices;
+    progress.emailed = snapshot.emailed;
+  };
 
   for (;;) {
     const page = await listBillableSubscribers({ period: input.period, afterId: cursor, limit: batchSize });
@@ -55,10 +61,10 @@ export async function monthCloseWorkflow(input: MonthCloseInput): Promise<MonthC
   }
 
   progress.phase = 'waiting-for-cycles';
-  Object.assign(progress, await closeProgress({ period: input.period }));
+  record(await closeProgress({ period: input.period }));
   for (;;) {
     const snapshot = await awaitCycleCloses({ period: input.period, maxWaitSeconds: 600, pollSeconds: 1 });
-    Object.assign(progress, snapshot);
+    record(snapshot);
     if (snapshot.complete) {
       progress.phase = 'done';
       return { period: input.period, ...snapshot };

@@ -1,0 +1,53 @@
+/**
+ * Once per test run: a real PostgreSQL (embedded unless DATABASE_URL names one) with a migrated
+ * template database; each test file clones it (test/helpers/db.ts). The Temporal binaries are
+ * checked here so a missing setup fails at once with the fix.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { loadConfig } from '../../config';
+import { migrate } from '../../db/migrate';
+import { temporalCliPath, temporalTestServerPath } from '../../stack/binaries';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../stack/postgres';
+import { freePort } from '../../stack/processes';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __billingTestStack: { pg?: EmbeddedPostgresHandle; base?: string; adminUrl: string; template: string } | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const config = loadConfig();
+  temporalCliPath(config);
+  temporalTestServerPath(config);
+
+  let adminUrl: string;
+  let pg: EmbeddedPostgresHandle | undefined;
+  let base: string | undefined;
+  if (process.env.DATABASE_URL) {
+    adminUrl = process.env.DATABASE_URL;
+  } else {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-test-'));
+    fs.chmodSync(base, 0o755);
+    pg = await startEmbeddedPostgres({ dataDir: path.join(base, 'pg'), port: await freePort(), persistent: false });
+    adminUrl = pg.adminUrl;
+  }
+  const template = `billing_test_template_${process.pid}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${template}`);
+    await admin.query(`CREATE DATABASE ${template}`);
+  } finally {
+    await admin.end();
+  }
+  const templateUrl = new URL(adminUrl);
+  templateUrl.pathname = `/${template}`;
+  await migrate(templateUrl.toString());
+
+  globalThis.__billingTestStack = { pg, base, adminUrl, template };
+  process.env.BILLING_TEST_ADMIN_URL = adminUrl;
+  process.env.BILLING_TEST_TEMPLATE = template;
+}
