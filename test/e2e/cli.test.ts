@@ -1,0 +1,150 @@
+/**
+ * The CLI end to end, as billing operations use it: real processes (`billing worker` and each
+ * command) against a Temporal dev server, PostgreSQL and an SMTP server.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { usageCsv } from '../helpers/fixtures';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
+import { startDevServer } from '../helpers/temporal';
+
+const BIN = path.resolve(__dirname, '../../bin/billing.js');
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+let smtp: TestSmtpServer;
+let worker: ChildProcess;
+let workerLog = '';
+let cliEnv: NodeJS.ProcessEnv;
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-e2e-'));
+
+interface Result { code: number; stdout: string; stderr: string }
+
+function billing(...args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: cliEnv, timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function billingJson<T>(...args: string[]): Promise<T> {
+  const result = await billing(...args, '--json');
+  if (result.code !== 0) throw new Error(`billing ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+beforeAll(async () => {
+  [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer()]);
+  const address = (env.connection as unknown as { options: { address: string } }).options.address;
+  cliEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: db.url,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: 'default',
+    BILLING_TASK_QUEUE: 'e2e',
+    SMTP_URL: smtp.url,
+    BILLING_DATA_DIR: workDir,
+  };
+  worker = spawn(process.execPath, [BIN, 'worker'], { env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  worker.stdout!.on('data', (d) => { workerLog += d; });
+  worker.stderr!.on('data', (d) => { workerLog += d; });
+  const deadline = Date.now() + 60_000;
+  while (!workerLog.includes('worker polling task queue')) {
+    if (Date.now() > deadline || worker.exitCode !== null) throw new Error(`worker did not start:\n${workerLog}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
+afterAll(async () => {
+  if (worker && worker.exitCode === null) {
+    const exited = new Promise((r) => worker.once('exit', r));
+    worker.kill('SIGINT');
+    await exited;
+  }
+  await Promise.all([env?.teardown(), db?.drop(), smtp?.close()]);
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+test('billing operations add subscribers, import a month of usage, close it and read the invoices', async () => {
+  expect((await billing('db', 'migrate')).stdout).toContain('schema is up to date');
+  expect((await billing('staff', 'add', '--id', 'sam', '--email', 'sam@support.test')).code).toBe(0);
+  expect(await billingJson('staff', 'list')).toEqual([{ id: 'sam', email: 'sam@support.test', name: null, active: true }]);
+
+  const added = await billing('subscribers', 'add', '--id', 'ada', '--email', 'ada@example.test', '--name', 'Ada',
+    '--timezone', 'Europe/Paris', '--monthly-fee', '19.90', '--since', '2026-10-01', '--number', '+33155501234');
+  expect(added.code).toBe(0);
+  expect(added.stdout).toContain('started subscriber-ada for 2026-10');
+  expect((await billing('subscribers', 'add', '--id', 'ben', '--email', 'ben@example.test', '--since', '2026-10-01')).code).toBe(0);
+  expect((await billingJson<{ id: string }[]>('subscribers', 'list')).map((s) => s.id)).toEqual(['ada', 'ben']);
+
+  // Ada talks 2,460 min 30 s in October (Paris time); Ben 10 min plus a voicemail; one row is broken.
+  const file = path.join(workDir, 'october.csv');
+  const rows = usageCsv([
+    ...Array.from({ length: 41 }, (_, i) => ({ subscriber: 'ada', start: `2026-10-${String(1 + (i % 28)).padStart(2, '0')} ${i < 28 ? '09' : '15'}:00:00`, seconds: 3600 })),
+    { subscriber: 'ada', start: '2026-10-30 12:00:00', seconds: 30 },
+    { subscriber: 'ben', start: '2026-10-05 08:00:00', seconds: 600, direction: 'incoming' as const },
+    { subscriber: 'ben', start: '2026-10-06 08:00:00', seconds: 45, kind: 'voicemail' as const },
+  ]);
+  fs.writeFileSync(file, `${rows}ben,2026-10-07 25:00:00,60,outgoing,call\n`);
+  const imported = await billingJson<{ rowsRead: number; counted: number; notCounted: Record<string, number>; rejected: number; rejectsFile: string }>(
+    'usage', 'import', file, '--format', 'csv', '--timezone', 'Europe/Paris');
+  expect(imported).toMatchObject({ rowsRead: 45, counted: 43, notCounted: { voicemail: 1 }, rejected: 1 });
+  expect(fs.readFileSync(imported.rejectsFile, 'utf8')).toContain('46,"start ""2026-10-07 25:00:00"" is not a time');
+  // Importing the same file again adds nothing.
+  const again = await billingJson<{ duplicates: number; segmentsInserted: number }>('usage', 'import', file, '--timezone', 'Europe/Paris');
+  expect(again).toMatchObject({ segmentsInserted: 0, duplicates: 44 });
+
+  const usage = await billingJson<{ usedSeconds: number; overageMinutes: number; days: { day: string }[] }>('usage', 'show', 'ada', '--period', '2026-10');
+  expect(usage).toMatchObject({ usedSeconds: 147_630, overageMinutes: 61 });
+  expect(usage.days[0]!.day).toBe('2026-10-01');
+
+  const closed = await billing('close', '--period', '2026-10', '--wait');
+  expect(closed.code).toBe(0);
+  expect(closed.stdout).toContain('closed 2026-10: 2 invoices for 2 subscribers, 2 mailed');
+
+  const invoices = await billingJson<{ id: string; overageMinutes: number; totalCents: number }[]>('invoices', 'list', '--period', '2026-10');
+  expect(invoices.map((i) => [i.id, i.overageMinutes, i.totalCents])).toEqual([
+    ['INV-2026-10-ada', 61, 1990 + 305],
+    ['INV-2026-10-ben', 0, 0],
+  ]);
+  const shown = await billing('invoices', 'show', 'INV-2026-10-ada');
+  expect(shown.stdout).toContain('Overage: 61 min past 2400 min');
+  expect(shown.stdout).toContain('total: 22.95 USD');
+
+  const status = await billingJson<{ cycle: { period: string; closedCycles: number } }>('status', 'ada');
+  expect(status.cycle).toMatchObject({ period: '2026-11', closedCycles: 1 });
+
+  await smtp.waitForCount(2);
+  expect(smtp.received.map((m) => m.subject).sort()).toEqual([
+    'Your RedConnect invoice for 2026-10: 0.00 USD',
+    'Your RedConnect invoice for 2026-10: 22.95 USD',
+  ]);
+
+  // Closing again changes nothing and mails nobody twice.
+  expect((await billing('close', '--period', '2026-10', '--wait')).stdout).toContain('2 invoices for 2 subscribers, 2 mailed');
+  expect(smtp.received).toHaveLength(2);
+});
+
+test('bad input exits 2 with one line naming the bad value', async () => {
+  const cases: [string[], string][] = [
+    [['close', '--period', '2026-13'], '--period "2026-13" must be a month written YYYY-MM'],
+    [['subscribers', 'add', '--id', 'x', '--email', 'not-an-email'], '--email "not-an-email" must be an email address'],
+    [['subscribers', 'add', '--id', 'y', '--email', 'y@example.test', '--timezone', 'Mars/Olympus'], '--timezone "Mars/Olympus" must be an IANA time zone name'],
+    [['subscribers', 'add', '--id', 'z', '--email', 'z@example.test', '--monthly-fee', '12.345'], '--monthly-fee: amount "12.345" has more than 2 decimal places'],
+    [['subscribers', 'add', '--id', 'ada', '--email', 'a@example.test'], 'subscriber "ada" already exists'],
+    [['invoices', 'show', 'INV-nope'], 'invoice "INV-nope" does not exist'],
+    [['usage', 'import', path.join(workDir, 'missing.csv')], 'does not exist'],
+    [['close', '--period', '2099-01'], '2099-01 is not over yet'],
+  ];
+  for (const [args, message] of cases) {
+    const result = await billing(...args);
+    expect({ args, code: result.code }).toEqual({ args, code: 2 });
+    expect(result.stderr).toContain(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  }
+});
