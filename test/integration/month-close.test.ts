@@ -8,6 +8,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { monthCloseWorkflowId, progressQuery } from '../../workflows/messages';
 import { monthCloseWorkflow } from '../../workflows/month-close';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { recordHistory, runChain } from '../helpers/histories';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { billingWorker, startDevServer } from '../helpers/temporal';
@@ -84,6 +85,10 @@ test('a worker stopped in the middle of a close leaves exactly one invoice and o
     await new Promise((r) => setTimeout(r, 1500));
     expect(await count("SELECT count(*)::int AS n FROM invoices")).toBe(SUBSCRIBERS);
     expect(smtp.received).toHaveLength(SUBSCRIBERS);
+    const [run] = await runChain(env.client, monthCloseWorkflowId('2026-10'), rerun.firstExecutionRunId);
+    recordHistory('month-close-rerun', run!.history);
+    const [interrupted] = await runChain(env.client, monthCloseWorkflowId('2026-10'), handle.firstExecutionRunId);
+    recordHistory('month-close-interrupted', interrupted!.history);
   } finally {
     second.worker.shutdown();
     await second.running;

@@ -9,6 +9,7 @@ import { listInvoices } from '../../db/invoices';
 import { statusQuery, subscriberWorkflowId, closeCycleSignal } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { recordHistory, runChain } from '../helpers/histories';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { billingWorker, startTimeSkippingServer } from '../helpers/temporal';
@@ -76,6 +77,13 @@ test('four consecutive months of a New York subscriber are invoiced to the cent,
   const status = await handle.query(statusQuery);
   expect(status).toMatchObject({ subscriberId: 'nyc', period: '2027-03', state: 'open', closedCycles: 4, pendingCloses: [] });
   expect(status.lastInvoice).toMatchObject({ invoiceId: 'INV-2027-02-nyc', totalCents: 1000 });
+
+  // One run per month, each with a small history (DESIGN: at most 200 events per cycle).
+  const runs = await runChain(env.client, subscriberWorkflowId('nyc'), handle.firstExecutionRunId);
+  expect(runs).toHaveLength(5);
+  for (const run of runs) expect(run.history.events!.length).toBeLessThanOrEqual(200);
+  recordHistory('subscriber-cycle-with-grace-wait', runs[0]!.history);
+  recordHistory('subscriber-cycle-without-usage', runs[3]!.history);
 });
 
 test('a close is not billed before the month is over in the subscriber\'s zone plus the grace period', async () => {

@@ -1,0 +1,24 @@
+/**
+ * Replays the recorded histories under test/histories against today's workflow code: a change
+ * that would break workflows already running (non-determinism) fails here. Change workflow code
+ * with patched() or re-record (BILLING_RECORD_HISTORIES=1 npm test) only when no old run is live.
+ */
+import { Worker } from '@temporalio/worker';
+import fs from 'node:fs';
+import path from 'node:path';
+import { HISTORIES_DIR } from '../helpers/histories';
+import { workflowBundle } from '../helpers/temporal';
+
+const files = fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
+
+test('there are recorded histories of every workflow type', () => {
+  expect(files).toEqual(expect.arrayContaining([
+    'month-close-interrupted.json', 'month-close-rerun.json',
+    'subscriber-cycle-with-grace-wait.json', 'subscriber-cycle-without-usage.json',
+  ]));
+});
+
+test.each(files)('%s replays without non-determinism', async (file) => {
+  const history = JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8'));
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, path.basename(file, '.json'));
+});
