@@ -7,6 +7,9 @@ import { connectClient } from './temporal';
 
 export class InputError extends Error {}
 
+/** Runs a command's action with a context, mapping its errors to exit codes (client/cli.ts). */
+export type RunCommand = (action: (ctx: CommandContext) => Promise<void>) => Promise<void>;
+
 export class CommandContext {
   readonly config: Config;
   private poolInstance?: Pool;

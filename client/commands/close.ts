@@ -6,11 +6,11 @@ import { PeriodSchema } from '../../billing/validation';
 import { formatMinutes } from '../../billing/emails';
 import { monthCloseWorkflowId } from '../../workflows/messages';
 import type { monthCloseWorkflow, MonthCloseSummary } from '../../workflows/month-close';
-import { InputError, type CommandContext } from '../context';
+import { InputError, type RunCommand } from '../context';
 import { printJson, printLines } from '../output';
 import { flag } from '../validate';
 
-export function registerCloseCommand(program: Command, run: (action: (ctx: CommandContext) => Promise<void>) => Promise<void>): void {
+export function registerCloseCommand(program: Command, run: RunCommand): void {
   program
     .command('close')
     .description('close a month for every subscriber: rate, invoice and mail')

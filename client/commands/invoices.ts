@@ -3,11 +3,11 @@ import { formatCents, formatMicros } from '../../billing/money';
 import { formatMinutes } from '../../billing/emails';
 import { IdSchema, PeriodSchema } from '../../billing/validation';
 import { getInvoice, listInvoices } from '../../db/invoices';
-import { InputError, type CommandContext } from '../context';
+import { InputError, type RunCommand } from '../context';
 import { printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
 
-export function registerInvoiceCommands(program: Command, run: (action: (ctx: CommandContext) => Promise<void>) => Promise<void>): void {
+export function registerInvoiceCommands(program: Command, run: RunCommand): void {
   const invoices = program.command('invoices').description('look at invoices');
   invoices
     .command('list')

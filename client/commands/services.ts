@@ -11,12 +11,10 @@ import { listInvoices } from '../../db/invoices';
 import { startLocalStack } from '../../stack/local';
 import { createBillingWorker } from '../../workers/worker';
 import { connectClient, connectWorkerConnection, temporalSettings } from '../temporal';
-import { redact } from '../context';
+import { redact, type RunCommand } from '../context';
 import { printLines, printTable } from '../output';
 import { DEMO_SUBSCRIBERS, demoUsageCsv } from '../demo-data';
 import { runCli } from '../cli';
-
-type Run = (action: (ctx: import('../context').CommandContext) => Promise<void>) => Promise<void>;
 
 const say = (line: string): void => { process.stderr.write(`${line}\n`); };
 
@@ -42,7 +40,7 @@ async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<voi
   }
 }
 
-export function registerServiceCommands(program: Command, run: Run): void {
+export function registerServiceCommands(program: Command, run: RunCommand): void {
   program
     .command('db')
     .description('database administration')

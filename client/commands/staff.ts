@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { EmailSchema, IdSchema } from '../../billing/validation';
 import { insertStaff, listStaff } from '../../db/staff';
-import { InputError, type CommandContext } from '../context';
+import { InputError, type RunCommand } from '../context';
 import { printJson, printTable } from '../output';
 import { flag } from '../validate';
 
-export function registerStaffCommands(program: Command, run: (action: (ctx: CommandContext) => Promise<void>) => Promise<void>): void {
+export function registerStaffCommands(program: Command, run: RunCommand): void {
   const staff = program.command('staff').description('support reviewers, who may decide requests and cases');
   staff
     .command('add')

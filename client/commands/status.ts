@@ -4,11 +4,11 @@ import { IdSchema } from '../../billing/validation';
 import { listInvoices } from '../../db/invoices';
 import { getSubscriber } from '../../db/subscribers';
 import { statusQuery, subscriberWorkflowId, type SubscriberStatus } from '../../workflows/messages';
-import { InputError, type CommandContext } from '../context';
+import { InputError, type RunCommand } from '../context';
 import { printJson, printLines } from '../output';
 import { flag } from '../validate';
 
-export function registerStatusCommand(program: Command, run: (action: (ctx: CommandContext) => Promise<void>) => Promise<void>): void {
+export function registerStatusCommand(program: Command, run: RunCommand): void {
   program
     .command('status <subscriber>')
     .description("a subscriber's account and where their billing cycle stands")

@@ -6,13 +6,13 @@ import { DaySchema, EmailSchema, IdSchema, PhoneNumberSchema, TimeZoneSchema } f
 import { DuplicateError, insertSubscriber, listSubscribers } from '../../db/subscribers';
 import { subscriberWorkflowId } from '../../workflows/messages';
 import type { subscriberWorkflow } from '../../workflows/subscriber';
-import { InputError, type CommandContext } from '../context';
+import { InputError, type RunCommand } from '../context';
 import { printJson, printTable } from '../output';
 import { convert, flag } from '../validate';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-export function registerSubscriberCommands(program: Command, run: (action: (ctx: CommandContext) => Promise<void>) => Promise<void>): void {
+export function registerSubscriberCommands(program: Command, run: RunCommand): void {
   const subscribers = program.command('subscribers').description('register and list subscribers');
 
   subscribers

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import { DateTime } from 'luxon';
 import { periodOf } from '../../billing/periods';
 import { allowanceSeconds, overageMinutes, roundUsage } from '../../billing/rating';
 import { formatMinutes } from '../../billing/emails';
@@ -9,13 +8,13 @@ import { ImportInputError, importUsageCsv } from '../../activities/usage-import'
 import { policyInEffectOn } from '../../db/policies';
 import { getSubscriber } from '../../db/subscribers';
 import { countedDurations, usageByDay } from '../../db/usage';
-import { InputError, type CommandContext } from '../context';
+import { InputError, type RunCommand } from '../context';
 import { printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
 
 const FORMATS = ['csv'] as const;
 
-export function registerUsageCommands(program: Command, run: (action: (ctx: CommandContext) => Promise<void>) => Promise<void>): void {
+export function registerUsageCommands(program: Command, run: RunCommand): void {
   const usage = program.command('usage').description('import call records and look at usage');
 
   usage
@@ -89,5 +88,3 @@ export function registerUsageCommands(program: Command, run: (action: (ctx: Comm
       printTable(days.map((d) => ({ day: d.day, counted: `${d.countedCalls} calls, ${formatMinutes(d.countedSeconds)}`, 'not counted': `${d.notCountedCalls} calls, ${formatMinutes(d.notCountedSeconds)}` })), ['day', 'counted', 'not counted']);
     }));
 }
-
-export const todayIn = (zone: string): string => DateTime.now().setZone(zone).toISODate()!;
