@@ -30,18 +30,33 @@ export function assertTimeZone(zone: string): void {
   }
 }
 
+// Month bounds are computed once per zone and month: an import splits a million calls.
+const boundsCache = new Map<string, { startMs: number; endMs: number }>();
+
 /** The period containing the instant, in the zone. */
 export function periodOf(instantMs: number, zone: string): Period {
-  assertTimeZone(zone);
-  return DateTime.fromMillis(instantMs, { zone }).toFormat('yyyy-MM');
+  const utc = new Date(instantMs);
+  // Every zone is within a day of UTC, so the month is the UTC one or a neighbour.
+  let period = `${String(utc.getUTCFullYear()).padStart(4, '0')}-${String(utc.getUTCMonth() + 1).padStart(2, '0')}`;
+  const { startMs, endMs } = periodBounds(period, zone);
+  if (instantMs < startMs) period = previousPeriod(period);
+  else if (instantMs >= endMs) period = nextPeriod(period);
+  return period;
 }
 
 /** Start (inclusive) and end (exclusive) of the period in the zone, as epoch ms. */
 export function periodBounds(period: Period, zone: string): { startMs: number; endMs: number } {
-  assertTimeZone(zone);
-  const { year, month } = parsePeriod(period);
-  const start = DateTime.fromObject({ year, month, day: 1 }, { zone });
-  return { startMs: start.toMillis(), endMs: start.plus({ months: 1 }).toMillis() };
+  const key = `${zone}|${period}`;
+  let bounds = boundsCache.get(key);
+  if (!bounds) {
+    assertTimeZone(zone);
+    const { year, month } = parsePeriod(period);
+    const start = DateTime.fromObject({ year, month, day: 1 }, { zone });
+    bounds = { startMs: start.toMillis(), endMs: start.plus({ months: 1 }).toMillis() };
+    if (boundsCache.size > 100_000) boundsCache.clear();
+    boundsCache.set(key, bounds);
+  }
+  return bounds;
 }
 
 export function nextPeriod(period: Period): Period {

@@ -1,0 +1,69 @@
+/**
+ * One call record read from a usage file, whatever its format (DESIGN, "Usage import rules";
+ * ../shared/cdr-formats.md). Readers turn rows into these; attribution (billing/cdr/attribution.ts)
+ * decides whose usage it is.
+ */
+
+export type CdrFormat = 'asterisk' | 'freeswitch' | 'csv' | 'jsonl';
+
+/** Why a kept record does not count toward the limit. */
+export type NotCountedReason =
+  | 'unanswered' // never answered: NO ANSWER, BUSY, FAILED, CONGESTION, CANCEL, empty answer stamp
+  | 'voicemail-deposit' // a caller leaving a message
+  | 'voicemail-retrieval' // a subscriber listening to messages (access numbers, VoiceMailMain)
+  | 'local-channel-duplicate' // the other half of a call through an Asterisk Local/ channel
+  | 'not-a-call'; // feature codes and other non-call activity (our csv/jsonl "feature" kind)
+
+export interface CdrRecord {
+  format: CdrFormat;
+  /** 1-based line number in the file, for reports. */
+  line: number;
+  /** The row as read, for the record key and reports. */
+  raw: string;
+  startMs: number;
+  /** When the call was answered; null when it never was. */
+  answerMs: number | null;
+  endMs: number;
+  /** Billable seconds (Asterisk/FreeSWITCH billsec). */
+  billableSeconds: number;
+  /** The calling side's number (Asterisk src, FreeSWITCH caller_id_number); null when empty. */
+  callingNumber: string | null;
+  /** The called side's number (Asterisk dst, FreeSWITCH destination_number); null when empty. */
+  calledNumber: string | null;
+  accountCode: string | null;
+  counted: boolean;
+  notCountedReason: NotCountedReason | null;
+  /**
+   * Our own csv/jsonl formats name the subscriber and direction explicitly; switch formats leave
+   * these undefined and attribution uses numbers and account codes.
+   */
+  subscriberId?: string;
+  direction?: 'outgoing' | 'incoming';
+}
+
+export interface RowProblem {
+  line: number;
+  raw: string;
+  reason: string;
+}
+
+export type ReadResult = { ok: true; record: CdrRecord } | ({ ok: false } & RowProblem);
+
+export interface ReaderOptions {
+  /** IANA zone of the file's time stamps (they carry none). */
+  timezone: string;
+  /** Numbers that reach voicemail, default *97, *98, 4000, vmain. */
+  voicemailNumbers?: string[];
+}
+
+/**
+ * A streaming reader: rows go in one at a time, decided records come out. Rules that need another
+ * row (an Asterisk Local/ ;2 half, a FreeSWITCH A-leg bridged to a voicemail leg) hold a row back
+ * for a bounded window of following rows; flush() decides whatever is still held at the end.
+ */
+export interface CdrReader {
+  push(fields: string[], line: number, raw: string): ReadResult[];
+  flush(): ReadResult[];
+}
+
+export const DEFAULT_VOICEMAIL_NUMBERS = ['*97', '*98', '4000', 'vmain'];
