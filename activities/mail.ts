@@ -1,4 +1,5 @@
 /** Email delivery from the outbox through nodemailer; each email at most once. */
+import { heartbeat } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
@@ -10,13 +11,26 @@ export function messageIdFor(key: string): string {
 }
 
 export function createMailActivities(pool: Pool, mailer: Transporter, mailFrom: string) {
+  const deliver = (key: string): Promise<'sent' | 'already-sent'> =>
+    deliverOnce(pool, key, async (email) => {
+      const messageId = messageIdFor(email.key);
+      await mailer.sendMail({ from: mailFrom, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+      return messageId;
+    });
   return {
     async deliverEmail(input: { key: string }): Promise<'sent' | 'already-sent'> {
-      return deliverOnce(pool, input.key, async (email) => {
-        const messageId = messageIdFor(email.key);
-        await mailer.sendMail({ from: mailFrom, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
-        return messageId;
-      });
+      return deliver(input.key);
+    },
+
+    /** Delivers a list of outbox emails in turn; a retry skips those already sent. */
+    async deliverEmails(input: { keys: string[] }): Promise<{ sent: number; alreadySent: number }> {
+      const result = { sent: 0, alreadySent: 0 };
+      for (const key of input.keys) {
+        if ((await deliver(key)) === 'sent') result.sent += 1;
+        else result.alreadySent += 1;
+        heartbeat(result);
+      }
+      return result;
     },
   };
 }

@@ -58,3 +58,29 @@ export function invoiceEmail(d: InvoiceEmailData): EmailContent {
   return { subject: `Your RedConnect invoice for ${d.period}: ${formatCents(d.totalCents)} ${d.currency}`, text, html };
 }
 
+
+export interface UsageAlertData {
+  subscriberId: string;
+  subscriberName: string | null;
+  period: string;
+  thresholdPercent: number;
+  usedSeconds: number;
+  allowanceSeconds: number;
+  overageRateMicros: number;
+  currency: string;
+}
+
+export function usageAlertEmail(d: UsageAlertData): EmailContent {
+  const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
+  const used = `You have used ${formatMinutes(d.usedSeconds)} of your ${formatMinutes(d.allowanceSeconds)} allowance for ${d.period} (${d.thresholdPercent} %).`;
+  const consequence = d.thresholdPercent >= 100
+    ? `Further minutes are charged at the standard overage rate of ${formatMicros(d.overageRateMicros)} ${d.currency} a minute until the next billing cycle begins.`
+    : `Once you reach 100 %, further minutes are charged at the standard overage rate of ${formatMicros(d.overageRateMicros)} ${d.currency} a minute until the next billing cycle.`;
+  const text = [greeting, '', used, consequence, '', 'RedConnect Billing'].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(greeting)}</p>
+<p>${escapeHtml(used)}</p><p>${escapeHtml(consequence)}</p><p>RedConnect Billing</p></body></html>`;
+  const subject = d.thresholdPercent >= 100
+    ? `You have used your full RedConnect allowance for ${d.period}`
+    : `You have used ${d.thresholdPercent} % of your RedConnect allowance for ${d.period}`;
+  return { subject, text, html };
+}

@@ -37,6 +37,7 @@ const EnvSchema = z.object({
   BILLING_DATA_DIR: z.string().min(1).optional(),
   BILLING_CLOSE_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 14).default(6),
   BILLING_CLOSE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
 });
@@ -54,6 +55,8 @@ export interface Config {
   dataDir: string;
   closeGraceHours: number;
   closeBatchSize: number;
+  /** Records per import transaction: an interrupted import leaves whole batches. */
+  importBatchRows: number;
   temporalCliPath?: string;
   temporalTestServerPath?: string;
 }
@@ -79,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.BILLING_DATA_DIR ?? path.join(PROJECT_ROOT, '.data')),
     closeGraceHours: e.BILLING_CLOSE_GRACE_HOURS,
     closeBatchSize: e.BILLING_CLOSE_BATCH_SIZE,
+    importBatchRows: e.BILLING_IMPORT_BATCH_ROWS,
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
   };

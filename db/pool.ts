@@ -10,5 +10,11 @@ types.setTypeParser(types.builtins.INT8, (value) => {
 types.setTypeParser(types.builtins.DATE, (value) => value);
 
 export function createPool(databaseUrl: string, max = 10): Pool {
-  return new Pool({ connectionString: databaseUrl, max, application_name: 'redconnect-billing' });
+  const pool = new Pool({ connectionString: databaseUrl, max, application_name: 'redconnect-billing' });
+  // An idle connection that the server drops (restart, failover) is discarded by the pool; the
+  // next query opens a new one. Without a listener the error would end the process.
+  pool.on('error', (error) => {
+    process.emitWarning(`PostgreSQL connection lost: ${error.message}`);
+  });
+  return pool;
 }

@@ -1,38 +1,6 @@
 import type { Pool } from 'pg';
 import type { DurationCount } from '../billing/rating';
 
-export interface CallSegmentRow {
-  recordKey: string;
-  subscriberId: string;
-  segment: number;
-  period: string;
-  startedAtMs: number;
-  billableSeconds: number;
-  direction: 'outgoing' | 'incoming';
-  counted: boolean;
-  notCountedReason: string | null;
-  source: string;
-}
-
-/** Inserts a batch in one statement; rows already present (same key) are skipped. Returns how many landed. */
-export async function insertCallSegments(pool: Pool, rows: CallSegmentRow[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const { rowCount } = await pool.query(
-    `INSERT INTO calls (record_key, subscriber_id, segment, period, started_at, billable_seconds,
-                        direction, counted, not_counted_reason, source)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::text[], $5::timestamptz[],
-                          $6::int[], $7::text[], $8::boolean[], $9::text[], $10::text[])
-     ON CONFLICT ON CONSTRAINT calls_once DO NOTHING`,
-    [
-      rows.map((r) => r.recordKey), rows.map((r) => r.subscriberId), rows.map((r) => r.segment),
-      rows.map((r) => r.period), rows.map((r) => new Date(r.startedAtMs).toISOString()),
-      rows.map((r) => r.billableSeconds), rows.map((r) => r.direction), rows.map((r) => r.counted),
-      rows.map((r) => r.notCountedReason), rows.map((r) => r.source),
-    ],
-  );
-  return rowCount ?? 0;
-}
-
 /** The period's counted calls grouped by duration: one small aggregate, rounded by the core. */
 export async function countedDurations(pool: Pool, subscriberId: string, period: string): Promise<DurationCount[]> {
   const { rows } = await pool.query(

@@ -1,2 +1,3 @@
 export { subscriberWorkflow } from './subscriber';
 export { monthCloseWorkflow } from './month-close';
+export { deliverEmailsWorkflow } from './email-delivery';

@@ -7,6 +7,8 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const subscriberWorkflowId = (subscriberId: string): string => `subscriber-${subscriberId}`;
 export const monthCloseWorkflowId = (period: string): string => `month-close-${period}`;
+/** Delivery of the usage alerts an import (or a rematch, `rematch-<time>`) made due. */
+export const usageAlertsWorkflowId = (origin: string): string => `usage-alerts-${origin}`;
 
 // subscriber-<id>
 

@@ -6,6 +6,9 @@ import { DaySchema, EmailSchema, IdSchema, PhoneNumberSchema, TimeZoneSchema } f
 import { DuplicateError, insertSubscriber, listSubscribers } from '../../db/subscribers';
 import { subscriberWorkflowId } from '../../workflows/messages';
 import type { subscriberWorkflow } from '../../workflows/subscriber';
+import { rematchUnmatched } from '../../activities/rematch';
+import { queueUsageAlerts } from '../../activities/usage-alerts';
+import { sendUsageAlerts } from '../alerts';
 import { InputError, type RunCommand } from '../context';
 import { printJson, printTable } from '../output';
 import { convert, flag } from '../validate';
@@ -48,6 +51,10 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
         if (error instanceof DuplicateError) throw new InputError(error.message);
         throw error;
       }
+      // Records that arrived before this subscriber or number was registered are theirs now.
+      const pool = await ctx.pool();
+      const rematch = await rematchUnmatched(pool);
+      const alerts = rematch.attributed > 0 ? await sendUsageAlerts(ctx, await queueUsageAlerts(pool, rematch.touched), `subscriber-added-${subscriber.id}-${Date.now()}`) : undefined;
       const firstPeriod = subscriber.serviceStart.slice(0, 7);
       let cycle = `started ${subscriberWorkflowId(subscriber.id)} for ${firstPeriod}`;
       try {
@@ -62,8 +69,9 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
       } catch (error) {
         cycle = `not started yet (${(error as Error).message}); the first month close starts it`;
       }
-      if (opts.json) printJson({ ...subscriber, workflowId: subscriberWorkflowId(subscriber.id), cycle });
-      else process.stdout.write(`added subscriber ${subscriber.id} (${subscriber.email}, ${timezone}, since ${subscriber.serviceStart}); billing cycle ${cycle}\n`);
+      const earlier = rematch.attributed > 0 ? `; ${rematch.attributed} earlier unmatched record(s) attributed (${alerts})` : '';
+      if (opts.json) printJson({ ...subscriber, workflowId: subscriberWorkflowId(subscriber.id), cycle, earlierRecordsAttributed: rematch.attributed });
+      else process.stdout.write(`added subscriber ${subscriber.id} (${subscriber.email}, ${timezone}, since ${subscriber.serviceStart}); billing cycle ${cycle}${earlier}\n`);
     }));
 
   subscribers

@@ -1,53 +1,113 @@
+import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import path from 'node:path';
+import { CDR_FORMATS } from '../../billing/cdr/readers';
+import type { CdrFormat } from '../../billing/cdr/types';
+import { formatMinutes } from '../../billing/emails';
 import { periodOf } from '../../billing/periods';
 import { allowanceSeconds, overageMinutes, roundUsage } from '../../billing/rating';
-import { formatMinutes } from '../../billing/emails';
 import { IdSchema, PeriodSchema, TimeZoneSchema } from '../../billing/validation';
-import { ImportInputError, importUsageCsv } from '../../activities/usage-import';
+import { rematchUnmatched } from '../../activities/rematch';
+import { queueUsageAlerts } from '../../activities/usage-alerts';
+import { ImportInputError, importUsageFile, type ImportProgress } from '../../activities/usage-import';
 import { policyInEffectOn } from '../../db/policies';
 import { getSubscriber } from '../../db/subscribers';
 import { countedDurations, usageByDay } from '../../db/usage';
+import { sendUsageAlerts } from '../alerts';
 import { InputError, type RunCommand } from '../context';
 import { printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
 
-const FORMATS = ['csv'] as const;
+const ASTERISK_OPTIONAL_COLUMNS = ['uniqueid', 'userfield', 'peeraccount', 'linkedid', 'sequence'];
+
+function progressBar(enabled: boolean): { update(p: ImportProgress): void; stop(): void } {
+  if (!enabled) return { update: () => undefined, stop: () => undefined };
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: 'importing [{bar}] {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}',
+    hideCursor: true,
+  }, Presets.shades_classic);
+  const started = Date.now();
+  let begun = false;
+  return {
+    update(p) {
+      const payload = { rows: p.rowsRead, rate: Math.round(p.rowsRead / Math.max(0.001, (Date.now() - started) / 1000)) };
+      if (!begun) {
+        bar.start(p.totalBytes, p.bytesRead, payload);
+        begun = true;
+      } else bar.update(p.bytesRead, payload);
+    },
+    stop() {
+      if (begun) bar.stop();
+    },
+  };
+}
 
 export function registerUsageCommands(program: Command, run: RunCommand): void {
   const usage = program.command('usage').description('import call records and look at usage');
 
   usage
     .command('import <file>')
-    .description('import a usage file; bad rows go to <file>.rejects.csv with their line and reason')
-    .option('--format <format>', `file format: ${FORMATS.join(', ')}`, 'csv')
-    .option('--timezone <zone>', 'zone of time stamps that carry none', 'UTC')
-    .option('--source <name>', 'name of the switch or feed (default: the file name)')
+    .description('import a CDR or usage file (plain or .gz); bad rows go to FILE.rejects.csv with their line and reason')
+    .option('--format <format>', `${CDR_FORMATS.join(' | ')} (default: detected from the file)`)
+    .option('--timezone <zone>', "IANA zone of the file's time stamps, which carry none (the switch's zone)", 'UTC')
+    .option('--source <name>', 'name of the switch or feed; part of each row\'s identity (default: the file name)')
+    .option('--columns <list>', `Asterisk optional columns present, comma-separated, for 17 or 20 columns: ${ASTERISK_OPTIONAL_COLUMNS.join(',')}`)
+    .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
     .option('--json', 'print the summary as JSON')
     .action((file: string, opts) => run(async (ctx) => {
-      if (!FORMATS.includes(opts.format)) throw new InputError(`--format "${opts.format}" is not supported; use one of ${FORMATS.join(', ')}`);
+      if (opts.format !== undefined && !CDR_FORMATS.includes(opts.format)) throw new InputError(`--format "${opts.format}" is not one of ${CDR_FORMATS.join(', ')}`);
       const timezone = flag(TimeZoneSchema, opts.timezone, '--timezone');
+      const columns = opts.columns === undefined ? undefined : String(opts.columns).split(',').map((c) => c.trim().toLowerCase());
+      const unknownColumn = columns?.find((c) => !ASTERISK_OPTIONAL_COLUMNS.includes(c));
+      if (unknownColumn !== undefined) throw new InputError(`--columns "${unknownColumn}" is not an optional Asterisk column; use ${ASTERISK_OPTIONAL_COLUMNS.join(', ')}`);
+      const pool = await ctx.pool();
+      const bar = progressBar(Boolean(process.stderr.isTTY));
       let summary;
       try {
-        summary = await importUsageCsv(await ctx.pool(), { file, timezone, source: opts.source ?? path.basename(file) });
+        summary = await importUsageFile(pool, {
+          file, format: opts.format as CdrFormat | undefined, timezone, columns, rejectsFile: opts.rejects, batchSize: ctx.config.importBatchRows,
+          source: opts.source ?? path.basename(file).replace(/\.gz$/, ''),
+          onProgress: (p) => bar.update(p),
+        });
       } catch (error) {
         if (error instanceof ImportInputError) throw new InputError(error.message);
         throw error;
+      } finally {
+        bar.stop();
       }
-      if (opts.json) printJson(summary);
+      const alerts = await sendUsageAlerts(ctx, await queueUsageAlerts(pool, summary.touched), `import-${summary.importId}`);
+      const { touched, ...shown } = summary;
+      if (opts.json) printJson({ ...shown, subscribersTouched: touched.length, alerts });
       else {
         const notCounted = Object.entries(summary.notCounted).map(([k, v]) => `${v} ${k}`).join(', ') || '0';
         printLines([
-          `imported ${file}: ${summary.rowsRead} rows read`,
+          `imported ${file} (${summary.format}, source ${summary.source}): ${summary.rowsRead} rows read`,
           `  counted:     ${summary.counted}`,
           `  not counted: ${notCounted}`,
           `  duplicates:  ${summary.duplicates} (already imported)`,
+          `  unmatched:   ${summary.unmatched}${summary.unmatchedNumbers.length ? ` (most: ${summary.unmatchedNumbers.slice(0, 5).map((u) => `${u.number} ×${u.records}`).join(', ')})` : ''}`,
+          `  late:        ${summary.late} (for months already invoiced: billed on the next invoice)`,
           `  rejected:    ${summary.rejected}${summary.rejectsFile ? ` (see ${summary.rejectsFile})` : ''}`,
+          `  ${alerts}`,
         ]);
       }
       if (summary.rowsRead > 0 && summary.rejected === summary.rowsRead) {
         throw new InputError(`every row of ${file} was rejected; see ${summary.rejectsFile}`);
       }
+    }));
+
+  usage
+    .command('rematch')
+    .description('attribute records that matched no subscriber to the numbers and subscribers registered since')
+    .option('--json', 'print the summary as JSON')
+    .action((opts) => run(async (ctx) => {
+      const pool = await ctx.pool();
+      const summary = await rematchUnmatched(pool);
+      const alerts = await sendUsageAlerts(ctx, await queueUsageAlerts(pool, summary.touched), `rematch-${Date.now()}`);
+      const { touched, ...shown } = summary;
+      if (opts.json) printJson({ ...shown, subscribersTouched: touched.length, alerts });
+      else printLines([`rematch: ${summary.attributed} of ${summary.examined} unmatched records attributed; ${summary.stillUnmatched} still unmatched`, `  ${alerts}`]);
     }));
 
   usage

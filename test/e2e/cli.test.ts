@@ -7,6 +7,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlertablePeriod } from '../../billing/alerts';
+import { periodOf } from '../../billing/periods';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { usageCsv } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
@@ -29,6 +31,14 @@ function billing(...args: string[]): Promise<Result> {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function billingJson<T>(...args: string[]): Promise<T> {
@@ -93,11 +103,11 @@ test('billing operations add subscribers, import a month of usage, close it and 
   fs.writeFileSync(file, `${rows}ben,2026-10-07 25:00:00,60,outgoing,call\n`);
   const imported = await billingJson<{ rowsRead: number; counted: number; notCounted: Record<string, number>; rejected: number; rejectsFile: string }>(
     'usage', 'import', file, '--format', 'csv', '--timezone', 'Europe/Paris');
-  expect(imported).toMatchObject({ rowsRead: 45, counted: 43, notCounted: { voicemail: 1 }, rejected: 1 });
+  expect(imported).toMatchObject({ format: 'csv', rowsRead: 45, counted: 43, notCounted: { 'voicemail-deposit': 1 }, rejected: 1, unmatched: 0 });
   expect(fs.readFileSync(imported.rejectsFile, 'utf8')).toContain('46,"start ""2026-10-07 25:00:00"" is not a time');
   // Importing the same file again adds nothing.
-  const again = await billingJson<{ duplicates: number; segmentsInserted: number }>('usage', 'import', file, '--timezone', 'Europe/Paris');
-  expect(again).toMatchObject({ segmentsInserted: 0, duplicates: 44 });
+  const again = await billingJson<{ duplicates: number }>('usage', 'import', file, '--timezone', 'Europe/Paris');
+  expect(again).toMatchObject({ duplicates: 44 });
 
   const usage = await billingJson<{ usedSeconds: number; overageMinutes: number; days: { day: string }[] }>('usage', 'show', 'ada', '--period', '2026-10');
   expect(usage).toMatchObject({ usedSeconds: 147_630, overageMinutes: 61 });
@@ -119,15 +129,52 @@ test('billing operations add subscribers, import a month of usage, close it and 
   const status = await billingJson<{ cycle: { period: string; closedCycles: number } }>('status', 'ada');
   expect(status.cycle).toMatchObject({ period: '2026-11', closedCycles: 1 });
 
-  await smtp.waitForCount(2);
+  // October is still an open cycle while it awaits its close only until the end of November.
+  const octoberAlert = isAlertablePeriod('2026-10', Date.now(), 'Europe/Paris') ? ['You have used your full RedConnect allowance for 2026-10'] : [];
+  await smtp.waitForCount(2 + octoberAlert.length);
   expect(smtp.received.map((m) => m.subject).sort()).toEqual([
+    ...octoberAlert,
     'Your RedConnect invoice for 2026-10: 0.00 USD',
     'Your RedConnect invoice for 2026-10: 22.95 USD',
   ]);
 
   // Closing again changes nothing and mails nobody twice.
   expect((await billing('close', '--period', '2026-10', '--wait')).stdout).toContain('2 invoices for 2 subscribers, 2 mailed');
-  expect(smtp.received).toHaveLength(2);
+  expect(smtp.received).toHaveLength(2 + octoberAlert.length);
+});
+
+test('usage alerts at 80 % and 100 % of the allowance go out once per threshold, however many imports follow', async () => {
+  expect((await billing('subscribers', 'add', '--id', 'cleo', '--email', 'cleo@example.test', '--timezone', 'Asia/Tokyo', '--number', '+81355500001')).code).toBe(0);
+  const period = periodOf(Date.now(), 'Asia/Tokyo');
+  const day = (n: number): string => `${period}-${String(n).padStart(2, '0')} 03:00:00`; // noon in Tokyo, written in UTC
+  const importRows = async (name: string, rows: { start: string; seconds: number }[]): Promise<void> => {
+    const file = path.join(workDir, name);
+    fs.writeFileSync(file, usageCsv(rows.map((r) => ({ subscriber: 'cleo', ...r }))));
+    const result = await billing('usage', 'import', file);
+    expect(result.code).toBe(0);
+  };
+  const before = smtp.received.length;
+  const cleoMail = (): string[] => smtp.received.slice(before).filter((m) => m.to.includes('cleo@example.test')).map((m) => m.subject);
+  // 1,900 minutes: below 80 % of 2,400; nothing is sent.
+  await importRows('cleo-1.csv', [{ start: day(1), seconds: 1900 * 60 }]);
+  // +20 minutes: 1,920 = exactly 80 %.
+  await importRows('cleo-2.csv', [{ start: day(2), seconds: 20 * 60 }]);
+  await waitUntil(() => cleoMail().length === 1);
+  expect(cleoMail()).toEqual([`You have used 80 % of your RedConnect allowance for ${period}`]);
+  // The same file again, and a little more usage still under 100 %: nothing new.
+  await importRows('cleo-2.csv', [{ start: day(2), seconds: 20 * 60 }]);
+  await importRows('cleo-3.csv', [{ start: day(3), seconds: 100 * 60 }]);
+  // Past the allowance: the 100 % mail names the overage rate that now applies.
+  await importRows('cleo-4.csv', [{ start: day(4), seconds: 400 * 60 }]);
+  await waitUntil(() => cleoMail().length === 2);
+  await importRows('cleo-5.csv', [{ start: day(5), seconds: 60 }]);
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(cleoMail()).toEqual([
+    `You have used 80 % of your RedConnect allowance for ${period}`,
+    `You have used your full RedConnect allowance for ${period}`,
+  ]);
+  const full = smtp.received.find((m) => m.subject.startsWith('You have used your full'))!;
+  expect(full.text).toContain('charged at the standard overage rate of 0.05 USD a minute until the next billing cycle begins');
 });
 
 test('bad input exits 2 with one line naming the bad value', async () => {

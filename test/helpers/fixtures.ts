@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import { importUsageCsv, type ImportSummary } from '../../activities/usage-import';
+import { importUsageFile, type ImportSummary } from '../../activities/usage-import';
 import { insertSubscriber, type NewSubscriber } from '../../db/subscribers';
 
 export async function givenSubscriber(pool: Pool, s: Partial<NewSubscriber> & { id: string }): Promise<NewSubscriber> {
@@ -39,7 +39,7 @@ export async function givenCalls(pool: Pool, rows: CallRow[], options: { timezon
   const file = path.join(dir, 'usage.csv');
   fs.writeFileSync(file, usageCsv(rows));
   try {
-    return await importUsageCsv(pool, { file, timezone: options.timezone ?? 'UTC', source: options.source ?? 'test-switch' });
+    return await importUsageFile(pool, { file, format: 'csv', timezone: options.timezone ?? 'UTC', source: options.source ?? 'test-switch' });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,89 @@
+/**
+ * Attributes records that matched nobody when they were imported, once their number, account
+ * code or subscriber is registered (DESIGN, "Who": "attributed when the number or subscriber is
+ * registered later"). Each record is claimed in the same transaction that inserts its calls, so
+ * concurrent rematches never attribute a record twice.
+ */
+import type { Pool } from 'pg';
+import { attribute, segmentsFor } from '../billing/cdr/attribution';
+import type { CdrRecord, NotCountedReason } from '../billing/cdr/types';
+import { ensureCallPartitions } from '../db/cdr-store';
+import { loadDirectory } from '../db/directory';
+
+export interface RematchSummary {
+  examined: number;
+  attributed: number;
+  stillUnmatched: number;
+  touched: { subscriberId: string; period: string }[];
+}
+
+const PAGE = 2_000;
+
+export async function rematchUnmatched(pool: Pool): Promise<RematchSummary> {
+  const directory = await loadDirectory(pool);
+  const summary: RematchSummary = { examined: 0, attributed: 0, stillUnmatched: 0, touched: [] };
+  const touched = new Set<string>();
+  let cursor = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const { rows } = await pool.query(
+      `SELECT record_key, format, line, extract(epoch FROM started_at) * 1000 AS started_ms,
+              extract(epoch FROM answered_at) * 1000 AS answered_ms, billable_seconds, calling_number, called_number,
+              account_code, named_subscriber_id, named_direction, counted, not_counted_reason
+         FROM cdr_records
+        WHERE caller_subscriber_id IS NULL AND callee_subscriber_id IS NULL AND record_key > $1
+        ORDER BY record_key LIMIT $2`,
+      [cursor, PAGE],
+    );
+    if (rows.length === 0) break;
+    cursor = rows[rows.length - 1].record_key;
+    summary.examined += rows.length;
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const row of rows) {
+        const record: CdrRecord = {
+          format: row.format, line: row.line, raw: '', startMs: Number(row.started_ms), answerMs: row.answered_ms === null ? null : Number(row.answered_ms),
+          endMs: Number(row.started_ms), billableSeconds: row.billable_seconds, callingNumber: row.calling_number, calledNumber: row.called_number,
+          accountCode: row.account_code, counted: row.counted, notCountedReason: row.not_counted_reason as NotCountedReason | null,
+          ...(row.named_subscriber_id ? { subscriberId: row.named_subscriber_id, direction: row.named_direction } : {}),
+        };
+        const sides = attribute(record, directory);
+        if (sides.length === 0) {
+          summary.stillUnmatched += 1;
+          continue;
+        }
+        const claimed = await client.query(
+          `UPDATE cdr_records SET caller_subscriber_id = $2, callee_subscriber_id = $3
+            WHERE record_key = $1 AND caller_subscriber_id IS NULL AND callee_subscriber_id IS NULL`,
+          [row.record_key, sides.find((s) => s.direction === 'outgoing')?.subscriberId ?? null, sides.find((s) => s.direction === 'incoming')?.subscriberId ?? null],
+        );
+        if (claimed.rowCount !== 1) continue;
+        for (const side of sides) {
+          const segments = segmentsFor(record, directory.timezoneOf(side.subscriberId)!);
+          await ensureCallPartitions(pool, segments.map((s) => s.period));
+          for (const [index, segment] of segments.entries()) {
+            await client.query(
+              `INSERT INTO calls (record_key, subscriber_id, direction, segment, period, started_at, billable_seconds, counted, not_counted_reason, late)
+               VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8, $9,
+                       EXISTS (SELECT 1 FROM invoices WHERE subscriber_id = $2 AND period = $5))`,
+              [row.record_key, side.subscriberId, side.direction, index, segment.period, segment.startMs, segment.seconds, record.counted, record.notCountedReason],
+            );
+            touched.add(`${side.subscriberId}\u0000${segment.period}`);
+          }
+        }
+        summary.attributed += 1;
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+  summary.touched = [...touched].map((t) => {
+    const [subscriberId, period] = t.split('\u0000') as [string, string];
+    return { subscriberId, period };
+  });
+  return summary;
+}

@@ -1,0 +1,58 @@
+/** Queues the usage alerts an import or rematch makes due, once per threshold per cycle. */
+import type { Pool } from 'pg';
+import { isAlertablePeriod, thresholdsReached, usageAlertKey } from '../billing/alerts';
+import { usageAlertEmail } from '../billing/emails';
+import type { PolicyVersion } from '../billing/policy';
+import { allowanceSeconds, roundUsage, type DurationCount } from '../billing/rating';
+import { enqueueEmail } from '../db/outbox';
+import { policyInEffectOn } from '../db/policies';
+
+/** Returns the keys of the alert emails that are due and not yet sent. */
+export async function queueUsageAlerts(pool: Pool, touched: { subscriberId: string; period: string }[], nowMs: number = Date.now()): Promise<string[]> {
+  if (touched.length === 0) return [];
+  const { rows: subscribers } = await pool.query(
+    `SELECT id, name, email, timezone FROM subscribers WHERE id = ANY($1) AND status = 'active'`,
+    [[...new Set(touched.map((t) => t.subscriberId))]],
+  );
+  const byId = new Map(subscribers.map((s) => [s.id as string, s]));
+  const open = touched.filter((t) => byId.has(t.subscriberId) && isAlertablePeriod(t.period, nowMs, byId.get(t.subscriberId).timezone));
+  if (open.length === 0) return [];
+  const { rows } = await pool.query(
+    `SELECT c.subscriber_id, c.period, c.billable_seconds AS seconds, count(*)::int AS calls
+       FROM calls c JOIN unnest($1::text[], $2::text[]) AS t(subscriber_id, period)
+         ON c.subscriber_id = t.subscriber_id AND c.period = t.period
+      WHERE c.counted
+        AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.subscriber_id = c.subscriber_id AND i.period = c.period)
+      GROUP BY 1, 2, 3`,
+    [open.map((t) => t.subscriberId), open.map((t) => t.period)],
+  );
+  const durations = new Map<string, DurationCount[]>();
+  for (const r of rows) {
+    const key = `${r.subscriber_id}\u0000${r.period}`;
+    if (!durations.has(key)) durations.set(key, []);
+    durations.get(key)!.push({ seconds: r.seconds, calls: r.calls });
+  }
+  const policies = new Map<string, PolicyVersion>();
+  const due: string[] = [];
+  for (const [key, list] of durations) {
+    const [subscriberId, period] = key.split('\u0000') as [string, string];
+    if (!policies.has(period)) policies.set(period, await policyInEffectOn(pool, `${period}-01`));
+    const policy = policies.get(period)!;
+    const used = roundUsage(list, policy.roundingIncrementSeconds).billableSeconds;
+    const allowance = allowanceSeconds({ rules: policy });
+    const subscriber = byId.get(subscriberId);
+    // Only the highest threshold reached is news: a month that jumps past 100 % gets no 80 % mail.
+    const reached = thresholdsReached(used, allowance, policy.alertThresholdsPercent);
+    for (const pct of reached.length > 0 ? [Math.max(...reached)] : []) {
+      const emailKey = usageAlertKey(subscriberId, period, pct);
+      await enqueueEmail(pool, {
+        key: emailKey, purpose: 'usage-alert', subscriberId, to: subscriber.email,
+        ...usageAlertEmail({ subscriberId, subscriberName: subscriber.name, period, thresholdPercent: pct, usedSeconds: used, allowanceSeconds: allowance, overageRateMicros: policy.overageRateMicros, currency: policy.currency }),
+      });
+      due.push(emailKey);
+    }
+  }
+  if (due.length === 0) return [];
+  const { rows: pending } = await pool.query(`SELECT idempotency_key FROM email_outbox WHERE idempotency_key = ANY($1) AND status <> 'sent'`, [due]);
+  return pending.map((p) => p.idempotency_key as string);
+}

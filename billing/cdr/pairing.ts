@@ -1,0 +1,183 @@
+/**
+ * Deciding a record that depends on another row of the file, in bounded memory.
+ *
+ * Two rules need a partner row that may come before or after the record (DESIGN, "Usage import
+ * rules"): an Asterisk `Local/…;2` row is a duplicate when some row dialled that channel's `;1`
+ * half, and a FreeSWITCH A-leg is a voicemail deposit when its B-leg is a voicemail loopback leg.
+ * Switches write both rows close together (each when its channel hangs up), so the window
+ * remembers partners seen in the last `size` rows and holds records back for at most `size`
+ * further rows. A held record whose partner shows up is not counted (with the reader's reason);
+ * one whose window passes, or that is still held at flush(), is counted. Memory is bounded by
+ * the window, never by the file.
+ */
+import type { CdrReader, CdrRecord, NotCountedReason, ReadResult } from './types';
+
+interface Held {
+  readonly key: string;
+  readonly row: number;
+  readonly record: CdrRecord;
+  decided: boolean;
+}
+
+/** Queues drop their consumed head in one step once it is this long and most of the array. */
+const COMPACT_AFTER = 1024;
+
+export class PairingWindow {
+  /** Counts rows; row n's partners are valid for rows n..n+size. */
+  private row = 0;
+  /** Partner key → the last row that named it. */
+  private readonly seenAt = new Map<string, number>();
+  /** The same sightings in row order, to forget them as they leave the window. */
+  private seenKeys: string[] = [];
+  private seenRows: number[] = [];
+  private seenHead = 0;
+  private readonly heldByKey = new Map<string, Held[]>();
+  private heldQueue: Held[] = [];
+  private heldHead = 0;
+  private heldOpen = 0;
+
+  constructor(
+    private readonly size: number,
+    private readonly pairedReason: NotCountedReason,
+  ) {}
+
+  /** How many partner keys are remembered and records held: bounded by the window. */
+  get pending(): { remembered: number; held: number } {
+    return { remembered: this.seenAt.size, held: this.heldOpen };
+  }
+
+  /** Starts a new row: forgets partners and releases (as counted) held records older than the window. */
+  nextRow(out: ReadResult[]): void {
+    this.row += 1;
+    const oldest = this.row - this.size;
+    this.forgetSightingsBefore(oldest);
+    this.releaseHeldBefore(oldest, out);
+  }
+
+  /** The current row names `key` as a partner: held records waiting for it are decided now, not counted. */
+  partnerSeen(key: string, out: ReadResult[]): void {
+    this.seenAt.set(key, this.row);
+    this.seenKeys.push(key);
+    this.seenRows.push(this.row);
+    const waiting = this.heldByKey.get(key);
+    if (waiting === undefined) return;
+    this.heldByKey.delete(key);
+    for (const held of waiting) {
+      held.decided = true;
+      this.heldOpen -= 1;
+      out.push(this.decide(held.record, false));
+    }
+  }
+
+  /**
+   * Decides the current row's record now if its partner was seen within the window; otherwise
+   * holds it until the partner shows up or the window passes.
+   */
+  decideOrHold(key: string, record: CdrRecord, out: ReadResult[]): void {
+    if (this.seenAt.has(key)) {
+      out.push(this.decide(record, false));
+      return;
+    }
+    const held: Held = { key, row: this.row, record, decided: false };
+    this.heldQueue.push(held);
+    this.heldOpen += 1;
+    const waiting = this.heldByKey.get(key);
+    if (waiting === undefined) this.heldByKey.set(key, [held]);
+    else waiting.push(held);
+  }
+
+  /** End of the file: every record still held had no partner, so it counts. */
+  flush(out: ReadResult[]): void {
+    this.releaseHeldBefore(Number.POSITIVE_INFINITY, out);
+    this.seenAt.clear();
+    this.seenKeys = [];
+    this.seenRows = [];
+    this.seenHead = 0;
+  }
+
+  private decide(record: CdrRecord, counted: boolean): ReadResult {
+    record.counted = counted;
+    record.notCountedReason = counted ? null : this.pairedReason;
+    return { ok: true, record };
+  }
+
+  private forgetSightingsBefore(oldest: number): void {
+    const keys = this.seenKeys;
+    const rows = this.seenRows;
+    let head = this.seenHead;
+    while (head < rows.length && rows[head]! < oldest) {
+      const key = keys[head]!;
+      // The key may have been seen again since: only its last sighting decides.
+      if (this.seenAt.get(key) === rows[head]) this.seenAt.delete(key);
+      head += 1;
+    }
+    if (head > COMPACT_AFTER && head * 2 > rows.length) {
+      this.seenKeys = keys.slice(head);
+      this.seenRows = rows.slice(head);
+      head = 0;
+    }
+    this.seenHead = head;
+  }
+
+  private releaseHeldBefore(oldest: number, out: ReadResult[]): void {
+    const queue = this.heldQueue;
+    let head = this.heldHead;
+    while (head < queue.length && queue[head]!.row < oldest) {
+      const held = queue[head]!;
+      head += 1;
+      if (held.decided) continue;
+      this.forgetHeld(held);
+      out.push(this.decide(held.record, true));
+    }
+    if (head === queue.length) {
+      queue.length = 0;
+      head = 0;
+    } else if (head > COMPACT_AFTER && head * 2 > queue.length) {
+      this.heldQueue = queue.slice(head);
+      head = 0;
+    }
+    this.heldHead = head;
+  }
+
+  /** Held records leave in row order, so the one leaving is the first waiting for its key. */
+  private forgetHeld(held: Held): void {
+    this.heldOpen -= 1;
+    const waiting = this.heldByKey.get(held.key);
+    if (waiting === undefined) return;
+    if (waiting.length === 1) this.heldByKey.delete(held.key);
+    else waiting.shift();
+  }
+}
+
+/**
+ * A switch reader whose cross-row rule runs through a PairingWindow: each row first ages the
+ * window, then is either reported as unreadable or classified.
+ */
+export abstract class PairingReader implements CdrReader {
+  protected constructor(protected readonly pairs: PairingWindow) {}
+
+  /** Partners remembered and rows held: stays within the pairing window. */
+  get pending(): { remembered: number; held: number } {
+    return this.pairs.pending;
+  }
+
+  push(fields: string[], line: number, raw: string): ReadResult[] {
+    const out: ReadResult[] = [];
+    this.pairs.nextRow(out);
+    const problem = this.rowProblem(fields);
+    if (problem !== undefined) out.push({ ok: false, line, raw, reason: problem });
+    else this.classify(fields, line, raw, out);
+    return out;
+  }
+
+  flush(): ReadResult[] {
+    const out: ReadResult[] = [];
+    this.pairs.flush(out);
+    return out;
+  }
+
+  /** DESIGN, "Bad rows": why the row cannot be read, or undefined. */
+  protected abstract rowProblem(fields: string[]): string | undefined;
+
+  protected abstract classify(fields: string[], line: number, raw: string, out: ReadResult[]): void;
+}

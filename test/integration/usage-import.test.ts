@@ -1,0 +1,162 @@
+/**
+ * Usage import on a real PostgreSQL: every counted second on the right subscriber's month exactly
+ * once, whatever is imported twice, at the same time, or interrupted; nothing lost.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { rematchUnmatched } from '../../activities/rematch';
+import { importUsageFile } from '../../activities/usage-import';
+import { insertSubscriber } from '../../db/subscribers';
+import { asteriskFile, type AsteriskRowSpec } from '../helpers/asterisk-rows';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { givenSubscriber } from '../helpers/fixtures';
+
+let db: TestDatabase;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-import-'));
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await givenSubscriber(db.pool, { id: 'ana', numbers: ['+12125550001'], timezone: 'America/New_York' });
+  await givenSubscriber(db.pool, { id: 'ben', numbers: ['+12125550002'] });
+  await givenSubscriber(db.pool, { id: 'cat', numbers: ['+12125550003'], accountCode: 'ACME-7' });
+});
+
+afterAll(async () => {
+  await db?.drop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, rows: AsteriskRowSpec[]): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, asteriskFile(rows));
+  return file;
+}
+
+const outbound = (n: number, src: string, start: string, billsec: number): AsteriskRowSpec => ({ src, dst: `9120255500${String(n).padStart(2, '0')}`, start, billsec, uniqueid: `1790000000.${n}` });
+
+async function seconds(subscriberId: string, period: string): Promise<{ counted: number; calls: number }> {
+  const { rows } = await db.pool.query(
+    `SELECT coalesce(sum(billable_seconds) FILTER (WHERE counted), 0)::int AS counted, count(*)::int AS calls
+       FROM calls WHERE subscriber_id = $1 AND period = $2`, [subscriberId, period]);
+  return rows[0];
+}
+
+test('importing the same file twice, or an overlapping file, adds nothing the second time', async () => {
+  const rows = Array.from({ length: 10 }, (_, i) => outbound(i, '+12125550002', `2026-08-0${1 + (i % 9)} 10:00:00`, 60 + i));
+  const first = await importUsageFile(db.pool, { file: write('a.csv', rows.slice(0, 6)), timezone: 'UTC', source: 'pbx-1' });
+  expect(first).toMatchObject({ format: 'asterisk', rowsRead: 6, counted: 6, duplicates: 0, rejected: 0 });
+  const again = await importUsageFile(db.pool, { file: write('a-again.csv', rows.slice(0, 6)), timezone: 'UTC', source: 'pbx-1' });
+  expect(again).toMatchObject({ rowsRead: 6, duplicates: 6 });
+  const overlapping = await importUsageFile(db.pool, { file: write('b.csv', rows.slice(3)), timezone: 'UTC', source: 'pbx-1' });
+  expect(overlapping).toMatchObject({ rowsRead: 7, duplicates: 3 });
+  expect(await seconds('ben', '2026-08')).toEqual({ counted: rows.reduce((s, r) => s + r.billsec, 0), calls: 10 });
+});
+
+test('two imports of overlapping files at the same time land each row once', async () => {
+  const rows = Array.from({ length: 3000 }, (_, i) => outbound(100 + i, '+12125550003', `2026-07-${String(1 + (i % 28)).padStart(2, '0')} 0${i % 10}:${String(i % 60).padStart(2, '0')}:00`, 30));
+  const left = write('left.csv', rows.slice(0, 2000));
+  const right = write('right.csv', rows.slice(1000));
+  const [a, b] = await Promise.all([
+    importUsageFile(db.pool, { file: left, timezone: 'UTC', source: 'pbx-2', batchSize: 250 }),
+    importUsageFile(db.pool, { file: right, timezone: 'UTC', source: 'pbx-2', batchSize: 250 }),
+  ]);
+  expect(a.rowsRead - a.duplicates + (b.rowsRead - b.duplicates)).toBe(3000);
+  expect(await seconds('cat', '2026-07')).toEqual({ counted: 3000 * 30, calls: 3000 });
+});
+
+test('an import whose database connection is lost leaves whole batches, and running it again completes it', async () => {
+  const rows = Array.from({ length: 2000 }, (_, i) => outbound(10_000 + i, '+12125550002', `2026-06-${String(1 + (i % 28)).padStart(2, '0')} 12:${String(i % 60).padStart(2, '0')}:${String(i % 59).padStart(2, '0')}`, 10));
+  const file = write('interrupted.csv', rows);
+  let batches = 0;
+  const cut = importUsageFile(db.pool, {
+    file, timezone: 'UTC', source: 'pbx-3', batchSize: 300,
+    onProgress: () => {
+      batches += 1;
+      if (batches === 3) void terminateOtherConnections();
+    },
+  });
+  await expect(cut).rejects.toThrow();
+  const { rows: [landed] } = await db.pool.query("SELECT count(*)::int AS n FROM cdr_records WHERE source = 'pbx-3'");
+  expect(landed.n % 300).toBe(0);
+  expect(landed.n).toBeLessThan(2000);
+  const rerun = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-3', batchSize: 300 });
+  expect(rerun).toMatchObject({ rowsRead: 2000, duplicates: landed.n });
+  expect(await seconds('ben', '2026-06')).toEqual({ counted: 2000 * 10, calls: 2000 });
+});
+
+test('a call between two subscribers counts for both; a call across midnight at month end is split in the subscriber\'s zone', async () => {
+  const file = write('internal.csv', [
+    // ana (New York) calls ben (UTC) on 2026-05-31 at 23:50 New York time, 20 minutes: the switch writes local time.
+    { src: '+12125550001', dst: '+12125550002', start: '2026-05-31 23:50:00', ring: 0, billsec: 1200, uniqueid: '1780000000.1', channel: 'PJSIP/1001-0000000a', dstchannel: 'PJSIP/1002-0000000b' },
+  ]);
+  const summary = await importUsageFile(db.pool, { file, timezone: 'America/New_York', source: 'pbx-4' });
+  expect(summary).toMatchObject({ counted: 1, unmatched: 0 });
+  // ana: 600 s in May and 600 s in June, New York time; ben (UTC) has it all in June (03:50-04:10 UTC).
+  expect(await seconds('ana', '2026-05')).toEqual({ counted: 600, calls: 1 });
+  expect(await seconds('ana', '2026-06')).toEqual({ counted: 600, calls: 1 });
+  const { rows } = await db.pool.query(`SELECT c.subscriber_id, c.direction, c.period, c.billable_seconds FROM calls c JOIN cdr_records r USING (record_key) WHERE r.source = 'pbx-4' ORDER BY 1, 3`);
+  expect(rows).toEqual([
+    { subscriber_id: 'ana', direction: 'outgoing', period: '2026-05', billable_seconds: 600 },
+    { subscriber_id: 'ana', direction: 'outgoing', period: '2026-06', billable_seconds: 600 },
+    { subscriber_id: 'ben', direction: 'incoming', period: '2026-06', billable_seconds: 1200 },
+  ]);
+});
+
+test('the account code names the caller before the calling number does', async () => {
+  const file = write('accountcode.csv', [{ accountcode: 'ACME-7', src: '+12125550001', dst: '912025550199', start: '2026-04-02 10:00:00', billsec: 90, uniqueid: '1770000000.1' }]);
+  await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-5' });
+  expect(await seconds('cat', '2026-04')).toEqual({ counted: 90, calls: 1 });
+  expect(await seconds('ana', '2026-04')).toEqual({ counted: 0, calls: 0 });
+});
+
+test('rows that match nobody are kept and attributed when the number is registered later', async () => {
+  const file = write('unmatched.csv', [
+    { src: '+14155550123', dst: '912025550111', start: '2026-03-03 09:00:00', billsec: 300, uniqueid: '1760000000.1' },
+    { src: '+14155550123', dst: '912025550112', start: '2026-03-04 09:00:00', billsec: 200, uniqueid: '1760000000.2' },
+  ]);
+  const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-6' });
+  expect(summary).toMatchObject({ rowsRead: 2, counted: 2, unmatched: 2, unmatchedNumbers: [{ number: '+14155550123', records: 2 }] });
+  await insertSubscriber(db.pool, { id: 'dan', email: 'dan@example.test', timezone: 'UTC', business: false, monthlyFeeCents: 0, serviceStart: '2026-01-01', numbers: ['+14155550123'] });
+  const rematch = await rematchUnmatched(db.pool);
+  expect(rematch).toMatchObject({ attributed: 2, stillUnmatched: 0 });
+  expect(await seconds('dan', '2026-03')).toEqual({ counted: 500, calls: 2 });
+  // A second rematch finds nothing left to do.
+  expect(await rematchUnmatched(db.pool)).toMatchObject({ examined: 0, attributed: 0 });
+});
+
+test('rows for a month already invoiced are kept and marked late', async () => {
+  await db.pool.query(`INSERT INTO invoices (id, subscriber_id, period, policy_version, currency, calls, used_seconds, allowance_seconds, overage_minutes, overage_rate_micros, total_cents)
+                       VALUES ('INV-2026-02-ben', 'ben', '2026-02', 1, 'USD', 0, 0, 144000, 0, 50000, 0)`);
+  const file = write('late.csv', [outbound(90, '+12125550002', '2026-02-20 10:00:00', 120), outbound(91, '+12125550002', '2026-03-01 10:00:00', 60)]);
+  const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-7' });
+  expect(summary.late).toBe(1);
+  const { rows } = await db.pool.query(`SELECT period, late FROM calls WHERE subscriber_id = 'ben' AND period IN ('2026-02', '2026-03') ORDER BY period`);
+  expect(rows).toEqual([{ period: '2026-02', late: true }, { period: '2026-03', late: false }]);
+});
+
+test('bad rows go to the rejects file with line and reason while the good rows land', async () => {
+  const good = asteriskFile([outbound(200, '+12125550002', '2026-01-10 10:00:00', 42)]).trimEnd();
+  const file = path.join(dir, 'bad.csv');
+  fs.writeFileSync(file, [
+    good,
+    '"","+12125550002","9120","ctx","clid","SIP/a","SIP/b","Dial","x","2026-01-10 10:00:00","2026-01-10 10:00:05"', // 11 columns
+    good.replace('"2026-01-10 10:00:00"', '"2026-01-10 25:00:00"').replace('1790000000.200', '1790000000.201'),
+    good.replace(',47,42,', ',47,-3,').replace('1790000000.200', '1790000000.202'),
+  ].join('\n') + '\n');
+  const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-8' });
+  expect(summary).toMatchObject({ rowsRead: 4, counted: 1, rejected: 3 });
+  const rejects = fs.readFileSync(summary.rejectsFile!, 'utf8').trim().split('\n');
+  expect(rejects[0]).toBe('line,reason,row');
+  expect(rejects.slice(1).map((l) => l.split(',')[0])).toEqual(['2', '3', '4']);
+  expect(rejects[1]).toContain('wrong number of columns');
+  expect(rejects[2]).toContain('2026-01-10 25:00:00');
+});
+
+async function terminateOtherConnections(): Promise<void> {
+  const admin = new Client({ connectionString: db.url });
+  await admin.connect();
+  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+  await admin.end();
+}
