@@ -4,19 +4,19 @@
  * CdrStore (COPY + one set-based insert). Never the whole file in memory; bad rows go to a rejects
  * file with line and reason while the good rows land; rows already imported add nothing.
  */
-import { parse, type CsvError } from 'csv-parse';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Pool } from 'pg';
 import { attribute, segmentsFor, type Directory } from '../billing/cdr/attribution';
+import { splitCsvLine } from '../billing/cdr/csv-line';
 import { detectFormat } from '../billing/cdr/detect';
 import { UsageCsvReader } from '../billing/cdr/own-formats';
 import { createReader } from '../billing/cdr/readers';
 import { DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type ReadResult } from '../billing/cdr/types';
-import { CdrStore, type BatchResult, type StagedCall, type StagedRecord } from '../db/cdr-store';
+import { CdrStore, StagingBatch, type BatchResult, type StagedRecord } from '../db/cdr-store';
 import { loadDirectory } from '../db/directory';
 
 export class ImportInputError extends Error {}
@@ -60,14 +60,19 @@ export interface ImportSummary {
   touched: { subscriberId: string; period: string }[];
 }
 
-/** A stable key from the record's source and content: md5 written as a uuid. */
-export function recordKey(source: string, raw: string): string {
-  const h = createHash('md5').update(source).update('\u0000').update(raw).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+/**
+ * A stable key from the record's source and content (DESIGN, "Idempotence"), written as a uuid:
+ * 48 bits of the call's start time, then 80 bits of the md5 of source and row. Starting with the
+ * time keeps an import's inserts together at the end of the index instead of all over it.
+ */
+export function recordKey(source: string, raw: string, startMs: number): string {
+  const h = hash('md5', `${source}\u0000${raw}`);
+  const t = Math.max(0, Math.floor(startMs)).toString(16).padStart(12, '0').slice(-12);
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-${h.slice(0, 4)}-${h.slice(4, 8)}-${h.slice(8, 20)}`;
 }
 
 function openStream(file: string): { stream: Readable; raw: fs.ReadStream } {
-  const raw = fs.createReadStream(file);
+  const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   return { raw, stream: file.endsWith('.gz') ? raw.pipe(zlib.createGunzip()) : raw };
 }
 
@@ -85,35 +90,6 @@ async function firstLine(file: string): Promise<string> {
   }
 }
 
-async function* rows(stream: Readable, format: CdrFormat, onBadRecord: (line: number, raw: string, reason: string) => void): AsyncGenerator<{ fields: string[]; line: number; raw: string }> {
-  if (format === 'jsonl') {
-    let line = 0;
-    for await (const text of readline.createInterface({ input: stream, crlfDelay: Infinity })) {
-      line += 1;
-      if (text.trim() !== '') yield { fields: [text], line, raw: text };
-    }
-    return;
-  }
-  const parser = stream.pipe(parse({
-    info: true,
-    raw: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    // FreeSWITCH's default template writes `, "${accountcode}"`, and it substitutes values
-    // without escaping, so a caller name with a quote still reads as one field.
-    ltrim: format === 'freeswitch',
-    relax_quotes: format === 'freeswitch',
-    skip_records_with_error: true,
-    on_skip: (error: CsvError | undefined, raw: string | undefined) => {
-      onBadRecord((error as { lines?: number } | undefined)?.lines ?? 0, (raw ?? '').trimEnd(), `unreadable CSV: ${error?.message ?? 'bad record'}`);
-      return undefined;
-    },
-  }));
-  for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
-    yield { fields: item.record, line: item.info.lines, raw: item.raw.replace(/\r?\n$/, '') };
-  }
-}
-
 export async function importUsageFile(pool: Pool, options: ImportOptions): Promise<ImportSummary> {
   const { file, timezone, source } = options;
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new ImportInputError(`file ${file} does not exist`);
@@ -124,11 +100,10 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     format = detected;
   }
   const readerOptions = { timezone, columns: options.columns, voicemailNumbers: options.voicemailNumbers ?? DEFAULT_VOICEMAIL_NUMBERS };
-  // Our headed csv is read by its header; every other format by position.
   let reader = format === 'csv' ? undefined : createReader(format, readerOptions);
   const directory = await loadDirectory(pool);
   const store = await CdrStore.open(pool, { source, file, format, timezone });
-  const batchSize = options.batchSize ?? 20_000;
+  const batchSize = options.batchSize ?? 10_000;
   const rejectsPath = options.rejectsFile ?? `${file.replace(/\.gz$/, '')}.rejects.csv`;
   const summary: ImportSummary = {
     importId: store.importId, file, format, source, rowsRead: 0, records: 0, counted: 0, notCounted: {}, duplicates: 0,
@@ -147,46 +122,55 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     summary.rejected += 1;
   };
 
-  let records: StagedRecord[] = [];
-  let calls: StagedCall[] = [];
+  let batch = new StagingBatch();
   let keysInBatch = new Set<string>();
-  let inFlight: Promise<void> = Promise.resolve();
+  const inFlight: Promise<void>[] = [];
   const absorb = (result: BatchResult): void => {
     summary.duplicates += result.staged - result.inserted;
-    summary.unmatched += result.unmatched;
     summary.late += result.lateCalls;
-    for (const t of result.touched) touched.add(`${t.subscriberId}\u0000${t.period}`);
   };
-  const dispatch = async (): Promise<void> => {
-    const batch = { records, calls };
-    records = [];
-    calls = [];
+  // Batches are cut at exactly batchSize records as lines are read, and written once the chunk
+  // in hand is done: up to store.concurrency of them in the database while the next is read.
+  const ready: StagingBatch[] = [];
+  const cutBatch = (): void => {
+    if (batch.records > 0) ready.push(batch);
+    batch = new StagingBatch();
     keysInBatch = new Set();
-    await inFlight; // one batch in the database while the next is read
-    inFlight = store.writeBatch(batch.records, batch.calls).then(absorb);
+  };
+  const writeReady = async (): Promise<void> => {
+    for (let full = ready.shift(); full; full = ready.shift()) {
+      if (inFlight.length >= store.concurrency) await inFlight.shift();
+      inFlight.push(store.writeBatch(full).then(absorb));
+      options.onProgress?.({ bytesRead: raw.bytesRead, totalBytes, rowsRead: summary.rowsRead });
+    }
   };
 
   const accept = (record: CdrRecord): void => {
     summary.records += 1;
     if (record.counted) summary.counted += 1;
     else summary.notCounted[record.notCountedReason!] = (summary.notCounted[record.notCountedReason!] ?? 0) + 1;
-    const key = recordKey(source, record.raw);
+    const key = recordKey(source, record.raw, record.startMs);
     if (keysInBatch.has(key)) {
       summary.duplicates += 1;
       return;
     }
     keysInBatch.add(key);
     const sides = attribute(record, directory);
-    if (sides.length === 0) noteUnmatched(record, unmatchedNumbers);
-    records.push(stage(record, key, sides));
+    if (sides.length === 0) {
+      summary.unmatched += 1;
+      noteUnmatched(record, unmatchedNumbers);
+    }
+    batch.addRecord(stage(record, key, sides));
     for (const side of sides) {
       segmentsFor(record, directory.timezoneOf(side.subscriberId)!).forEach((segment, index) => {
-        calls.push({
+        batch.addCall({
           key, subscriberId: side.subscriberId, direction: side.direction, segment: index, period: segment.period,
           startedMs: segment.startMs, billableSeconds: segment.seconds, counted: record.counted, notCountedReason: record.notCountedReason,
         });
+        touched.add(`${side.subscriberId}\u0000${segment.period}`);
       });
     }
+    if (batch.records >= batchSize) cutBatch();
   };
   const take = (results: ReadResult[]): void => {
     for (const result of results) {
@@ -195,34 +179,59 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     }
   };
 
+  // FreeSWITCH substitutes values without escaping, so a caller name with a quote still reads.
+  const relaxQuotes = format === 'freeswitch';
+  const readLine = (text: string, line: number): void => {
+    const rawLine = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
+    if (rawLine.length === 0) return;
+    let fields: string[];
+    if (format === 'jsonl') fields = [rawLine];
+    else {
+      const split = splitCsvLine(rawLine, relaxQuotes);
+      if (!split.ok) {
+        summary.rowsRead += 1;
+        reject(line, rawLine, `unreadable CSV: ${split.reason}`);
+        return;
+      }
+      fields = split.fields;
+    }
+    if (!reader) {
+      // Our headed csv is read by its header; every other format by position.
+      const problem = UsageCsvReader.checkHeader(fields);
+      if (problem) throw new ImportInputError(`${file}: ${problem}`);
+      reader = new UsageCsvReader({ ...readerOptions, header: fields });
+      return;
+    }
+    summary.rowsRead += 1;
+    take(reader.push(fields, line, rawLine));
+  };
+
   const { stream, raw } = openStream(file);
+  stream.setEncoding('utf8');
   const totalBytes = fs.statSync(file).size;
   try {
-    // Rows csv-parse cannot read never reach the reader: they are read, and rejected.
-    const unreadable = (line: number, rawRow: string, reason: string): void => {
-      summary.rowsRead += 1;
-      reject(line, rawRow, reason);
-    };
-    for await (const row of rows(stream, format, unreadable)) {
-      if (!reader) {
-        const problem = UsageCsvReader.checkHeader(row.fields);
-        if (problem) throw new ImportInputError(`${file}: ${problem}`);
-        reader = new UsageCsvReader({ ...readerOptions, header: row.fields });
-        continue;
+    // Lines are handled synchronously a chunk at a time; only whole batches wait for the database.
+    let rest = '';
+    let line = 0;
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const text = rest + chunk;
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        line += 1;
+        readLine(text.slice(start, nl), line);
+        start = nl + 1;
       }
-      summary.rowsRead += 1;
-      take(reader.push(row.fields, row.line, row.raw));
-      if (records.length >= batchSize) {
-        await dispatch();
-        options.onProgress?.({ bytesRead: raw.bytesRead, totalBytes, rowsRead: summary.rowsRead });
-      }
+      rest = text.slice(start);
+      await writeReady();
     }
+    if (rest.length > 0) readLine(rest, line + 1);
     if (reader) take(reader.flush());
-    await dispatch();
-    await inFlight;
+    cutBatch();
+    await writeReady();
+    await Promise.all(inFlight);
     options.onProgress?.({ bytesRead: totalBytes, totalBytes, rowsRead: summary.rowsRead });
   } catch (error) {
-    await inFlight.catch(() => undefined);
+    await Promise.allSettled(inFlight);
     if ((error as { code?: string }).code === 'Z_DATA_ERROR' || (error as { code?: string }).code === 'Z_BUF_ERROR') {
       throw new ImportInputError(`${file} is not a valid gzip file: ${(error as Error).message}`);
     }

@@ -93,7 +93,7 @@ async function rowByRow(pool: Pool, file: string, sampleRows: number): Promise<{
          called_number, account_code, counted, not_counted_reason, caller_subscriber_id, callee_subscriber_id)
        VALUES ($1, $2, 'naive', 'asterisk', $3, to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0), $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT DO NOTHING`,
-      [recordKey('naive', `${n}:${r.raw}`), imp.id, r.line, r.startMs, r.answerMs, r.billableSeconds, r.callingNumber, r.calledNumber, r.accountCode,
+      [recordKey('naive', `${n}:${r.raw}`, r.startMs), imp.id, r.line, r.startMs, r.answerMs, r.billableSeconds, r.callingNumber, r.calledNumber, r.accountCode,
         r.counted, r.notCountedReason, sides.find((s) => s.direction === 'outgoing')?.subscriberId ?? null, sides.find((s) => s.direction === 'incoming')?.subscriberId ?? null],
     );
     n += 1;

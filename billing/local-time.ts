@@ -7,7 +7,26 @@
 import { DateTime } from 'luxon';
 import { assertTimeZone } from './periods';
 
-const STAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?$/;
+/** The number written by `length` digits from `at`, or -1 when one of them is not a digit. */
+function digits(text: string, at: number, length: number): number {
+  let value = 0;
+  for (let i = at; i < at + length; i += 1) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/** "YYYY-MM-DD HH:MM:SS" (or a T between, or fractional seconds after), read without a regex. */
+function stampFields(text: string): [number, number, number, number, number, number] | undefined {
+  if (text.length < 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined;
+  const separator = text.charCodeAt(10);
+  if (separator !== 32 && separator !== 84) return undefined;
+  if (text.length > 19 && (text.charCodeAt(19) !== 46 || text.length === 20 || digits(text, 20, text.length - 20) < 0)) return undefined;
+  const fields: [number, number, number, number, number, number] = [digits(text, 0, 4), digits(text, 5, 2), digits(text, 8, 2), digits(text, 11, 2), digits(text, 14, 2), digits(text, 17, 2)];
+  return fields.includes(-1) ? undefined : fields;
+}
 
 export class LocalTimeReader {
   private readonly offsetByHour = new Map<number, number>();
@@ -23,9 +42,9 @@ export class LocalTimeReader {
 
   /** Epoch ms of the local time stamp, or undefined when it is not a real time. */
   read(text: string): number | undefined {
-    const m = STAMP.exec(text);
-    if (!m) return undefined;
-    const year = +m[1]!, month = +m[2]!, day = +m[3]!, hour = +m[4]!, minute = +m[5]!, second = +m[6]!;
+    const f = stampFields(text);
+    if (!f) return undefined;
+    const [year, month, day, hour, minute, second] = f;
     if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
     const asIfUtc = Date.UTC(year, month - 1, day, hour, minute, second);
     if (new Date(asIfUtc).getUTCDate() !== day) return undefined; // 2026-02-30

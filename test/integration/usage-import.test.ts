@@ -2,9 +2,11 @@
  * Usage import on a real PostgreSQL: every counted second on the right subscriber's month exactly
  * once, whatever is imported twice, at the same time, or interrupted; nothing lost.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { Client } from 'pg';
 import { rematchUnmatched } from '../../activities/rematch';
 import { importUsageFile } from '../../activities/usage-import';
@@ -160,3 +162,64 @@ async function terminateOtherConnections(): Promise<void> {
   await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
   await admin.end();
 }
+
+describe('switch files as they are', () => {
+  const fixture = (name: string): string => path.join(__dirname, '..', 'fixtures', 'cdr', name);
+
+  beforeAll(async () => {
+    // Phones 1001 and 1002 belong to two subscribers; everything else is the outside world.
+    await givenSubscriber(db.pool, { id: 'ext1001', numbers: ['1001'] });
+    await givenSubscriber(db.pool, { id: 'ext1002', numbers: ['1002'] });
+  });
+
+  test('an Asterisk file through Local/ channels, gzipped, counts each call once', async () => {
+    const file = path.join(dir, 'Master.csv.gz');
+    fs.writeFileSync(file, zlib.gzipSync(fs.readFileSync(fixture('asterisk-local-channels.csv'))));
+    const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-local' });
+    expect(summary).toMatchObject({
+      format: 'asterisk', rowsRead: 7, counted: 3, rejected: 0,
+      notCounted: { 'local-channel-duplicate': 3, unanswered: 1 },
+    });
+    // 1001's and 1002's dialled calls are theirs; the originated reminder call matches nobody.
+    expect(summary.unmatched).toBe(3);
+  });
+
+  test('a FreeSWITCH deposit A-leg and its loopback leg are kept as voicemail, in either order', async () => {
+    const summary = await importUsageFile(db.pool, { file: fixture('freeswitch-voicemail-deposit.csv'), timezone: 'UTC', source: 'fs-1' });
+    expect(summary).toMatchObject({ format: 'freeswitch', counted: 1, notCounted: { 'voicemail-deposit': 4 } });
+    const { rows } = await db.pool.query(
+      `SELECT c.subscriber_id, c.direction, c.counted, c.not_counted_reason FROM calls c JOIN cdr_records r USING (record_key)
+        WHERE r.source = 'fs-1' ORDER BY c.subscriber_id, c.direction, c.counted`);
+    // 1001 → 1002 (240 s) counts for both; 1000's deposit into 1001's box is kept for 1001, not counted.
+    expect(rows).toEqual(expect.arrayContaining([
+      { subscriber_id: 'ext1001', direction: 'outgoing', counted: true, not_counted_reason: null },
+      { subscriber_id: 'ext1002', direction: 'incoming', counted: true, not_counted_reason: null },
+      { subscriber_id: 'ext1001', direction: 'incoming', counted: false, not_counted_reason: 'voicemail-deposit' },
+    ]));
+  });
+
+  test('a file whose format cannot be told is refused with what was seen', async () => {
+    const file = path.join(dir, 'mystery.txt');
+    fs.writeFileSync(file, 'a,b,c\n1,2,3\n');
+    await expect(importUsageFile(db.pool, { file, timezone: 'UTC', source: 'x' })).rejects.toThrow(/mystery\.txt: .*--format/);
+  });
+});
+
+test('an import killed half way leaves whole batches, and running it again completes it', async () => {
+  const rows = Array.from({ length: 60_000 }, (_, i) => outbound(100_000 + i, '+12125550003', `2025-11-${String(1 + (i % 28)).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:${String((i * 7) % 60).padStart(2, '0')}`, 1 + (i % 50)));
+  const file = write('killed.csv', rows);
+  const bin = path.resolve(__dirname, '../../bin/billing.js');
+  const env = { ...process.env, DATABASE_URL: db.url, BILLING_IMPORT_BATCH_ROWS: '500', TEMPORAL_ADDRESS: '127.0.0.1:1' };
+  const child = spawn(process.execPath, [bin, 'usage', 'import', file, '--source', 'pbx-kill'], { env, stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const count = async (): Promise<number> => (await db.pool.query("SELECT count(*)::int AS n FROM cdr_records WHERE source = 'pbx-kill'")).rows[0].n;
+  while ((await count()) < 1000) await new Promise((r) => setTimeout(r, 10));
+  child.kill('SIGKILL');
+  await exited;
+  const landed = await count();
+  expect(landed % 500).toBe(0);
+  expect(landed).toBeLessThan(60_000);
+  const rerun = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-kill' });
+  expect(rerun).toMatchObject({ rowsRead: 60_000, duplicates: landed });
+  expect(await count()).toBe(60_000);
+});
