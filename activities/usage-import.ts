@@ -109,7 +109,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     importId: store.importId, file, format, source, rowsRead: 0, records: 0, counted: 0, notCounted: {}, duplicates: 0,
     unmatched: 0, unmatchedNumbers: [], late: 0, rejected: 0, rejectsFile: null, touched: [],
   };
-  const touched = new Set<string>();
+  const touched = new Map<string, Set<string>>(); // subscriber → months, without a string per call
   const unmatchedNumbers = new Map<string, number>();
   let rejects: fs.WriteStream | undefined;
   const reject = (line: number, raw: string, reason: string): void => {
@@ -167,7 +167,9 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
           key, subscriberId: side.subscriberId, direction: side.direction, segment: index, period: segment.period,
           startedMs: segment.startMs, billableSeconds: segment.seconds, counted: record.counted, notCountedReason: record.notCountedReason,
         });
-        touched.add(`${side.subscriberId}\u0000${segment.period}`);
+        let months = touched.get(side.subscriberId);
+        if (!months) touched.set(side.subscriberId, (months = new Set()));
+        months.add(segment.period);
       });
     }
     if (batch.records >= batchSize) cutBatch();
@@ -240,10 +242,8 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     store.release();
     await new Promise<void>((resolve) => (rejects ? rejects.end(resolve) : resolve()));
   }
-  summary.touched = [...touched].map((t) => {
-    const [subscriberId, period] = t.split('\u0000') as [string, string];
-    return { subscriberId, period };
-  });
+  summary.touched = [...touched].flatMap(([subscriberId, months]) => [...months].map((period) => ({ subscriberId, period })));
+
   summary.unmatchedNumbers = [...unmatchedNumbers.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([number, count]) => ({ number, records: count }));
   await store.finish({ ...summary, touched: summary.touched.length });
   return summary;

@@ -68,7 +68,7 @@ async function addSubscribers(pool: Pool, subscribers: GeneratedSubscriber[]): P
 }
 
 function importInChildProcess(url: string, file: string, source: string): Record<string, number> {
-  const output = execFileSync(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'import-once.ts'), url, file, source], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const output = execFileSync(process.execPath, ['--max-semi-space-size=64', '-r', 'tsx/cjs', path.join(__dirname, 'import-once.ts'), url, file, source], { encoding: 'utf8', maxBuffer: 1 << 24 });
   return JSON.parse(output.trim().split('\n').pop()!);
 }
 
