@@ -11,6 +11,7 @@ import { ensureCallPartitions } from '../db/cdr-store';
 import { loadDirectory } from '../db/directory';
 
 export interface RematchSummary {
+  /** Unmatched records whose number, account code or subscriber is now registered. */
   examined: number;
   attributed: number;
   stillUnmatched: number;
@@ -31,6 +32,11 @@ export async function rematchUnmatched(pool: Pool): Promise<RematchSummary> {
               account_code, named_subscriber_id, named_direction, counted, not_counted_reason
          FROM cdr_records
         WHERE caller_subscriber_id IS NULL AND callee_subscriber_id IS NULL AND record_key > $1
+          -- only records someone registered since could claim: the rest stay waiting
+          AND (calling_number IN (SELECT number FROM subscriber_numbers)
+               OR called_number IN (SELECT number FROM subscriber_numbers)
+               OR account_code IN (SELECT account_code FROM subscribers WHERE account_code IS NOT NULL)
+               OR named_subscriber_id IN (SELECT id FROM subscribers))
         ORDER BY record_key LIMIT $2`,
       [cursor, PAGE],
     );
@@ -48,10 +54,7 @@ export async function rematchUnmatched(pool: Pool): Promise<RematchSummary> {
           ...(row.named_subscriber_id ? { subscriberId: row.named_subscriber_id, direction: row.named_direction } : {}),
         };
         const sides = attribute(record, directory);
-        if (sides.length === 0) {
-          summary.stillUnmatched += 1;
-          continue;
-        }
+        if (sides.length === 0) continue;
         const claimed = await client.query(
           `UPDATE cdr_records SET caller_subscriber_id = $2, callee_subscriber_id = $3
             WHERE record_key = $1 AND caller_subscriber_id IS NULL AND callee_subscriber_id IS NULL`,
@@ -81,6 +84,9 @@ export async function rematchUnmatched(pool: Pool): Promise<RematchSummary> {
       client.release();
     }
   }
+  const { rows: [left] } = await pool.query(
+    'SELECT count(*)::int AS n FROM cdr_records WHERE caller_subscriber_id IS NULL AND callee_subscriber_id IS NULL');
+  summary.stillUnmatched = left.n;
   summary.touched = [...touched].map((t) => {
     const [subscriberId, period] = t.split('\u0000') as [string, string];
     return { subscriberId, period };

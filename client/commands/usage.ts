@@ -107,7 +107,7 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
       const alerts = await sendUsageAlerts(ctx, await queueUsageAlerts(pool, summary.touched), `rematch-${Date.now()}`);
       const { touched, ...shown } = summary;
       if (opts.json) printJson({ ...shown, subscribersTouched: touched.length, alerts });
-      else printLines([`rematch: ${summary.attributed} of ${summary.examined} unmatched records attributed; ${summary.stillUnmatched} still unmatched`, `  ${alerts}`]);
+      else printLines([`rematch: ${summary.attributed} unmatched record(s) attributed; ${summary.stillUnmatched} still match nobody`, `  ${alerts}`]);
     }));
 
   usage
