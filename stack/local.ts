@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { LOCAL_PORTS, PROJECT_ROOT, type Config } from '../config';
 import { migrate } from '../db/migrate';
+import { SEARCH_ATTRIBUTES } from '../workflows/messages';
 import { temporalCliPath } from './binaries';
 import { startEmbeddedPostgres } from './postgres';
 import { portInUse, startProcess, waitForPort, type ManagedProcess } from './processes';
@@ -48,6 +49,7 @@ export async function startLocalStack(config: Config, say: (line: string) => voi
         'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(LOCAL_PORTS.temporal),
         '--ui-port', String(LOCAL_PORTS.temporalUi), '--db-filename', path.join(config.dataDir, 'temporal.db'),
         '--log-level', 'warn',
+        ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${key.type === 'INT' ? 'Int' : 'Keyword'}`]),
       ], logDir);
       stops.push(temporal.stop);
       await waitForPort(LOCAL_PORTS.temporal, 'the Temporal dev server', 60_000, temporal.logFile);

@@ -3,7 +3,19 @@
  * "Processes and their names"). Payloads are plain JSON objects so support can send them from
  * the `temporal` CLI or the Temporal UI as well.
  */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+/**
+ * Custom search attributes (DESIGN, "Processes"): registered on the server by `billing dev` and
+ * `billing worker`, kept current by the workflows, so engineers can filter runs in the UI, e.g.
+ * `SubscriberId = "alice"`, `BillingPeriod = "2026-10" AND CycleState = "closing"`.
+ */
+export const SubscriberIdKey = defineSearchAttributeKey('SubscriberId', SearchAttributeType.KEYWORD);
+export const BillingPeriodKey = defineSearchAttributeKey('BillingPeriod', SearchAttributeType.KEYWORD);
+export const CycleStateKey = defineSearchAttributeKey('CycleState', SearchAttributeType.KEYWORD);
+export const OverageMinutesKey = defineSearchAttributeKey('OverageMinutes', SearchAttributeType.INT);
+export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey];
 
 export const subscriberWorkflowId = (subscriberId: string): string => `subscriber-${subscriberId}`;
 export const monthCloseWorkflowId = (period: string): string => `month-close-${period}`;

@@ -3,10 +3,10 @@
  * It pages through the billable subscribers, asks each one's entity to close the month, then
  * waits until every invoice is written and mailed. Rerunning it changes nothing already done.
  */
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo, allHandlersFinished } from '@temporalio/workflow';
+import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo, allHandlersFinished, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CloseProgressSnapshot } from '../activities/month-close';
-import { progressQuery, type MonthCloseProgress } from './messages';
+import { BillingPeriodKey, progressQuery, type MonthCloseProgress } from './messages';
 import { DEFAULT_CLOSE_GRACE_HOURS } from './subscriber';
 
 export interface MonthCloseInput {
@@ -43,17 +43,24 @@ export async function monthCloseWorkflow(input: MonthCloseInput): Promise<MonthC
   let requested = input.requested ?? 0;
   const progress: MonthCloseProgress = { period: input.period, phase: 'requesting', subscribers: 0, requested, invoices: 0, emailed: 0 };
   setHandler(progressQuery, () => ({ ...progress, requested }));
+  upsertSearchAttributes([{ key: BillingPeriodKey, value: input.period }]);
+  const showProgress = (): void => {
+    setCurrentDetails(`Close of **${input.period}**: ${progress.phase}. ${requested} subscribers asked to close; ${progress.invoices} of ${progress.subscribers} invoiced, ${progress.emailed} mailed.`);
+  };
   const record = (snapshot: CloseProgressSnapshot): void => {
     progress.subscribers = snapshot.subscribers;
     progress.invoices = snapshot.invoices;
     progress.emailed = snapshot.emailed;
+    showProgress();
   };
+  showProgress();
 
   for (;;) {
     const page = await listBillableSubscribers({ period: input.period, afterId: cursor, limit: batchSize });
     if (page.length === 0) break;
     requested += await requestCycleCloses({ period: input.period, graceHours, subscribers: page });
     cursor = page[page.length - 1]!.id;
+    showProgress();
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof monthCloseWorkflow>({ ...input, cursor, requested });

@@ -5,11 +5,16 @@
  * writes and mails the invoice through idempotent activities, then continues as new with the
  * next month, so the history stays small however long the subscription lasts.
  */
-import { condition, continueAsNew, proxyActivities, setHandler, sleep, allHandlersFinished, log } from '@temporalio/workflow';
+import { condition, continueAsNew, proxyActivities, setHandler, sleep, allHandlersFinished, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { formatCents } from '../billing/money';
 import { comparePeriods, isValidPeriod, nextPeriod } from '../billing/periods';
 import { rateCycle } from '../billing/rating';
 import type { Activities } from '../activities';
 import {
+  BillingPeriodKey,
+  CycleStateKey,
+  OverageMinutesKey,
+  SubscriberIdKey,
   closeCycleSignal,
   statusQuery,
   type CloseCyclePayload,
@@ -43,6 +48,18 @@ const { deliverEmail } = proxyActivities<Activities>({
 export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<void> {
   const { subscriberId, period } = input;
   let state: CycleState = 'open';
+  // What an engineer sees in the UI: searchable attributes, and the run's current details.
+  const show = (next: CycleState, details: string): void => {
+    state = next;
+    upsertSearchAttributes([
+      { key: SubscriberIdKey, value: subscriberId },
+      { key: BillingPeriodKey, value: period },
+      { key: CycleStateKey, value: next },
+    ]);
+    setCurrentDetails(`**${subscriberId}**, ${period}: ${next}. ${details}`);
+  };
+  const last = input.lastInvoice;
+  show('open', last ? `Last invoice ${last.invoiceId}: ${formatCents(last.totalCents)}, overage ${last.overageMinutes} min.` : 'No invoice yet.');
   const pending: CloseCyclePayload[] = [...(input.pendingCloses ?? [])];
   const rejectedSignals: string[] = [];
 
@@ -77,14 +94,15 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   let terms = await loadCycleTerms({ subscriberId, period });
   const closeAtMs = terms.periodEndMs + graceHours * 3_600_000;
   if (Date.now() < closeAtMs) {
-    state = 'waiting-for-period-end';
+    show('waiting-for-period-end', `Closes at ${new Date(closeAtMs).toISOString()} (month end in ${terms.timezone} + ${graceHours} h grace).`);
     await sleep(closeAtMs - Date.now());
     terms = await loadCycleTerms({ subscriberId, period });
   }
 
-  state = 'closing';
+  show('closing', `Rating under policy v${terms.policy.version}.`);
   const usage = await collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds });
   const rating = rateCycle(usage, { period, rules: terms.policy, monthlyFeeCents: terms.monthlyFeeCents });
+  upsertSearchAttributes([{ key: OverageMinutesKey, value: rating.overageMinutes }]);
   const invoice = await recordInvoice({ subscriberId, policy: terms.policy, rating });
   await deliverEmail({ key: invoice.emailKey });
 

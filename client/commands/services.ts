@@ -15,12 +15,15 @@ import { redact, type RunCommand } from '../context';
 import { printLines, printTable } from '../output';
 import { DEMO_SUBSCRIBERS, demoUsageCsv } from '../demo-data';
 import { runCli } from '../cli';
+import { ensureSearchAttributes } from '../search-attributes';
 
 const say = (line: string): void => { process.stderr.write(`${line}\n`); };
 
 async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<void>): Promise<void> {
   const { connection, namespace } = await connectWorkerConnection();
   const client = await connectClient();
+  const added = await ensureSearchAttributes(connection, namespace);
+  if (added.length > 0) say(`registered search attributes ${added.join(', ')} on namespace ${namespace}`);
   const pool = createPool(config.databaseUrl);
   try {
     const worker = await createBillingWorker({ config, connection, namespace, client, pool });

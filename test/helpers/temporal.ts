@@ -5,6 +5,8 @@ import type { Pool } from 'pg';
 import { loadConfig } from '../../config';
 import { temporalCliPath, temporalTestServerPath } from '../../stack/binaries';
 import { createBillingWorker, WORKFLOWS_PATH } from '../../workers/worker';
+import { ensureSearchAttributes } from '../../client/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -15,15 +17,17 @@ function quietRuntime(): void {
 
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath(loadConfig()) } },
   });
+  await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
 }
 
 export async function startDevServer(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCliPath(loadConfig()) }, ip: '127.0.0.1' },
+    server: { executable: { type: 'existing-path', path: temporalCliPath(loadConfig()) }, ip: '127.0.0.1', searchAttributes: SEARCH_ATTRIBUTES },
   });
 }
 

@@ -6,7 +6,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { listInvoices } from '../../db/invoices';
-import { statusQuery, subscriberWorkflowId, closeCycleSignal } from '../../workflows/messages';
+import { BillingPeriodKey, CycleStateKey, SubscriberIdKey, statusQuery, subscriberWorkflowId, closeCycleSignal } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { recordHistory, runChain } from '../helpers/histories';
@@ -77,6 +77,12 @@ test('four consecutive months of a New York subscriber are invoiced to the cent,
   const status = await handle.query(statusQuery);
   expect(status).toMatchObject({ subscriberId: 'nyc', period: '2027-03', state: 'open', closedCycles: 4, pendingCloses: [] });
   expect(status.lastInvoice).toMatchObject({ invoiceId: 'INV-2027-02-nyc', totalCents: 1000 });
+
+  // The run is findable in the UI by subscriber, period and state.
+  const description = await handle.describe();
+  expect(description.typedSearchAttributes.get(SubscriberIdKey)).toBe('nyc');
+  expect(description.typedSearchAttributes.get(BillingPeriodKey)).toBe('2027-03');
+  expect(description.typedSearchAttributes.get(CycleStateKey)).toBe('open');
 
   // One run per month, each with a small history (DESIGN: at most 200 events per cycle).
   const runs = await runChain(env.client, subscriberWorkflowId('nyc'), handle.firstExecutionRunId);
