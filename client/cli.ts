@@ -7,6 +7,7 @@ import { ConfigError } from '../config';
 import { CommandContext, InputError } from './context';
 import { registerCloseCommand } from './commands/close';
 import { registerInvoiceCommands } from './commands/invoices';
+import { registerScheduleCommands } from './commands/schedule';
 import { registerServiceCommands } from './commands/services';
 import { registerStaffCommands } from './commands/staff';
 import { registerStatusCommand } from './commands/status';
@@ -58,6 +59,7 @@ function buildProgram(): Command {
   registerStaffCommands(program, run);
   registerUsageCommands(program, run);
   registerCloseCommand(program, run);
+  registerScheduleCommands(program, run);
   registerInvoiceCommands(program, run);
   registerStatusCommand(program, run);
   // Nested command groups must not exit the process on a bad flag either.

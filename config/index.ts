@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { isValidTimeZone } from '../billing/periods';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -37,6 +38,8 @@ const EnvSchema = z.object({
   BILLING_DATA_DIR: z.string().min(1).optional(),
   BILLING_CLOSE_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 14).default(6),
   BILLING_CLOSE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  BILLING_CLOSE_SCHEDULE_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM').default('06:00'),
+  BILLING_CLOSE_SCHEDULE_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone name such as UTC or Europe/Berlin').default('UTC'),
   BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
@@ -55,6 +58,9 @@ export interface Config {
   dataDir: string;
   closeGraceHours: number;
   closeBatchSize: number;
+  /** When the Schedule closes the month that just ended: on the 1st, at this time in this zone. */
+  closeScheduleTime: string;
+  closeScheduleTimezone: string;
   /** Records per import transaction: an interrupted import leaves whole batches. */
   importBatchRows: number;
   temporalCliPath?: string;
@@ -83,6 +89,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     closeGraceHours: e.BILLING_CLOSE_GRACE_HOURS,
     closeBatchSize: e.BILLING_CLOSE_BATCH_SIZE,
     importBatchRows: e.BILLING_IMPORT_BATCH_ROWS,
+    closeScheduleTime: e.BILLING_CLOSE_SCHEDULE_TIME,
+    closeScheduleTimezone: e.BILLING_CLOSE_SCHEDULE_TIMEZONE,
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
   };

@@ -19,6 +19,8 @@ export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateK
 
 export const subscriberWorkflowId = (subscriberId: string): string => `subscriber-${subscriberId}`;
 export const monthCloseWorkflowId = (period: string): string => `month-close-${period}`;
+/** The Schedule that closes each month. */
+export const MONTH_CLOSE_SCHEDULE_ID = 'billing-month-close';
 /** Delivery of the usage alerts an import (or a rematch, `rematch-<time>`) made due. */
 export const usageAlertsWorkflowId = (origin: string): string => `usage-alerts-${origin}`;
 

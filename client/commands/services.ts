@@ -16,6 +16,7 @@ import { printLines, printTable } from '../output';
 import { DEMO_SUBSCRIBERS, demoUsageCsv } from '../demo-data';
 import { runCli } from '../cli';
 import { ensureSearchAttributes } from '../search-attributes';
+import { ensureMonthCloseSchedule } from '../schedule';
 
 const say = (line: string): void => { process.stderr.write(`${line}\n`); };
 
@@ -92,6 +93,14 @@ async function withLocalStack(config: Config, afterStart: (config: Config, addre
   ];
   try {
     await runWorkerUntilStopped(running, async () => {
+      const client = await connectClient();
+      try {
+        const settings = { time: running.closeScheduleTime, timezone: running.closeScheduleTimezone };
+        const outcome = await ensureMonthCloseSchedule(client, running, settings);
+        say(`${outcome} schedule billing-month-close: the 1st of each month at ${settings.time} ${settings.timezone}`);
+      } finally {
+        await client.connection.close();
+      }
       await afterStart(running, addresses);
       printLines(['', ...addresses, '', 'Running until Ctrl-C.']);
     });

@@ -1,0 +1,64 @@
+/**
+ * The Schedule `billing-month-close`: on the 1st of each month at a configured time and zone it
+ * starts the close of the month that just ended. Created or updated idempotently.
+ */
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import type { Config } from '../config';
+import { MONTH_CLOSE_SCHEDULE_ID } from '../workflows/messages';
+import type { scheduledMonthCloseWorkflow } from '../workflows/scheduled-close';
+
+export interface ScheduleSettings {
+  time: string; // HH:MM
+  timezone: string;
+}
+
+export function monthCloseScheduleOptions(config: Pick<Config, 'taskQueue' | 'closeGraceHours' | 'closeBatchSize'>, settings: ScheduleSettings): ScheduleOptions {
+  const [hour, minute] = settings.time.split(':').map(Number) as [number, number];
+  return {
+    scheduleId: MONTH_CLOSE_SCHEDULE_ID,
+    spec: {
+      calendars: [{ dayOfMonth: 1, hour, minute, comment: `the 1st of each month at ${settings.time} ${settings.timezone}` }],
+      timezone: settings.timezone,
+    },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'scheduledMonthCloseWorkflow' satisfies typeof scheduledMonthCloseWorkflow['name'],
+      workflowId: 'month-close-scheduled',
+      taskQueue: config.taskQueue,
+      args: [{ timezone: settings.timezone, graceHours: config.closeGraceHours, batchSize: config.closeBatchSize }],
+      staticSummary: 'Monthly close: the month before the scheduled time',
+    },
+    policies: {
+      // Months are closed one after another, never two at once, and none is dropped.
+      overlap: ScheduleOverlapPolicy.BUFFER_ALL,
+      // A server down over the 1st still closes the month when it comes back, up to a month late.
+      catchupWindow: '31 days',
+      pauseOnFailure: false,
+    },
+    state: { note: 'managed by `billing schedule ensure`' },
+  };
+}
+
+export async function ensureMonthCloseSchedule(client: Client, config: Pick<Config, 'taskQueue' | 'closeGraceHours' | 'closeBatchSize'>, settings: ScheduleSettings): Promise<'created' | 'updated'> {
+  const options = monthCloseScheduleOptions(config, settings);
+  const handle = client.schedule.getHandle(MONTH_CLOSE_SCHEDULE_ID);
+  try {
+    await handle.update((previous: ScheduleDescription) => ({
+      ...previous,
+      spec: options.spec,
+      action: options.action,
+      policies: { ...previous.policies, ...options.policies },
+    }));
+    return 'updated';
+  } catch (error) {
+    if (!(error instanceof ScheduleNotFoundError)) throw error;
+  }
+  try {
+    await client.schedule.create(options);
+    return 'created';
+  } catch (error) {
+    // Another `ensure` created it meanwhile: update it to these settings.
+    if ((error as Error).name === 'ScheduleAlreadyRunning') return ensureMonthCloseSchedule(client, config, settings);
+    throw error;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The Schedule billing-month-close on a real dev server: created idempotently, it closes the month
+ * before its fire time; a missed month closed by backfill comes out as it would have on time.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { periodOf, previousPeriod } from '../../billing/periods';
+import { listInvoices } from '../../db/invoices';
+import { ensureMonthCloseSchedule } from '../../client/schedule';
+import { MONTH_CLOSE_SCHEDULE_ID, monthCloseWorkflowId } from '../../workflows/messages';
+import type { MonthCloseSummary } from '../../workflows/month-close';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
+import { billingWorker, startDevServer } from '../helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+let smtp: TestSmtpServer;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = 'schedule-test';
+const config = { taskQueue, closeGraceHours: 0, closeBatchSize: 100 };
+
+beforeAll(async () => {
+  [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer()]);
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue });
+  running = worker.run();
+  for (const [id, zone] of [['sa', 'UTC'], ['sb', 'Asia/Tokyo'], ['sc', 'America/Los_Angeles']] as const) {
+    await givenSubscriber(db.pool, { id, timezone: zone, monthlyFeeCents: 1500, serviceStart: '2026-09-01' });
+    await givenCalls(db.pool, callsTotalling(id, '2026-09-03', 2500 * 60)); // 100 min over in September
+  }
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await Promise.all([env?.teardown(), db?.drop(), smtp?.close()]);
+});
+
+async function closeResult(period: string, timeoutMs = 60_000): Promise<MonthCloseSummary> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await env.client.workflow.getHandle(monthCloseWorkflowId(period)).result();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 250)); // not started yet
+    }
+  }
+}
+
+test('ensure creates the schedule once and then only updates it', async () => {
+  expect(await ensureMonthCloseSchedule(env.client, config, { time: '06:00', timezone: 'UTC' })).toBe('created');
+  expect(await ensureMonthCloseSchedule(env.client, config, { time: '07:30', timezone: 'Europe/Berlin' })).toBe('updated');
+  const description = await env.client.schedule.getHandle(MONTH_CLOSE_SCHEDULE_ID).describe();
+  expect(description.spec.timezone).toBe('Europe/Berlin');
+  expect(description.spec.calendars).toEqual([expect.objectContaining({ dayOfMonth: [{ start: 1, end: 1, step: 1 }], hour: [{ start: 7, end: 7, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] })]);
+  expect(description.policies.overlap).toBe('BUFFER_ALL');
+  // Its next firing is on the 1st of a month.
+  const next = description.info.nextActionTimes[0]!;
+  expect(next.getUTCDate() === 1 || next.getUTCDate() >= 28).toBe(true);
+  await ensureMonthCloseSchedule(env.client, config, { time: '06:00', timezone: 'UTC' });
+});
+
+test('a missed month closed by backfill is billed as on time, and trigger closes the month before now', async () => {
+  const handle = env.client.schedule.getHandle(MONTH_CLOSE_SCHEDULE_ID);
+  // The schedule missed 2026-10-01 06:00 UTC, when it should have closed September.
+  await handle.backfill({ start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-10-01T23:59:59Z') });
+  const september = await closeResult('2026-09');
+  expect(september).toMatchObject({ period: '2026-09', subscribers: 3, invoices: 3, emailed: 3, overageMinutes: 300, totalCents: 3 * (1500 + 500) });
+
+  await handle.trigger();
+  const lastMonth = previousPeriod(periodOf(Date.now(), 'UTC'));
+  const latest = await closeResult(lastMonth);
+  expect(latest).toMatchObject({ period: lastMonth, subscribers: 3, invoices: 3, emailed: 3 });
+  // September was billed once, however the months were closed.
+  expect((await listInvoices(db.pool, { period: '2026-09' })).map((i) => i.totalCents)).toEqual([2000, 2000, 2000]);
+});
