@@ -1,13 +1,15 @@
-/** The I/O of closing one subscriber's cycle: read its terms and usage, write its invoice. */
+/** The I/O of closing one subscriber's cycle: read its terms and usage, write its invoice and plan. */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { invoiceEmail } from '../billing/emails';
+import { invoiceEmail, minutePlanEmail } from '../billing/emails';
+import type { OverageStreak, PlanDecision } from '../billing/minute-plans';
 import { periodBounds } from '../billing/periods';
-import type { PolicyVersion } from '../billing/policy';
-import { invoiceIdFor, roundUsage, type CycleRating, type CycleUsage } from '../billing/rating';
-import { recordInvoiceOnce } from '../db/invoices';
-import { policyInEffectOn } from '../db/policies';
-import { getSubscriber } from '../db/subscribers';
+import type { MinutePlan, PolicyVersion } from '../billing/policy';
+import { allowanceSeconds, invoiceIdFor, roundUsage, type CycleRating, type CycleUsage } from '../billing/rating';
+import { monthsWithLateCalls, recordInvoiceOnce } from '../db/invoices';
+import { addPlanOnce, planInEffect } from '../db/plans';
+import { policyInEffectOn, policyVersion } from '../db/policies';
+import { getSubscriber, type Subscriber } from '../db/subscribers';
 import { countedDurations } from '../db/usage';
 
 export interface CycleTerms {
@@ -17,17 +19,30 @@ export interface CycleTerms {
   serviceStart: string;
   periodEndMs: number;
   policy: PolicyVersion;
+  plan: MinutePlan | null;
+}
+
+/** A month invoiced earlier whose late calls change its overage: as billed, and as it rates now. */
+export interface LateMonth {
+  period: string;
+  overageRateMicros: number;
+  usedSeconds: number;
+  allowanceSeconds: number;
+  billed: { minutes: number; cents: number };
 }
 
 export function createCycleActivities(pool: Pool) {
+  async function subscriberOrFail(id: string): Promise<Subscriber> {
+    const subscriber = await getSubscriber(pool, id);
+    if (!subscriber) throw ApplicationFailure.nonRetryable(`subscriber ${id} does not exist`, 'UnknownSubscriber');
+    return subscriber;
+  }
+
   return {
     /** The subscriber's terms for a period, under the policy version in effect when it began. */
     async loadCycleTerms(input: { subscriberId: string; period: string }): Promise<CycleTerms> {
-      const subscriber = await getSubscriber(pool, input.subscriberId);
-      if (!subscriber) {
-        throw ApplicationFailure.nonRetryable(`subscriber ${input.subscriberId} does not exist`, 'UnknownSubscriber');
-      }
-      const policy = await policyInEffectOn(pool, `${input.period}-01`);
+      const subscriber = await subscriberOrFail(input.subscriberId);
+      const [policy, plan] = await Promise.all([policyInEffectOn(pool, `${input.period}-01`), planInEffect(pool, subscriber.id, input.period)]);
       return {
         subscriberId: subscriber.id,
         timezone: subscriber.timezone,
@@ -35,6 +50,7 @@ export function createCycleActivities(pool: Pool) {
         serviceStart: subscriber.serviceStart,
         periodEndMs: periodBounds(input.period, subscriber.timezone).endMs,
         policy,
+        plan,
       };
     },
 
@@ -44,12 +60,34 @@ export function createCycleActivities(pool: Pool) {
       return roundUsage(durations, input.roundingIncrementSeconds);
     },
 
-    /** Writes the invoice and queues its email, once per subscriber and period. */
-    async recordInvoice(input: { subscriberId: string; policy: PolicyVersion; rating: CycleRating }): Promise<{ invoiceId: string; created: boolean; emailKey: string }> {
-      const subscriber = await getSubscriber(pool, input.subscriberId);
-      if (!subscriber) {
-        throw ApplicationFailure.nonRetryable(`subscriber ${input.subscriberId} does not exist`, 'UnknownSubscriber');
+    /** Earlier invoiced months with late calls, each re-rated under its own terms. */
+    async collectLateMonths(input: { subscriberId: string; period: string }): Promise<LateMonth[]> {
+      const months = await monthsWithLateCalls(pool, input.subscriberId, input.period);
+      const out: LateMonth[] = [];
+      for (const month of months) {
+        const policy = await policyVersion(pool, month.policyVersion);
+        const usage = roundUsage(await countedDurations(pool, input.subscriberId, month.period), policy.roundingIncrementSeconds);
+        out.push({
+          period: month.period,
+          overageRateMicros: policy.overageRateMicros,
+          usedSeconds: usage.billableSeconds,
+          allowanceSeconds: allowanceSeconds({ rules: policy, plan: month.planMinutes === null ? undefined : { minutes: month.planMinutes, feeCents: 0 } }),
+          billed: { minutes: month.billedMinutes, cents: month.billedCents },
+        });
       }
+      return out;
+    },
+
+    /** Writes the invoice and queues its email, once per subscriber and period. */
+    async recordInvoice(input: {
+      subscriberId: string;
+      policy: PolicyVersion;
+      rating: CycleRating;
+      plan: MinutePlan | null;
+      overageCents: number;
+      adjustments: { period: string; overageMinutes: number; amountCents: number }[];
+    }): Promise<{ invoiceId: string; created: boolean; emailKey: string }> {
+      const subscriber = await subscriberOrFail(input.subscriberId);
       const { rating, policy } = input;
       const invoiceId = invoiceIdFor(subscriber.id, rating.period);
       const content = invoiceEmail({
@@ -67,10 +105,25 @@ export function createCycleActivities(pool: Pool) {
       });
       const result = await recordInvoiceOnce(
         pool,
-        { id: invoiceId, subscriberId: subscriber.id, period: rating.period, policyVersion: policy.version, currency: policy.currency, overageRateMicros: policy.overageRateMicros, rating },
+        {
+          id: invoiceId, subscriberId: subscriber.id, period: rating.period, policyVersion: policy.version, currency: policy.currency,
+          overageRateMicros: policy.overageRateMicros, rating, plan: input.plan, overageCents: input.overageCents, adjustments: input.adjustments,
+        },
         { to: subscriber.email, content },
       );
       return { invoiceId, ...result };
+    },
+
+    /** Records a minute plan from `effectivePeriod` and queues the subscriber's email, once. */
+    async addMinutePlan(input: { subscriberId: string; effectivePeriod: string; decision: PlanDecision; previousPlan: MinutePlan | null; currency: string }): Promise<{ emailKey: string }> {
+      const subscriber = await subscriberOrFail(input.subscriberId);
+      const streak: OverageStreak = input.decision.streak;
+      const email = minutePlanEmail({
+        subscriberId: subscriber.id, subscriberName: subscriber.name, effectivePeriod: input.effectivePeriod, plan: input.decision.plan,
+        previousPlan: input.previousPlan, streak, averageOverageMinutes: input.decision.averageOverageMinutes, currency: input.currency,
+      });
+      const emailKey = await addPlanOnce(pool, { subscriberId: subscriber.id, effectivePeriod: input.effectivePeriod, plan: input.decision.plan, streak, to: subscriber.email, email });
+      return { emailKey };
     },
   };
 }

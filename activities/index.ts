@@ -11,13 +11,14 @@ export interface ActivityDeps {
   mailFrom: string;
   temporal: Client;
   taskQueue: string;
+  billingOpsEmail: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createCycleActivities(deps.pool),
     ...createMailActivities(deps.pool, deps.mailer, deps.mailFrom),
-    ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue),
+    ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail),
   };
 }
 

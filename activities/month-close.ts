@@ -2,7 +2,10 @@
 import { Context, heartbeat, sleep } from '@temporalio/activity';
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { closeSummaryEmail } from '../billing/emails';
 import { periodCloseTotals, type PeriodCloseTotals } from '../db/invoices';
+import { enqueueEmail } from '../db/outbox';
+import { policyInEffectOn } from '../db/policies';
 import { billableSubscriberIds, countBillableSubscribers } from '../db/subscribers';
 import { closeCycleSignal, subscriberWorkflowId } from '../workflows/messages';
 
@@ -10,7 +13,7 @@ export interface CloseProgressSnapshot extends PeriodCloseTotals {
   subscribers: number;
 }
 
-export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQueue: string) {
+export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQueue: string, billingOpsEmail: string) {
   async function snapshot(period: string): Promise<CloseProgressSnapshot> {
     const [subscribers, totals] = await Promise.all([countBillableSubscribers(pool, period), periodCloseTotals(pool, period)]);
     return { subscribers, ...totals };
@@ -45,6 +48,14 @@ export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQue
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, input.subscribers.length) }, worker));
       return input.subscribers.length;
+    },
+
+    /** Queues the close's summary for billing operations, once per month; returns the email's key. */
+    async queueCloseSummary(input: { period: string; summary: CloseProgressSnapshot }): Promise<string> {
+      const key = `close-summary:${input.period}`;
+      const { currency } = await policyInEffectOn(pool, `${input.period}-01`);
+      await enqueueEmail(pool, { key, purpose: 'close-summary', subscriberId: null, to: billingOpsEmail, ...closeSummaryEmail({ period: input.period, currency, ...input.summary }) });
+      return key;
     },
 
     async closeProgress(input: { period: string }): Promise<CloseProgressSnapshot> {

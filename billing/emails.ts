@@ -84,3 +84,52 @@ export function usageAlertEmail(d: UsageAlertData): EmailContent {
     : `You have used ${d.thresholdPercent} % of your RedConnect allowance for ${d.period}`;
   return { subject, text, html };
 }
+
+export interface MinutePlanEmailData {
+  subscriberId: string;
+  subscriberName: string | null;
+  effectivePeriod: string;
+  plan: { minutes: number; feeCents: number };
+  previousPlan: { minutes: number; feeCents: number } | null;
+  streak: { periods: string[]; overageMinutes: number[] };
+  averageOverageMinutes: number;
+  currency: string;
+}
+
+export function minutePlanEmail(d: MinutePlanEmailData): EmailContent {
+  const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
+  const months = d.streak.periods.map((p, i) => `${p}: ${d.streak.overageMinutes[i]} min over`);
+  const what = d.previousPlan
+    ? `From ${d.effectivePeriod} your ${d.previousPlan.minutes}-minute plan becomes a ${d.plan.minutes}-minute plan for ${formatCents(d.plan.feeCents)} ${d.currency} a month (instead of ${formatCents(d.previousPlan.feeCents)}).`
+    : `From ${d.effectivePeriod} a ${d.plan.minutes}-minute plan is added to your monthly charge for ${formatCents(d.plan.feeCents)} ${d.currency} a month.`;
+  const why = `You went over your allowance ${d.streak.periods.length} months in a row, on average by ${d.averageOverageMinutes} minutes:`;
+  const text = [greeting, '', what, '', why, ...months.map((m) => `  ${m}`), '', `The plan's minutes are added to your allowance, so those minutes are no longer charged at the overage rate.`, '', 'RedConnect Billing'].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(greeting)}</p><p>${escapeHtml(what)}</p>
+<p>${escapeHtml(why)}</p><ul>${months.map((m) => `<li>${escapeHtml(m)}</li>`).join('')}</ul>
+<p>The plan's minutes are added to your allowance, so those minutes are no longer charged at the overage rate.</p><p>RedConnect Billing</p></body></html>`;
+  return { subject: `A ${d.plan.minutes}-minute plan is added to your RedConnect account from ${d.effectivePeriod}`, text, html };
+}
+
+export interface CloseSummaryData {
+  period: string;
+  subscribers: number;
+  invoices: number;
+  emailed: number;
+  calls: number;
+  usedSeconds: number;
+  overageMinutes: number;
+  totalCents: number;
+  currency: string;
+}
+
+export function closeSummaryEmail(d: CloseSummaryData): EmailContent {
+  const lines = [
+    `Subscribers: ${d.subscribers}`, `Invoices: ${d.invoices} (${d.emailed} mailed)`, `Calls: ${d.calls}`,
+    `Minutes: ${formatMinutes(d.usedSeconds)}`, `Overage: ${d.overageMinutes} min`, `Amount: ${formatCents(d.totalCents)} ${d.currency}`,
+  ];
+  return {
+    subject: `Monthly close ${d.period}: ${d.invoices} invoices, ${formatCents(d.totalCents)} ${d.currency}`,
+    text: [`The close of ${d.period} is complete.`, '', ...lines].join('\n'),
+    html: `<!doctype html><html><body style="font-family:sans-serif"><p>The close of <strong>${d.period}</strong> is complete.</p><ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul></body></html>`,
+  };
+}

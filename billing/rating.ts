@@ -115,3 +115,33 @@ function monetaryLine(kind: InvoiceLineKind, description: string, cents: number)
 export function invoiceIdFor(subscriberId: string, period: string): string {
   return `INV-${period}-${subscriberId}`;
 }
+
+/** The overage a period's usage costs under its terms: minutes past the allowance and their charge. */
+export function overageCharge(usedSeconds: number, allowance: number, rateMicros: number): { minutes: number; cents: number } {
+  const minutes = overageMinutes(usedSeconds, allowance);
+  return { minutes, cents: lineAmountCents(minutes, rateMicros) };
+}
+
+/**
+ * Late usage (DESIGN, "late usage"): calls that arrived after their month was invoiced are billed
+ * on the next invoice as exactly the difference they make to that month's overage charge.
+ */
+export function lateAdjustmentLine(period: string, now: { minutes: number; cents: number }, billed: { minutes: number; cents: number }, rateMicros: number): InvoiceLine | undefined {
+  const minutes = now.minutes - billed.minutes;
+  const cents = now.cents - billed.cents;
+  if (minutes === 0 && cents === 0) return undefined;
+  return {
+    kind: 'adjustment',
+    description: `Late calls for ${period}: ${minutes >= 0 ? '+' : ''}${minutes} min overage`,
+    quantity: minutes,
+    unitPriceMicros: rateMicros,
+    amountCents: cents,
+  };
+}
+
+/** Adds lines (late adjustments) to a rating, keeping its total right. */
+export function withExtraLines(rating: CycleRating, lines: InvoiceLine[]): CycleRating {
+  if (lines.length === 0) return rating;
+  const all = [...rating.lines, ...lines];
+  return { ...rating, lines: all, totalCents: all.reduce((sum, line) => sum + line.amountCents, 0) };
+}

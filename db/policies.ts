@@ -9,7 +9,16 @@ export async function policyInEffectOn(db: Pool, day: string): Promise<PolicyVer
     [day],
   );
   if (!rows[0]) throw new Error(`no policy version is in effect on ${day}; run \`billing db migrate\` to seed the default policy`);
-  const r = rows[0];
+  return fromRow(rows[0]);
+}
+
+export async function policyVersion(db: Pool, version: number): Promise<PolicyVersion> {
+  const { rows } = await db.query('SELECT * FROM policies WHERE version = $1', [version]);
+  if (!rows[0]) throw new Error(`policy version ${version} does not exist`);
+  return fromRow(rows[0]);
+}
+
+function fromRow(r: Record<string, any>): PolicyVersion {
   return {
     version: r.version,
     effectiveFrom: r.effective_from,

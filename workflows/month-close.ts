@@ -23,10 +23,15 @@ export interface MonthCloseSummary extends CloseProgressSnapshot {
   complete: boolean;
 }
 
-const { listBillableSubscribers, requestCycleCloses, closeProgress } = proxyActivities<Activities>({
+const { listBillableSubscribers, requestCycleCloses, closeProgress, queueCloseSummary } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+const { deliverEmail } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes' },
 });
 
 const { awaitCycleCloses } = proxyActivities<Activities>({
@@ -73,7 +78,10 @@ export async function monthCloseWorkflow(input: MonthCloseInput): Promise<MonthC
     const snapshot = await awaitCycleCloses({ period: input.period, maxWaitSeconds: 600, pollSeconds: 1 });
     record(snapshot);
     if (snapshot.complete) {
+      // Billing operations get the numbers once, however often the close runs.
+      await deliverEmail({ key: await queueCloseSummary({ period: input.period, summary: snapshot }) });
       progress.phase = 'done';
+      showProgress();
       return { period: input.period, ...snapshot };
     }
   }

@@ -8,7 +8,8 @@
 import { condition, continueAsNew, proxyActivities, setHandler, sleep, allHandlersFinished, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { formatCents } from '../billing/money';
 import { comparePeriods, isValidPeriod, nextPeriod } from '../billing/periods';
-import { rateCycle } from '../billing/rating';
+import { EMPTY_STREAK, extendStreak, planDecision, streakComplete, type OverageStreak } from '../billing/minute-plans';
+import { lateAdjustmentLine, overageCharge, rateCycle, withExtraLines, type InvoiceLine } from '../billing/rating';
 import type { Activities } from '../activities';
 import {
   BillingPeriodKey,
@@ -33,9 +34,11 @@ export interface SubscriberCycleInput {
   pendingCloses?: CloseCyclePayload[];
   closedCycles?: number;
   lastInvoice?: InvoiceSummary | null;
+  /** Consecutive closed cycles with overage, for minute plans. */
+  streak?: OverageStreak;
 }
 
-const { loadCycleTerms, collectUsage, recordInvoice } = proxyActivities<Activities>({
+const { loadCycleTerms, collectUsage, collectLateMonths, recordInvoice, addMinutePlan } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -99,12 +102,35 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     terms = await loadCycleTerms({ subscriberId, period });
   }
 
-  show('closing', `Rating under policy v${terms.policy.version}.`);
+  show('closing', `Rating under policy v${terms.policy.version}${terms.plan ? ` with a ${terms.plan.minutes}-minute plan` : ''}.`);
   const usage = await collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds });
-  const rating = rateCycle(usage, { period, rules: terms.policy, monthlyFeeCents: terms.monthlyFeeCents });
+  const rating = rateCycle(usage, { period, rules: terms.policy, monthlyFeeCents: terms.monthlyFeeCents, plan: terms.plan ?? undefined });
   upsertSearchAttributes([{ key: OverageMinutesKey, value: rating.overageMinutes }]);
-  const invoice = await recordInvoice({ subscriberId, policy: terms.policy, rating });
+
+  // Late calls of months already invoiced: exactly the difference they make, on this invoice.
+  const adjustments: { period: string; line: InvoiceLine }[] = [];
+  for (const month of await collectLateMonths({ subscriberId, period })) {
+    const line = lateAdjustmentLine(month.period, overageCharge(month.usedSeconds, month.allowanceSeconds, month.overageRateMicros), month.billed, month.overageRateMicros);
+    if (line) adjustments.push({ period: month.period, line });
+  }
+  const invoice = await recordInvoice({
+    subscriberId,
+    policy: terms.policy,
+    rating: withExtraLines(rating, adjustments.map((a) => a.line)),
+    plan: terms.plan,
+    overageCents: rating.lines.find((line) => line.kind === 'overage')?.amountCents ?? 0,
+    adjustments: adjustments.map(({ period: adjusted, line }) => ({ period: adjusted, overageMinutes: line.quantity, amountCents: line.amountCents })),
+  });
   await deliverEmail({ key: invoice.emailKey });
+
+  // Recurring overage: a minute plan from the next cycle once the streak is long enough.
+  let streak = extendStreak(input.streak ?? EMPTY_STREAK, period, rating.overageMinutes);
+  const decision = planDecision(streak, terms.policy, terms.plan);
+  if (decision) {
+    const plan = await addMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), decision, previousPlan: terms.plan, currency: terms.policy.currency });
+    await deliverEmail({ key: plan.emailKey });
+  }
+  if (streakComplete(streak, terms.policy)) streak = EMPTY_STREAK;
 
   await condition(allHandlersFinished);
   const following = nextPeriod(period);
@@ -113,6 +139,7 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     period: following,
     pendingCloses: pending.filter((p) => comparePeriods(p.period, following) >= 0),
     closedCycles: (input.closedCycles ?? 0) + 1,
+    streak,
     lastInvoice: {
       invoiceId: invoice.invoiceId,
       period,

@@ -4,6 +4,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowB
 import type { Pool } from 'pg';
 import { loadConfig } from '../../config';
 import { temporalCliPath, temporalTestServerPath } from '../../stack/binaries';
+import { freePort, waitForPort } from '../../stack/processes';
 import { createBillingWorker, WORKFLOWS_PATH } from '../../workers/worker';
 import { ensureSearchAttributes } from '../../client/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
@@ -24,11 +25,26 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
   return env;
 }
 
-export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+/** The dev server with our search attributes; with `ui: true` its web UI is served on a free port too. */
+export async function startDevServer(options: { ui?: boolean; uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
+  const ui = options.ui ? { ui: true, uiPort: options.uiPort ?? (await freePort()) } : {};
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCliPath(loadConfig()) }, ip: '127.0.0.1', searchAttributes: SEARCH_ATTRIBUTES },
+    server: { executable: { type: 'existing-path', path: temporalCliPath(loadConfig()) }, ip: '127.0.0.1', searchAttributes: SEARCH_ATTRIBUTES, ...ui },
   });
+}
+
+/** The dev server and the address of its web UI, once the UI answers. */
+export async function startDevServerWithUi(): Promise<{ env: TestWorkflowEnvironment; uiUrl: string }> {
+  const uiPort = await freePort();
+  const env = await startDevServer({ ui: true, uiPort });
+  try {
+    await waitForPort(uiPort, 'the Temporal dev server UI', 30_000);
+  } catch (error) {
+    await env.teardown();
+    throw error;
+  }
+  return { env, uiUrl: `http://127.0.0.1:${uiPort}` };
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -39,10 +55,11 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 export const TEST_MAIL_FROM = 'RedConnect Billing <billing@redconnect.test>';
+export const TEST_OPS_EMAIL = 'billing-ops@redconnect.test';
 
 export async function billingWorker(env: TestWorkflowEnvironment, options: { pool: Pool; smtpUrl: string; taskQueue: string; maxConcurrentActivities?: number }): Promise<Worker> {
   return createBillingWorker({
-    config: { taskQueue: options.taskQueue, smtpUrl: options.smtpUrl, mailFrom: TEST_MAIL_FROM },
+    config: { taskQueue: options.taskQueue, smtpUrl: options.smtpUrl, mailFrom: TEST_MAIL_FROM, billingOpsEmail: TEST_OPS_EMAIL },
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     client: env.client,

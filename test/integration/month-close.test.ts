@@ -11,7 +11,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { recordHistory, runChain } from '../helpers/histories';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
-import { billingWorker, startDevServer } from '../helpers/temporal';
+import { billingWorker, startDevServer, TEST_OPS_EMAIL } from '../helpers/temporal';
+import { formatCents } from '../../billing/money';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -69,10 +70,13 @@ test('a worker stopped in the middle of a close leaves exactly one invoice and o
     expect(await handle.query(progressQuery)).toMatchObject({ phase: 'done', requested: SUBSCRIBERS, invoices: SUBSCRIBERS, emailed: SUBSCRIBERS });
 
     expect(await count("SELECT count(*)::int AS n FROM invoices WHERE period = '2026-10'")).toBe(SUBSCRIBERS);
-    expect(await count("SELECT count(*)::int AS n FROM email_outbox WHERE status = 'sent'")).toBe(SUBSCRIBERS);
-    const recipients = smtp.received.map((m) => m.to.join(','));
+    expect(await count("SELECT count(*)::int AS n FROM email_outbox WHERE status = 'sent' AND purpose = 'invoice'")).toBe(SUBSCRIBERS);
+    const recipients = smtp.received.map((m) => m.to.join(',')).filter((to) => to !== TEST_OPS_EMAIL);
     expect(new Set(recipients).size).toBe(SUBSCRIBERS);
     expect(recipients).toHaveLength(SUBSCRIBERS);
+    // Billing operations get the close's summary.
+    const summaryMail = smtp.received.filter((m) => m.to.includes(TEST_OPS_EMAIL));
+    expect(summaryMail.map((m) => m.subject)).toEqual([`Monthly close 2026-10: ${SUBSCRIBERS} invoices, ${formatCents(SUBSCRIBERS * 2000 + 8 * 500)} USD`]);
 
     // Running the same close again adds neither an invoice nor an email.
     const rerun = await env.client.workflow.start(monthCloseWorkflow, {
@@ -84,7 +88,7 @@ test('a worker stopped in the middle of a close leaves exactly one invoice and o
     expect(await rerun.result()).toMatchObject({ invoices: SUBSCRIBERS, emailed: SUBSCRIBERS, totalCents: summary.totalCents });
     await new Promise((r) => setTimeout(r, 1500));
     expect(await count("SELECT count(*)::int AS n FROM invoices")).toBe(SUBSCRIBERS);
-    expect(smtp.received).toHaveLength(SUBSCRIBERS);
+    expect(smtp.received).toHaveLength(SUBSCRIBERS + 1);
     const [run] = await runChain(env.client, monthCloseWorkflowId('2026-10'), rerun.firstExecutionRunId);
     recordHistory('month-close-rerun', run!.history);
     const [interrupted] = await runChain(env.client, monthCloseWorkflowId('2026-10'), handle.firstExecutionRunId);

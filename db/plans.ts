@@ -1,0 +1,40 @@
+import type { Pool } from 'pg';
+import type { MinutePlan } from '../billing/policy';
+import type { OverageStreak } from '../billing/minute-plans';
+import type { EmailContent } from '../billing/emails';
+import { enqueueEmail } from './outbox';
+
+/** The plan a subscriber carries in a month: the latest one effective by then. */
+export async function planInEffect(pool: Pool, subscriberId: string, period: string): Promise<MinutePlan | null> {
+  const { rows } = await pool.query(
+    `SELECT minutes, fee_cents FROM subscriber_plans WHERE subscriber_id = $1 AND effective_period <= $2
+      ORDER BY effective_period DESC LIMIT 1`,
+    [subscriberId, period],
+  );
+  return rows[0] ? { minutes: rows[0].minutes, feeCents: Number(rows[0].fee_cents) } : null;
+}
+
+/** Records the plan from `effectivePeriod` and queues its email, once: returns the email's key. */
+export async function addPlanOnce(
+  pool: Pool,
+  change: { subscriberId: string; effectivePeriod: string; plan: MinutePlan; streak: OverageStreak; to: string; email: EmailContent },
+): Promise<string> {
+  const key = `minute-plan:${change.subscriberId}:${change.effectivePeriod}`;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO subscriber_plans (subscriber_id, effective_period, minutes, fee_cents, reason)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      [change.subscriberId, change.effectivePeriod, change.plan.minutes, change.plan.feeCents, JSON.stringify(change.streak)],
+    );
+    await enqueueEmail(client, { key, purpose: 'minute-plan', subscriberId: change.subscriberId, to: change.to, ...change.email });
+    await client.query('COMMIT');
+    return key;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
