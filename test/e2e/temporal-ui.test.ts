@@ -1,0 +1,125 @@
+/**
+ * The Temporal UI as an engineer uses it: Debian's Chromium (driven by playwright-core) opens the
+ * dev server's web UI, filters the workflows by the SubscriberId search attribute, and reads that
+ * subscriber's cycle, with the current details the workflow sets. Real dev server, worker,
+ * PostgreSQL and SMTP server; the screenshots go to test/artifacts/.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { periodOf } from '../../billing/periods';
+import { subscriberWorkflowId } from '../../workflows/messages';
+import { subscriberWorkflow } from '../../workflows/subscriber';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { givenSubscriber } from '../helpers/fixtures';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
+import { billingWorker, startDevServerWithUi } from '../helpers/temporal';
+
+const ARTIFACTS = path.resolve(__dirname, '../artifacts');
+const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+const taskQueue = 'temporal-ui-test';
+
+let env: TestWorkflowEnvironment;
+let uiUrl: string;
+let db: TestDatabase;
+let smtp: TestSmtpServer;
+let worker: Worker;
+let running: Promise<void>;
+let browser: Browser;
+let page: Page;
+
+/** CHROMIUM_PATH, else Debian's chromium, which `npm test`'s setup installs when it can. */
+function chromiumExecutable(): string {
+  const configured = process.env.CHROMIUM_PATH;
+  const candidate = configured || DEBIAN_CHROMIUM;
+  if (fs.existsSync(candidate)) return candidate;
+  const where = configured ? `CHROMIUM_PATH=${configured} does not exist` : `Chromium is not installed at ${DEBIAN_CHROMIUM}`;
+  throw new Error(`${where}: install Debian's chromium package (as root: apt-get install --no-install-recommends chromium; `
+    + '`npm test` does this itself when it runs as root on Debian/Ubuntu) or set CHROMIUM_PATH to a Chromium or Chrome executable');
+}
+
+beforeAll(async () => {
+  const executablePath = chromiumExecutable();
+  let dev: { env: TestWorkflowEnvironment; uiUrl: string };
+  [dev, db, smtp, browser] = await Promise.all([
+    startDevServerWithUi(),
+    createTestDatabase(),
+    startSmtpServer(),
+    chromium.launch({
+      executablePath,
+      headless: true,
+      // As root Chromium needs --no-sandbox; the rest keeps it from calling home on a closed network,
+      // and --disable-dev-shm-usage keeps it alive where /dev/shm is small (containers).
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    }),
+  ]);
+  ({ env, uiUrl } = dev);
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue });
+  running = worker.run();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(20_000);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  worker?.shutdown();
+  await running;
+  await Promise.all([env?.teardown(), db?.drop(), smtp?.close()]);
+});
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('an engineer filters the workflows by SubscriberId in the Temporal UI and reads that subscriber\'s cycle', async () => {
+  // Given two subscribers whose cycles for this month are running (started as `subscribers add` starts them),
+  const period = periodOf(Date.now(), 'UTC');
+  for (const id of ['ada', 'bob']) {
+    await givenSubscriber(db.pool, { id, serviceStart: `${period}-01` });
+    await env.client.workflow.start(subscriberWorkflow, {
+      workflowId: subscriberWorkflowId(id),
+      taskQueue,
+      args: [{ subscriberId: id, period }],
+      staticSummary: `Billing cycle of subscriber ${id}`,
+    });
+  }
+  // and both are searchable by their SubscriberId (set in each cycle's first workflow task),
+  await waitFor(async () => (await env.client.workflow.count('SubscriberId IN ("ada", "bob")')).count === 2, 'both cycles indexed by SubscriberId');
+
+  // and the UI's workflows list shows both,
+  const link = (workflowId: string) => page.getByRole('link', { name: workflowId, exact: true });
+  await page.goto(`${uiUrl}/namespaces/default/workflows`);
+  await Promise.all([link('subscriber-ada').waitFor(), link('subscriber-bob').waitFor()]);
+
+  // when the engineer filters it by SubscriberId = "ada",
+  await page.goto(`${uiUrl}/namespaces/default/workflows?query=${encodeURIComponent('SubscriberId="ada"')}`);
+
+  // then only ada's cycle is listed.
+  const rows = page.getByTestId('workflows-summary-configurable-table-row');
+  await link('subscriber-ada').waitFor();
+  expect(await rows.count()).toBe(1);
+  expect(await rows.first().innerText()).toMatch(/running/i);
+  expect(await page.getByText('subscriber-bob').count()).toBe(0);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'temporal-ui-subscriber-filter.png'), fullPage: true });
+
+  // When they open it and look at its metadata,
+  await link('subscriber-ada').click();
+  await page.getByTestId('workflow-id-heading').getByText('subscriber-ada').waitFor();
+  await page.getByTestId('user-metadata-tab').click();
+
+  // then they read the cycle's current details as the workflow set them (the UI asks the running
+  // worker for them and renders their markdown in its own frame), under the summary it was started with.
+  const details = page.frameLocator('#user-metadata-current-details');
+  await details.getByText(`ada, ${period}: open. No invoice yet.`).waitFor();
+  expect(await details.locator('strong').innerText()).toBe('ada');
+  await page.frameLocator('#user-metadata-summary').getByText('Billing cycle of subscriber ada').waitFor();
+  await page.screenshot({ path: path.join(ARTIFACTS, 'temporal-ui-subscriber-details.png'), fullPage: true });
+});
