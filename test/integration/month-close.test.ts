@@ -21,8 +21,8 @@ const taskQueue = 'month-close-test';
 const SUBSCRIBERS = 24;
 
 beforeAll(async () => {
-  // Each email takes the SMTP server 150 ms, so the close is slow enough to interrupt.
-  [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer({ delayMs: 150 })]);
+  // Each email takes the SMTP server 250 ms, so the close is slow enough to interrupt.
+  [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer({ delayMs: 250 })]);
   for (let i = 1; i <= SUBSCRIBERS; i += 1) {
     const id = `sub${String(i).padStart(2, '0')}`;
     await givenSubscriber(db.pool, { id, monthlyFeeCents: 2000, serviceStart: '2026-10-01' });
