@@ -38,14 +38,18 @@ export interface SubscriberCycleInput {
   streak?: OverageStreak;
 }
 
-const { loadCycleTerms, collectUsage, collectLateMonths, recordInvoice, addMinutePlan } = proxyActivities<Activities>({
+/** Database work, with the one-line summary the UI shows for the call. */
+const db = (summary: string) => proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  summary,
 });
 
-const { deliverEmail } = proxyActivities<Activities>({
+/** Mail from the outbox: an SMTP outage is retried for as long as it lasts. */
+const mail = (summary: string) => proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes' },
+  summary,
 });
 
 export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<void> {
@@ -96,26 +100,26 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   await condition(() => pending.some((p) => comparePeriods(p.period, period) >= 0));
   const graceHours = Math.max(...pending.map((p) => p.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS));
 
-  let terms = await loadCycleTerms({ subscriberId, period });
+  let terms = await db(`Terms of ${period}`).loadCycleTerms({ subscriberId, period });
   const closeAtMs = terms.periodEndMs + graceHours * 3_600_000;
   if (Date.now() < closeAtMs) {
     show('waiting-for-period-end', `Closes at ${new Date(closeAtMs).toISOString()} (month end in ${terms.timezone} + ${graceHours} h grace).`);
     await sleep(closeAtMs - Date.now());
-    terms = await loadCycleTerms({ subscriberId, period });
+    terms = await db(`Terms of ${period}`).loadCycleTerms({ subscriberId, period });
   }
 
   show('closing', `Rating under policy v${terms.policy.version}${terms.plan ? ` with a ${terms.plan.minutes}-minute plan` : ''}.`);
-  const usage = await collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds });
+  const usage = await db(`Usage of ${period}`).collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds });
   const rating = rateCycle(usage, { period, rules: terms.policy, monthlyFeeCents: terms.monthlyFeeCents, plan: terms.plan ?? undefined });
   upsertSearchAttributes([{ key: OverageMinutesKey, value: rating.overageMinutes }]);
 
   // Late calls of months already invoiced: exactly the difference they make, on this invoice.
   const adjustments: { period: string; line: InvoiceLine }[] = [];
-  for (const month of await collectLateMonths({ subscriberId, period })) {
+  for (const month of await db('Late calls of earlier months').collectLateMonths({ subscriberId, period })) {
     const line = lateAdjustmentLine(month.period, overageCharge(month.usedSeconds, month.allowanceSeconds, month.overageRateMicros), month.billed, month.overageRateMicros);
     if (line) adjustments.push({ period: month.period, line });
   }
-  const invoice = await recordInvoice({
+  const invoice = await db(`Invoice for ${period}`).recordInvoice({
     subscriberId,
     policy: terms.policy,
     rating: withExtraLines(rating, adjustments.map((a) => a.line)),
@@ -123,14 +127,14 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     overageCents: rating.lines.find((line) => line.kind === 'overage')?.amountCents ?? 0,
     adjustments: adjustments.map(({ period: adjusted, line }) => ({ period: adjusted, overageMinutes: line.quantity, amountCents: line.amountCents })),
   });
-  await deliverEmail({ key: invoice.emailKey });
+  await mail(`Invoice email for ${period}`).deliverEmail({ key: invoice.emailKey });
 
   // Recurring overage: a minute plan from the next cycle once the streak is long enough.
   let streak = extendStreak(input.streak ?? EMPTY_STREAK, period, rating.overageMinutes);
   const decision = planDecision(streak, terms.policy, terms.plan);
   if (decision) {
-    const plan = await addMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), decision, previousPlan: terms.plan, currency: terms.policy.currency });
-    await deliverEmail({ key: plan.emailKey });
+    const plan = await db(`Add the ${decision.plan.minutes}-minute plan`).addMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), decision, previousPlan: terms.plan, currency: terms.policy.currency });
+    await mail('Minute plan email').deliverEmail({ key: plan.emailKey });
   }
   if (streakComplete(streak, terms.policy)) streak = EMPTY_STREAK;
 
