@@ -2,11 +2,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { invoiceEmail, minutePlanEmail } from '../billing/emails';
+import { limitForPeriod } from '../billing/limits';
 import type { OverageStreak, PlanDecision } from '../billing/minute-plans';
 import { periodBounds } from '../billing/periods';
 import type { MinutePlan, PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, invoiceIdFor, roundUsage, type CycleRating, type CycleUsage } from '../billing/rating';
 import { monthsWithLateCalls, recordInvoiceOnce } from '../db/invoices';
+import { limitGrantsFor } from '../db/limit-requests';
 import { addPlanOnce, planInEffect } from '../db/plans';
 import { policyInEffectOn, policyVersion } from '../db/policies';
 import { getSubscriber, type Subscriber } from '../db/subscribers';
@@ -20,6 +22,8 @@ export interface CycleTerms {
   periodEndMs: number;
   policy: PolicyVersion;
   plan: MinutePlan | null;
+  /** An approved raised limit replacing the policy's included minutes this month, or null. */
+  limitMinutes: number | null;
 }
 
 /** A month invoiced earlier whose late calls change its overage: as billed, and as it rates now. */
@@ -42,7 +46,7 @@ export function createCycleActivities(pool: Pool) {
     /** The subscriber's terms for a period, under the policy version in effect when it began. */
     async loadCycleTerms(input: { subscriberId: string; period: string }): Promise<CycleTerms> {
       const subscriber = await subscriberOrFail(input.subscriberId);
-      const [policy, plan] = await Promise.all([policyInEffectOn(pool, `${input.period}-01`), planInEffect(pool, subscriber.id, input.period)]);
+      const [policy, plan, grants] = await Promise.all([policyInEffectOn(pool, `${input.period}-01`), planInEffect(pool, subscriber.id, input.period), limitGrantsFor(pool, subscriber.id)]);
       return {
         subscriberId: subscriber.id,
         timezone: subscriber.timezone,
@@ -51,6 +55,7 @@ export function createCycleActivities(pool: Pool) {
         periodEndMs: periodBounds(input.period, subscriber.timezone).endMs,
         policy,
         plan,
+        limitMinutes: limitForPeriod(grants, input.period) ?? null,
       };
     },
 
@@ -63,6 +68,7 @@ export function createCycleActivities(pool: Pool) {
     /** Earlier invoiced months with late calls, each re-rated under its own terms. */
     async collectLateMonths(input: { subscriberId: string; period: string }): Promise<LateMonth[]> {
       const months = await monthsWithLateCalls(pool, input.subscriberId, input.period);
+      const grants = months.length > 0 ? await limitGrantsFor(pool, input.subscriberId) : [];
       const out: LateMonth[] = [];
       for (const month of months) {
         const policy = await policyVersion(pool, month.policyVersion);
@@ -71,7 +77,7 @@ export function createCycleActivities(pool: Pool) {
           period: month.period,
           overageRateMicros: policy.overageRateMicros,
           usedSeconds: usage.billableSeconds,
-          allowanceSeconds: allowanceSeconds({ rules: policy, plan: month.planMinutes === null ? undefined : { minutes: month.planMinutes, feeCents: 0 } }),
+          allowanceSeconds: allowanceSeconds({ rules: policy, limitMinutes: limitForPeriod(grants, month.period), plan: month.planMinutes === null ? undefined : { minutes: month.planMinutes, feeCents: 0 } }),
           billed: { minutes: month.billedMinutes, cents: month.billedCents },
         });
       }

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import { createCycleActivities } from './cycle';
+import { createLimitRequestActivities } from './limit-requests';
 import { createMailActivities } from './mail';
 import { createMonthCloseActivities } from './month-close';
 
@@ -12,6 +13,8 @@ export interface ActivityDeps {
   temporal: Client;
   taskQueue: string;
   billingOpsEmail: string;
+  /** Where limit-request notices and reminders go. */
+  supportEmail: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -19,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCycleActivities(deps.pool),
     ...createMailActivities(deps.pool, deps.mailer, deps.mailFrom),
     ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail),
+    ...createLimitRequestActivities(deps.pool, deps.supportEmail),
   };
 }
 

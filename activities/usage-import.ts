@@ -32,7 +32,8 @@ export interface ImportOptions {
   voicemailNumbers?: string[];
   rejectsFile?: string;
   batchSize?: number;
-  onProgress?: (progress: ImportProgress) => void;
+  /** Called after each batch is handed to the database; the import waits for a returned promise. */
+  onProgress?: (progress: ImportProgress) => void | Promise<void>;
 }
 
 export interface ImportProgress {
@@ -141,7 +142,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     for (let full = ready.shift(); full; full = ready.shift()) {
       if (inFlight.length >= store.concurrency) await inFlight.shift();
       inFlight.push(store.writeBatch(full).then(absorb));
-      options.onProgress?.({ bytesRead: raw.bytesRead, totalBytes, rowsRead: summary.rowsRead });
+      await options.onProgress?.({ bytesRead: raw.bytesRead, totalBytes, rowsRead: summary.rowsRead });
     }
   };
 
@@ -231,7 +232,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     cutBatch();
     await writeReady();
     await Promise.all(inFlight);
-    options.onProgress?.({ bytesRead: totalBytes, totalBytes, rowsRead: summary.rowsRead });
+    await options.onProgress?.({ bytesRead: totalBytes, totalBytes, rowsRead: summary.rowsRead });
   } catch (error) {
     await Promise.allSettled(inFlight);
     if ((error as { code?: string }).code === 'Z_DATA_ERROR' || (error as { code?: string }).code === 'Z_BUF_ERROR') {

@@ -7,6 +7,7 @@ import { ConfigError } from '../config';
 import { CommandContext, InputError } from './context';
 import { registerCloseCommand } from './commands/close';
 import { registerInvoiceCommands } from './commands/invoices';
+import { registerLimitCommands } from './commands/limit';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerServiceCommands } from './commands/services';
 import { registerStaffCommands } from './commands/staff';
@@ -61,6 +62,7 @@ function buildProgram(): Command {
   registerCloseCommand(program, run);
   registerScheduleCommands(program, run);
   registerInvoiceCommands(program, run);
+  registerLimitCommands(program, run);
   registerStatusCommand(program, run);
   // Nested command groups must not exit the process on a bad flag either.
   const override = (command: Command): void => {

@@ -40,6 +40,9 @@ const EnvSchema = z.object({
   BILLING_CLOSE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   BILLING_CLOSE_SCHEDULE_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM').default('06:00'),
   BILLING_CLOSE_SCHEDULE_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone name such as UTC or Europe/Berlin').default('UTC'),
+  BILLING_LIMIT_REMINDER_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(48),
+  BILLING_LIMIT_EXPIRY_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+  BILLING_LIMIT_CEILING_MINUTES: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
@@ -63,6 +66,12 @@ export interface Config {
   closeScheduleTimezone: string;
   /** Records per import transaction: an interrupted import leaves whole batches. */
   importBatchRows: number;
+  /** Limit-increase requests: support is reminded after this long without a decision... */
+  limitReminderHours: number;
+  /** ...and the request expires after this long. */
+  limitExpiryDays: number;
+  /** The highest monthly limit a request may ask for or support may grant. */
+  limitCeilingMinutes: number;
   temporalCliPath?: string;
   temporalTestServerPath?: string;
 }
@@ -89,6 +98,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     closeGraceHours: e.BILLING_CLOSE_GRACE_HOURS,
     closeBatchSize: e.BILLING_CLOSE_BATCH_SIZE,
     importBatchRows: e.BILLING_IMPORT_BATCH_ROWS,
+    limitReminderHours: e.BILLING_LIMIT_REMINDER_HOURS,
+    limitExpiryDays: e.BILLING_LIMIT_EXPIRY_DAYS,
+    limitCeilingMinutes: e.BILLING_LIMIT_CEILING_MINUTES,
     closeScheduleTime: e.BILLING_CLOSE_SCHEDULE_TIME,
     closeScheduleTimezone: e.BILLING_CLOSE_SCHEDULE_TIMEZONE,
     temporalCliPath: e.TEMPORAL_CLI_PATH,

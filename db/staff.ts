@@ -19,3 +19,8 @@ export async function listStaff(pool: Pool): Promise<StaffMember[]> {
   const { rows } = await pool.query('SELECT id, email, name, active FROM support_staff ORDER BY id');
   return rows as StaffMember[];
 }
+
+export async function getStaffMember(pool: Pool, id: string): Promise<StaffMember | undefined> {
+  const { rows } = await pool.query('SELECT id, email, name, active FROM support_staff WHERE id = $1', [id]);
+  return rows[0] as StaffMember | undefined;
+}

@@ -7,7 +7,7 @@ import { createActivities } from '../activities';
 import type { Config } from '../config';
 
 export interface BillingWorkerDeps {
-  config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail'>;
+  config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail' | 'supportEmail'>;
   connection: NativeConnection;
   namespace: string;
   /** Client for activities that start or signal workflows (the close's fan-out). */
@@ -29,7 +29,7 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({
       pool: deps.pool, mailer, mailFrom: deps.config.mailFrom, temporal: deps.client,
-      taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail,
+      taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail, supportEmail: deps.config.supportEmail,
     }),
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
     // On shutdown, activities in hand (an email being sent) get this long to finish.

@@ -2,3 +2,4 @@ export { subscriberWorkflow } from './subscriber';
 export { monthCloseWorkflow } from './month-close';
 export { deliverEmailsWorkflow } from './email-delivery';
 export { scheduledMonthCloseWorkflow } from './scheduled-close';
+export { limitRequestWorkflow } from './limit-request';

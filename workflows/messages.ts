@@ -5,6 +5,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ApproveDecision, LimitDecision, LimitRequestState, RejectDecision } from '../billing/limits';
 
 /**
  * Custom search attributes (DESIGN, "Processes"): registered on the server by `billing dev` and
@@ -15,7 +16,9 @@ export const SubscriberIdKey = defineSearchAttributeKey('SubscriberId', SearchAt
 export const BillingPeriodKey = defineSearchAttributeKey('BillingPeriod', SearchAttributeType.KEYWORD);
 export const CycleStateKey = defineSearchAttributeKey('CycleState', SearchAttributeType.KEYWORD);
 export const OverageMinutesKey = defineSearchAttributeKey('OverageMinutes', SearchAttributeType.INT);
-export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey];
+/** Where a limit-increase request stands: `pending`, `approved`, `rejected` or `expired`. */
+export const RequestStateKey = defineSearchAttributeKey('RequestState', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey, RequestStateKey];
 
 export const subscriberWorkflowId = (subscriberId: string): string => `subscriber-${subscriberId}`;
 export const monthCloseWorkflowId = (period: string): string => `month-close-${period}`;
@@ -23,6 +26,7 @@ export const monthCloseWorkflowId = (period: string): string => `month-close-${p
 export const MONTH_CLOSE_SCHEDULE_ID = 'billing-month-close';
 /** Delivery of the usage alerts an import (or a rematch, `rematch-<time>`) made due. */
 export const usageAlertsWorkflowId = (origin: string): string => `usage-alerts-${origin}`;
+export const limitRequestWorkflowId = (requestId: string): string => `limit-request-${requestId}`;
 
 // subscriber-<id>
 
@@ -33,6 +37,19 @@ export interface CloseCyclePayload {
   graceHours?: number;
 }
 export const closeCycleSignal = defineSignal<[CloseCyclePayload]>('closeCycle');
+
+/**
+ * `limitChanged`, sent by `limit-request-<id>` when support approves a raised limit: the entity
+ * shows it in its status. The rating reads the limit from PostgreSQL when the cycle closes.
+ */
+export interface LimitChangedPayload {
+  requestId: string;
+  minutes: number;
+  fromPeriod: string;
+  /** The last month it applies; null: no end. */
+  untilPeriod: string | null;
+}
+export const limitChangedSignal = defineSignal<[LimitChangedPayload]>('limitChanged');
 
 export type CycleState = 'open' | 'waiting-for-period-end' | 'closing';
 
@@ -52,6 +69,8 @@ export interface SubscriberStatus {
   closedCycles: number;
   lastInvoice: InvoiceSummary | null;
   rejectedSignals: string[];
+  /** The raised limit in effect, when support approved one. */
+  limit?: LimitChangedPayload | null;
 }
 export const statusQuery = defineQuery<SubscriberStatus>('status');
 
@@ -66,3 +85,42 @@ export interface MonthCloseProgress {
   emailed: number;
 }
 export const progressQuery = defineQuery<MonthCloseProgress>('progress');
+
+// limit-request-<requestId>
+
+export type { ApproveDecision, RejectDecision, LimitDecision, LimitRequestState };
+/** `{ "reviewer": "sam", "minutes"?: 4000, "until"?: "2027-03", "note"?: "..." }` */
+export const approveSignal = defineSignal<[ApproveDecision]>('approve');
+/** `{ "reviewer": "sam", "reason": "..." }` */
+export const rejectSignal = defineSignal<[RejectDecision]>('reject');
+
+export interface RejectedDecision {
+  at: string;
+  signal: 'approve' | 'reject';
+  payload: unknown;
+  problem: string;
+}
+
+export interface LimitRequestStatus {
+  requestId: string;
+  subscriberId: string;
+  requestedMinutes: number;
+  state: LimitRequestState;
+  /** The first valid decision. */
+  decision: LimitDecision | null;
+  /** True once the outcome is carried out: the limit recorded and the subscriber told. */
+  settled: boolean;
+  /** The month the approved limit starts (the subscriber's month in progress at approval). */
+  fromPeriod: string | null;
+  /** True once an approved limit with an end month is past it. */
+  ended: boolean;
+  reminded: boolean;
+  requestedAt: string;
+  remindAt: string;
+  expiresAt: string;
+  /** What a decision is checked against. */
+  rules: { currentLimitMinutes: number; ceilingMinutes: number };
+  /** Decisions that changed nothing, and why. */
+  rejectedDecisions: RejectedDecision[];
+}
+export const limitRequestStatusQuery = defineQuery<LimitRequestStatus>('status');

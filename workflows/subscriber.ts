@@ -5,20 +5,22 @@
  * writes and mails the invoice through idempotent activities, then continues as new with the
  * next month, so the history stays small however long the subscription lasts.
  */
-import { condition, continueAsNew, proxyActivities, setHandler, sleep, allHandlersFinished, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, continueAsNew, setHandler, sleep, allHandlersFinished, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { formatCents } from '../billing/money';
 import { comparePeriods, isValidPeriod, nextPeriod } from '../billing/periods';
 import { EMPTY_STREAK, extendStreak, planDecision, streakComplete, type OverageStreak } from '../billing/minute-plans';
 import { lateAdjustmentLine, overageCharge, rateCycle, withExtraLines, type InvoiceLine } from '../billing/rating';
-import type { Activities } from '../activities';
+import { db, mail } from './activity-proxies';
 import {
   BillingPeriodKey,
   CycleStateKey,
   OverageMinutesKey,
   SubscriberIdKey,
   closeCycleSignal,
+  limitChangedSignal,
   statusQuery,
   type CloseCyclePayload,
+  type LimitChangedPayload,
   type CycleState,
   type InvoiceSummary,
   type SubscriberStatus,
@@ -36,21 +38,10 @@ export interface SubscriberCycleInput {
   lastInvoice?: InvoiceSummary | null;
   /** Consecutive closed cycles with overage, for minute plans. */
   streak?: OverageStreak;
+  /** The raised limit support approved, shown in the status while it applies. */
+  limit?: LimitChangedPayload;
 }
 
-/** Database work, with the one-line summary the UI shows for the call. */
-const db = (summary: string) => proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-  summary,
-});
-
-/** Mail from the outbox: an SMTP outage is retried for as long as it lasts. */
-const mail = (summary: string) => proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes' },
-  summary,
-});
 
 export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<void> {
   const { subscriberId, period } = input;
@@ -71,6 +62,18 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   show('open', last ? `Last invoice ${last.invoiceId}: ${formatCents(last.totalCents)}, overage ${last.overageMinutes} min.` : 'No invoice yet.');
   const pending: CloseCyclePayload[] = [...(input.pendingCloses ?? [])];
   const rejectedSignals: string[] = [];
+  // Shown in the status only: the rating reads the limit of the month from PostgreSQL at close.
+  let limit: LimitChangedPayload | undefined = input.limit;
+
+  setHandler(limitChangedSignal, (payload) => {
+    const problem = limitChangeProblem(payload);
+    if (problem) {
+      rejectedSignals.push(problem);
+      log.warn('limitChanged signal rejected', { problem });
+      return;
+    }
+    limit = payload;
+  });
 
   setHandler(closeCycleSignal, (payload) => {
     const problem = closeRequestProblem(payload);
@@ -94,6 +97,7 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     closedCycles: input.closedCycles ?? 0,
     lastInvoice: input.lastInvoice ?? null,
     rejectedSignals,
+    limit: limit ?? null,
   }));
 
   // Closing a later month closes this one first: a month is billed only after all before it.
@@ -110,7 +114,7 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
 
   show('closing', `Rating under policy v${terms.policy.version}${terms.plan ? ` with a ${terms.plan.minutes}-minute plan` : ''}.`);
   const usage = await db(`Usage of ${period}`).collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds });
-  const rating = rateCycle(usage, { period, rules: terms.policy, monthlyFeeCents: terms.monthlyFeeCents, plan: terms.plan ?? undefined });
+  const rating = rateCycle(usage, { period, rules: terms.policy, monthlyFeeCents: terms.monthlyFeeCents, plan: terms.plan ?? undefined, limitMinutes: terms.limitMinutes ?? undefined });
   upsertSearchAttributes([{ key: OverageMinutesKey, value: rating.overageMinutes }]);
 
   // Late calls of months already invoiced: exactly the difference they make, on this invoice.
@@ -146,6 +150,7 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     pendingCloses: pending.filter((p) => comparePeriods(p.period, following) >= 0),
     closedCycles: (input.closedCycles ?? 0) + 1,
     streak,
+    ...(limit && (limit.untilPeriod === null || comparePeriods(following, limit.untilPeriod) <= 0) ? { limit } : {}),
     lastInvoice: {
       invoiceId: invoice.invoiceId,
       period,
@@ -162,6 +167,15 @@ function closeRequestProblem(payload: unknown): string | undefined {
   if (typeof period !== 'string' || !isValidPeriod(period)) return `closeCycle period ${JSON.stringify(period)} is not a month written YYYY-MM`;
   if (graceHours !== undefined && !(Number.isInteger(graceHours) && graceHours >= 0 && graceHours <= 24 * 14)) {
     return `closeCycle graceHours ${JSON.stringify(graceHours)} must be a whole number of hours from 0 to 336`;
+  }
+  return undefined;
+}
+
+function limitChangeProblem(payload: unknown): string | undefined {
+  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Partial<LimitChangedPayload>;
+  if (typeof p.requestId !== 'string' || typeof p.minutes !== 'number' || !Number.isSafeInteger(p.minutes) || p.minutes <= 0
+    || typeof p.fromPeriod !== 'string' || !isValidPeriod(p.fromPeriod) || !(p.untilPeriod === null || (typeof p.untilPeriod === 'string' && isValidPeriod(p.untilPeriod)))) {
+    return `limitChanged needs {"requestId", "minutes", "fromPeriod": "YYYY-MM", "untilPeriod": "YYYY-MM" or null}, got ${JSON.stringify(payload)}`;
   }
   return undefined;
 }

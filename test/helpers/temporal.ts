@@ -56,10 +56,11 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 export const TEST_MAIL_FROM = 'RedConnect Billing <billing@redconnect.test>';
 export const TEST_OPS_EMAIL = 'billing-ops@redconnect.test';
+export const TEST_SUPPORT_EMAIL = 'support@redconnect.test';
 
 export async function billingWorker(env: TestWorkflowEnvironment, options: { pool: Pool; smtpUrl: string; taskQueue: string; maxConcurrentActivities?: number }): Promise<Worker> {
   return createBillingWorker({
-    config: { taskQueue: options.taskQueue, smtpUrl: options.smtpUrl, mailFrom: TEST_MAIL_FROM, billingOpsEmail: TEST_OPS_EMAIL },
+    config: { taskQueue: options.taskQueue, smtpUrl: options.smtpUrl, mailFrom: TEST_MAIL_FROM, billingOpsEmail: TEST_OPS_EMAIL, supportEmail: TEST_SUPPORT_EMAIL },
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     client: env.client,

@@ -74,9 +74,9 @@ test('an import whose database connection is lost leaves whole batches, and runn
   let batches = 0;
   const cut = importUsageFile(db.pool, {
     file, timezone: 'UTC', source: 'pbx-3', batchSize: 300,
-    onProgress: () => {
+    onProgress: async () => {
       batches += 1;
-      if (batches === 3) void terminateOtherConnections();
+      if (batches === 3) await terminateOtherConnections();
     },
   });
   await expect(cut).rejects.toThrow();

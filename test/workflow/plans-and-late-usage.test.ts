@@ -9,6 +9,7 @@ import { getInvoice, listInvoices } from '../../db/invoices';
 import { closeCycleSignal, statusQuery, subscriberWorkflowId } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { until } from '../helpers/wait';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { billingWorker, startTimeSkippingServer } from '../helpers/temporal';
@@ -31,16 +32,6 @@ afterAll(async () => {
   await running;
   await Promise.all([env?.teardown(), db?.drop(), smtp?.close()]);
 });
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached in time: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const minutes = (m: number): number => m * 60;
 

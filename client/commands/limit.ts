@@ -1,0 +1,197 @@
+/**
+ * `billing limit request|approve|reject|list|show`: limit-increase requests (DESIGN, "limit
+ * increase"). The rules are the core's (billing/limits.ts), checked here before anything is sent
+ * and again by `limit-request-<id>` on every signal, so our CLI, the `temporal` CLI and the UI's
+ * "send signal" have the same result.
+ */
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import type { Command } from 'commander';
+import os from 'node:os';
+import { z } from 'zod';
+import { checkDecision, limitForPeriod, limitRequestProblem, reviewerProblem, type LimitDecision, type LimitRequestState } from '../../billing/limits';
+import { periodOf } from '../../billing/periods';
+import { IdSchema } from '../../billing/validation';
+import { createLimitRequest, discardLimitRequest, getLimitRequest, limitGrantsFor, limitRequestEvents, listLimitRequests, PendingRequestError, pendingRequestFor, type LimitRequestRecord } from '../../db/limit-requests';
+import { policyInEffectOn } from '../../db/policies';
+import { getStaffMember } from '../../db/staff';
+import { getSubscriber } from '../../db/subscribers';
+import type { limitRequestWorkflow } from '../../workflows/limit-request';
+import { approveSignal, limitRequestStatusQuery, limitRequestWorkflowId, rejectSignal, type LimitRequestStatus } from '../../workflows/messages';
+import { InputError, type CommandContext, type RunCommand } from '../context';
+import { printJson, printLines, printTable } from '../output';
+import { flag } from '../validate';
+
+const RequestIdSchema = z.string().regex(/^LR-\d+$/, 'must be a request id like LR-12 (see `billing limit list`)');
+const StatusSchema = z.enum(['pending', 'approved', 'rejected', 'expired']);
+const MinutesSchema = z.string().regex(/^\d+$/, 'must be a whole number of minutes').transform(Number);
+
+/** How long `approve`/`reject` wait for the workflow to carry the decision out. */
+const APPLY_TIMEOUT_MS = 60_000;
+
+export function formatAge(seconds: number): string {
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h`;
+  const days = Math.floor(seconds / 86_400);
+  const hours = Math.floor((seconds % 86_400) / 3600);
+  return hours ? `${days} d ${hours} h` : `${days} d`;
+}
+
+function describeDecision(d: LimitDecision | null, status: LimitRequestStatus): string {
+  if (!d) return status.state;
+  if (d.kind === 'reject') return `rejected by ${d.reviewer}: ${d.reason}`;
+  return `approved by ${d.reviewer}: ${d.minutes} minutes a month from ${status.fromPeriod}${d.untilPeriod ? ` to ${d.untilPeriod}` : ', no end month'}`;
+}
+
+async function pendingRequest(ctx: CommandContext, requestId: string): Promise<LimitRequestRecord> {
+  const request = await getLimitRequest(await ctx.pool(), requestId);
+  if (!request) throw new InputError(`limit request "${requestId}" does not exist; see \`billing limit list\``);
+  if (request.status !== 'pending') {
+    throw new InputError(`limit request ${requestId} is already ${request.status}${request.reviewer ? ` by ${request.reviewer}` : ''}${request.decidedAt ? ` at ${request.decidedAt}` : ''}: the first decision stands`);
+  }
+  return request;
+}
+
+/** Checks the decision by the workflow's own rules, sends it, and waits until it is carried out. */
+async function decide(ctx: CommandContext, requestId: string, kind: 'approve' | 'reject', payload: Record<string, unknown>, json: boolean): Promise<void> {
+  const request = await pendingRequest(ctx, requestId);
+  const pool = await ctx.pool();
+  const subscriber = await getSubscriber(pool, request.subscriberId);
+  const handle = (await ctx.temporal()).workflow.getHandle(limitRequestWorkflowId(requestId));
+  const before = await handle.query(limitRequestStatusQuery);
+  const checked = checkDecision(kind, payload, { ...before.rules, requestedMinutes: request.requestedMinutes, currentPeriod: periodOf(Date.now(), subscriber?.timezone ?? 'UTC') });
+  if ('problem' in checked) throw new InputError(checked.problem);
+  const reviewer = reviewerProblem(checked.decision.reviewer, await getStaffMember(pool, checked.decision.reviewer));
+  if (reviewer) throw new InputError(reviewer);
+
+  await handle.signal(kind === 'approve' ? approveSignal : rejectSignal, payload as never);
+  const deadline = Date.now() + APPLY_TIMEOUT_MS;
+  for (;;) {
+    const status = await handle.query(limitRequestStatusQuery);
+    if (status.rejectedDecisions.length > before.rejectedDecisions.length) {
+      // Someone decided first, or the rules changed under us (the reviewer was deactivated).
+      throw new InputError(`${kind} of ${requestId} changed nothing: ${status.rejectedDecisions[status.rejectedDecisions.length - 1]!.problem}`);
+    }
+    if (status.settled) {
+      if (json) return printJson(status);
+      return printLines([`${requestId} (${status.subscriberId}, asked for ${status.requestedMinutes} minutes): ${describeDecision(status.decision, status)}; the subscriber is told`]);
+    }
+    if (Date.now() > deadline) throw new Error(`${kind} sent to ${limitRequestWorkflowId(requestId)}, but not carried out within ${APPLY_TIMEOUT_MS / 1000} s; is a billing worker running? See \`billing limit list\``);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export function registerLimitCommands(program: Command, run: RunCommand): void {
+  const limit = program.command('limit').description('limit-increase requests, decided by customer support');
+
+  limit
+    .command('request')
+    .description('record a subscriber\'s request for a higher monthly limit; mails them and support')
+    .requiredOption('--subscriber <id>', 'the subscriber asking')
+    .requiredOption('--minutes <n>', 'the monthly limit asked for, in minutes')
+    .requiredOption('--reason <text>', 'why they need it')
+    .option('--json', 'print the request as JSON')
+    .action((opts) => run(async (ctx) => {
+      const subscriberId = flag(IdSchema, opts.subscriber, '--subscriber');
+      const minutes = flag(MinutesSchema, opts.minutes, '--minutes');
+      const reason = String(opts.reason).trim();
+      const pool = await ctx.pool();
+      const subscriber = await getSubscriber(pool, subscriberId);
+      if (!subscriber) throw new InputError(`subscriber "${subscriberId}" does not exist; see \`billing subscribers list\``);
+      const pending = await pendingRequestFor(pool, subscriber.id);
+      if (pending) throw new InputError(new PendingRequestError(pending).message);
+      const period = periodOf(Date.now(), subscriber.timezone);
+      const [policy, grants] = await Promise.all([policyInEffectOn(pool, `${period}-01`), limitGrantsFor(pool, subscriber.id)]);
+      const rules = { currentLimitMinutes: limitForPeriod(grants, period) ?? policy.includedMinutes, ceilingMinutes: ctx.config.limitCeilingMinutes };
+      const problem = limitRequestProblem({ subscriberStatus: subscriber.status, minutes, reason }, rules);
+      if (problem) throw new InputError(problem.startsWith("the ") ? problem : `--${problem}`);
+
+      let request: LimitRequestRecord;
+      try {
+        request = await createLimitRequest(pool, { subscriberId: subscriber.id, minutes, reason, actor: `cli:${os.userInfo().username}` });
+      } catch (error) {
+        if (error instanceof PendingRequestError) throw new InputError(error.message);
+        throw error;
+      }
+      const workflowId = limitRequestWorkflowId(request.id);
+      try {
+        await (await ctx.temporal()).workflow.start<typeof limitRequestWorkflow>('limitRequestWorkflow', {
+          workflowId,
+          taskQueue: ctx.config.taskQueue,
+          args: [{
+            requestId: request.id, subscriberId: subscriber.id, requestedMinutes: minutes, timezone: subscriber.timezone, ...rules,
+            reminderHours: ctx.config.limitReminderHours, expiryDays: ctx.config.limitExpiryDays,
+          }],
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          staticSummary: `Limit request ${request.id}: ${subscriber.id} asks for ${minutes} minutes a month`,
+          staticDetails: `Reason: ${reason}\n\nDecide with the signal \`approve\` {"reviewer", "minutes"?, "until"?, "note"?} or \`reject\` {"reviewer", "reason"}.`,
+        });
+      } catch (error) {
+        await discardLimitRequest(pool, request.id);
+        throw error;
+      }
+      if (opts.json) return printJson({ ...request, workflowId });
+      printLines([
+        `recorded limit request ${request.id}: ${subscriber.id} asks for ${minutes} minutes a month (now ${rules.currentLimitMinutes}); started ${workflowId}`,
+        `  the subscriber and support (${ctx.config.supportEmail}) are mailed; support decides with \`billing limit approve|reject ${request.id} --reviewer ID ...\``,
+      ]);
+    }));
+
+  limit
+    .command('approve <request>')
+    .description('approve a pending request (as active support staff); waits until the limit is applied')
+    .requiredOption('--reviewer <id>', 'your support staff id')
+    .option('--minutes <n>', 'the limit granted, if not the one asked for')
+    .option('--until <YYYY-MM>', 'the last month the limit applies (default: no end)')
+    .option('--note <text>', 'a note for the subscriber')
+    .option('--json', 'print the outcome as JSON')
+    .action((requestId: string, opts) => run(async (ctx) => {
+      const payload: Record<string, unknown> = { reviewer: opts.reviewer };
+      if (opts.minutes !== undefined) payload.minutes = flag(MinutesSchema, opts.minutes, '--minutes');
+      if (opts.until !== undefined) payload.until = opts.until;
+      if (opts.note !== undefined) payload.note = opts.note;
+      await decide(ctx, flag(RequestIdSchema, requestId, 'REQUEST'), 'approve', payload, Boolean(opts.json));
+    }));
+
+  limit
+    .command('reject <request>')
+    .description('reject a pending request with a reason (as active support staff)')
+    .requiredOption('--reviewer <id>', 'your support staff id')
+    .requiredOption('--reason <text>', 'why, as the subscriber will read it')
+    .option('--json', 'print the outcome as JSON')
+    .action((requestId: string, opts) => run(async (ctx) => {
+      await decide(ctx, flag(RequestIdSchema, requestId, 'REQUEST'), 'reject', { reviewer: opts.reviewer, reason: opts.reason }, Boolean(opts.json));
+    }));
+
+  limit
+    .command('list')
+    .description('limit requests with their age, oldest first')
+    .option('--status <status>', 'only pending, approved, rejected or expired ones')
+    .option('--subscriber <id>', 'only this subscriber\'s')
+    .option('--json', 'print as JSON')
+    .action((opts) => run(async (ctx) => {
+      const status = opts.status === undefined ? undefined : flag(StatusSchema, opts.status, '--status') as LimitRequestState;
+      const subscriberId = opts.subscriber === undefined ? undefined : flag(IdSchema, opts.subscriber, '--subscriber');
+      const rows = await listLimitRequests(await ctx.pool(), { status, subscriberId });
+      if (opts.json) return printJson(rows);
+      printTable(rows.map((r) => ({
+        ...r, age: formatAge(r.ageSeconds), asked: r.requestedMinutes, granted: r.approvedMinutes ?? '', until: r.untilPeriod ?? '', reviewer: r.reviewer ?? '',
+      })), ['id', 'subscriberId', 'asked', 'status', 'age', 'reviewer', 'granted', 'until', 'reason']);
+    }));
+
+  limit
+    .command('show <request>')
+    .description('a request and its trail: every step with its time and actor')
+    .option('--json', 'print as JSON')
+    .action((requestId: string, opts) => run(async (ctx) => {
+      const id = flag(RequestIdSchema, requestId, 'REQUEST');
+      const pool = await ctx.pool();
+      const request = await getLimitRequest(pool, id);
+      if (!request) throw new InputError(`limit request "${id}" does not exist; see \`billing limit list\``);
+      const events = await limitRequestEvents(pool, id);
+      if (opts.json) return printJson({ ...request, events });
+      printLines([
+        `${request.id}: ${request.subscriberId} asks for ${request.requestedMinutes} minutes a month (${request.reason}); ${request.status}, made ${request.createdAt} (${formatAge(request.ageSeconds)} ago)`,
+        ...events.map((e) => `  ${e.at}  ${e.kind.padEnd(16)} ${e.actor.padEnd(12)} ${JSON.stringify(e.detail)}`),
+      ]);
+    }));
+}

@@ -1,0 +1,18 @@
+/**
+ * How workflows call activities, with the one-line summary the UI shows for each call:
+ * `db` for short database work, `mail` for outbox delivery, which waits out an SMTP outage.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+export const db = (summary: string) => proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  summary,
+});
+
+export const mail = (summary: string) => proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes' },
+  summary,
+});
