@@ -10,7 +10,7 @@ import { formatCents } from '../billing/money';
 import { comparePeriods, isValidPeriod, nextPeriod } from '../billing/periods';
 import { EMPTY_STREAK, extendStreak, planDecision, streakComplete, type OverageStreak } from '../billing/minute-plans';
 import { lateAdjustmentLine, overageCharge, rateCycle, withExtraLines, type InvoiceLine } from '../billing/rating';
-import { db, mail } from './activity-proxies';
+import { local, mail } from './activity-proxies';
 import {
   BillingPeriodKey,
   CycleStateKey,
@@ -104,26 +104,26 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   await condition(() => pending.some((p) => comparePeriods(p.period, period) >= 0));
   const graceHours = Math.max(...pending.map((p) => p.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS));
 
-  let terms = await db(`Terms of ${period}`).loadCycleTerms({ subscriberId, period });
+  let terms = await local(`Terms of ${period}`).loadCycleTerms({ subscriberId, period });
   const closeAtMs = terms.periodEndMs + graceHours * 3_600_000;
   if (Date.now() < closeAtMs) {
     show('waiting-for-period-end', `Closes at ${new Date(closeAtMs).toISOString()} (month end in ${terms.timezone} + ${graceHours} h grace).`);
     await sleep(closeAtMs - Date.now());
-    terms = await db(`Terms of ${period}`).loadCycleTerms({ subscriberId, period });
+    terms = await local(`Terms of ${period}`).loadCycleTerms({ subscriberId, period });
   }
 
   show('closing', `Rating under policy v${terms.policy.version}${terms.plan ? ` with a ${terms.plan.minutes}-minute plan` : ''}.`);
-  const usage = await db(`Usage of ${period}`).collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds });
+  const usage = await local(`Usage of ${period}`).collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds });
   const rating = rateCycle(usage, { period, rules: terms.policy, monthlyFeeCents: terms.monthlyFeeCents, plan: terms.plan ?? undefined, limitMinutes: terms.limitMinutes ?? undefined });
   upsertSearchAttributes([{ key: OverageMinutesKey, value: rating.overageMinutes }]);
 
   // Late calls of months already invoiced: exactly the difference they make, on this invoice.
   const adjustments: { period: string; line: InvoiceLine }[] = [];
-  for (const month of await db('Late calls of earlier months').collectLateMonths({ subscriberId, period })) {
+  for (const month of await local('Late calls of earlier months').collectLateMonths({ subscriberId, period })) {
     const line = lateAdjustmentLine(month.period, overageCharge(month.usedSeconds, month.allowanceSeconds, month.overageRateMicros), month.billed, month.overageRateMicros);
     if (line) adjustments.push({ period: month.period, line });
   }
-  const invoice = await db(`Invoice for ${period}`).recordInvoice({
+  const invoice = await local(`Invoice for ${period}`).recordInvoice({
     subscriberId,
     policy: terms.policy,
     rating: withExtraLines(rating, adjustments.map((a) => a.line)),
@@ -137,7 +137,7 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   let streak = extendStreak(input.streak ?? EMPTY_STREAK, period, rating.overageMinutes);
   const decision = planDecision(streak, terms.policy, terms.plan);
   if (decision) {
-    const plan = await db(`Add the ${decision.plan.minutes}-minute plan`).addMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), decision, previousPlan: terms.plan, currency: terms.policy.currency });
+    const plan = await local(`Add the ${decision.plan.minutes}-minute plan`).addMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), decision, previousPlan: terms.plan, currency: terms.policy.currency });
     await mail('Minute plan email').deliverEmail({ key: plan.emailKey });
   }
   if (streakComplete(streak, terms.policy)) streak = EMPTY_STREAK;

@@ -158,10 +158,11 @@ test('support is reminded after 48 hours without a decision, exactly once', asyn
   expect(await handle.query(limitRequestStatusQuery)).toMatchObject({ state: 'pending', reminded: true });
   const events = await limitRequestEvents(db.pool, id);
   expect(events.map((e) => [e.kind, e.actor])).toEqual([['requested', 'test'], ['reminded', 'system']]);
-  // Recorded at the workflow's time (to the second): 48 hours after the request.
+  // Recorded at the workflow's time: 48 hours after the request (the timer fires on the hour;
+  // the workflow task that records it takes a moment of server time).
   const waited = Date.parse(events[1]!.at) - Date.parse((await handle.query(limitRequestStatusQuery)).requestedAt);
   expect(waited).toBeGreaterThan(48 * 3_600_000 - 1000);
-  expect(waited).toBeLessThanOrEqual(48 * 3_600_000);
+  expect(waited).toBeLessThan(48 * 3_600_000 + 60_000);
   // Let it run out, so it does not wait into the later tests.
   await env.sleep('10 days');
   await until(status(handle), (s) => s.state === 'expired');
