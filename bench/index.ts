@@ -2,61 +2,22 @@
  * `npm run bench -- <name>`: performance figures measured on this machine, each beside a baseline
  * measured in the same run (DESIGN, "Targets").
  *   import  [--rows 1000000] [--subscribers 10000]   CDR import vs row-by-row INSERTs
+ *   close   [--subscribers 10000]                    month close on the dev server vs one SQL rating
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, type Pool } from 'pg';
+import type { Pool } from 'pg';
 import { parse } from 'csv-parse/sync';
 import { attribute } from '../billing/cdr/attribution';
 import { AsteriskReader } from '../billing/cdr/asterisk';
-import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { loadDirectory } from '../db/directory';
 import { recordKey } from '../activities/usage-import';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../stack/postgres';
-import { freePort } from '../stack/processes';
 import { benchSubscribers, writeAsteriskFile, type GeneratedSubscriber } from './asterisk-generator';
-
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number, got ${process.argv[i + 1]}`);
-  return value;
-}
-
-const say = (line: string): void => { process.stderr.write(`${line}\n`); };
-
-async function withDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
-  let pg: EmbeddedPostgresHandle | undefined;
-  let base: string | undefined;
-  let adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) {
-    base = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-bench-'));
-    fs.chmodSync(base, 0o755);
-    pg = await startEmbeddedPostgres({ dataDir: path.join(base, 'pg'), port: await freePort(), persistent: false });
-    adminUrl = pg.adminUrl;
-  }
-  const name = `billing_bench_${process.pid}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  try {
-    await migrate(url.toString());
-    return await work(url.toString());
-  } finally {
-    const cleanup = new Client({ connectionString: adminUrl });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => cleanup.end());
-    await pg?.stop();
-    if (base) fs.rmSync(base, { recursive: true, force: true });
-  }
-}
+import { benchClose } from './close';
+import { option, perSecond, say, withDatabase } from './common';
 
 async function addSubscribers(pool: Pool, subscribers: GeneratedSubscriber[]): Promise<void> {
   await pool.query(
@@ -131,7 +92,7 @@ async function benchImport(): Promise<void> {
         const sample = Math.min(20_000, rows);
         say(`baseline: row-by-row INSERTs of a ${sample.toLocaleString('en')}-row sample`);
         const naive = await rowByRow(pool, file, sample);
-        const rate = (r: number, s: number): string => Math.round(r / s).toLocaleString('en');
+        const rate = perSecond;
         const lines = [
           '',
           `import benchmark: ${rows.toLocaleString('en')} Asterisk rows (${mb} MB), ${subscriberCount.toLocaleString('en')} subscribers, ${os.cpus().length} cores`,
@@ -153,7 +114,7 @@ async function benchImport(): Promise<void> {
   }
 }
 
-const benches: Record<string, () => Promise<void>> = { import: benchImport };
+const benches: Record<string, () => Promise<void>> = { import: benchImport, close: benchClose };
 
 const name = process.argv[2];
 const bench = name ? benches[name] : undefined;
