@@ -47,19 +47,20 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   const { subscriberId, period } = input;
   let state: CycleState = 'open';
   // What an engineer sees in the UI: searchable attributes, and the run's current details.
-  const show = (next: CycleState, details: string): void => {
+  // One upsert per change of state: each is a visibility write on the server, for every subscriber.
+  const show = (next: CycleState, details: string, overageMinutes?: number): void => {
     state = next;
     upsertSearchAttributes([
       { key: SubscriberIdKey, value: subscriberId },
       { key: BillingPeriodKey, value: period },
       { key: CycleStateKey, value: next },
+      ...(overageMinutes === undefined ? [] : [{ key: OverageMinutesKey, value: overageMinutes }]),
     ]);
     setCurrentDetails(`**${subscriberId}**, ${period}: ${next}. ${details}`);
   };
   const last = input.lastInvoice;
   // A new run starts its month with no overage; the finished run keeps its month's figure.
-  upsertSearchAttributes([{ key: OverageMinutesKey, value: 0 }]);
-  show('open', last ? `Last invoice ${last.invoiceId}: ${formatCents(last.totalCents)}, overage ${last.overageMinutes} min.` : 'No invoice yet.');
+  show('open', last ? `Last invoice ${last.invoiceId}: ${formatCents(last.totalCents)}, overage ${last.overageMinutes} min.` : 'No invoice yet.', 0);
   const pending: CloseCyclePayload[] = [...(input.pendingCloses ?? [])];
   const rejectedSignals: string[] = [];
   // Shown in the status only: the rating reads the limit of the month from PostgreSQL at close.
@@ -112,10 +113,9 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     terms = await local(`Terms of ${period}`).loadCycleTerms({ subscriberId, period });
   }
 
-  show('closing', `Rating under policy v${terms.policy.version}${terms.plan ? ` with a ${terms.plan.minutes}-minute plan` : ''}.`);
   const usage = await local(`Usage of ${period}`).collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds });
   const rating = rateCycle(usage, { period, rules: terms.policy, monthlyFeeCents: terms.monthlyFeeCents, plan: terms.plan ?? undefined, limitMinutes: terms.limitMinutes ?? undefined });
-  upsertSearchAttributes([{ key: OverageMinutesKey, value: rating.overageMinutes }]);
+  show('closing', `Rated under policy v${terms.policy.version}${terms.plan ? ` with a ${terms.plan.minutes}-minute plan` : ''}: ${rating.overageMinutes} min overage.`, rating.overageMinutes);
 
   // Late calls of months already invoiced: exactly the difference they make, on this invoice.
   const adjustments: { period: string; line: InvoiceLine }[] = [];
