@@ -5,6 +5,7 @@ import { usageAlertEmail } from '../billing/emails';
 import type { PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, roundUsage, type DurationCount } from '../billing/rating';
 import { enqueueEmail } from '../db/outbox';
+import { allowanceTerms } from '../db/plans';
 import { policyInEffectOn } from '../db/policies';
 
 /** Returns the keys of the alert emails that are due and not yet sent. */
@@ -39,7 +40,8 @@ export async function queueUsageAlerts(pool: Pool, touched: { subscriberId: stri
     if (!policies.has(period)) policies.set(period, await policyInEffectOn(pool, `${period}-01`));
     const policy = policies.get(period)!;
     const used = roundUsage(list, policy.roundingIncrementSeconds).billableSeconds;
-    const allowance = allowanceSeconds({ rules: policy });
+    // The allowance a subscriber really has: with their plan and any approved limit.
+    const allowance = allowanceSeconds({ rules: policy, ...(await allowanceTerms(pool, subscriberId, period)) });
     const subscriber = byId.get(subscriberId);
     // Only the highest threshold reached is news: a month that jumps past 100 % gets no 80 % mail.
     const reached = thresholdsReached(used, allowance, policy.alertThresholdsPercent);

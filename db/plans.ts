@@ -2,6 +2,8 @@ import type { Pool } from 'pg';
 import type { MinutePlan } from '../billing/policy';
 import type { OverageStreak } from '../billing/minute-plans';
 import type { EmailContent } from '../billing/emails';
+import { limitForPeriod } from '../billing/limits';
+import { limitGrantsFor } from './limit-requests';
 import { enqueueEmail } from './outbox';
 
 /** The plan a subscriber carries in a month: the latest one effective by then. */
@@ -37,4 +39,13 @@ export async function addPlanOnce(
   } finally {
     client.release();
   }
+}
+
+/**
+ * The allowance terms of a subscriber's month besides the policy: the plan they carry and the
+ * approved limit, if any (DESIGN, "allowance").
+ */
+export async function allowanceTerms(pool: Pool, subscriberId: string, period: string): Promise<{ plan: MinutePlan | undefined; limitMinutes: number | undefined }> {
+  const [plan, grants] = await Promise.all([planInEffect(pool, subscriberId, period), limitGrantsFor(pool, subscriberId)]);
+  return { plan: plan ?? undefined, limitMinutes: limitForPeriod(grants, period) };
 }

@@ -10,6 +10,7 @@ import { IdSchema, PeriodSchema, TimeZoneSchema } from '../../billing/validation
 import { rematchUnmatched } from '../../activities/rematch';
 import { queueUsageAlerts } from '../../activities/usage-alerts';
 import { ImportInputError, importUsageFile, type ImportProgress } from '../../activities/usage-import';
+import { allowanceTerms } from '../../db/plans';
 import { policyInEffectOn } from '../../db/policies';
 import { getSubscriber } from '../../db/subscribers';
 import { countedDurations, usageByDay } from '../../db/usage';
@@ -122,7 +123,7 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
       const period = opts.period ? flag(PeriodSchema, opts.period, '--period') : periodOf(Date.now(), subscriber.timezone);
       const policy = await policyInEffectOn(pool, `${period}-01`);
       const used = roundUsage(await countedDurations(pool, subscriber.id, period), policy.roundingIncrementSeconds);
-      const allowance = allowanceSeconds({ rules: policy });
+      const allowance = allowanceSeconds({ rules: policy, ...(await allowanceTerms(pool, subscriber.id, period)) });
       const days = await usageByDay(pool, subscriber.id, period, subscriber.timezone);
       const view = {
         subscriberId: subscriber.id,

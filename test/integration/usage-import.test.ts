@@ -9,6 +9,9 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Client } from 'pg';
 import { rematchUnmatched } from '../../activities/rematch';
+import { queueUsageAlerts } from '../../activities/usage-alerts';
+import { periodOf } from '../../billing/periods';
+import { createLimitRequest, grantLimit } from '../../db/limit-requests';
 import { importUsageFile } from '../../activities/usage-import';
 import { createPool } from '../../db/pool';
 import { insertSubscriber } from '../../db/subscribers';
@@ -229,4 +232,17 @@ test('an import killed half way leaves whole batches, and running it again compl
   const rerun = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-kill' });
   expect(rerun).toMatchObject({ rowsRead: 60_000, duplicates: landed });
   expect(await count()).toBe(60_000);
+});
+
+test('usage alerts measure against the allowance the subscriber really has: plan and approved limit included', async () => {
+  const period = periodOf(Date.now(), 'UTC');
+  await givenSubscriber(db.pool, { id: 'biz', numbers: ['+12125550777'], business: true, serviceStart: `${period}-01` });
+  const request = await createLimitRequest(db.pool, { subscriberId: 'biz', minutes: 4000, reason: 'call centre', actor: 'test' });
+  await grantLimit(db.pool, 'biz', { requestId: request.id, minutes: 4000, fromPeriod: period, untilPeriod: null });
+  // 2,400 minutes: the policy's whole allowance, but 60 % of the approved 4,000.
+  const first = await importUsageFile(db.pool, { file: write('biz-1.csv', [outbound(300, '+12125550777', `${period}-01 12:00:00`, 2400 * 60)]), timezone: 'UTC', source: 'pbx-biz' });
+  expect(await queueUsageAlerts(db.pool, first.touched)).toEqual([]);
+  // 3,200 minutes: 80 % of 4,000.
+  const second = await importUsageFile(db.pool, { file: write('biz-2.csv', [outbound(301, '+12125550777', `${period}-01 18:00:00`, 800 * 60)]), timezone: 'UTC', source: 'pbx-biz' });
+  expect(await queueUsageAlerts(db.pool, second.touched)).toEqual([`usage-alert:biz:${period}:80`]);
 });
