@@ -2,7 +2,8 @@
  * `npm run bench -- <name>`: performance figures measured on this machine, each beside a baseline
  * measured in the same run (DESIGN, "Targets").
  *   import  [--rows 1000000] [--subscribers 10000]   CDR import vs row-by-row INSERTs
- *   close   [--subscribers 10000]                    month close on the dev server vs one SQL rating
+ *   close   [--subscribers 10000] [--service-start 2026-09-01] [--activity-slots 50]
+ *                                                    month close on the dev server vs one SQL rating
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -92,16 +93,15 @@ async function benchImport(): Promise<void> {
         const sample = Math.min(20_000, rows);
         say(`baseline: row-by-row INSERTs of a ${sample.toLocaleString('en')}-row sample`);
         const naive = await rowByRow(pool, file, sample);
-        const rate = perSecond;
         const lines = [
           '',
           `import benchmark: ${rows.toLocaleString('en')} Asterisk rows (${mb} MB), ${subscriberCount.toLocaleString('en')} subscribers, ${os.cpus().length} cores`,
-          `  import (COPY + set-based insert):   ${rate(full.rowsRead!, full.seconds!)} rows/s  (${full.seconds!.toFixed(1)} s; peak memory ${full.maxRssMb} MB)`,
+          `  import (COPY + set-based insert):   ${perSecond(full.rowsRead!, full.seconds!)} rows/s  (${full.seconds!.toFixed(1)} s; peak memory ${full.maxRssMb} MB)`,
           `    counted ${full.counted}, duplicates ${full.duplicates}, unmatched ${full.unmatched}, rejected ${full.rejected}`,
-          `  same file again (all duplicates):   ${rate(again.rowsRead!, again.seconds!)} rows/s  (${again.seconds!.toFixed(1)} s; ${again.duplicates} duplicates)`,
-          `  a tenth of the rows:                ${rate(smallRun.rowsRead!, smallRun.seconds!)} rows/s  (peak memory ${smallRun.maxRssMb} MB)`,
+          `  same file again (all duplicates):   ${perSecond(again.rowsRead!, again.seconds!)} rows/s  (${again.seconds!.toFixed(1)} s; ${again.duplicates} duplicates)`,
+          `  a tenth of the rows:                ${perSecond(smallRun.rowsRead!, smallRun.seconds!)} rows/s  (peak memory ${smallRun.maxRssMb} MB)`,
           `  memory: every import above ran with its heap capped at ${HEAP_CAP_MB} MB (node --max-old-space-size), whatever the file's size`,
-          `  baseline, row-by-row INSERT:        ${rate(naive.rows, naive.seconds)} rows/s  (${naive.rows.toLocaleString('en')} rows in ${naive.seconds.toFixed(1)} s)`,
+          `  baseline, row-by-row INSERT:        ${perSecond(naive.rows, naive.seconds)} rows/s  (${naive.rows.toLocaleString('en')} rows in ${naive.seconds.toFixed(1)} s)`,
           `  target: 100,000 rows/s`,
         ];
         process.stdout.write(`${lines.join('\n')}\n`);

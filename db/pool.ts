@@ -16,5 +16,10 @@ export function createPool(databaseUrl: string, max = 10): Pool {
   pool.on('error', (error) => {
     process.emitWarning(`PostgreSQL connection lost: ${error.message}`);
   });
+  // A connection lost while checked out (mid-transaction) fails its query; the 'error' event it
+  // also emits must not end the process.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return pool;
 }

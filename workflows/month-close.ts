@@ -75,7 +75,8 @@ export async function monthCloseWorkflow(input: MonthCloseInput): Promise<MonthC
   progress.phase = 'waiting-for-cycles';
   record(await closeProgress({ period: input.period }));
   for (;;) {
-    const snapshot = await awaitCycleCloses({ period: input.period, maxWaitSeconds: 600, pollSeconds: 1 });
+    // Returns every 30 s so the progress query and the UI's details stay current.
+    const snapshot = await awaitCycleCloses({ period: input.period, maxWaitSeconds: 30, pollSeconds: 1 });
     record(snapshot);
     if (snapshot.complete) {
       // Billing operations get the numbers once, however often the close runs.
