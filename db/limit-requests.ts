@@ -2,6 +2,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { LimitDecision, LimitGrant, LimitRequestState } from '../billing/limits';
 import { enqueueEmail, type OutboxEmail } from './outbox';
+import { inTransaction } from './pool';
 
 export type LimitEventKind = 'requested' | 'reminded' | 'approved' | 'rejected' | 'expired' | 'applied' | 'ended' | 'invalid-decision';
 
@@ -127,9 +128,7 @@ export async function settleLimitRequest(
   pool: Pool,
   change: { requestId: string; atMs: number; outcome: { kind: 'decision'; decision: LimitDecision } | { kind: 'expired' }; email: OutboxEmail },
 ): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const { requestId, atMs, outcome } = change;
     if (outcome.kind === 'expired') {
       await client.query(`UPDATE limit_requests SET status = 'expired' WHERE id = $1 AND status = 'pending'`, [requestId]);
@@ -149,13 +148,7 @@ export async function settleLimitRequest(
       });
     }
     await enqueueEmail(client, change.email);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export async function grantLimit(db: Pool | PoolClient, subscriberId: string, grant: LimitGrant): Promise<void> {

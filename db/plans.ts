@@ -1,3 +1,4 @@
+import { inTransaction } from './pool';
 import type { Pool } from 'pg';
 import type { MinutePlan } from '../billing/policy';
 import type { OverageStreak } from '../billing/minute-plans';
@@ -22,23 +23,15 @@ export async function addPlanOnce(
   change: { subscriberId: string; effectivePeriod: string; plan: MinutePlan; streak: OverageStreak; to: string; email: EmailContent },
 ): Promise<string> {
   const key = `minute-plan:${change.subscriberId}:${change.effectivePeriod}`;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query(
       `INSERT INTO subscriber_plans (subscriber_id, effective_period, minutes, fee_cents, reason)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
       [change.subscriberId, change.effectivePeriod, change.plan.minutes, change.plan.feeCents, JSON.stringify(change.streak)],
     );
     await enqueueEmail(client, { key, purpose: 'minute-plan', subscriberId: change.subscriberId, to: change.to, ...change.email });
-    await client.query('COMMIT');
     return key;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

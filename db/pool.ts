@@ -1,4 +1,4 @@
-import { Pool, types } from 'pg';
+import { Pool, types, type PoolClient } from 'pg';
 
 // bigint columns hold cents and micros; they fit in a JS number far beyond any invoice.
 types.setTypeParser(types.builtins.INT8, (value) => {
@@ -22,4 +22,20 @@ export function createPool(databaseUrl: string, max = 10): Pool {
     client.on('error', () => undefined);
   });
   return pool;
+}
+
+/** Runs `work` in one transaction on one connection: committed if it returns, rolled back if it throws. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
