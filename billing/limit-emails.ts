@@ -1,5 +1,6 @@
 /** The emails of a limit-increase request, to the subscriber and to support. Pure: data in, message out. */
 import type { EmailContent } from './emails';
+import { greeting, message } from './plain-email';
 
 export interface LimitRequestEmailData {
   requestId: string;
@@ -8,19 +9,6 @@ export interface LimitRequestEmailData {
   requestedMinutes: number;
   reason: string;
 }
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-function message(subject: string, paragraphs: string[], preformatted: string[] = []): EmailContent {
-  const text = [...paragraphs.flatMap((p) => [p, '']), ...preformatted.map((l) => `  ${l}`), ...(preformatted.length ? [''] : []), 'RedConnect Billing'].join('\n');
-  const html = `<!doctype html><html><body style="font-family:sans-serif">${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}
-${preformatted.length ? `<pre>${escapeHtml(preformatted.join('\n'))}</pre>` : ''}<p>RedConnect Billing</p></body></html>`;
-  return { subject, text, html };
-}
-
-const greeting = (d: { subscriberId: string; subscriberName: string | null }): string => `Hello ${d.subscriberName ?? d.subscriberId},`;
 
 export function limitRequestAcknowledgedEmail(d: LimitRequestEmailData & { expiryDays: number }): EmailContent {
   return message(`We received your request for a ${d.requestedMinutes}-minute monthly limit (${d.requestId})`, [

@@ -6,7 +6,9 @@
  */
 import { z } from 'zod';
 import { comparePeriods } from './periods';
-import { IdSchema, PeriodSchema } from './validation';
+import { IdSchema, PeriodSchema, payloadProblem } from './validation';
+
+export { reviewerProblem } from './reviewers';
 
 /** An approved limit: it replaces the policy's included minutes from one month to another. */
 export interface LimitGrant {
@@ -74,15 +76,6 @@ export type LimitDecision =
   | { kind: 'approve'; reviewer: string; minutes: number; untilPeriod: string | null; note: string | null }
   | { kind: 'reject'; reviewer: string; reason: string };
 
-function schemaProblem(schema: z.ZodType, payload: unknown, signal: string): string | undefined {
-  const result = schema.safeParse(payload);
-  if (result.success) return undefined;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.length > 0 ? issue.path.join('.') : 'payload';
-  const value = issue.path.reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key as string] : undefined), payload);
-  return `${signal} ${field} ${JSON.stringify(value) ?? 'missing'} ${issue.message}`;
-}
-
 /**
  * Checks a decision's payload against the request (the reviewer's standing is checked against
  * support staff separately): the decision, or what is wrong with it, naming the value.
@@ -94,12 +87,12 @@ export function checkDecision(
   request: LimitRules & { requestedMinutes: number; currentPeriod: string },
 ): { decision: LimitDecision } | { problem: string } {
   if (kind === 'reject') {
-    const problem = schemaProblem(RejectDecisionSchema, payload, 'reject');
+    const problem = payloadProblem(RejectDecisionSchema, payload, 'reject');
     if (problem) return { problem };
     const p = payload as RejectDecision;
     return { decision: { kind, reviewer: p.reviewer, reason: p.reason.trim() } };
   }
-  const problem = schemaProblem(ApproveDecisionSchema, payload, 'approve');
+  const problem = payloadProblem(ApproveDecisionSchema, payload, 'approve');
   if (problem) return { problem };
   const p = payload as ApproveDecision;
   const minutes = p.minutes ?? request.requestedMinutes;
@@ -109,13 +102,6 @@ export function checkDecision(
     return { problem: `approve until "${p.until}" is before the month in progress (${request.currentPeriod})` };
   }
   return { decision: { kind, reviewer: p.reviewer, minutes, untilPeriod: p.until ?? null, note: p.note?.trim() || null } };
-}
-
-/** The reviewer must be active support staff (DESIGN: "naming a reviewer who is active support staff"). */
-export function reviewerProblem(reviewer: string, staff: { active: boolean } | undefined): string | undefined {
-  if (!staff) return `reviewer "${reviewer}" is not support staff; see \`billing staff list\``;
-  if (!staff.active) return `reviewer "${reviewer}" is no longer active support staff`;
-  return undefined;
 }
 
 export type LimitRequestState = 'pending' | 'approved' | 'rejected' | 'expired';

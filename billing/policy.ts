@@ -3,6 +3,7 @@
  * published Fair Usage Policy: 2400 included minutes a month, overage at the standard rate.
  * PostgreSQL's `policies` table holds every version; this module holds the shape and defaults once.
  */
+import { DEFAULT_ABUSE_THRESHOLDS, type AbuseThresholds } from './abuse/thresholds';
 
 export interface MinutePlan {
   minutes: number;
@@ -24,6 +25,8 @@ export interface PolicyVersion extends PolicyRules {
   version: number;
   /** First day the version applies, YYYY-MM-DD. */
   effectiveFrom: string;
+  /** The abuse detectors' bounds under this version (issue 7). */
+  abuse: AbuseThresholds;
 }
 
 export const DEFAULT_POLICY_RULES: PolicyRules = {
@@ -46,4 +49,5 @@ export const INITIAL_POLICY: PolicyVersion = {
   version: 1,
   effectiveFrom: '2000-01-01',
   ...DEFAULT_POLICY_RULES,
+  abuse: DEFAULT_ABUSE_THRESHOLDS,
 };

@@ -35,3 +35,16 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, field: str
   const where = issue.path.length > 0 ? `${field}.${issue.path.join('.')}` : field;
   throw new RangeError(`${where} ${JSON.stringify(value)} ${issue.message}`);
 }
+
+/**
+ * What is wrong with a signal's payload, naming the field and its value (`approve minutes "x" must
+ * be ...`), or undefined when it fits: the one line a reviewer reads in the status and the trail.
+ */
+export function payloadProblem(schema: z.ZodType, payload: unknown, signal: string): string | undefined {
+  const result = schema.safeParse(payload);
+  if (result.success) return undefined;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.length > 0 ? issue.path.join('.') : 'payload';
+  const value = issue.path.reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key as string] : undefined), payload);
+  return `${signal} ${field} ${JSON.stringify(value) ?? 'missing'} ${issue.message}`;
+}

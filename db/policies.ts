@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { parseAbuseThresholds } from '../billing/abuse/thresholds';
 import type { MinutePlan, PolicyVersion } from '../billing/policy';
 
 /** The policy version in effect on a day (YYYY-MM-DD): the latest non-cancelled one effective by then. */
@@ -30,5 +31,6 @@ function fromRow(r: Record<string, any>): PolicyVersion {
     alertThresholdsPercent: r.alert_thresholds_percent,
     noticeDays: r.notice_days,
     currency: r.currency,
+    abuse: parseAbuseThresholds(r.abuse_thresholds),
   };
 }
