@@ -1,10 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
+import { createAbuseActivities } from './abuse';
 import { createCycleActivities } from './cycle';
 import { createLimitRequestActivities } from './limit-requests';
 import { createMailActivities } from './mail';
 import { createMonthCloseActivities } from './month-close';
+import { createStaffActivities } from './staff';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -13,7 +15,7 @@ export interface ActivityDeps {
   temporal: Client;
   taskQueue: string;
   billingOpsEmail: string;
-  /** Where limit-request notices and reminders go. */
+  /** Where limit-request and abuse-case notices and reminders go. */
   supportEmail: string;
 }
 
@@ -23,6 +25,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createMailActivities(deps.pool, deps.mailer, deps.mailFrom),
     ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail),
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),
+    ...createStaffActivities(deps.pool),
+    ...createAbuseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.supportEmail),
   };
 }
 

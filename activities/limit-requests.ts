@@ -2,11 +2,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { limitApprovedEmail, limitRejectedEmail, limitRequestAcknowledgedEmail, limitRequestExpiredEmail, limitRequestReminderEmail, limitRequestSupportNoticeEmail, type LimitRequestEmailData } from '../billing/limit-emails';
-import { reviewerProblem, type LimitDecision, type LimitGrant } from '../billing/limits';
+import type { LimitDecision, LimitGrant } from '../billing/limits';
 import { nextPeriod, periodBounds } from '../billing/periods';
 import { getLimitRequest, grantLimit, insertEvent, settleLimitRequest } from '../db/limit-requests';
 import { enqueueEmail } from '../db/outbox';
-import { getStaffMember } from '../db/staff';
 import { getSubscriber, type Subscriber } from '../db/subscribers';
 
 export function createLimitRequestActivities(pool: Pool, supportEmail: string) {
@@ -31,11 +30,6 @@ export function createLimitRequestActivities(pool: Pool, supportEmail: string) {
       await enqueueEmail(pool, { key: acknowledged, purpose: 'limit-request', subscriberId: subscriber.id, to: subscriber.email, ...limitRequestAcknowledgedEmail({ ...data, expiryDays: input.expiryDays }) });
       await enqueueEmail(pool, { key: notice, purpose: 'limit-request', subscriberId: subscriber.id, to: supportEmail, ...limitRequestSupportNoticeEmail({ ...data, ...input }) });
       return [acknowledged, notice];
-    },
-
-    /** Why the reviewer may not decide, or null when they are active support staff. */
-    async checkReviewer(input: { reviewer: string }): Promise<string | null> {
-      return reviewerProblem(input.reviewer, await getStaffMember(pool, input.reviewer)) ?? null;
     },
 
     /** Keeps a decision that changed nothing in the request's trail. */

@@ -11,7 +11,9 @@ import { SEARCH_ATTRIBUTES } from '../workflows/messages';
 const INDEXED_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 };
+const CLI_TYPE: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', KEYWORD_LIST: 'KeywordList' };
 
 export async function ensureSearchAttributes(connection: Connection | NativeConnection, namespace: string): Promise<string[]> {
   let existing: Set<string> = new Set();
@@ -29,7 +31,7 @@ export async function ensureSearchAttributes(connection: Connection | NativeConn
       searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_TYPE[key.type]!])),
     });
   } catch (error) {
-    const commands = missing.map((key) => `temporal operator search-attribute create --namespace ${namespace} --name ${key.name} --type ${key.type === 'INT' ? 'Int' : 'Keyword'}`);
+    const commands = missing.map((key) => `temporal operator search-attribute create --namespace ${namespace} --name ${key.name} --type ${CLI_TYPE[key.type]}`);
     throw new Error(`the search attributes ${missing.map((k) => k.name).join(', ')} are not registered on namespace ${namespace} and could not be added (${(error as Error).message}); an operator can run:\n  ${commands.join('\n  ')}`);
   }
   return missing.map((k) => k.name);

@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { LimitDecision, LimitGrant, LimitRequestState } from '../billing/limits';
 import { enqueueEmail, type OutboxEmail } from './outbox';
 import { inTransaction } from './pool';
+import { insertTrailStep } from './trail';
 
 export type LimitEventKind = 'requested' | 'reminded' | 'approved' | 'rejected' | 'expired' | 'applied' | 'ended' | 'invalid-decision';
 
@@ -113,11 +114,7 @@ export interface NewLimitEvent {
 }
 
 export async function insertEvent(db: Pool | PoolClient, event: NewLimitEvent): Promise<void> {
-  await db.query(
-    `INSERT INTO limit_request_events (key, request_id, at, actor, kind, detail)
-     VALUES ($1, $2, coalesce(to_timestamp($3::double precision / 1000), now()), $4, $5, $6) ON CONFLICT (key) DO NOTHING`,
-    [event.key, event.requestId, event.atMs, event.actor, event.kind, JSON.stringify(event.detail)],
-  );
+  await insertTrailStep(db, 'limit_request_events', event.requestId, event);
 }
 
 /**

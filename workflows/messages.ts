@@ -5,6 +5,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { AbuseCaseState, AbuseDecision, AbuseDecisionPayload, AbuseDetector } from '../billing/abuse';
 import type { ApproveDecision, LimitDecision, LimitRequestState, RejectDecision } from '../billing/limits';
 
 /**
@@ -18,7 +19,11 @@ export const CycleStateKey = defineSearchAttributeKey('CycleState', SearchAttrib
 export const OverageMinutesKey = defineSearchAttributeKey('OverageMinutes', SearchAttributeType.INT);
 /** Where a limit-increase request stands: `pending`, `approved`, `rejected` or `expired`. */
 export const RequestStateKey = defineSearchAttributeKey('RequestState', SearchAttributeType.KEYWORD);
-export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey, RequestStateKey];
+/** The detectors of an abuse case's findings, e.g. `AbuseDetector = "dialer"` (a keyword list). */
+export const AbuseDetectorKey = defineSearchAttributeKey('AbuseDetector', SearchAttributeType.KEYWORD_LIST);
+/** Where an abuse case stands: `open`, `suspended`, `resumed`, `terminated` or `dismissed`. */
+export const CaseStateKey = defineSearchAttributeKey('CaseState', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey, RequestStateKey, AbuseDetectorKey, CaseStateKey];
 
 export const subscriberWorkflowId = (subscriberId: string): string => `subscriber-${subscriberId}`;
 export const monthCloseWorkflowId = (period: string): string => `month-close-${period}`;
@@ -27,6 +32,11 @@ export const MONTH_CLOSE_SCHEDULE_ID = 'billing-month-close';
 /** Delivery of the usage alerts an import (or a rematch, `rematch-<time>`) made due. */
 export const usageAlertsWorkflowId = (origin: string): string => `usage-alerts-${origin}`;
 export const limitRequestWorkflowId = (requestId: string): string => `limit-request-${requestId}`;
+export const abuseCaseWorkflowId = (caseId: string): string => `abuse-case-${caseId}`;
+/** An on-demand scan of one day (`billing abuse scan`); the Schedule's runs get the schedule's ids. */
+export const abuseScanWorkflowId = (day: string): string => `abuse-scan-${day}`;
+/** The Schedule that scans every day for abuse. */
+export const ABUSE_SCAN_SCHEDULE_ID = 'billing-abuse-scan';
 
 // subscriber-<id>
 
@@ -51,7 +61,30 @@ export interface LimitChangedPayload {
 }
 export const limitChangedSignal = defineSignal<[LimitChangedPayload]>('limitChanged');
 
-export type CycleState = 'open' | 'waiting-for-period-end' | 'closing';
+/**
+ * `suspend`, `resume`, `terminate`: sent by `abuse-case-<id>` once support's decision is recorded
+ * in PostgreSQL (the account's hold and status, which the switch and the close read). The entity
+ * shows a suspension in its status; a termination ends the subscription with a final invoice for
+ * the month so far, and the entity stops.
+ */
+export interface SuspendPayload {
+  caseId: string;
+  reason: string;
+  /** When the suspension ends (ISO); null: until support lifts it. */
+  until: string | null;
+}
+export const suspendSignal = defineSignal<[SuspendPayload]>('suspend');
+export interface ResumePayload {
+  caseId: string;
+}
+export const resumeSignal = defineSignal<[ResumePayload]>('resume');
+export interface TerminatePayload {
+  caseId: string;
+  reason: string;
+}
+export const terminateSignal = defineSignal<[TerminatePayload]>('terminate');
+
+export type CycleState = 'open' | 'waiting-for-period-end' | 'closing' | 'terminated';
 
 export interface InvoiceSummary {
   invoiceId: string;
@@ -71,6 +104,9 @@ export interface SubscriberStatus {
   rejectedSignals: string[];
   /** The raised limit in effect, when support approved one. */
   limit?: LimitChangedPayload | null;
+  /** A suspension in force (abuse case), or the termination being carried out. */
+  suspension?: SuspendPayload | null;
+  termination?: TerminatePayload | null;
 }
 export const statusQuery = defineQuery<SubscriberStatus>('status');
 
@@ -124,3 +160,54 @@ export interface LimitRequestStatus {
   rejectedDecisions: RejectedDecision[];
 }
 export const limitRequestStatusQuery = defineQuery<LimitRequestStatus>('status');
+
+// abuse-scan-<day> and the Schedule billing-abuse-scan
+
+export interface AbuseScanProgress {
+  day: string;
+  scanned: number;
+  findings: number;
+  cases: string[];
+  done: boolean;
+}
+export const abuseScanProgressQuery = defineQuery<AbuseScanProgress>('progress');
+
+// abuse-case-<caseId>
+
+export type { AbuseCaseState, AbuseDecision, AbuseDecisionPayload };
+
+/** A finding as the case carries it; the evidence is in PostgreSQL (`billing abuse show`). */
+export interface CaseFinding {
+  key: string;
+  detector: AbuseDetector;
+  day: string;
+  summary: string;
+}
+/** `findingsAdded`: sent by the scan when it records new findings for the case. */
+export const findingsAddedSignal = defineSignal<[CaseFinding[]]>('findingsAdded');
+/** `{ "reviewer": "sam", "action": "suspend" | "terminate" | "dismiss", "reason": "...", "until"?: "YYYY-MM-DD" }` */
+export const decideSignal = defineSignal<[AbuseDecisionPayload]>('decide');
+
+export interface RejectedAbuseDecision {
+  at: string;
+  payload: unknown;
+  problem: string;
+}
+
+export interface AbuseCaseStatus {
+  caseId: string;
+  subscriberId: string;
+  state: AbuseCaseState;
+  findings: CaseFinding[];
+  /** The decision carried out last (a suspension may be followed by a termination or a lift). */
+  decision: AbuseDecision | null;
+  /** True once the decision is carried out: recorded, the entity told, the subscriber mailed. */
+  settled: boolean;
+  /** When a timed suspension ends (ISO). */
+  suspendedUntil: string | null;
+  reminded: boolean;
+  openedAt: string;
+  remindAt: string;
+  rejectedDecisions: RejectedAbuseDecision[];
+}
+export const abuseCaseStatusQuery = defineQuery<AbuseCaseStatus>('status');

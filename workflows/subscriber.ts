@@ -5,7 +5,7 @@
  * writes and mails the invoice through idempotent activities, then continues as new with the
  * next month, so the history stays small however long the subscription lasts.
  */
-import { condition, continueAsNew, setHandler, sleep, allHandlersFinished, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, continueAsNew, setHandler, sleep, allHandlersFinished, log, patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { formatCents } from '../billing/money';
 import { comparePeriods, isValidPeriod, nextPeriod } from '../billing/periods';
 import { EMPTY_STREAK, extendStreak, planDecision, streakComplete, type OverageStreak } from '../billing/minute-plans';
@@ -18,12 +18,17 @@ import {
   SubscriberIdKey,
   closeCycleSignal,
   limitChangedSignal,
+  resumeSignal,
   statusQuery,
+  suspendSignal,
+  terminateSignal,
   type CloseCyclePayload,
   type LimitChangedPayload,
   type CycleState,
   type InvoiceSummary,
   type SubscriberStatus,
+  type SuspendPayload,
+  type TerminatePayload,
 } from './messages';
 
 export const DEFAULT_CLOSE_GRACE_HOURS = 6;
@@ -40,6 +45,10 @@ export interface SubscriberCycleInput {
   streak?: OverageStreak;
   /** The raised limit support approved, shown in the status while it applies. */
   limit?: LimitChangedPayload;
+  /** An abuse case's suspension in force, shown in the status (PostgreSQL holds it for the switch). */
+  suspension?: SuspendPayload;
+  /** An abuse case's termination: this run invoices its month so far and the subscription ends. */
+  termination?: TerminatePayload;
 }
 
 
@@ -65,6 +74,12 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   const rejectedSignals: string[] = [];
   // Shown in the status only: the rating reads the limit of the month from PostgreSQL at close.
   let limit: LimitChangedPayload | undefined = input.limit;
+  // Abuse cases (issue 7): the decision is in PostgreSQL already; these shape the cycle.
+  let suspension: SuspendPayload | undefined = input.suspension;
+  let termination: TerminatePayload | undefined = input.termination;
+  setHandler(suspendSignal, (payload) => { suspension = payload; });
+  setHandler(resumeSignal, (payload) => { if (suspension?.caseId === payload?.caseId) suspension = undefined; });
+  setHandler(terminateSignal, (payload) => { termination ??= payload; });
 
   setHandler(limitChangedSignal, (payload) => {
     const problem = limitChangeProblem(payload);
@@ -99,15 +114,33 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     lastInvoice: input.lastInvoice ?? null,
     rejectedSignals,
     limit: limit ?? null,
+    suspension: suspension ?? null,
+    termination: termination ?? null,
   }));
 
   // Closing a later month closes this one first: a month is billed only after all before it.
-  await condition(() => pending.some((p) => comparePeriods(p.period, period) >= 0));
+  const closeRequested = (): boolean => pending.some((p) => comparePeriods(p.period, period) >= 0);
+  // A termination closes the month in progress now, for good. Runs from before the patch never
+  // acted on the signal, so their replay ignores it.
+  let ending = false;
+  let terminationIgnored = false;
+  for (;;) {
+    await condition(() => closeRequested() || (termination !== undefined && !terminationIgnored));
+    if (closeRequested()) break;
+    if (patched('abuse-termination')) {
+      ending = true;
+      pending.push({ period });
+      break;
+    }
+    terminationIgnored = true;
+  }
   const graceHours = Math.max(...pending.map((p) => p.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS));
 
   let terms = await local(`Terms of ${period}`).loadCycleTerms({ subscriberId, period });
   const closeAtMs = terms.periodEndMs + graceHours * 3_600_000;
-  if (Date.now() < closeAtMs) {
+  // Terminated after the month ended: it closes as usual, then the next run ends with its month so far.
+  if (ending && Date.now() >= terms.periodEndMs) ending = false;
+  if (Date.now() < closeAtMs && !ending) {
     show('waiting-for-period-end', `Closes at ${new Date(closeAtMs).toISOString()} (month end in ${terms.timezone} + ${graceHours} h grace).`);
     await sleep(closeAtMs - Date.now());
     terms = await local(`Terms of ${period}`).loadCycleTerms({ subscriberId, period });
@@ -136,13 +169,17 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   // Recurring overage: a minute plan from the next cycle once the streak is long enough.
   let streak = extendStreak(input.streak ?? EMPTY_STREAK, period, rating.overageMinutes);
   const decision = planDecision(streak, terms.policy, terms.plan);
-  if (decision) {
+  if (decision && !ending) {
     const plan = await local(`Add the ${decision.plan.minutes}-minute plan`).addMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), decision, previousPlan: terms.plan, currency: terms.policy.currency });
     await mail('Minute plan email').deliverEmail({ key: plan.emailKey });
   }
   if (streakComplete(streak, terms.policy)) streak = EMPTY_STREAK;
 
   await condition(allHandlersFinished);
+  if (ending) {
+    show('terminated', `Subscription terminated (abuse case ${termination!.caseId}): final invoice ${invoice.invoiceId} for ${period} so far. No further cycles.`, rating.overageMinutes);
+    return;
+  }
   const following = nextPeriod(period);
   await continueAsNew<typeof subscriberWorkflow>({
     subscriberId,
@@ -151,6 +188,8 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     closedCycles: (input.closedCycles ?? 0) + 1,
     streak,
     ...(limit && (limit.untilPeriod === null || comparePeriods(following, limit.untilPeriod) <= 0) ? { limit } : {}),
+    ...(suspension ? { suspension } : {}),
+    ...(termination ? { termination } : {}),
     lastInvoice: {
       invoiceId: invoice.invoiceId,
       period,

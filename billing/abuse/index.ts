@@ -15,7 +15,7 @@ export { peakConcurrency, type CallInterval, type PeakConcurrency } from './conc
 export { detectDialer } from './dialer';
 export { detectExcessiveUse } from './excessive-use';
 export { activeHours, detectRoundTheClock } from './round-the-clock';
-export { answeredSecondsByDay, findingKey, localDayBounds, prepareScan, scanWindow, trailingDays, type DayScan } from './scan';
+export { answeredSecondsByDay, dayOf, findingKey, localDayBounds, prepareScan, scanWindow, shiftDay, trailingDays, type DayScan } from './scan';
 export { detectSimultaneousCalls } from './simultaneous-calls';
 export { detectSuddenChange } from './sudden-change';
 export { AbuseThresholdsSchema, DEFAULT_ABUSE_THRESHOLDS, parseAbuseThresholds, type AbuseThresholds } from './thresholds';

@@ -36,6 +36,12 @@ export interface DayScan {
   daySeconds: number;
 }
 
+/** The local day (YYYY-MM-DD) of an instant in the zone. */
+export function dayOf(instantMs: number, timeZone: string): string {
+  assertTimeZone(timeZone);
+  return DateTime.fromMillis(instantMs, { zone: timeZone }).toFormat('yyyy-MM-dd');
+}
+
 /** The day after, as YYYY-MM-DD; plain calendar arithmetic, no zone involved. */
 export function nextDay(day: string): string {
   return shiftDay(day, 1);
