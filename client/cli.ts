@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { CommandContext, InputError } from './context';
+import { registerAbuseCommands } from './commands/abuse';
 import { registerCloseCommand } from './commands/close';
 import { registerInvoiceCommands } from './commands/invoices';
 import { registerLimitCommands } from './commands/limit';
@@ -63,6 +64,7 @@ function buildProgram(): Command {
   registerScheduleCommands(program, run);
   registerInvoiceCommands(program, run);
   registerLimitCommands(program, run);
+  registerAbuseCommands(program, run);
   registerStatusCommand(program, run);
   // Nested command groups must not exit the process on a bad flag either.
   const override = (command: Command): void => {

@@ -1,10 +1,12 @@
 /**
- * The Schedule `billing-month-close`: on the 1st of each month at a configured time and zone it
- * starts the close of the month that just ended. Created or updated idempotently.
+ * The Schedules, created or updated idempotently: `billing-month-close` starts, on the 1st of each
+ * month at a configured time and zone, the close of the month that just ended; `billing-abuse-scan`
+ * scans, each day at a configured time and zone, the day before (issue 7).
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../config';
-import { MONTH_CLOSE_SCHEDULE_ID } from '../workflows/messages';
+import { ABUSE_SCAN_SCHEDULE_ID, MONTH_CLOSE_SCHEDULE_ID } from '../workflows/messages';
+import type { abuseScanWorkflow } from '../workflows/abuse-scan';
 import type { scheduledMonthCloseWorkflow } from '../workflows/scheduled-close';
 
 export interface ScheduleSettings {
@@ -40,8 +42,43 @@ export function monthCloseScheduleOptions(config: Pick<Config, 'taskQueue' | 'cl
 }
 
 export async function ensureMonthCloseSchedule(client: Client, config: Pick<Config, 'taskQueue' | 'closeGraceHours' | 'closeBatchSize'>, settings: ScheduleSettings): Promise<'created' | 'updated'> {
-  const options = monthCloseScheduleOptions(config, settings);
-  const handle = client.schedule.getHandle(MONTH_CLOSE_SCHEDULE_ID);
+  return ensureSchedule(client, monthCloseScheduleOptions(config, settings));
+}
+
+type AbuseScanConfig = Pick<Config, 'taskQueue' | 'abuseScanTime' | 'abuseScanTimezone' | 'abuseScanBatchSize' | 'abuseReminderHours'>;
+
+export function abuseScanScheduleOptions(config: AbuseScanConfig): ScheduleOptions {
+  const [hour, minute] = config.abuseScanTime.split(':').map(Number) as [number, number];
+  return {
+    scheduleId: ABUSE_SCAN_SCHEDULE_ID,
+    spec: {
+      calendars: [{ hour, minute, comment: `every day at ${config.abuseScanTime} ${config.abuseScanTimezone}` }],
+      timezone: config.abuseScanTimezone,
+    },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'abuseScanWorkflow' satisfies typeof abuseScanWorkflow['name'],
+      workflowId: 'abuse-scan-scheduled',
+      taskQueue: config.taskQueue,
+      args: [{ timezone: config.abuseScanTimezone, batchSize: config.abuseScanBatchSize, reminderHours: config.abuseReminderHours }],
+      staticSummary: 'Daily abuse scan: the day before the scheduled time',
+    },
+    policies: {
+      // Days are scanned one after another; a missed one is scanned when the server is back.
+      overlap: ScheduleOverlapPolicy.BUFFER_ALL,
+      catchupWindow: '7 days',
+      pauseOnFailure: false,
+    },
+    state: { note: 'managed by `billing schedule ensure`' },
+  };
+}
+
+export async function ensureAbuseScanSchedule(client: Client, config: AbuseScanConfig): Promise<'created' | 'updated'> {
+  return ensureSchedule(client, abuseScanScheduleOptions(config));
+}
+
+async function ensureSchedule(client: Client, options: ScheduleOptions): Promise<'created' | 'updated'> {
+  const handle = client.schedule.getHandle(options.scheduleId);
   try {
     await handle.update((previous: ScheduleDescription) => ({
       ...previous,
@@ -58,7 +95,7 @@ export async function ensureMonthCloseSchedule(client: Client, config: Pick<Conf
     return 'created';
   } catch (error) {
     // Another `ensure` created it meanwhile: update it to these settings.
-    if ((error as Error).name === 'ScheduleAlreadyRunning') return ensureMonthCloseSchedule(client, config, settings);
+    if ((error as Error).name === 'ScheduleAlreadyRunning') return ensureSchedule(client, options);
     throw error;
   }
 }

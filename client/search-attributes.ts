@@ -14,6 +14,8 @@ const INDEXED_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 };
 const CLI_TYPE: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', KEYWORD_LIST: 'KeywordList' };
+/** The type's name as the `temporal` CLI spells it (`--search-attribute Name=Type`). */
+export const cliSearchAttributeType = (key: { type: string }): string => CLI_TYPE[key.type]!;
 
 export async function ensureSearchAttributes(connection: Connection | NativeConnection, namespace: string): Promise<string[]> {
   let existing: Set<string> = new Set();
@@ -31,7 +33,7 @@ export async function ensureSearchAttributes(connection: Connection | NativeConn
       searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_TYPE[key.type]!])),
     });
   } catch (error) {
-    const commands = missing.map((key) => `temporal operator search-attribute create --namespace ${namespace} --name ${key.name} --type ${CLI_TYPE[key.type]}`);
+    const commands = missing.map((key) => `temporal operator search-attribute create --namespace ${namespace} --name ${key.name} --type ${cliSearchAttributeType(key)}`);
     throw new Error(`the search attributes ${missing.map((k) => k.name).join(', ')} are not registered on namespace ${namespace} and could not be added (${(error as Error).message}); an operator can run:\n  ${commands.join('\n  ')}`);
   }
   return missing.map((k) => k.name);

@@ -43,6 +43,10 @@ const EnvSchema = z.object({
   BILLING_LIMIT_REMINDER_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(48),
   BILLING_LIMIT_EXPIRY_DAYS: z.coerce.number().int().min(1).max(365).default(14),
   BILLING_LIMIT_CEILING_MINUTES: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  BILLING_ABUSE_REMINDER_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24),
+  BILLING_ABUSE_SCAN_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM').default('13:00'),
+  BILLING_ABUSE_SCAN_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone name such as UTC or Europe/Berlin').default('UTC'),
+  BILLING_ABUSE_SCAN_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
   BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
@@ -72,6 +76,16 @@ export interface Config {
   limitExpiryDays: number;
   /** The highest monthly limit a request may ask for or support may grant. */
   limitCeilingMinutes: number;
+  /** Abuse cases: support is reminded once after this long without a decision. */
+  abuseReminderHours: number;
+  /**
+   * When the Schedule scans for abuse: daily at this time in this zone, the day before. 13:00 UTC
+   * is after the end of the day before in every zone (UTC-12 ends it at 12:00 UTC).
+   */
+  abuseScanTime: string;
+  abuseScanTimezone: string;
+  /** Subscribers per scan activity. */
+  abuseScanBatchSize: number;
   temporalCliPath?: string;
   temporalTestServerPath?: string;
 }
@@ -101,6 +115,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limitReminderHours: e.BILLING_LIMIT_REMINDER_HOURS,
     limitExpiryDays: e.BILLING_LIMIT_EXPIRY_DAYS,
     limitCeilingMinutes: e.BILLING_LIMIT_CEILING_MINUTES,
+    abuseReminderHours: e.BILLING_ABUSE_REMINDER_HOURS,
+    abuseScanTime: e.BILLING_ABUSE_SCAN_TIME,
+    abuseScanTimezone: e.BILLING_ABUSE_SCAN_TIMEZONE,
+    abuseScanBatchSize: e.BILLING_ABUSE_SCAN_BATCH_SIZE,
     closeScheduleTime: e.BILLING_CLOSE_SCHEDULE_TIME,
     closeScheduleTimezone: e.BILLING_CLOSE_SCHEDULE_TIMEZONE,
     temporalCliPath: e.TEMPORAL_CLI_PATH,

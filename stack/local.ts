@@ -5,6 +5,7 @@
  * that is configured externally is used as it is.
  */
 import path from 'node:path';
+import { cliSearchAttributeType } from '../client/search-attributes';
 import { LOCAL_PORTS, PROJECT_ROOT, type Config } from '../config';
 import { migrate } from '../db/migrate';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages';
@@ -49,7 +50,7 @@ export async function startLocalStack(config: Config, say: (line: string) => voi
         'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(LOCAL_PORTS.temporal),
         '--ui-port', String(LOCAL_PORTS.temporalUi), '--db-filename', path.join(config.dataDir, 'temporal.db'),
         '--log-level', 'warn',
-        ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${key.type === 'INT' ? 'Int' : 'Keyword'}`]),
+        ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliSearchAttributeType(key)}`]),
       ], logDir);
       stops.push(temporal.stop);
       await waitForPort(LOCAL_PORTS.temporal, 'the Temporal dev server', 60_000, temporal.logFile);

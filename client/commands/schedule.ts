@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { comparePeriods, nextPeriod, periodBounds } from '../../billing/periods';
 import { PeriodSchema, TimeZoneSchema } from '../../billing/validation';
-import { MONTH_CLOSE_SCHEDULE_ID } from '../../workflows/messages';
+import { ABUSE_SCAN_SCHEDULE_ID, MONTH_CLOSE_SCHEDULE_ID } from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
 import { printJson, printLines } from '../output';
-import { ensureMonthCloseSchedule } from '../schedule';
+import { ensureAbuseScanSchedule, ensureMonthCloseSchedule } from '../schedule';
 import { flag } from '../validate';
 
 const TimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM, e.g. 06:00');
@@ -29,7 +29,7 @@ export function registerScheduleCommands(program: Command, run: RunCommand): voi
 
   schedule
     .command('ensure')
-    .description('create the schedule, or update it to these settings (idempotent)')
+    .description(`create the schedule, or update it to these settings (idempotent); also ensures ${ABUSE_SCAN_SCHEDULE_ID} (BILLING_ABUSE_SCAN_TIME, _TIMEZONE)`)
     .option('--time <HH:MM>', 'time of day on the 1st (default BILLING_CLOSE_SCHEDULE_TIME, 06:00)')
     .option('--timezone <zone>', 'zone of that time (default BILLING_CLOSE_SCHEDULE_TIMEZONE, UTC)')
     .option('--json', 'print the result as JSON')
@@ -39,8 +39,15 @@ export function registerScheduleCommands(program: Command, run: RunCommand): voi
         timezone: flag(TimeZoneSchema, opts.timezone ?? ctx.config.closeScheduleTimezone, '--timezone'),
       };
       const outcome = await ensureMonthCloseSchedule(await ctx.temporal(), ctx.config, settings);
-      if (opts.json) printJson({ scheduleId: MONTH_CLOSE_SCHEDULE_ID, outcome, ...settings });
-      else printLines([`${outcome} schedule ${MONTH_CLOSE_SCHEDULE_ID}: the 1st of each month at ${settings.time} ${settings.timezone}, closing the month that just ended`]);
+      const abuseOutcome = await ensureAbuseScanSchedule(await ctx.temporal(), ctx.config);
+      const abuse = { scheduleId: ABUSE_SCAN_SCHEDULE_ID, outcome: abuseOutcome, time: ctx.config.abuseScanTime, timezone: ctx.config.abuseScanTimezone };
+      if (opts.json) printJson({ scheduleId: MONTH_CLOSE_SCHEDULE_ID, outcome, ...settings, abuseScan: abuse });
+      else {
+        printLines([
+          `${outcome} schedule ${MONTH_CLOSE_SCHEDULE_ID}: the 1st of each month at ${settings.time} ${settings.timezone}, closing the month that just ended`,
+          `${abuseOutcome} schedule ${ABUSE_SCAN_SCHEDULE_ID}: every day at ${abuse.time} ${abuse.timezone}, scanning the day before for abuse`,
+        ]);
+      }
     }));
 
   schedule

@@ -16,7 +16,7 @@ import { printLines, printTable } from '../output';
 import { DEMO_SUBSCRIBERS, demoUsageCsv } from '../demo-data';
 import { runCli } from '../cli';
 import { ensureSearchAttributes } from '../search-attributes';
-import { ensureMonthCloseSchedule } from '../schedule';
+import { ensureAbuseScanSchedule, ensureMonthCloseSchedule } from '../schedule';
 
 const say = (line: string): void => { process.stderr.write(`${line}\n`); };
 
@@ -98,6 +98,8 @@ async function withLocalStack(config: Config, afterStart: (config: Config, addre
         const settings = { time: running.closeScheduleTime, timezone: running.closeScheduleTimezone };
         const outcome = await ensureMonthCloseSchedule(client, running, settings);
         say(`${outcome} schedule billing-month-close: the 1st of each month at ${settings.time} ${settings.timezone}`);
+        const abuse = await ensureAbuseScanSchedule(client, running);
+        say(`${abuse} schedule billing-abuse-scan: every day at ${running.abuseScanTime} ${running.abuseScanTimezone}`);
       } finally {
         await client.connection.close();
       }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatCents } from '../../billing/money';
 import { IdSchema } from '../../billing/validation';
+import { flaggedCallCount, listAbuseCases } from '../../db/abuse';
 import { listInvoices } from '../../db/invoices';
 import { getSubscriber } from '../../db/subscribers';
 import { statusQuery, subscriberWorkflowId, type SubscriberStatus } from '../../workflows/messages';
@@ -24,13 +25,17 @@ export function registerStatusCommand(program: Command, run: RunCommand): void {
       } catch (error) {
         cycleProblem = (error as Error).message;
       }
-      const invoices = await listInvoices(pool, { subscriberId: subscriber.id });
-      if (opts.json) return printJson({ subscriber, cycle, cycleProblem, invoices });
+      const [invoices, cases, flaggedCalls] = await Promise.all([
+        listInvoices(pool, { subscriberId: subscriber.id }), listAbuseCases(pool, { subscriberId: subscriber.id }), flaggedCallCount(pool, subscriber.id),
+      ]);
+      if (opts.json) return printJson({ subscriber, cycle, cycleProblem, invoices, abuseCases: cases, flaggedCalls });
       printLines([
         `${subscriber.id} (${subscriber.name ?? 'no name'}, ${subscriber.email}): ${subscriber.status}, ${subscriber.timezone}, since ${subscriber.serviceStart}`,
         cycle
           ? `  cycle ${subscriberWorkflowId(subscriber.id)}: ${cycle.period} ${cycle.state}${cycle.pendingCloses.length ? `, close requested for ${cycle.pendingCloses.join(', ')}` : ''}; ${cycle.closedCycles} cycles closed in this chain`
           : `  cycle ${subscriberWorkflowId(subscriber.id)}: not available (${cycleProblem})`,
+        ...cases.map((c) => `  abuse case ${c.id}: ${c.state}${c.reviewer ? ` (${c.action} by ${c.reviewer}${c.untilAt ? ` until ${c.untilAt}` : ''})` : ''}, ${c.findings} findings: ${c.detectors.join(', ')}`),
+        ...(flaggedCalls > 0 ? [`  ${flaggedCalls} calls arrived while the account was suspended or terminated (view calls_with_flags)`] : []),
         ...invoices.map((i) => `  invoice ${i.id}: ${formatCents(i.totalCents)} ${i.currency}, overage ${i.overageMinutes} min`),
       ]);
     }));

@@ -1,0 +1,145 @@
+/**
+ * `billing abuse scan|list|show|decide|suspended`: abuse prevention (issue 7). The rules of a
+ * decision are the core's (billing/abuse/decisions.ts), checked here before anything is sent and
+ * again by `abuse-case-<id>` on every signal, so our CLI, the `temporal` CLI and the UI's "send
+ * signal" have the same result.
+ */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { ABUSE_ACTIONS, ABUSE_CASE_STATES, checkAbuseDecision, dayOf, shiftDay, type AbuseCaseState } from '../../billing/abuse';
+import { reviewerProblem } from '../../billing/reviewers';
+import { DaySchema, IdSchema } from '../../billing/validation';
+import { abuseCaseEvents, abuseCaseFindings, getAbuseCase, listAbuseCases, suspendedAccounts } from '../../db/abuse';
+import { getStaffMember } from '../../db/staff';
+import { getSubscriber } from '../../db/subscribers';
+import type { abuseScanWorkflow } from '../../workflows/abuse-scan';
+import { abuseCaseStatusQuery, abuseCaseWorkflowId, abuseScanWorkflowId, decideSignal, type AbuseCaseStatus } from '../../workflows/messages';
+import { InputError, type CommandContext, type RunCommand } from '../context';
+import { printJson, printLines, printTable } from '../output';
+import { flag } from '../validate';
+import { formatAge } from './limit';
+
+const CaseIdSchema = z.string().regex(/^AC-\d+$/, 'must be a case id like AC-12 (see `billing abuse list`)');
+const StateSchema = z.enum(ABUSE_CASE_STATES, { error: `must be one of ${ABUSE_CASE_STATES.join(', ')}` });
+const ActionSchema = z.enum(ABUSE_ACTIONS, { error: `must be one of ${ABUSE_ACTIONS.join(', ')}` });
+
+/** How long `decide` waits for the workflow to carry the decision out. */
+const APPLY_TIMEOUT_MS = 60_000;
+
+export function describeCase(s: Pick<AbuseCaseStatus, 'state' | 'decision' | 'suspendedUntil'>): string {
+  const d = s.decision;
+  if (!d) return s.state;
+  if (s.state === 'suspended') return `suspended by ${d.reviewer} ${s.suspendedUntil ? `until ${s.suspendedUntil}` : 'until lifted'}: ${d.reason}`;
+  if (s.state === 'resumed') return `suspended by ${d.reviewer}, resumed`;
+  if (s.state === 'terminated') return `terminated by ${d.reviewer}: ${d.reason}; the final invoice follows from the subscriber's cycle`;
+  return `dismissed by ${d.reviewer}: ${d.reason}`;
+}
+
+/** Checks the decision by the workflow's own rules, sends it, and waits until it is carried out. */
+async function decide(ctx: CommandContext, caseId: string, payload: Record<string, unknown>, json: boolean): Promise<void> {
+  const pool = await ctx.pool();
+  const record = await getAbuseCase(pool, caseId);
+  if (!record) throw new InputError(`abuse case "${caseId}" does not exist; see \`billing abuse list\``);
+  const subscriber = await getSubscriber(pool, record.subscriberId);
+  const checked = checkAbuseDecision(payload, { state: record.state, today: dayOf(Date.now(), subscriber?.timezone ?? 'UTC') });
+  if ('problem' in checked) throw new InputError(checked.problem);
+  const reviewer = reviewerProblem(checked.decision.reviewer, await getStaffMember(pool, checked.decision.reviewer));
+  if (reviewer) throw new InputError(reviewer);
+
+  const handle = (await ctx.temporal()).workflow.getHandle(abuseCaseWorkflowId(caseId));
+  const before = await handle.query(abuseCaseStatusQuery);
+  await handle.signal(decideSignal, payload as never);
+  const deadline = Date.now() + APPLY_TIMEOUT_MS;
+  for (;;) {
+    const status = await handle.query(abuseCaseStatusQuery);
+    if (status.rejectedDecisions.length > before.rejectedDecisions.length) {
+      // Someone decided first, or the rules changed under us (the reviewer was deactivated).
+      throw new InputError(`decide on ${caseId} changed nothing: ${status.rejectedDecisions[status.rejectedDecisions.length - 1]!.problem}`);
+    }
+    if (status.settled && JSON.stringify(status.decision) !== JSON.stringify(before.decision)) {
+      if (json) return printJson(status);
+      return printLines([`${caseId} (${status.subscriberId}): ${describeCase(status)}`]);
+    }
+    if (Date.now() > deadline) throw new Error(`decide sent to ${abuseCaseWorkflowId(caseId)}, but not carried out within ${APPLY_TIMEOUT_MS / 1000} s; is a billing worker running? See \`billing abuse list\``);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export function registerAbuseCommands(program: Command, run: RunCommand): void {
+  const abuse = program.command('abuse').description('abuse prevention: the daily scan, cases decided by customer support, suspended accounts');
+
+  abuse
+    .command('scan')
+    .description('scan one day of every subscriber now (the Schedule billing-abuse-scan does it daily); opens or extends cases')
+    .option('--date <YYYY-MM-DD>', 'the day to scan (default: yesterday in BILLING_ABUSE_SCAN_TIMEZONE)')
+    .option('--json', 'print the result as JSON')
+    .action((opts) => run(async (ctx) => {
+      const day = opts.date === undefined ? shiftDay(dayOf(Date.now(), ctx.config.abuseScanTimezone), -1) : flag(DaySchema, opts.date, '--date');
+      const result = await (await ctx.temporal()).workflow.execute<typeof abuseScanWorkflow>('abuseScanWorkflow', {
+        workflowId: abuseScanWorkflowId(day),
+        taskQueue: ctx.config.taskQueue,
+        args: [{ day, batchSize: ctx.config.abuseScanBatchSize, reminderHours: ctx.config.abuseReminderHours }],
+        staticSummary: `Abuse scan of ${day}, by hand`,
+      });
+      if (opts.json) return printJson(result);
+      printLines([`scanned ${day}: ${result.scanned} subscribers, ${result.findings} findings; cases with new findings: ${result.cases.join(', ') || 'none'}`]);
+    }));
+
+  abuse
+    .command('list')
+    .description('abuse cases with their age, oldest first')
+    .option('--status <state>', `only ${ABUSE_CASE_STATES.join(', ')} ones`)
+    .option('--subscriber <id>', 'only this subscriber\'s')
+    .option('--json', 'print as JSON')
+    .action((opts) => run(async (ctx) => {
+      const state = opts.status === undefined ? undefined : flag(StateSchema, opts.status, '--status') as AbuseCaseState;
+      const subscriberId = opts.subscriber === undefined ? undefined : flag(IdSchema, opts.subscriber, '--subscriber');
+      const rows = await listAbuseCases(await ctx.pool(), { state, subscriberId });
+      if (opts.json) return printJson(rows);
+      printTable(rows.map((r) => ({ ...r, age: formatAge(r.ageSeconds), detectors: r.detectors.join(','), reviewer: r.reviewer ?? '', until: r.untilAt ?? '' })),
+        ['id', 'subscriberId', 'state', 'age', 'findings', 'detectors', 'reviewer', 'until', 'reason']);
+    }));
+
+  abuse
+    .command('show <case>')
+    .description('a case: its findings with their evidence, and its trail')
+    .option('--json', 'print as JSON')
+    .action((caseArg: string, opts) => run(async (ctx) => {
+      const id = flag(CaseIdSchema, caseArg, 'CASE');
+      const pool = await ctx.pool();
+      const record = await getAbuseCase(pool, id);
+      if (!record) throw new InputError(`abuse case "${id}" does not exist; see \`billing abuse list\``);
+      const [findings, events] = await Promise.all([abuseCaseFindings(pool, id), abuseCaseEvents(pool, id)]);
+      if (opts.json) return printJson({ ...record, findings, events });
+      printLines([
+        `${record.id}: ${record.subscriberId}, ${record.state}, opened ${record.createdAt} (${formatAge(record.ageSeconds)} ago)${record.reviewer ? `; ${record.action} by ${record.reviewer}: ${record.reason}` : ''}`,
+        ...findings.map((f) => `  ${f.day} ${f.detector}: ${f.summary}\n    measured ${JSON.stringify(f.evidence.measured)}, threshold ${JSON.stringify(f.evidence.threshold)}, ${f.evidence.callCount} calls: ${f.evidence.callIds.join(' ')}`),
+        ...events.map((e) => `  ${e.at}  ${e.kind.padEnd(16)} ${e.actor.padEnd(12)} ${JSON.stringify(e.detail)}`),
+      ]);
+    }));
+
+  abuse
+    .command('decide <case>')
+    .description('decide a case (as active support staff): suspend [--until], terminate, or dismiss; waits until it is carried out')
+    .requiredOption('--reviewer <id>', 'your support staff id')
+    .requiredOption('--action <action>', ABUSE_ACTIONS.join(' | '))
+    .requiredOption('--reason <text>', 'why, as the subscriber will read it')
+    .option('--until <YYYY-MM-DD>', 'suspend only: the suspension ends at the start of this day in the subscriber\'s zone (default: until lifted)')
+    .option('--json', 'print the outcome as JSON')
+    .action((caseArg: string, opts) => run(async (ctx) => {
+      const payload: Record<string, unknown> = { reviewer: opts.reviewer, action: flag(ActionSchema, opts.action, '--action'), reason: opts.reason };
+      if (opts.until !== undefined) payload.until = flag(DaySchema, opts.until, '--until');
+      await decide(ctx, flag(CaseIdSchema, caseArg, 'CASE'), payload, Boolean(opts.json));
+    }));
+
+  abuse
+    .command('suspended')
+    .description('the accounts a switch must not connect now (view suspended_accounts): numbers, account codes, until when')
+    .option('--json', 'print as JSON')
+    .action((opts) => run(async (ctx) => {
+      const rows = await suspendedAccounts(await ctx.pool());
+      if (opts.json) return printJson(rows);
+      printTable(rows.map((r) => ({ ...r, number: r.number ?? '', accountCode: r.accountCode ?? '', until: r.until ?? (r.status === 'terminated' ? 'for good' : 'until lifted') })),
+        ['subscriberId', 'status', 'number', 'accountCode', 'since', 'until', 'caseId']);
+    }));
+}
