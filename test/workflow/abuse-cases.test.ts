@@ -19,6 +19,7 @@ import {
 } from '../../workflows/messages';
 import { billingCli } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { recordHistory } from '../helpers/histories';
 import { givenCalls, givenSubscriber, type CallRow } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { billingWorker, startTimeSkippingServer, TEST_SUPPORT_EMAIL } from '../helpers/temporal';
@@ -158,6 +159,7 @@ test('suspend suspends through the entity; calls that still arrive are kept and 
   expect(toBen[0]!.text).toContain('Reason: Five calls at once from a home line');
   expect(toBen[0]!.text).toContain(`until ${untilDay}`);
   expect(toBen[0]!.text).toContain(`you may appeal: reply to this email or write to ${TEST_SUPPORT_EMAIL}, quoting case ${caseId}`);
+  recordHistory('abuse-case-suspended-resumed', await handle.fetchHistory());
 });
 
 test('terminate ends the subscription with a final invoice for the month so far, once, and the cycle stops', async () => {
@@ -186,6 +188,8 @@ test('terminate ends the subscription with a final invoice for the month so far,
   await settle();
   const toCat = smtp.received.filter((m) => m.to.includes('cat@example.test')).map((m) => m.subject).sort();
   expect(toCat).toEqual([`Your RedConnect invoice for ${current}: 20.00 USD`, `Your RedConnect subscription is terminated (case ${caseId})`].sort());
+  recordHistory('abuse-case-terminated', await handle.fetchHistory());
+  recordHistory('subscriber-cycle-terminated', await entity.fetchHistory());
 });
 
 test('dismiss closes the case and mutes that detector for the subscriber', async () => {
