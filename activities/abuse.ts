@@ -113,6 +113,11 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
       }
       const zones = new Map(subscribers.map((s) => [s.id, s.timezone]));
       for (const c of await unannouncedFindings(pool, subscribers.map((s) => s.id))) {
+        if (!c.current) {
+          // Decided since they were recorded (a retry after a crash): the case's trail has them.
+          await markAnnounced(pool, c.findings.map((f) => f.key));
+          continue;
+        }
         await temporal.workflow.signalWithStart('abuseCaseWorkflow', {
           workflowId: abuseCaseWorkflowId(c.caseId),
           taskQueue,

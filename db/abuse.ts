@@ -163,19 +163,23 @@ export async function recordFindings(pool: Pool, subscriberId: string, findings:
 export interface UnannouncedCase {
   caseId: string;
   subscriberId: string;
+  /** False when the case was decided meanwhile: its workflow is over and must not be started again. */
+  current: boolean;
   findings: { key: string; detector: AbuseDetector; day: string; summary: string }[];
 }
 
 /** Findings of these subscribers whose case workflow has not been told of them yet, by case. */
 export async function unannouncedFindings(db: Pool, subscriberIds: string[]): Promise<UnannouncedCase[]> {
   const { rows } = await db.query(
-    `SELECT case_id AS "caseId", subscriber_id AS "subscriberId", key, detector, to_char(day, 'YYYY-MM-DD') AS day, summary
-       FROM abuse_findings WHERE subscriber_id = ANY($1::text[]) AND announced_at IS NULL ORDER BY case_id, day, detector`,
+    `SELECT f.case_id AS "caseId", f.subscriber_id AS "subscriberId", c.state IN ('open', 'suspended') AS current,
+            f.key, f.detector, to_char(f.day, 'YYYY-MM-DD') AS day, f.summary
+       FROM abuse_findings f JOIN abuse_cases c ON c.id = f.case_id
+      WHERE f.subscriber_id = ANY($1::text[]) AND f.announced_at IS NULL ORDER BY f.case_id, f.day, f.detector`,
     [subscriberIds],
   );
   const byCase = new Map<string, UnannouncedCase>();
   for (const r of rows) {
-    const entry: UnannouncedCase = byCase.get(r.caseId) ?? { caseId: r.caseId, subscriberId: r.subscriberId, findings: [] };
+    const entry: UnannouncedCase = byCase.get(r.caseId) ?? { caseId: r.caseId, subscriberId: r.subscriberId, current: r.current, findings: [] };
     entry.findings.push({ key: r.key, detector: r.detector, day: r.day, summary: r.summary });
     byCase.set(r.caseId, entry);
   }
@@ -223,7 +227,9 @@ export async function settleAbuseDecision(
     } else {
       await client.query(
         `INSERT INTO abuse_mutes (case_id, subscriber_id, detector, day)
-         SELECT DISTINCT $1, subscriber_id, detector, $2::date FROM abuse_findings WHERE case_id = $1 ON CONFLICT DO NOTHING`,
+         SELECT $1, subscriber_id, detector, max(day) FROM abuse_findings WHERE case_id = $1 GROUP BY subscriber_id, detector
+          UNION SELECT DISTINCT $1, subscriber_id, detector, $2::date FROM abuse_findings WHERE case_id = $1
+         ON CONFLICT DO NOTHING`,
         [caseId, change.localDay],
       );
       if (from === 'suspended') {
