@@ -11,15 +11,19 @@ import { flag } from '../validate';
 
 const TimeSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM, e.g. 06:00');
 
-async function scheduleHandle(ctx: CommandContext) {
-  return (await ctx.temporal()).schedule.getHandle(MONTH_CLOSE_SCHEDULE_ID);
+/** The month close's schedule, or with `--abuse-scan` the daily abuse scan's. */
+const scheduleId = (opts: { abuseScan?: boolean }): string => (opts.abuseScan ? ABUSE_SCAN_SCHEDULE_ID : MONTH_CLOSE_SCHEDULE_ID);
+const ABUSE_SCAN_OPTION = ['--abuse-scan', `act on ${ABUSE_SCAN_SCHEDULE_ID} (the daily abuse scan) instead`] as const;
+
+async function scheduleHandle(ctx: CommandContext, id: string = MONTH_CLOSE_SCHEDULE_ID) {
+  return (await ctx.temporal()).schedule.getHandle(id);
 }
 
-async function orNotFound<T>(action: () => Promise<T>): Promise<T> {
+async function orNotFound<T>(action: () => Promise<T>, id: string = MONTH_CLOSE_SCHEDULE_ID): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (error instanceof ScheduleNotFoundError) throw new InputError(`the schedule ${MONTH_CLOSE_SCHEDULE_ID} does not exist yet; create it with \`billing schedule ensure\``);
+    if (error instanceof ScheduleNotFoundError) throw new InputError(`the schedule ${id} does not exist yet; create it with \`billing schedule ensure\``);
     throw error;
   }
 }
@@ -53,9 +57,10 @@ export function registerScheduleCommands(program: Command, run: RunCommand): voi
   schedule
     .command('describe')
     .description('the schedule: when it fires next, whether it is paused, what it did lately')
+    .option(...ABUSE_SCAN_OPTION)
     .option('--json', 'print as JSON')
     .action((opts) => run(async (ctx) => {
-      const description = await orNotFound(async () => (await scheduleHandle(ctx)).describe());
+      const description = await orNotFound(async () => (await scheduleHandle(ctx, scheduleId(opts))).describe(), scheduleId(opts));
       const view = {
         scheduleId: description.scheduleId,
         paused: description.state.paused,
@@ -81,19 +86,21 @@ export function registerScheduleCommands(program: Command, run: RunCommand): voi
       .command(name)
       .description(`${name} the schedule`)
       .option('--note <text>', 'why, for whoever looks next')
+      .option(...ABUSE_SCAN_OPTION)
       .action((opts) => run(async (ctx) => {
-        const handle = await scheduleHandle(ctx);
-        await orNotFound(() => (name === 'pause' ? handle.pause(opts.note) : handle.unpause(opts.note)));
-        printLines([`${verb} ${MONTH_CLOSE_SCHEDULE_ID}`]);
+        const handle = await scheduleHandle(ctx, scheduleId(opts));
+        await orNotFound(() => (name === 'pause' ? handle.pause(opts.note) : handle.unpause(opts.note)), scheduleId(opts));
+        printLines([`${verb} ${scheduleId(opts)}`]);
       }));
   }
 
   schedule
     .command('trigger')
-    .description('fire the schedule now: closes the month before now')
-    .action(() => run(async (ctx) => {
-      await orNotFound(async () => (await scheduleHandle(ctx)).trigger(ScheduleOverlapPolicy.BUFFER_ALL));
-      printLines([`triggered ${MONTH_CLOSE_SCHEDULE_ID}; follow it with \`billing schedule describe\` or in the Temporal UI`]);
+    .description('fire the schedule now: closes the month before now (with --abuse-scan: scans the day before today)')
+    .option(...ABUSE_SCAN_OPTION)
+    .action((opts) => run(async (ctx) => {
+      await orNotFound(async () => (await scheduleHandle(ctx, scheduleId(opts))).trigger(ScheduleOverlapPolicy.BUFFER_ALL), scheduleId(opts));
+      printLines([`triggered ${scheduleId(opts)}; follow it with \`billing schedule describe${opts.abuseScan ? ' --abuse-scan' : ''}\` or in the Temporal UI`]);
     }));
 
   schedule
