@@ -75,13 +75,14 @@ CREATE TABLE account_holds (
 CREATE INDEX account_holds_subscriber ON account_holds (subscriber_id, starts_at);
 
 -- Detectors support dismissed: quiet for the subscriber for the policy's dismissMuteDays from `day`.
+-- A dismissal writes two days per detector: its case's last finding of it (so a rescan of the
+-- days before the decision opens nothing) and the subscriber's local day of the decision.
 CREATE TABLE abuse_mutes (
   case_id       text NOT NULL REFERENCES abuse_cases (id),
   subscriber_id text NOT NULL REFERENCES subscribers (id),
   detector      text NOT NULL,
-  -- the subscriber's local day of the dismissal
   day           date NOT NULL,
-  PRIMARY KEY (case_id, detector)
+  PRIMARY KEY (case_id, detector, day)
 );
 CREATE INDEX abuse_mutes_subscriber ON abuse_mutes (subscriber_id, day);
 
