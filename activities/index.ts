@@ -5,6 +5,7 @@ import { createCycleActivities } from './cycle';
 import { createLimitRequestActivities } from './limit-requests';
 import { createMailActivities } from './mail';
 import { createMonthCloseActivities } from './month-close';
+import { createPolicyChangeActivities } from './policy-change';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMailActivities(deps.pool, deps.mailer, deps.mailFrom),
     ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail),
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),
+    ...createPolicyChangeActivities(deps.pool, deps.mailer, deps.mailFrom, deps.billingOpsEmail),
   };
 }
 

@@ -8,6 +8,7 @@ import { CommandContext, InputError } from './context';
 import { registerCloseCommand } from './commands/close';
 import { registerInvoiceCommands } from './commands/invoices';
 import { registerLimitCommands } from './commands/limit';
+import { registerPolicyCommands } from './commands/policy';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerServiceCommands } from './commands/services';
 import { registerStaffCommands } from './commands/staff';
@@ -63,6 +64,7 @@ function buildProgram(): Command {
   registerScheduleCommands(program, run);
   registerInvoiceCommands(program, run);
   registerLimitCommands(program, run);
+  registerPolicyCommands(program, run);
   registerStatusCommand(program, run);
   // Nested command groups must not exit the process on a bad flag either.
   const override = (command: Command): void => {

@@ -43,6 +43,8 @@ const EnvSchema = z.object({
   BILLING_LIMIT_REMINDER_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(48),
   BILLING_LIMIT_EXPIRY_DAYS: z.coerce.number().int().min(1).max(365).default(14),
   BILLING_LIMIT_CEILING_MINUTES: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  BILLING_POLICY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+  BILLING_POLICY_RETRY_MAX_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
   BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
@@ -72,6 +74,10 @@ export interface Config {
   limitExpiryDays: number;
   /** The highest monthly limit a request may ask for or support may grant. */
   limitCeilingMinutes: number;
+  /** Policy revisions: subscribers queued and emails sent per batch... */
+  policyBatchSize: number;
+  /** ...and the longest wait between attempts while the mail server fails. */
+  policyRetryMaxMinutes: number;
   temporalCliPath?: string;
   temporalTestServerPath?: string;
 }
@@ -101,6 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limitReminderHours: e.BILLING_LIMIT_REMINDER_HOURS,
     limitExpiryDays: e.BILLING_LIMIT_EXPIRY_DAYS,
     limitCeilingMinutes: e.BILLING_LIMIT_CEILING_MINUTES,
+    policyBatchSize: e.BILLING_POLICY_BATCH_SIZE,
+    policyRetryMaxMinutes: e.BILLING_POLICY_RETRY_MAX_MINUTES,
     closeScheduleTime: e.BILLING_CLOSE_SCHEDULE_TIME,
     closeScheduleTimezone: e.BILLING_CLOSE_SCHEDULE_TIMEZONE,
     temporalCliPath: e.TEMPORAL_CLI_PATH,

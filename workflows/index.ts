@@ -3,3 +3,4 @@ export { monthCloseWorkflow } from './month-close';
 export { deliverEmailsWorkflow } from './email-delivery';
 export { scheduledMonthCloseWorkflow } from './scheduled-close';
 export { limitRequestWorkflow } from './limit-request';
+export { policyChangeWorkflow } from './policy-change';

@@ -6,6 +6,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ApproveDecision, LimitDecision, LimitRequestState, RejectDecision } from '../billing/limits';
+import type { PolicyEmailProgress } from '../billing/policy-revision';
 
 /**
  * Custom search attributes (DESIGN, "Processes"): registered on the server by `billing dev` and
@@ -18,7 +19,9 @@ export const CycleStateKey = defineSearchAttributeKey('CycleState', SearchAttrib
 export const OverageMinutesKey = defineSearchAttributeKey('OverageMinutes', SearchAttributeType.INT);
 /** Where a limit-increase request stands: `pending`, `approved`, `rejected` or `expired`. */
 export const RequestStateKey = defineSearchAttributeKey('RequestState', SearchAttributeType.KEYWORD);
-export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey, RequestStateKey];
+/** Where a policy revision stands: `notifying`, `scheduled`, `held`, `active` or `cancelled`. */
+export const PolicyStateKey = defineSearchAttributeKey('PolicyState', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey, RequestStateKey, PolicyStateKey];
 
 export const subscriberWorkflowId = (subscriberId: string): string => `subscriber-${subscriberId}`;
 export const monthCloseWorkflowId = (period: string): string => `month-close-${period}`;
@@ -27,6 +30,7 @@ export const MONTH_CLOSE_SCHEDULE_ID = 'billing-month-close';
 /** Delivery of the usage alerts an import (or a rematch, `rematch-<time>`) made due. */
 export const usageAlertsWorkflowId = (origin: string): string => `usage-alerts-${origin}`;
 export const limitRequestWorkflowId = (requestId: string): string => `limit-request-${requestId}`;
+export const policyChangeWorkflowId = (version: number): string => `policy-change-${version}`;
 
 // subscriber-<id>
 
@@ -124,3 +128,72 @@ export interface LimitRequestStatus {
   rejectedDecisions: RejectedDecision[];
 }
 export const limitRequestStatusQuery = defineQuery<LimitRequestStatus>('status');
+
+// policy-change-<version>
+
+/** `{ "operator"?: "kim", "reason"?: "..." }`: cancel the revision; refused once its effective date has come. */
+export interface PolicyCancelPayload {
+  operator?: string;
+  reason?: string;
+}
+export const policyCancelSignal = defineSignal<[PolicyCancelPayload]>('cancel');
+
+/**
+ * `{ "operator": "kim", "reason": "..." }`: billing operations' explicit decision to activate a
+ * revision whose activation is held (some subscribers not told in time). Refused before the date.
+ */
+export interface PolicyActivatePayload {
+  operator: string;
+  reason?: string;
+}
+export const policyActivateSignal = defineSignal<[PolicyActivatePayload]>('activate');
+
+/** `{ "subscriberId": "zoe" }`, sent by `billing subscribers add`: a notice for them is queued; send it now. */
+export const subscriberJoinedSignal = defineSignal<[{ subscriberId: string }]>('subscriberJoined');
+
+export type PolicyChangePhase = 'notifying' | 'scheduled' | 'held' | 'active' | 'cancelled';
+
+export interface PolicyHold {
+  reason: 'notices-unsent' | 'notice-period';
+  /** Notices not sent yet (notices-unsent). */
+  unsent?: number;
+  /** The day the notice period has passed for everyone, when it becomes active (notice-period). */
+  activeFrom?: string;
+  since: string;
+}
+
+export interface PolicyDecision {
+  kind: 'cancel' | 'activate';
+  operator: string;
+  reason: string | null;
+  at: string;
+}
+
+export interface RejectedPolicySignal {
+  at: string;
+  signal: 'cancel' | 'activate';
+  payload: unknown;
+  problem: string;
+}
+
+export interface PolicyChangeStatus {
+  version: number;
+  effectiveFrom: string;
+  noticeDays: number;
+  phase: PolicyChangePhase;
+  publishedAt: string;
+  /** When the reminder goes out (7 days before the date), or null when the notice itself is that close. */
+  reminderAt: string | null;
+  remindersQueued: boolean;
+  /** The first day the version applies, once active. */
+  activeFrom: string | null;
+  hold: PolicyHold | null;
+  /** Sent, pending and failed emails by kind. */
+  progress: PolicyEmailProgress;
+  /** The mail server's last error while sending, and when the next attempt is. */
+  lastSendError: string | null;
+  nextAttemptAt: string | null;
+  decision: PolicyDecision | null;
+  rejectedSignals: RejectedPolicySignal[];
+}
+export const policyChangeStatusQuery = defineQuery<PolicyChangeStatus>('status');

@@ -6,8 +6,6 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { nextPeriod, periodOf } from '../../billing/periods';
 import { getInvoice } from '../../db/invoices';
 import { createLimitRequest, getLimitRequest, limitGrantsFor, limitRequestEvents } from '../../db/limit-requests';
@@ -18,6 +16,7 @@ import {
   type LimitRequestStatus,
 } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
+import { cliAgainst } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { until } from '../helpers/wait';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
@@ -227,14 +226,7 @@ test('invalid decisions change nothing and are recorded; a later valid approval 
 });
 
 describe('the CLI', () => {
-  const BIN = path.resolve(__dirname, '../../bin/billing.js');
-  const billing = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => new Promise((resolve) => {
-    const address = (env.connection as unknown as { options: { address: string } }).options.address;
-    const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default', BILLING_TASK_QUEUE: taskQueue };
-    execFile(process.execPath, [BIN, ...args], { env: cliEnv, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
+  const billing = cliAgainst(() => ({ env, databaseUrl: db.url, taskQueue }));
 
   test('exits 2 with one line on decisions that break the rules, and sends nothing', async () => {
     await givenSubscriber(db.pool, { id: 'gus', serviceStart: `${await currentPeriod()}-01` });

@@ -15,6 +15,7 @@ test('there are recorded histories of every workflow type', () => {
   expect(files).toEqual(expect.arrayContaining([
     'month-close-interrupted.json', 'month-close-rerun.json',
     'subscriber-cycle-with-grace-wait.json', 'subscriber-cycle-without-usage.json',
+    'policy-change-activated.json',
   ]));
 });
 
