@@ -20,6 +20,8 @@ export interface PublishRequest {
   taskQueue: string;
   batchSize: number;
   retryMaxMinutes: number;
+  /** Tests: continue as new early, to cover the state carried across runs. */
+  continueAsNewAfterEvents?: number;
 }
 
 export async function publishPolicyRevision(pool: Pool, temporal: Client, r: PublishRequest): Promise<{ revision: PolicyRecord; base: PolicyRecord; differences: PolicyDifference[]; workflowId: string }> {
@@ -44,7 +46,7 @@ export async function publishPolicyRevision(pool: Pool, temporal: Client, r: Pub
     await temporal.workflow.start<typeof policyChangeWorkflow>('policyChangeWorkflow', {
       workflowId,
       taskQueue: r.taskQueue,
-      args: [{ version: revision.version, effectiveFrom: r.effectiveFrom, noticeDays: base.noticeDays, batchSize: r.batchSize, retryMaxMinutes: r.retryMaxMinutes }],
+      args: [{ version: revision.version, effectiveFrom: r.effectiveFrom, noticeDays: base.noticeDays, batchSize: r.batchSize, retryMaxMinutes: r.retryMaxMinutes, continueAsNewAfterEvents: r.continueAsNewAfterEvents }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       staticSummary: `Policy version ${revision.version}, effective ${r.effectiveFrom}: ${differences.map((d) => d.label.toLowerCase()).join(', ')}`,
       staticDetails: differences.map((d) => `- ${d.label}: ${d.before} → ${d.after}`).join('\n')

@@ -30,6 +30,8 @@ export interface PolicyChangeInput {
   batchSize?: number;
   /** The longest wait between attempts while the mail server fails. */
   retryMaxMinutes?: number;
+  /** Continue as new past this many events even before the server suggests it (tests). */
+  continueAsNewAfterEvents?: number;
   /** Carried across continue-as-new. */
   resume?: PolicyChangeCarry;
 }
@@ -182,6 +184,11 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
   };
 
   for (;;) {
+    // A long revision (many subscribers, days of retries) goes on in a new run with its state.
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.continueAsNewAfterEvents ?? Infinity)) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof policyChangeWorkflow>({ ...input, resume: s });
+    }
     decision = nextDecision();
     if (decision?.kind === 'cancel') break;
     if (decision?.kind === 'activate') return activate(dayOf(Date.now()), `ops:${decision.operator}`);
@@ -245,10 +252,6 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
       'atMs' in plan ? plan.atMs : null,
     ].filter((t): t is number => t !== null);
     const wakeAtMs = wakes.length ? Math.min(...wakes) : null;
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof policyChangeWorkflow>({ ...input, resume: s });
-    }
     const waitMs = wakeAtMs === null ? undefined : Math.max(wakeAtMs - Date.now(), 1);
     if (waitMs === undefined) await condition(() => s.inbox.length > 0 || joined);
     else await condition(() => s.inbox.length > 0 || joined, waitMs);

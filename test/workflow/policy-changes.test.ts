@@ -31,7 +31,7 @@ const today = async (): Promise<string> => dayOf(await t.env.currentTimeMs());
 const sleepUntil = async (ms: number): Promise<void> => t.env.sleep(Math.max(ms - (await t.env.currentTimeMs()), 1));
 
 /** What `billing policy publish` does once it has read its flags: small batches, to cross several. */
-async function publish(changes: PolicyChanges, effectiveFrom?: string, retryMaxMinutes = 180) {
+async function publish(changes: PolicyChanges, effectiveFrom?: string, retryMaxMinutes = 180, continueAsNewAfterEvents?: number) {
   // A revision an earlier test left behind (when it failed) would refuse this one: end it.
   const left = await scheduledPolicy(t.db.pool);
   if (left) {
@@ -40,7 +40,7 @@ async function publish(changes: PolicyChanges, effectiveFrom?: string, retryMaxM
   }
   const day = await today();
   const published = await publishPolicyRevision(t.db.pool, t.env.client, {
-    effectiveFrom: effectiveFrom ?? addDays(day, 30), changes, today: day, publishedBy: 'test', taskQueue: t.taskQueue, batchSize: 2, retryMaxMinutes,
+    effectiveFrom: effectiveFrom ?? addDays(day, 30), changes, today: day, publishedBy: 'test', taskQueue: t.taskQueue, batchSize: 2, retryMaxMinutes, continueAsNewAfterEvents,
   });
   const handle = t.env.client.workflow.getHandle(published.workflowId);
   return { ...published, handle, status: () => handle.query(policyChangeStatusQuery) };
@@ -165,9 +165,9 @@ describe('the CLI', () => {
     expect((await findPolicyVersion(t.db.pool, 5))!.state).toBe('active');
   });
 
-  test('a subscriber added between publication and the date gets the notice when they join, and the reminder', async () => {
+  test('a subscriber added between publication and the date gets the notice when they join, and the reminder (across runs continued as new)', async () => {
     const eff = addDays(await today(), 30);
-    const { handle, status } = await publish({ planStreakCycles: 4 }, eff);
+    const { handle, status, workflowId } = await publish({ planStreakCycles: 4 }, eff, 180, 30);
     const before = await activeSubscriberEmails();
     await until(countOf('notice', eff), (n) => n === before.length);
     await t.env.sleep('3 days');
@@ -184,6 +184,9 @@ describe('the CLI', () => {
     await settle();
     expect(recipients('notice', eff)).toEqual([...before, 'zoe@example.test'].sort());
     expect(recipients('reminder', eff)).toEqual([...before, 'zoe@example.test'].sort());
+    // The last run carried on from an earlier one.
+    const lastRun = await t.env.client.workflow.getHandle(workflowId).fetchHistory();
+    expect(lastRun.events![0]!.workflowExecutionStartedEventAttributes!.continuedExecutionRunId).toBeTruthy();
   });
 
   test('an SMTP outage during sending holds activation until every subscriber has had the full notice period; cancel is refused after the date', async () => {
