@@ -240,12 +240,18 @@ describe('the CLI', () => {
     const eff = addDays(await today(), 30);
     t.smtp.setDown(true);
     const { handle, status } = await publish({ includedMinutes: 2900 }, eff, 24 * 60);
-    await handle.signal(policyActivateSignal, { operator: 'kim', reason: 'too early' });
-    expect((await until(status, (s) => s.rejectedSignals.length === 1)).rejectedSignals[0]!.problem).toContain('can be activated by hand only once that date has passed');
+    // Too early: the workflow refuses by its own clock, the CLI exits 2 with its reason.
+    const early = await billing('policy', 'activate', '8', '--operator', 'kim', '--reason', 'too early');
+    expect(early.code).toBe(2);
+    expect(early.stderr).toContain(`policy version 8 takes effect on ${eff}; it can be activated by hand only once that date has passed`);
     await sleepUntil(dayStartMs(eff) + HOUR);
     expect(await until(status, (s) => s.phase === 'held')).toMatchObject({ hold: { reason: 'notices-unsent' } });
-    await handle.signal(policyActivateSignal, { operator: 'kim', reason: 'Board decision' });
-    await until(status, (s) => s.phase === 'active');
+    // As from the temporal CLI, a payload without an operator changes nothing.
+    await handle.signal(policyActivateSignal, { reason: 'nobody' } as never);
+    expect((await until(status, (s) => s.rejectedSignals.length === 2)).rejectedSignals[1]!.problem).toBe('activate needs {"operator": "your name", "reason": "..."}');
+    const activated = await billing('policy', 'activate', '8', '--operator', 'kim', '--reason', 'Board decision');
+    expect(activated.code).toBe(0);
+    expect(activated.stdout).toContain(`activated policy version 8 from ${await today()}, decided by kim`);
     expect(await findPolicyVersion(t.db.pool, 8)).toMatchObject({ state: 'active', activeFrom: await today(), activatedBy: 'ops:kim' });
     t.smtp.setDown(false);
     await t.env.sleep('4 hours');
