@@ -42,6 +42,10 @@ interface PolicyChangeCarry {
   noticesQueued: boolean;
   reminderCursor: string | null;
   remindersQueued: boolean;
+  /** A pass over all active subscribers for any not told yet, before the reminders and before activation. */
+  sweep: 'reminder' | 'activation' | null;
+  sweepCursor: string | null;
+  swept: string[];
   lastSentAtPublicationMs: number | null;
   alerts: string[];
   progress: PolicyEmailProgress;
@@ -72,7 +76,7 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
   const retryMaxMs = (input.retryMaxMinutes ?? 60) * MINUTE_MS;
   const s: PolicyChangeCarry = input.resume ?? {
     publishedAtMs: workflowInfo().startTime.getTime(),
-    noticeCursor: null, noticesQueued: false, reminderCursor: null, remindersQueued: false, lastSentAtPublicationMs: null, alerts: [],
+    noticeCursor: null, noticesQueued: false, reminderCursor: null, remindersQueued: false, sweep: null, sweepCursor: null, swept: [], lastSentAtPublicationMs: null, alerts: [],
     progress: { notice: zero(), reminder: zero(), cancellation: zero(), alert: zero(), unsentAtPublication: 0, unsentJoiners: 0 },
     rejectedSignals: [], inbox: [], retryDelayMs: 0, retryAtMs: null, lastSendError: null,
   };
@@ -87,9 +91,6 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
   // Emails were queued since the last send (a page, a joiner, an alert): send before deciding.
   let queuedSinceSend = true;
   let joined = false;
-  // Activation is decided on the outbox's numbers as of just before: a notice queued for a joiner
-  // whose signal never arrived is still sent first.
-  let checkedBeforeActivation = false;
 
   const status = (): PolicyChangeStatus => ({
     version, effectiveFrom, noticeDays, phase, publishedAt: new Date(s.publishedAtMs).toISOString(),
@@ -196,13 +197,25 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
       joined = false;
       queuedSinceSend = true;
     }
-    const nowMs = Date.now();
+    const reminderDue = !s.remindersQueued && remindAtMs !== null && Date.now() >= remindAtMs;
     if (!s.noticesQueued) {
       const page = await db('Queue a page of notices').queuePolicyEmails({ version, kind: 'notice', afterId: s.noticeCursor, limit: batchSize, atPublication: true });
       s.noticeCursor = page.lastId;
       s.noticesQueued = page.done;
       queuedSinceSend = true;
-    } else if (!s.remindersQueued && remindAtMs !== null && nowMs >= remindAtMs) {
+    } else if (s.sweep !== null || (reminderDue && !s.swept.includes('reminder'))) {
+      // Anyone active and not told (a subscriber resumed, one added without the CLI, a CLI that
+      // died before queueing their notice) is told now, before the reminders and the activation.
+      s.sweep ??= 'reminder';
+      const page = await db('Look for active subscribers not told yet').queuePolicyEmails({ version, kind: 'notice', afterId: s.sweepCursor, limit: batchSize, atPublication: false });
+      s.sweepCursor = page.lastId;
+      if (page.done) {
+        s.swept.push(s.sweep);
+        s.sweep = null;
+        s.sweepCursor = null;
+      }
+      queuedSinceSend = true;
+    } else if (reminderDue) {
       const page = await db('Queue a page of reminders').queuePolicyEmails({ version, kind: 'reminder', afterId: s.reminderCursor, limit: batchSize, atPublication: false });
       s.reminderCursor = page.lastId;
       s.remindersQueued = page.done;
@@ -213,16 +226,15 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
       show();
       continue;
     }
-    if (!s.noticesQueued || (!s.remindersQueued && remindAtMs !== null && Date.now() >= remindAtMs)) continue;
+    if (!s.noticesQueued || s.sweep !== null || reminderDue) continue;
 
     const plan: ActivationPlan = activationPlan({
       effectiveFrom, noticeDays, nowMs: Date.now(),
       notices: { allQueued: s.noticesQueued, unsentAtPublication: s.progress.unsentAtPublication, unsentJoiners: s.progress.unsentJoiners, lastSentAtPublicationMs: s.lastSentAtPublicationMs },
     });
     if (plan.kind === 'activate') {
-      if (checkedBeforeActivation) return activate(plan.activeFrom, 'system');
-      checkedBeforeActivation = true;
-      queuedSinceSend = true;
+      if (s.swept.includes('activation')) return activate(plan.activeFrom, 'system');
+      s.sweep = 'activation';
       continue;
     }
     if (plan.kind === 'hold') {

@@ -165,7 +165,7 @@ describe('the CLI', () => {
     expect((await findPolicyVersion(t.db.pool, 5))!.state).toBe('active');
   });
 
-  test('a subscriber added between publication and the date gets the notice when they join, and the reminder (across runs continued as new)', async () => {
+  test('a subscriber added between publication and the date gets the notice when they join, and the reminder; one added without the CLI before the reminder (across runs continued as new)', async () => {
     const eff = addDays(await today(), 30);
     const { handle, status, workflowId } = await publish({ planStreakCycles: 4 }, eff, 180, 30);
     const before = await activeSubscriberEmails();
@@ -179,11 +179,18 @@ describe('the CLI', () => {
     expect(mail('notice', eff).filter((m) => m.to[0] === 'zoe@example.test')).toHaveLength(1);
     expect(await until(status, (st) => st.progress.notice.sent === before.length + 1)).toMatchObject({ phase: 'scheduled', progress: { notice: { pending: 0, failed: 0 } } });
 
+    // One added behind the CLI's back (straight into the database) is found before the reminders.
+    await givenSubscriber(t.db.pool, { id: 'yan' });
+    await t.env.sleep('1 day');
+    await settle();
+    expect(mail('notice', eff).filter((m) => m.to[0] === 'yan@example.test')).toHaveLength(0);
+
     await sleepUntil(dayStartMs(eff) + HOUR);
     expect(await handle.result()).toMatchObject({ phase: 'active', activeFrom: eff });
     await settle();
-    expect(recipients('notice', eff)).toEqual([...before, 'zoe@example.test'].sort());
-    expect(recipients('reminder', eff)).toEqual([...before, 'zoe@example.test'].sort());
+    const everyone = [...before, 'yan@example.test', 'zoe@example.test'].sort();
+    expect(recipients('notice', eff)).toEqual(everyone);
+    expect(recipients('reminder', eff)).toEqual(everyone);
     // The last run carried on from an earlier one.
     const lastRun = await t.env.client.workflow.getHandle(workflowId).fetchHistory();
     expect(lastRun.events![0]!.workflowExecutionStartedEventAttributes!.continuedExecutionRunId).toBeTruthy();
