@@ -1,6 +1,5 @@
 /** The billing worker: runs every workflow and activity on the configured task queue. */
 import type { Client } from '@temporalio/client';
-import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, Worker, type Logger, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import nodemailer from 'nodemailer';
@@ -22,19 +21,17 @@ export interface BillingWorkerDeps {
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-const CORE_DIR = path.join(__dirname, '..', 'billing');
-
 /**
  * Modules evaluated once per workflow thread instead of once per workflow run. Each month of each
- * subscriber is a new run, and a run that evaluates luxon, zod and the core's schemas again spent
- * most of the worker's CPU on that (the close benchmark's profile). Only stateless modules belong
- * here: the pure core (no I/O, no mutable state beyond caches of pure results) and the two
- * libraries it uses. Workflow modules themselves are never preloaded.
+ * subscriber is a new run, and a run that evaluated luxon, zod and the core again spent most of the
+ * worker's CPU on that (the close benchmark's profile). Only stateless modules belong here, and
+ * none that builds zod schemas when it loads (validation, limits): the SDK freezes what it
+ * preloads, and a zod schema adds its methods to itself on first use.
  */
 export const WORKFLOW_PRELOAD_MODULES: string[] = [
   'luxon',
   'zod',
-  ...fs.readdirSync(CORE_DIR).filter((file) => file.endsWith('.ts')).sort().map((file) => path.join(CORE_DIR, file)),
+  ...['money', 'periods', 'policy', 'rating', 'minute-plans'].map((name) => path.join(__dirname, '..', 'billing', `${name}.ts`)),
 ];
 
 /** The workflow bundle as every worker builds it: tests and benchmarks share one per process. */
