@@ -35,6 +35,12 @@ export interface LateMonth {
   billed: { minutes: number; cents: number };
 }
 
+export interface CloseInputs {
+  terms: CycleTerms;
+  usage: CycleUsage;
+  lateMonths: LateMonth[];
+}
+
 export function createCycleActivities(pool: Pool) {
   async function subscriberOrFail(id: string): Promise<Subscriber> {
     const subscriber = await getSubscriber(pool, id);
@@ -42,46 +48,64 @@ export function createCycleActivities(pool: Pool) {
     return subscriber;
   }
 
+  /** The subscriber's terms for a period, under the policy version in effect when it began. */
+  async function loadCycleTerms(input: { subscriberId: string; period: string }): Promise<CycleTerms> {
+    const subscriber = await subscriberOrFail(input.subscriberId);
+    const [policy, plan, grants] = await Promise.all([policyInEffectOn(pool, `${input.period}-01`), planInEffect(pool, subscriber.id, input.period), limitGrantsFor(pool, subscriber.id)]);
+    return {
+      subscriberId: subscriber.id,
+      timezone: subscriber.timezone,
+      monthlyFeeCents: subscriber.monthlyFeeCents,
+      serviceStart: subscriber.serviceStart,
+      periodEndMs: periodBounds(input.period, subscriber.timezone).endMs,
+      policy,
+      plan,
+      limitMinutes: limitForPeriod(grants, input.period) ?? null,
+    };
+  }
+
+  /** The period's counted usage, rounded per call by the policy's increment. */
+  async function collectUsage(input: { subscriberId: string; period: string; roundingIncrementSeconds: number }): Promise<CycleUsage> {
+    const durations = await countedDurations(pool, input.subscriberId, input.period);
+    return roundUsage(durations, input.roundingIncrementSeconds);
+  }
+
+  /** Earlier invoiced months with late calls, each re-rated under its own terms. */
+  async function collectLateMonths(input: { subscriberId: string; period: string }): Promise<LateMonth[]> {
+    const months = await monthsWithLateCalls(pool, input.subscriberId, input.period);
+    const grants = months.length > 0 ? await limitGrantsFor(pool, input.subscriberId) : [];
+    const out: LateMonth[] = [];
+    for (const month of months) {
+      const policy = await policyVersion(pool, month.policyVersion);
+      const usage = roundUsage(await countedDurations(pool, input.subscriberId, month.period), policy.roundingIncrementSeconds);
+      out.push({
+        period: month.period,
+        overageRateMicros: policy.overageRateMicros,
+        usedSeconds: usage.billableSeconds,
+        allowanceSeconds: allowanceSeconds({ rules: policy, limitMinutes: limitForPeriod(grants, month.period), plan: month.planMinutes === null ? undefined : { minutes: month.planMinutes, feeCents: 0 } }),
+        billed: { minutes: month.billedMinutes, cents: month.billedCents },
+      });
+    }
+    return out;
+  }
+
   return {
-    /** The subscriber's terms for a period, under the policy version in effect when it began. */
-    async loadCycleTerms(input: { subscriberId: string; period: string }): Promise<CycleTerms> {
-      const subscriber = await subscriberOrFail(input.subscriberId);
-      const [policy, plan, grants] = await Promise.all([policyInEffectOn(pool, `${input.period}-01`), planInEffect(pool, subscriber.id, input.period), limitGrantsFor(pool, subscriber.id)]);
-      return {
-        subscriberId: subscriber.id,
-        timezone: subscriber.timezone,
-        monthlyFeeCents: subscriber.monthlyFeeCents,
-        serviceStart: subscriber.serviceStart,
-        periodEndMs: periodBounds(input.period, subscriber.timezone).endMs,
-        policy,
-        plan,
-        limitMinutes: limitForPeriod(grants, input.period) ?? null,
-      };
-    },
+    loadCycleTerms,
+    collectUsage,
+    collectLateMonths,
 
-    /** The period's counted usage, rounded per call by the policy's increment. */
-    async collectUsage(input: { subscriberId: string; period: string; roundingIncrementSeconds: number }): Promise<CycleUsage> {
-      const durations = await countedDurations(pool, input.subscriberId, input.period);
-      return roundUsage(durations, input.roundingIncrementSeconds);
-    },
-
-    /** Earlier invoiced months with late calls, each re-rated under its own terms. */
-    async collectLateMonths(input: { subscriberId: string; period: string }): Promise<LateMonth[]> {
-      const months = await monthsWithLateCalls(pool, input.subscriberId, input.period);
-      const grants = months.length > 0 ? await limitGrantsFor(pool, input.subscriberId) : [];
-      const out: LateMonth[] = [];
-      for (const month of months) {
-        const policy = await policyVersion(pool, month.policyVersion);
-        const usage = roundUsage(await countedDurations(pool, input.subscriberId, month.period), policy.roundingIncrementSeconds);
-        out.push({
-          period: month.period,
-          overageRateMicros: policy.overageRateMicros,
-          usedSeconds: usage.billableSeconds,
-          allowanceSeconds: allowanceSeconds({ rules: policy, limitMinutes: limitForPeriod(grants, month.period), plan: month.planMinutes === null ? undefined : { minutes: month.planMinutes, feeCents: 0 } }),
-          billed: { minutes: month.billedMinutes, cents: month.billedCents },
-        });
-      }
-      return out;
+    /**
+     * Everything a close rates from, read in one local activity: the terms, the month's usage under
+     * the terms' rounding, and the late months. One call instead of three is two workflow
+     * activations fewer per subscriber at month close.
+     */
+    async loadCloseInputs(input: { subscriberId: string; period: string }): Promise<CloseInputs> {
+      const terms = await loadCycleTerms(input);
+      const [usage, lateMonths] = await Promise.all([
+        collectUsage({ ...input, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds }),
+        collectLateMonths(input),
+      ]);
+      return { terms, usage, lateMonths };
     },
 
     /** Writes the invoice and queues its email, once per subscriber and period. */

@@ -7,6 +7,7 @@ import { createLimitRequestActivities } from './limit-requests';
 import { createMailActivities } from './mail';
 import { createMonthCloseActivities } from './month-close';
 import { createStaffActivities } from './staff';
+import { createPolicyChangeActivities } from './policy-change';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),
     ...createStaffActivities(deps.pool),
     ...createAbuseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.supportEmail),
+    ...createPolicyChangeActivities(deps.pool, deps.mailer, deps.mailFrom, deps.billingOpsEmail),
   };
 }
 

@@ -10,15 +10,19 @@ export function messageIdFor(key: string): string {
   return `<${createHash('sha256').update(key).digest('hex').slice(0, 32)}@redconnect-billing>`;
 }
 
+/** Sends the outbox email with a key through the mailer, at most once (db/outbox.ts). */
+export function outboxDelivery(pool: Pool, mailer: Transporter, mailFrom: string): (key: string) => Promise<'sent' | 'already-sent' | 'withdrawn'> {
+  return (key) => deliverOnce(pool, key, async (email) => {
+    const messageId = messageIdFor(email.key);
+    await mailer.sendMail({ from: mailFrom, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+    return messageId;
+  });
+}
+
 export function createMailActivities(pool: Pool, mailer: Transporter, mailFrom: string) {
-  const deliver = (key: string): Promise<'sent' | 'already-sent'> =>
-    deliverOnce(pool, key, async (email) => {
-      const messageId = messageIdFor(email.key);
-      await mailer.sendMail({ from: mailFrom, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
-      return messageId;
-    });
+  const deliver = outboxDelivery(pool, mailer, mailFrom);
   return {
-    async deliverEmail(input: { key: string }): Promise<'sent' | 'already-sent'> {
+    async deliverEmail(input: { key: string }): Promise<'sent' | 'already-sent' | 'withdrawn'> {
       return deliver(input.key);
     },
 

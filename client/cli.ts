@@ -9,6 +9,7 @@ import { registerAbuseCommands } from './commands/abuse';
 import { registerCloseCommand } from './commands/close';
 import { registerInvoiceCommands } from './commands/invoices';
 import { registerLimitCommands } from './commands/limit';
+import { registerPolicyCommands } from './commands/policy';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerServiceCommands } from './commands/services';
 import { registerStaffCommands } from './commands/staff';
@@ -65,6 +66,7 @@ function buildProgram(): Command {
   registerInvoiceCommands(program, run);
   registerLimitCommands(program, run);
   registerAbuseCommands(program, run);
+  registerPolicyCommands(program, run);
   registerStatusCommand(program, run);
   // Nested command groups must not exit the process on a bad flag either.
   const override = (command: Command): void => {

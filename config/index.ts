@@ -47,6 +47,8 @@ const EnvSchema = z.object({
   BILLING_ABUSE_SCAN_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM').default('13:00'),
   BILLING_ABUSE_SCAN_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone name such as UTC or Europe/Berlin').default('UTC'),
   BILLING_ABUSE_SCAN_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
+  BILLING_POLICY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+  BILLING_POLICY_RETRY_MAX_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
   BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
@@ -86,6 +88,10 @@ export interface Config {
   abuseScanTimezone: string;
   /** Subscribers per scan activity. */
   abuseScanBatchSize: number;
+  /** Policy revisions: subscribers queued and emails sent per batch... */
+  policyBatchSize: number;
+  /** ...and the longest wait between attempts while the mail server fails. */
+  policyRetryMaxMinutes: number;
   temporalCliPath?: string;
   temporalTestServerPath?: string;
 }
@@ -119,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     abuseScanTime: e.BILLING_ABUSE_SCAN_TIME,
     abuseScanTimezone: e.BILLING_ABUSE_SCAN_TIMEZONE,
     abuseScanBatchSize: e.BILLING_ABUSE_SCAN_BATCH_SIZE,
+    policyBatchSize: e.BILLING_POLICY_BATCH_SIZE,
+    policyRetryMaxMinutes: e.BILLING_POLICY_RETRY_MAX_MINUTES,
     closeScheduleTime: e.BILLING_CLOSE_SCHEDULE_TIME,
     closeScheduleTimezone: e.BILLING_CLOSE_SCHEDULE_TIMEZONE,
     temporalCliPath: e.TEMPORAL_CLI_PATH,

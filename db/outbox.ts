@@ -24,18 +24,18 @@ export interface PendingEmail {
   subject: string;
   text: string;
   html: string;
-  status: 'pending' | 'sent' | 'failed';
+  status: 'pending' | 'sent' | 'failed' | 'withdrawn';
 }
 
 /**
  * Sends the outbox email with `key` at most once at a time: the row stays locked while the
- * SMTP transaction runs, and a sent email is never sent again.
+ * SMTP transaction runs, and a sent email is never sent again, nor a withdrawn one at all.
  */
 export async function deliverOnce(
   pool: Pool,
   key: string,
   send: (email: PendingEmail) => Promise<string>,
-): Promise<'sent' | 'already-sent'> {
+): Promise<'sent' | 'already-sent' | 'withdrawn'> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -46,9 +46,9 @@ export async function deliverOnce(
     );
     const email = rows[0] as PendingEmail | undefined;
     if (!email) throw new Error(`no email with key ${key} in the outbox`);
-    if (email.status === 'sent') {
+    if (email.status === 'sent' || email.status === 'withdrawn') {
       await client.query('COMMIT');
-      return 'already-sent';
+      return email.status === 'sent' ? 'already-sent' : 'withdrawn';
     }
     try {
       const messageId = await send(email);

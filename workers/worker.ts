@@ -1,6 +1,7 @@
 /** The billing worker: runs every workflow and activity on the configured task queue. */
 import type { Client } from '@temporalio/client';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import path from 'node:path';
+import { bundleWorkflowCode, Worker, type Logger, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import nodemailer from 'nodemailer';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
@@ -20,13 +21,31 @@ export interface BillingWorkerDeps {
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
+/**
+ * Modules evaluated once per workflow thread instead of once per workflow run. Each month of each
+ * subscriber is a new run, and a run that evaluated luxon, zod and the core again spent most of the
+ * worker's CPU on that (the close benchmark's profile). Only stateless modules belong here, and
+ * none that builds zod schemas when it loads (validation, limits): the SDK freezes what it
+ * preloads, and a zod schema adds its methods to itself on first use.
+ */
+export const WORKFLOW_PRELOAD_MODULES: string[] = [
+  'luxon',
+  'zod',
+  ...['money', 'periods', 'policy', 'rating', 'minute-plans'].map((name) => path.join(__dirname, '..', 'billing', `${name}.ts`)),
+];
+
+/** The workflow bundle as every worker builds it: tests and benchmarks share one per process. */
+export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, preloadModules: WORKFLOW_PRELOAD_MODULES, ...(logger ? { logger } : {}) });
+}
+
 export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Worker> {
   const mailer = nodemailer.createTransport(deps.config.smtpUrl);
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.config.taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
     activities: createActivities({
       pool: deps.pool, mailer, mailFrom: deps.config.mailFrom, temporal: deps.client,
       taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail, supportEmail: deps.config.supportEmail,

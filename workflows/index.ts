@@ -5,3 +5,4 @@ export { scheduledMonthCloseWorkflow } from './scheduled-close';
 export { limitRequestWorkflow } from './limit-request';
 export { abuseCaseWorkflow } from './abuse-case';
 export { abuseScanWorkflow } from './abuse-scan';
+export { policyChangeWorkflow } from './policy-change';

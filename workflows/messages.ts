@@ -7,6 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AbuseCaseState, AbuseDecision, AbuseDecisionPayload, AbuseDetector } from '../billing/abuse';
 import type { ApproveDecision, LimitDecision, LimitRequestState, RejectDecision } from '../billing/limits';
+import type { PolicyEmailProgress } from '../billing/policy-revision';
 
 /**
  * Custom search attributes (DESIGN, "Processes"): registered on the server by `billing dev` and
@@ -23,7 +24,9 @@ export const RequestStateKey = defineSearchAttributeKey('RequestState', SearchAt
 export const AbuseDetectorKey = defineSearchAttributeKey('AbuseDetector', SearchAttributeType.KEYWORD_LIST);
 /** Where an abuse case stands: `open`, `suspended`, `resumed`, `terminated` or `dismissed`. */
 export const CaseStateKey = defineSearchAttributeKey('CaseState', SearchAttributeType.KEYWORD);
-export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey, RequestStateKey, AbuseDetectorKey, CaseStateKey];
+/** Where a policy revision stands: `notifying`, `scheduled`, `held`, `active` or `cancelled`. */
+export const PolicyStateKey = defineSearchAttributeKey('PolicyState', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey, RequestStateKey, PolicyStateKey, AbuseDetectorKey, CaseStateKey];
 
 export const subscriberWorkflowId = (subscriberId: string): string => `subscriber-${subscriberId}`;
 export const monthCloseWorkflowId = (period: string): string => `month-close-${period}`;
@@ -37,6 +40,7 @@ export const abuseCaseWorkflowId = (caseId: string): string => `abuse-case-${cas
 export const abuseScanWorkflowId = (day: string): string => `abuse-scan-${day}`;
 /** The Schedule that scans every day for abuse. */
 export const ABUSE_SCAN_SCHEDULE_ID = 'billing-abuse-scan';
+export const policyChangeWorkflowId = (version: number): string => `policy-change-${version}`;
 
 // subscriber-<id>
 
@@ -194,6 +198,53 @@ export interface RejectedAbuseDecision {
   problem: string;
 }
 
+// policy-change-<version>
+
+/** `{ "operator"?: "kim", "reason"?: "..." }`: cancel the revision; refused once its effective date has come. */
+export interface PolicyCancelPayload {
+  operator?: string;
+  reason?: string;
+}
+export const policyCancelSignal = defineSignal<[PolicyCancelPayload]>('cancel');
+
+/**
+ * `{ "operator": "kim", "reason": "..." }`: billing operations' explicit decision to activate a
+ * revision whose activation is held (some subscribers not told in time). Refused before the date.
+ */
+export interface PolicyActivatePayload {
+  operator: string;
+  reason?: string;
+}
+export const policyActivateSignal = defineSignal<[PolicyActivatePayload]>('activate');
+
+/** `{ "subscriberId": "zoe" }`, sent by `billing subscribers add`: a notice for them is queued; send it now. */
+export const subscriberJoinedSignal = defineSignal<[{ subscriberId: string }]>('subscriberJoined');
+
+export type PolicyChangePhase = 'notifying' | 'scheduled' | 'held' | 'active' | 'cancelled';
+
+export interface PolicyHold {
+  reason: 'notices-unsent' | 'notice-period';
+  /** Notices not sent yet (notices-unsent). */
+  unsent?: number;
+  /** The day the notice period has passed for everyone, when it becomes active (notice-period). */
+  activeFrom?: string;
+  since: string;
+}
+
+export interface PolicyDecision {
+  kind: 'cancel' | 'activate';
+  operator: string;
+  reason: string | null;
+  at: string;
+}
+
+export interface RejectedPolicySignal {
+  at: string;
+  signal: 'cancel' | 'activate';
+  payload: unknown;
+  problem: string;
+}
+
 export interface AbuseCaseStatus {
   caseId: string;
   subscriberId: string;
@@ -211,3 +262,25 @@ export interface AbuseCaseStatus {
   rejectedDecisions: RejectedAbuseDecision[];
 }
 export const abuseCaseStatusQuery = defineQuery<AbuseCaseStatus>('status');
+
+export interface PolicyChangeStatus {
+  version: number;
+  effectiveFrom: string;
+  noticeDays: number;
+  phase: PolicyChangePhase;
+  publishedAt: string;
+  /** When the reminder goes out (7 days before the date), or null when the notice itself is that close. */
+  reminderAt: string | null;
+  remindersQueued: boolean;
+  /** The first day the version applies, once active. */
+  activeFrom: string | null;
+  hold: PolicyHold | null;
+  /** Sent, pending and failed emails by kind. */
+  progress: PolicyEmailProgress;
+  /** The mail server's last error while sending, and when the next attempt is. */
+  lastSendError: string | null;
+  nextAttemptAt: string | null;
+  decision: PolicyDecision | null;
+  rejectedSignals: RejectedPolicySignal[];
+}
+export const policyChangeStatusQuery = defineQuery<PolicyChangeStatus>('status');

@@ -4,16 +4,36 @@ import { DateTime } from 'luxon';
 import { formatCents, parseAmountToCents } from '../../billing/money';
 import { DaySchema, EmailSchema, IdSchema, PhoneNumberSchema, TimeZoneSchema } from '../../billing/validation';
 import { DuplicateError, insertSubscriber, listSubscribers } from '../../db/subscribers';
-import { subscriberWorkflowId } from '../../workflows/messages';
+import { policyChangeWorkflowId, subscriberJoinedSignal, subscriberWorkflowId } from '../../workflows/messages';
 import type { subscriberWorkflow } from '../../workflows/subscriber';
+import { queueNoticesForNewSubscriber } from '../../activities/policy-change';
 import { rematchUnmatched } from '../../activities/rematch';
 import { queueUsageAlerts } from '../../activities/usage-alerts';
 import { sendUsageAlerts } from '../alerts';
-import { InputError, type RunCommand } from '../context';
+import { InputError, type CommandContext, type RunCommand } from '../context';
 import { printJson, printTable } from '../output';
 import { convert, flag } from '../validate';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * A subscriber who joins while a policy revision is in flight is told about it now (issue 6): the
+ * notice is queued in the outbox here, and its `policy-change-<version>` is woken to send it. Were
+ * the signal lost, the workflow still sends it before the reminder or activation.
+ */
+async function tellAboutRevisions(ctx: CommandContext, subscriberId: string): Promise<string[]> {
+  const versions = await queueNoticesForNewSubscriber(await ctx.pool(), subscriberId);
+  const told: string[] = [];
+  for (const version of versions) {
+    try {
+      await (await ctx.temporal()).workflow.getHandle(policyChangeWorkflowId(version)).signal(subscriberJoinedSignal, { subscriberId });
+      told.push(`notice of policy version ${version} handed to ${policyChangeWorkflowId(version)}`);
+    } catch (error) {
+      told.push(`notice of policy version ${version} queued; ${policyChangeWorkflowId(version)} sends it with its next batch (${(error as Error).message})`);
+    }
+  }
+  return told;
+}
 
 export function registerSubscriberCommands(program: Command, run: RunCommand): void {
   const subscribers = program.command('subscribers').description('register and list subscribers');
@@ -69,9 +89,10 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
       } catch (error) {
         cycle = `not started yet (${(error as Error).message}); the first month close starts it`;
       }
+      const revisions = await tellAboutRevisions(ctx, subscriber.id);
       const earlier = rematch.attributed > 0 ? `; ${rematch.attributed} earlier unmatched record(s) attributed (${alerts})` : '';
-      if (opts.json) printJson({ ...subscriber, workflowId: subscriberWorkflowId(subscriber.id), cycle, earlierRecordsAttributed: rematch.attributed });
-      else process.stdout.write(`added subscriber ${subscriber.id} (${subscriber.email}, ${timezone}, since ${subscriber.serviceStart}); billing cycle ${cycle}${earlier}\n`);
+      if (opts.json) printJson({ ...subscriber, workflowId: subscriberWorkflowId(subscriber.id), cycle, earlierRecordsAttributed: rematch.attributed, policyNotices: revisions });
+      else process.stdout.write(`added subscriber ${subscriber.id} (${subscriber.email}, ${timezone}, since ${subscriber.serviceStart}); billing cycle ${cycle}${earlier}${revisions.length ? `; ${revisions.join('; ')}` : ''}\n`);
     }));
 
   subscribers

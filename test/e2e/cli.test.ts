@@ -196,3 +196,39 @@ test('bad input exits 2 with one line naming the bad value', async () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   }
 });
+
+test('billing operations publish a policy revision, every active subscriber is told exactly once, and cancel it before the date', async () => {
+  const day = (offset: number): string => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  const subscribers = (await billingJson<{ email: string; status: string }[]>('subscribers', 'list')).filter((s) => s.status === 'active').map((s) => s.email).sort();
+  const eff = day(40);
+  const mail = (subject: string): string[] => smtp.received.filter((m) => m.subject === subject).map((m) => m.to[0]!).sort();
+
+  const tooSoon = await billing('policy', 'publish', '--effective', day(10), '--included-minutes', '3000');
+  expect(tooSoon.code).toBe(2);
+  expect(tooSoon.stderr.trim()).toBe(`billing: --effective ${day(10)} is less than the 30-day notice period away: the earliest allowed date is ${day(30)}`);
+
+  const published = await billing('policy', 'publish', '--effective', eff, '--included-minutes', '3000', '--overage-rate', '0.045');
+  expect(published.code).toBe(0);
+  expect(published.stdout).toContain(`published policy version 2 (scheduled, effective ${eff}, replacing version 1); started policy-change-2`);
+  expect(published.stdout).toContain('Overage rate: 0.05 USD a minute → 0.045 USD a minute');
+  await waitUntil(() => mail(`Changes to the RedConnect Fair Usage Policy from ${eff}`).length === subscribers.length);
+  expect(mail(`Changes to the RedConnect Fair Usage Policy from ${eff}`)).toEqual(subscribers);
+  const followed = async (): Promise<string> => (await billing('policy', 'show', '2')).stdout;
+  let shown = await followed();
+  for (let i = 0; i < 50 && !shown.includes(`notices ${subscribers.length} sent`); i += 1) shown = await followed();
+  expect(shown).toContain(`policy-change-2: scheduled; notices ${subscribers.length} sent, 0 pending, 0 failed`);
+  expect(shown).toMatch(/Included minutes a month\s+2400 min\s+→\s+3000 min/);
+  expect((await billing('policy', 'list')).stdout).toMatch(new RegExp(`2\\s+scheduled\\s+${eff}`));
+
+  const cancelled = await billing('policy', 'cancel', '2', '--operator', 'kim', '--reason', 'Pricing review');
+  expect(cancelled.code).toBe(0);
+  expect(cancelled.stdout).toContain(`cancelled policy version 2; ${subscribers.length} subscriber(s) had the notice`);
+  await waitUntil(() => mail(`Cancelled: the RedConnect Fair Usage Policy change planned for ${eff}`).length === subscribers.length);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(mail(`Changes to the RedConnect Fair Usage Policy from ${eff}`)).toEqual(subscribers);
+  expect(mail(`Cancelled: the RedConnect Fair Usage Policy change planned for ${eff}`)).toEqual(subscribers);
+  expect((await billing('policy', 'list')).stdout).toMatch(/2\s+cancelled/);
+  const again = await billing('policy', 'cancel', '2');
+  expect(again.code).toBe(2);
+  expect(again.stderr.trim()).toBe('billing: policy version 2 is already cancelled');
+});

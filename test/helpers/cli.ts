@@ -1,4 +1,4 @@
-/** Runs `billing` as a user would, in a child process, against a test's database and Temporal server. */
+/** Runs the CLI as a process (bin/billing.js) against a test's database and Temporal server. */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -11,10 +11,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function billingCli(env: () => TestWorkflowEnvironment, databaseUrl: () => string, taskQueue: string): (...args: string[]) => Promise<CliResult> {
+export function cliAgainst(target: () => { env: TestWorkflowEnvironment; databaseUrl: string; taskQueue: string }): (...args: string[]) => Promise<CliResult> {
   return (...args) => new Promise((resolve) => {
-    const address = (env().connection as unknown as { options: { address: string } }).options.address;
-    const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl(), TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default', BILLING_TASK_QUEUE: taskQueue };
+    const { env, databaseUrl, taskQueue } = target();
+    const address = (env.connection as unknown as { options: { address: string } }).options.address;
+    const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default', BILLING_TASK_QUEUE: taskQueue };
     execFile(process.execPath, [BIN, ...args], { env: cliEnv, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });

@@ -16,6 +16,8 @@ export interface TestSmtpServer {
   received: ReceivedMail[];
   /** Resolves once at least `count` emails arrived, or throws after `timeoutMs`. */
   waitForCount(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
+  /** An outage: while down, every connection is refused with 421, as by a server out of service. */
+  setDown(down: boolean): void;
   close(): Promise<void>;
 }
 
@@ -26,8 +28,13 @@ function addresses(parsed: ParsedMail): string[] {
 
 export async function startSmtpServer(options: { delayMs?: number } = {}): Promise<TestSmtpServer> {
   const received: ReceivedMail[] = [];
+  let down = false;
   const server = new SMTPServer({
     authOptional: true,
+    onConnect(_session, callback) {
+      if (!down) return callback();
+      return callback(Object.assign(new Error('Service not available, closing transmission channel'), { responseCode: 421 }));
+    },
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onData(stream, _session, callback) {
@@ -59,6 +66,7 @@ export async function startSmtpServer(options: { delayMs?: number } = {}): Promi
       }
       return received;
     },
+    setDown: (value) => { down = value; },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,11 +1,11 @@
 /** Real Temporal servers from the pinned binaries (no download), and the billing worker on them. */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { loadConfig } from '../../config';
 import { temporalCliPath, temporalTestServerPath } from '../../stack/binaries';
 import { freePort, waitForPort } from '../../stack/processes';
-import { createBillingWorker, WORKFLOWS_PATH } from '../../workers/worker';
+import { bundleWorkflows, createBillingWorker } from '../../workers/worker';
 import { ensureSearchAttributes } from '../../client/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
 
@@ -50,7 +50,7 @@ export async function startDevServerWithUi(): Promise<{ env: TestWorkflowEnviron
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflows(new DefaultLogger('WARN'));
   return bundle;
 }
 

@@ -17,7 +17,7 @@ import { abuseScanWorkflow } from '../../workflows/abuse-scan';
 import {
   abuseCaseStatusQuery, abuseCaseWorkflowId, abuseScanProgressQuery, abuseScanWorkflowId, decideSignal, statusQuery, subscriberWorkflowId, type AbuseCaseStatus,
 } from '../../workflows/messages';
-import { billingCli } from '../helpers/cli';
+import { cliAgainst } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { recordHistory } from '../helpers/histories';
 import { givenCalls, givenSubscriber, type CallRow } from '../helpers/fixtures';
@@ -277,7 +277,7 @@ test('invalid decisions change nothing and are recorded; a suspension cannot be 
 });
 
 describe('the CLI', () => {
-  const billing = billingCli(() => env, () => db.url, taskQueue);
+  const billing = cliAgainst(() => ({ env, databaseUrl: db.url, taskQueue }));
 
   test('exits 2 with one line on decisions that break the rules; a valid one is carried out; list, show and suspended print the state', async () => {
     const day = await yesterday();

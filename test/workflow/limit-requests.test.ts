@@ -16,7 +16,7 @@ import {
   type LimitRequestStatus,
 } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
-import { billingCli } from '../helpers/cli';
+import { cliAgainst } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { until } from '../helpers/wait';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
@@ -226,7 +226,7 @@ test('invalid decisions change nothing and are recorded; a later valid approval 
 });
 
 describe('the CLI', () => {
-  const billing = billingCli(() => env, () => db.url, taskQueue);
+  const billing = cliAgainst(() => ({ env, databaseUrl: db.url, taskQueue }));
 
   test('exits 2 with one line on decisions that break the rules, and sends nothing', async () => {
     await givenSubscriber(db.pool, { id: 'gus', serviceStart: `${await currentPeriod()}-01` });

@@ -16,6 +16,7 @@ test('there are recorded histories of every workflow type', () => {
     'month-close-interrupted.json', 'month-close-rerun.json',
     'subscriber-cycle-with-grace-wait.json', 'subscriber-cycle-without-usage.json',
     'abuse-case-suspended-resumed.json', 'abuse-case-terminated.json', 'subscriber-cycle-terminated.json',
+    'policy-change-activated.json',
   ]));
 });
 
