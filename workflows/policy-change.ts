@@ -98,8 +98,11 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
     activeFrom, hold, progress: s.progress, lastSendError: s.lastSendError,
     nextAttemptAt: s.retryAtMs === null ? null : new Date(s.retryAtMs).toISOString(), decision, rejectedSignals: s.rejectedSignals,
   });
+  // One search-attribute upsert per change of phase: each is a visibility write on the server.
+  let shownPhase: PolicyChangePhase | null = null;
   const show = (): void => {
-    upsertSearchAttributes([{ key: PolicyStateKey, value: phase }]);
+    if (phase !== shownPhase) upsertSearchAttributes([{ key: PolicyStateKey, value: phase }]);
+    shownPhase = phase;
     const p = s.progress;
     const counts = (name: string, c: { sent: number; pending: number; failed: number }): string => `${name} ${c.sent} sent, ${c.pending} pending, ${c.failed} failed`;
     const where = {
