@@ -51,6 +51,9 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
       taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail, supportEmail: deps.config.supportEmail,
     }),
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
+    // The close's reads, invoices and invoice emails are local activities: the same bound keeps
+    // the database pool and the mail server from being asked for more at once.
+    maxConcurrentLocalActivityExecutions: deps.maxConcurrentActivities ?? 50,
     // On shutdown, activities in hand (an email being sent) get this long to finish.
     shutdownGraceTime: '10 seconds',
   });
