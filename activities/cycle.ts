@@ -35,13 +35,31 @@ export interface LateMonth {
   billed: { minutes: number; cents: number };
 }
 
+export interface RecordInvoiceInput {
+  subscriberId: string;
+  policy: PolicyVersion;
+  rating: CycleRating;
+  plan: MinutePlan | null;
+  overageCents: number;
+  adjustments: { period: string; overageMinutes: number; amountCents: number }[];
+}
+
+export interface RecordedInvoice {
+  invoiceId: string;
+  created: boolean;
+  emailKey: string;
+}
+
 export interface CloseInputs {
   terms: CycleTerms;
   usage: CycleUsage;
   lateMonths: LateMonth[];
 }
 
-export function createCycleActivities(pool: Pool) {
+/** Sends one outbox email at most once (activities/mail.ts). */
+export type DeliverEmail = (key: string) => Promise<'sent' | 'already-sent' | 'withdrawn'>;
+
+export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
   async function subscriberOrFail(id: string): Promise<Subscriber> {
     const subscriber = await getSubscriber(pool, id);
     if (!subscriber) throw ApplicationFailure.nonRetryable(`subscriber ${id} does not exist`, 'UnknownSubscriber');
@@ -89,6 +107,35 @@ export function createCycleActivities(pool: Pool) {
     return out;
   }
 
+  /** Writes the invoice and queues its email, once per subscriber and period. */
+  async function recordInvoice(input: RecordInvoiceInput): Promise<RecordedInvoice> {
+    const subscriber = await subscriberOrFail(input.subscriberId);
+    const { rating, policy } = input;
+    const invoiceId = invoiceIdFor(subscriber.id, rating.period);
+    const content = invoiceEmail({
+      invoiceId,
+      subscriberId: subscriber.id,
+      subscriberName: subscriber.name,
+      period: rating.period,
+      currency: policy.currency,
+      usedSeconds: rating.usedSeconds,
+      allowanceSeconds: rating.allowanceSeconds,
+      overageMinutes: rating.overageMinutes,
+      overageRateMicros: policy.overageRateMicros,
+      lines: rating.lines,
+      totalCents: rating.totalCents,
+    });
+    const result = await recordInvoiceOnce(
+      pool,
+      {
+        id: invoiceId, subscriberId: subscriber.id, period: rating.period, policyVersion: policy.version, currency: policy.currency,
+        overageRateMicros: policy.overageRateMicros, rating, plan: input.plan, overageCents: input.overageCents, adjustments: input.adjustments,
+      },
+      { to: subscriber.email, content },
+    );
+    return { invoiceId, ...result };
+  }
+
   return {
     loadCycleTerms,
     collectUsage,
@@ -108,40 +155,17 @@ export function createCycleActivities(pool: Pool) {
       return { terms, usage, lateMonths };
     },
 
-    /** Writes the invoice and queues its email, once per subscriber and period. */
-    async recordInvoice(input: {
-      subscriberId: string;
-      policy: PolicyVersion;
-      rating: CycleRating;
-      plan: MinutePlan | null;
-      overageCents: number;
-      adjustments: { period: string; overageMinutes: number; amountCents: number }[];
-    }): Promise<{ invoiceId: string; created: boolean; emailKey: string }> {
-      const subscriber = await subscriberOrFail(input.subscriberId);
-      const { rating, policy } = input;
-      const invoiceId = invoiceIdFor(subscriber.id, rating.period);
-      const content = invoiceEmail({
-        invoiceId,
-        subscriberId: subscriber.id,
-        subscriberName: subscriber.name,
-        period: rating.period,
-        currency: policy.currency,
-        usedSeconds: rating.usedSeconds,
-        allowanceSeconds: rating.allowanceSeconds,
-        overageMinutes: rating.overageMinutes,
-        overageRateMicros: policy.overageRateMicros,
-        lines: rating.lines,
-        totalCents: rating.totalCents,
-      });
-      const result = await recordInvoiceOnce(
-        pool,
-        {
-          id: invoiceId, subscriberId: subscriber.id, period: rating.period, policyVersion: policy.version, currency: policy.currency,
-          overageRateMicros: policy.overageRateMicros, rating, plan: input.plan, overageCents: input.overageCents, adjustments: input.adjustments,
-        },
-        { to: subscriber.email, content },
-      );
-      return { invoiceId, ...result };
+    recordInvoice,
+
+    /**
+     * The invoice written and its email sent, in one local activity: one workflow activation per
+     * subscriber fewer than writing and mailing apart. A retry finds the invoice already written
+     * and the email already sent, so neither happens twice.
+     */
+    async recordAndMailInvoice(input: RecordInvoiceInput): Promise<RecordedInvoice> {
+      const invoice = await recordInvoice(input);
+      await deliver(invoice.emailKey);
+      return invoice;
     },
 
     /** Records a minute plan from `effectivePeriod` and queues the subscriber's email, once. */

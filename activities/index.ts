@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { createAbuseActivities } from './abuse';
 import { createCycleActivities } from './cycle';
 import { createLimitRequestActivities } from './limit-requests';
-import { createMailActivities } from './mail';
+import { createMailActivities, outboxDelivery } from './mail';
 import { createMonthCloseActivities } from './month-close';
 import { createStaffActivities } from './staff';
 import { createPolicyChangeActivities } from './policy-change';
@@ -22,7 +22,7 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createCycleActivities(deps.pool),
+    ...createCycleActivities(deps.pool, outboxDelivery(deps.pool, deps.mailer, deps.mailFrom)),
     ...createMailActivities(deps.pool, deps.mailer, deps.mailFrom),
     ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail),
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),

@@ -5,7 +5,8 @@
  * writes and mails the invoice through idempotent activities, then continues as new with the
  * next month, so the history stays small however long the subscription lasts.
  */
-import { condition, continueAsNew, setHandler, sleep, allHandlersFinished, log, patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, continueAsNew, makeContinueAsNewFunc, setHandler, sleep, allHandlersFinished, log, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { SearchAttributePair } from '@temporalio/common';
 import { formatCents } from '../billing/money';
 import { comparePeriods, isValidPeriod, nextPeriod } from '../billing/periods';
 import { EMPTY_STREAK, extendStreak, planDecision, streakComplete, type OverageStreak } from '../billing/minute-plans';
@@ -65,14 +66,13 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   let state: CycleState = 'open';
   // What an engineer sees in the UI: searchable attributes, and the run's current details.
   // One upsert per change of state: each is a visibility write on the server, for every subscriber.
+  // A run continued from the last one starts with its month's attributes already set (below), and
+  // an upsert that changes nothing is skipped.
   const show = (next: CycleState, details: string, overageMinutes?: number): void => {
     state = next;
-    upsertSearchAttributes([
-      { key: SubscriberIdKey, value: subscriberId },
-      { key: BillingPeriodKey, value: period },
-      { key: CycleStateKey, value: next },
-      ...(overageMinutes === undefined ? [] : [{ key: OverageMinutesKey, value: overageMinutes }]),
-    ]);
+    const pairs = cycleAttributes(subscriberId, period, next, overageMinutes);
+    const current = workflowInfo().typedSearchAttributes;
+    if (!pairs.every(({ key, value }) => current.get(key) === value)) upsertSearchAttributes(pairs);
     setCurrentDetails(`**${subscriberId}**, ${period}: ${next}. ${details}`);
   };
   const last = input.lastInvoice;
@@ -170,15 +170,19 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     const line = lateAdjustmentLine(month.period, overageCharge(month.usedSeconds, month.allowanceSeconds, month.overageRateMicros), month.billed, month.overageRateMicros);
     if (line) adjustments.push({ period: month.period, line });
   }
-  const invoice = await local(`Invoice for ${period}`).recordInvoice({
+  const invoiceInput = {
     subscriberId,
     policy: terms.policy,
     rating: withExtraLines(rating, adjustments.map((a) => a.line)),
     plan: terms.plan,
     overageCents: rating.lines.find((line) => line.kind === 'overage')?.amountCents ?? 0,
     adjustments: adjustments.map(({ period: adjusted, line }) => ({ period: adjusted, overageMinutes: line.quantity, amountCents: line.amountCents })),
-  });
-  await (oneRead ? localMail : mail)(`Invoice email for ${period}`).deliverEmail({ key: invoice.emailKey });
+  };
+  // Since the patch, written and mailed in one local activity; before it, one each.
+  const invoice = oneRead
+    ? await localMail(`Invoice for ${period}, written and mailed`).recordAndMailInvoice(invoiceInput)
+    : await local(`Invoice for ${period}`).recordInvoice(invoiceInput);
+  if (!oneRead) await mail(`Invoice email for ${period}`).deliverEmail({ key: invoice.emailKey });
 
   // Recurring overage: a minute plan from the next cycle once the streak is long enough.
   let streak = extendStreak(input.streak ?? EMPTY_STREAK, period, rating.overageMinutes);
@@ -195,7 +199,11 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     return;
   }
   const following = nextPeriod(period);
-  await continueAsNew<typeof subscriberWorkflow>({
+  // Since the patch, the next run starts with its month's attributes: no upsert in its first task.
+  const continueWith = oneRead
+    ? makeContinueAsNewFunc<typeof subscriberWorkflow>({ typedSearchAttributes: cycleAttributes(subscriberId, following, 'open', 0) })
+    : continueAsNew<typeof subscriberWorkflow>;
+  await continueWith({
     subscriberId,
     period: following,
     pendingCloses: pending.filter((p) => comparePeriods(p.period, following) >= 0),
@@ -212,6 +220,16 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
       totalCents: rating.totalCents,
     },
   });
+}
+
+/** The search attributes of a cycle in a given state (README, "Inspecting runs"). */
+function cycleAttributes(subscriberId: string, period: string, state: CycleState, overageMinutes?: number): SearchAttributePair[] {
+  return [
+    { key: SubscriberIdKey, value: subscriberId },
+    { key: BillingPeriodKey, value: period },
+    { key: CycleStateKey, value: state },
+    ...(overageMinutes === undefined ? [] : [{ key: OverageMinutesKey, value: overageMinutes }]),
+  ] as SearchAttributePair[];
 }
 
 function closeRequestProblem(payload: unknown): string | undefined {

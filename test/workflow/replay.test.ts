@@ -15,6 +15,7 @@ test('there are recorded histories of every workflow type', () => {
   expect(files).toEqual(expect.arrayContaining([
     'month-close-interrupted.json', 'month-close-rerun.json',
     'subscriber-cycle-with-grace-wait.json', 'subscriber-cycle-without-usage.json',
+    'subscriber-cycle-one-read-with-grace-wait.json', 'subscriber-cycle-one-read-without-usage.json',
     'abuse-case-suspended-resumed.json', 'abuse-case-terminated.json', 'subscriber-cycle-terminated.json',
     'policy-change-activated.json',
   ]));
