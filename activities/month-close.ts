@@ -13,10 +13,35 @@ export interface CloseProgressSnapshot extends PeriodCloseTotals {
   subscribers: number;
 }
 
+/** Close requests in flight at once from one activity. */
+const SIGNAL_CONCURRENCY = 16;
+
 export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQueue: string, billingOpsEmail: string) {
   async function snapshot(period: string): Promise<CloseProgressSnapshot> {
     const [subscribers, totals] = await Promise.all([countBillableSubscribers(pool, period), periodCloseTotals(pool, period)]);
     return { subscribers, ...totals };
+  }
+
+  /** signalWithStart to each entity, 16 at a time; `progress` after each. */
+  async function signalCloses(period: string, graceHours: number, subscribers: { id: string; serviceStart: string }[], progress: (done: number) => void): Promise<void> {
+    let next = 0;
+    let done = 0;
+    const signaller = async (): Promise<void> => {
+      while (next < subscribers.length) {
+        const subscriber = subscribers[next++]!;
+        await temporal.workflow.signalWithStart('subscriberWorkflow', {
+          workflowId: subscriberWorkflowId(subscriber.id),
+          taskQueue,
+          args: [{ subscriberId: subscriber.id, period: subscriber.serviceStart.slice(0, 7) }],
+          signal: closeCycleSignal,
+          signalArgs: [{ period, graceHours }],
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        });
+        done += 1;
+        progress(done);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SIGNAL_CONCURRENCY, subscribers.length) }, signaller));
   }
 
   return {
@@ -30,24 +55,31 @@ export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQue
      * already closed is ignored.
      */
     async requestCycleCloses(input: { period: string; graceHours: number; subscribers: { id: string; serviceStart: string }[] }): Promise<number> {
-      const concurrency = 16;
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < input.subscribers.length) {
-          const subscriber = input.subscribers[next++]!;
-          await temporal.workflow.signalWithStart('subscriberWorkflow', {
-            workflowId: subscriberWorkflowId(subscriber.id),
-            taskQueue,
-            args: [{ subscriberId: subscriber.id, period: subscriber.serviceStart.slice(0, 7) }],
-            signal: closeCycleSignal,
-            signalArgs: [{ period: input.period, graceHours: input.graceHours }],
-            workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          });
-          heartbeat(next);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, input.subscribers.length) }, worker));
+      await signalCloses(input.period, input.graceHours, input.subscribers, (done) => heartbeat(done));
       return input.subscribers.length;
+    },
+
+    /**
+     * Pages through the billable subscribers after `afterId` and asks each entity to close the
+     * period, page by page, for up to `maxPages` pages or `maxSeconds`: the fan-out does not wait
+     * for a workflow task between pages (those queue behind the entities' own tasks during a
+     * close). Heartbeats carry the last subscriber asked, so a retry goes on from there.
+     */
+    async requestCycleClosesFrom(input: { period: string; graceHours: number; afterId?: string; pageSize: number; maxPages: number; maxSeconds: number }): Promise<{ cursor: string | undefined; requested: number; done: boolean }> {
+      const resumed = Context.current().info.heartbeatDetails as { cursor?: string; requested: number } | undefined;
+      let cursor = resumed?.cursor ?? input.afterId;
+      let requested = resumed?.requested ?? 0;
+      const deadline = Date.now() + input.maxSeconds * 1000;
+      for (let page = 0; page < input.maxPages && Date.now() < deadline; page += 1) {
+        const subscribers = await billableSubscriberIds(pool, input.period, cursor, input.pageSize);
+        if (subscribers.length === 0) return { cursor, requested, done: true };
+        await signalCloses(input.period, input.graceHours, subscribers, () => heartbeat({ cursor, requested }));
+        cursor = subscribers[subscribers.length - 1]!.id;
+        requested += subscribers.length;
+        heartbeat({ cursor, requested });
+        if (subscribers.length < input.pageSize) return { cursor, requested, done: true };
+      }
+      return { cursor, requested, done: false };
     },
 
     /** Queues the close's summary for billing operations, once per month; returns the email's key. */

@@ -36,7 +36,16 @@ function stamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-export async function writeAsteriskFile(file: string, options: { rows: number; subscribers: GeneratedSubscriber[]; period: string; seed?: number }): Promise<void> {
+export interface AsteriskFileOptions {
+  rows: number;
+  subscribers: GeneratedSubscriber[];
+  period: string;
+  seed?: number;
+  /** Subscribers whose answered calls last 90 to 180 minutes instead of up to 15: the heavy users. */
+  longCallers?: ReadonlySet<string>;
+}
+
+export async function writeAsteriskFile(file: string, options: AsteriskFileOptions): Promise<void> {
   const random = generator(options.seed ?? 42);
   const out = fs.createWriteStream(file);
   const monthStart = Date.parse(`${options.period}-01T00:00:00Z`);
@@ -62,9 +71,9 @@ export async function writeAsteriskFile(file: string, options: { rows: number; s
     channel += 1;
     const kind = random();
     const startMs = monthStart + Math.floor(random() * monthMs / 1000) * 1000;
-    const billsec = 5 + Math.floor(random() * 900);
-    const ring = 2 + Math.floor(random() * 20);
     const a = pick();
+    const billsec = options.longCallers?.has(a.id) ? 5_400 + Math.floor(random() * 5_400) : 5 + Math.floor(random() * 900);
+    const ring = 2 + Math.floor(random() * 20);
     const phone = `PJSIP/${a.extension}-${hex(channel)}`;
     const trunk = `PJSIP/trunk_1-${hex(channel + 1)}`;
     if (kind < 0.55) {

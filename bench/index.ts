@@ -2,7 +2,7 @@
  * `npm run bench -- <name>`: performance figures measured on this machine, each beside a baseline
  * measured in the same run (DESIGN, "Targets").
  *   import  [--rows 1000000] [--subscribers 10000]   CDR import vs row-by-row INSERTs
- *   close   [--subscribers 10000] [--service-start 2026-09-01] [--activity-slots 50]
+ *   close   [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50]
  *                                                    month close on the dev server vs one SQL rating
  */
 import { execFileSync } from 'node:child_process';

@@ -54,6 +54,11 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     // The close's reads, invoices and invoice emails are local activities: the same bound keeps
     // the database pool and the mail server from being asked for more at once.
     maxConcurrentLocalActivityExecutions: deps.maxConcurrentActivities ?? 50,
+    // During a close thousands of entities' tasks queue at once, for minutes at 10,000 subscribers.
+    // A task waiting on the sticky queue past this timeout is timed out and sent again through the
+    // normal queue: work done twice just when there is most to do (the default 10 s did that to a
+    // task in eight). A worker that dies leaves its cached runs' tasks waiting this long instead.
+    stickyQueueScheduleToStartTimeout: '5 minutes',
     // On shutdown, activities in hand (an email being sent) get this long to finish.
     shutdownGraceTime: '10 seconds',
   });

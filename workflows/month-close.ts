@@ -3,7 +3,7 @@
  * It pages through the billable subscribers, asks each one's entity to close the month, then
  * waits until every invoice is written and mailed. Rerunning it changes nothing already done.
  */
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo, allHandlersFinished, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo, allHandlersFinished, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CloseProgressSnapshot } from '../activities/month-close';
 import { BillingPeriodKey, progressQuery, type MonthCloseProgress } from './messages';
@@ -23,7 +23,11 @@ export interface MonthCloseSummary extends CloseProgressSnapshot {
   complete: boolean;
 }
 
-const { listBillableSubscribers, requestCycleCloses, closeProgress, queueCloseSummary } = proxyActivities<Activities>({
+/** Patch: the fan-out signals several pages per activity (requestCycleClosesFrom). */
+export const FAN_OUT_PAGES_PATCH = 'close-fan-out-pages';
+const MAX_PAGES_PER_ACTIVITY = 20;
+
+const { listBillableSubscribers, requestCycleCloses, requestCycleClosesFrom, closeProgress, queueCloseSummary } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
@@ -60,12 +64,23 @@ export async function monthCloseWorkflow(input: MonthCloseInput): Promise<MonthC
   };
   showProgress();
 
+  // Since the patch, one activity lists and signals page after page (up to a minute's worth)
+  // instead of one workflow task per page: during a close those tasks wait behind the entities'.
+  const pagesPerActivity = patched(FAN_OUT_PAGES_PATCH);
   for (;;) {
-    const page = await listBillableSubscribers({ period: input.period, afterId: cursor, limit: batchSize });
-    if (page.length === 0) break;
-    requested += await requestCycleCloses({ period: input.period, graceHours, subscribers: page });
-    cursor = page[page.length - 1]!.id;
-    showProgress();
+    if (pagesPerActivity) {
+      const step = await requestCycleClosesFrom({ period: input.period, graceHours, afterId: cursor, pageSize: batchSize, maxPages: MAX_PAGES_PER_ACTIVITY, maxSeconds: 60 });
+      requested += step.requested;
+      cursor = step.cursor;
+      showProgress();
+      if (step.done) break;
+    } else {
+      const page = await listBillableSubscribers({ period: input.period, afterId: cursor, limit: batchSize });
+      if (page.length === 0) break;
+      requested += await requestCycleCloses({ period: input.period, graceHours, subscribers: page });
+      cursor = page[page.length - 1]!.id;
+      showProgress();
+    }
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof monthCloseWorkflow>({ ...input, cursor, requested });

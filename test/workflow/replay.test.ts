@@ -13,7 +13,7 @@ const files = fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).s
 
 test('there are recorded histories of every workflow type', () => {
   expect(files).toEqual(expect.arrayContaining([
-    'month-close-interrupted.json', 'month-close-rerun.json',
+    'month-close-interrupted.json', 'month-close-rerun.json', 'month-close-pages-interrupted.json', 'month-close-pages-rerun.json',
     'subscriber-cycle-with-grace-wait.json', 'subscriber-cycle-without-usage.json',
     'subscriber-cycle-one-read-with-grace-wait.json', 'subscriber-cycle-one-read-without-usage.json',
     'abuse-case-suspended-resumed.json', 'abuse-case-terminated.json', 'subscriber-cycle-terminated.json',
