@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import v8 from 'node:v8';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
@@ -340,6 +341,7 @@ export async function benchClose(): Promise<void> {
   const count = option('subscribers', TARGET_SUBSCRIBERS);
   const serviceStart = textOption('service-start', '2026-10-01', /^2026-(0[1-9]|10)-01$/);
   const activitySlots = option('activity-slots', 50);
+  const cachedRuns = process.argv.includes('--cached-runs') ? option('cached-runs', 1) : undefined;
   const months = monthsBetween(serviceStart, PERIOD);
   const rows = count * 30;
   const subscribers = benchSubscribers(count);
@@ -398,6 +400,7 @@ export async function benchClose(): Promise<void> {
           pool: workerPool,
           workflowBundle,
           maxConcurrentActivities: activitySlots,
+          ...(cachedRuns ? { maxCachedWorkflows: cachedRuns } : {}),
         });
 
         await worker.runUntil(async () => {
@@ -501,6 +504,7 @@ export async function benchClose(): Promise<void> {
             `  CPU during the close: machine ${(busy * 100).toFixed(0)} % busy; ${cpuLines.join(', ')}; processes not of this run ${Math.max(0, otherCpu).toFixed(0)} s;`
               + ` the worker's main thread ${(elu.utilization * 100).toFixed(0)} % busy`,
             ...where,
+            `  the benchmark process (worker, SMTP server): peak memory ${Math.round(process.resourceUsage().maxRSS / 1024)} MB, heap limit ${Math.round(v8.getHeapStatistics().heap_size_limit / 1048576)} MB`,
             `  target: ${TARGET_SUBSCRIBERS.toLocaleString('en')} subscribers within ${TARGET_SECONDS} s on 2 cores (${perSecond(TARGET_SUBSCRIBERS, TARGET_SECONDS)} subscribers/s)`,
           ];
           process.stdout.write(`${lines.join('\n')}\n`);

@@ -17,6 +17,8 @@ export interface BillingWorkerDeps {
   /** A prebuilt workflow bundle (tests share one); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivities?: number;
+  /** Runs kept in memory between their tasks; the SDK's default follows the heap size. */
+  maxCachedWorkflows?: number;
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -51,6 +53,7 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
       taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail, supportEmail: deps.config.supportEmail,
     }),
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
+    ...(deps.maxCachedWorkflows ? { maxCachedWorkflows: deps.maxCachedWorkflows } : {}),
     // The close's reads, invoices and invoice emails are local activities: the same bound keeps
     // the database pool and the mail server from being asked for more at once.
     maxConcurrentLocalActivityExecutions: deps.maxConcurrentActivities ?? 50,

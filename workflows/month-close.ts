@@ -91,7 +91,7 @@ export async function monthCloseWorkflow(input: MonthCloseInput): Promise<MonthC
   record(await closeProgress({ period: input.period }));
   for (;;) {
     // Returns every 30 s so the progress query and the UI's details stay current.
-    const snapshot = await awaitCycleCloses({ period: input.period, maxWaitSeconds: 30, pollSeconds: 1 });
+    const snapshot = await awaitCycleCloses({ period: input.period, maxWaitSeconds: 30, pollSeconds: 5 });
     record(snapshot);
     if (snapshot.complete) {
       // Billing operations get the numbers once, however often the close runs.
