@@ -106,6 +106,10 @@ export class StagingBatch {
   }
 }
 
+/** Epoch milliseconds to timestamptz in integer arithmetic: to_timestamp(ms / 1000.0) goes through numeric. */
+const EPOCH = "timestamptz 'epoch'";
+const MS = "interval '1 millisecond'";
+
 const partitionsKnown = new Set<string>();
 
 /** Creates the month partitions of `calls` that a batch needs (DESIGN, "Growing past one machine"). */
@@ -195,7 +199,10 @@ export class CdrStore {
     if (!lane) throw new Error(`more than ${this.lanes.length} batches written at once`);
     const c = lane.client;
     try {
-      await c.query('BEGIN');
+      // A batch's commit does not wait for its WAL to reach disk: finish() commits synchronously,
+      // which flushes every batch before it, so an import that reports success is durable, and one
+      // cut short by a crash of the server is rerun like any interrupted import.
+      await c.query('BEGIN; SET LOCAL synchronous_commit = off');
       await pipeline(batch.recordsCopy(), c.query(copyFrom('COPY stage_records FROM STDIN')));
       if (batch.calls > 0) await pipeline(batch.callsCopy(), c.query(copyFrom('COPY stage_calls FROM STDIN')));
       const { rows } = await c.query(
@@ -203,7 +210,7 @@ export class CdrStore {
            INSERT INTO cdr_records (record_key, import_id, source, format, line, started_at, answered_at,
              billable_seconds, calling_number, called_number, account_code, named_subscriber_id, named_direction,
              counted, not_counted_reason, caller_subscriber_id, callee_subscriber_id)
-           SELECT record_key, $1, $2, $3, line, to_timestamp(started_ms / 1000.0), to_timestamp(answered_ms / 1000.0),
+           SELECT record_key, $1, $2, $3, line, ${EPOCH} + started_ms * ${MS}, ${EPOCH} + answered_ms * ${MS},
              billable_seconds, calling_number, called_number, account_code, named_subscriber_id, named_direction,
              counted, not_counted_reason, caller_subscriber_id, callee_subscriber_id
              FROM stage_records
@@ -214,7 +221,7 @@ export class CdrStore {
          ), new_calls AS (
            INSERT INTO calls (record_key, subscriber_id, direction, segment, period, started_at, billable_seconds,
              counted, not_counted_reason, late)
-           SELECT s.record_key, s.subscriber_id, s.direction, s.segment, s.period, to_timestamp(s.started_ms / 1000.0),
+           SELECT s.record_key, s.subscriber_id, s.direction, s.segment, s.period, ${EPOCH} + s.started_ms * ${MS},
              s.billable_seconds, s.counted, s.not_counted_reason, i.id IS NOT NULL
              FROM stage_calls s JOIN new_records n USING (record_key)
              LEFT JOIN invoices i ON i.subscriber_id = s.subscriber_id AND i.period = s.period
@@ -234,6 +241,7 @@ export class CdrStore {
     }
   }
 
+  /** Records the import as finished; a synchronous commit, so every batch before it is on disk too. */
   async finish(summary: unknown): Promise<void> {
     await this.pool.query('UPDATE usage_imports SET finished_at = now(), summary = $2 WHERE id = $1', [this.importId, JSON.stringify(summary)]);
   }
