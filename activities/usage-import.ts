@@ -161,18 +161,25 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
       summary.unmatched += 1;
       noteUnmatched(record, unmatchedNumbers);
     }
-    batch.addRecord(stage(record, key, sides));
+    // A share within one month is derived from the record in SQL; only split shares are staged.
+    let callerPeriod: string | null = null;
+    let calleePeriod: string | null = null;
     for (const side of sides) {
-      segmentsFor(record, directory.timezoneOf(side.subscriberId)!).forEach((segment, index) => {
-        batch.addCall({
+      const segments = segmentsFor(record, directory.timezoneOf(side.subscriberId)!);
+      if (segments.length === 1) {
+        if (side.direction === 'outgoing') callerPeriod = segments[0]!.period;
+        else calleePeriod = segments[0]!.period;
+      } else {
+        segments.forEach((segment, index) => batch.addCall({
           key, subscriberId: side.subscriberId, direction: side.direction, segment: index, period: segment.period,
           startedMs: segment.startMs, billableSeconds: segment.seconds, counted: record.counted, notCountedReason: record.notCountedReason,
-        });
-        let months = touched.get(side.subscriberId);
-        if (!months) touched.set(side.subscriberId, (months = new Set()));
-        months.add(segment.period);
-      });
+        }));
+      }
+      let months = touched.get(side.subscriberId);
+      if (!months) touched.set(side.subscriberId, (months = new Set()));
+      for (const segment of segments) months.add(segment.period);
     }
+    batch.addRecord(stage(record, key, sides, callerPeriod, calleePeriod));
     if (batch.records >= batchSize) cutBatch();
   };
   const take = (results: ReadResult[]): void => {
@@ -250,7 +257,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   return summary;
 }
 
-function stage(record: CdrRecord, key: string, sides: { subscriberId: string; direction: string }[]): StagedRecord {
+function stage(record: CdrRecord, key: string, sides: { subscriberId: string; direction: string }[], callerPeriod: string | null, calleePeriod: string | null): StagedRecord {
   const caller = sides.find((s) => s.direction === 'outgoing')?.subscriberId ?? null;
   const callee = sides.find((s) => s.direction === 'incoming')?.subscriberId ?? null;
   return {
@@ -258,6 +265,7 @@ function stage(record: CdrRecord, key: string, sides: { subscriberId: string; di
     callingNumber: record.callingNumber, calledNumber: record.calledNumber, accountCode: record.accountCode,
     namedSubscriberId: record.subscriberId ?? null, namedDirection: record.direction ?? null,
     counted: record.counted, notCountedReason: record.notCountedReason, callerSubscriberId: caller, calleeSubscriberId: callee,
+    callerPeriod, calleePeriod,
   };
 }
 

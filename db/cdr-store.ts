@@ -23,6 +23,13 @@ export interface StagedRecord {
   notCountedReason: string | null;
   callerSubscriberId: string | null;
   calleeSubscriberId: string | null;
+  /**
+   * The month of the caller's (callee's) share when it lies in one month in their zone: the
+   * set-based insert derives that call row from the record itself. A share split at a month
+   * boundary has null here and comes as StagedCall rows, one per month.
+   */
+  callerPeriod: string | null;
+  calleePeriod: string | null;
 }
 
 export interface StagedCall {
@@ -88,7 +95,9 @@ export class StagingBatch {
 
   addRecord(r: StagedRecord): void {
     this.records += 1;
-    this.recordLines.add(`${r.key}\t${r.line}\t${r.startedMs}\t${r.answeredMs ?? '\\N'}\t${r.billableSeconds}\t${copyText(r.callingNumber)}\t${copyText(r.calledNumber)}\t${copyText(r.accountCode)}\t${copyText(r.namedSubscriberId)}\t${r.namedDirection ?? '\\N'}\t${r.counted ? 't' : 'f'}\t${r.notCountedReason ?? '\\N'}\t${copyText(r.callerSubscriberId)}\t${copyText(r.calleeSubscriberId)}\n`);
+    this.recordLines.add(`${r.key}\t${r.line}\t${r.startedMs}\t${r.answeredMs ?? '\\N'}\t${r.billableSeconds}\t${copyText(r.callingNumber)}\t${copyText(r.calledNumber)}\t${copyText(r.accountCode)}\t${copyText(r.namedSubscriberId)}\t${r.namedDirection ?? '\\N'}\t${r.counted ? 't' : 'f'}\t${r.notCountedReason ?? '\\N'}\t${copyText(r.callerSubscriberId)}\t${copyText(r.calleeSubscriberId)}\t${r.callerPeriod ?? '\\N'}\t${r.calleePeriod ?? '\\N'}\n`);
+    if (r.callerPeriod) this.periods.add(r.callerPeriod);
+    if (r.calleePeriod) this.periods.add(r.calleePeriod);
   }
 
   addCall(c: StagedCall): void {
@@ -172,7 +181,7 @@ export class CdrStore {
           record_key uuid, line integer, started_ms bigint, answered_ms bigint, billable_seconds integer,
           calling_number text, called_number text, account_code text, named_subscriber_id text,
           named_direction text, counted boolean, not_counted_reason text, caller_subscriber_id text,
-          callee_subscriber_id text) ON COMMIT DELETE ROWS`);
+          callee_subscriber_id text, caller_period text, callee_period text) ON COMMIT DELETE ROWS`);
         await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_calls (
           record_key uuid, subscriber_id text, direction text, segment smallint, period text,
           started_ms bigint, billable_seconds integer, counted boolean, not_counted_reason text) ON COMMIT DELETE ROWS`);
@@ -218,12 +227,24 @@ export class CdrStore {
              ORDER BY record_key
            ON CONFLICT (record_key) DO NOTHING
            RETURNING record_key
+         ), staged_calls AS (
+           -- a share within one month, from the record itself; split shares as staged
+           SELECT record_key, caller_subscriber_id AS subscriber_id, 'outgoing' AS direction, 0::smallint AS segment, caller_period AS period,
+                  coalesce(answered_ms, started_ms) AS started_ms, billable_seconds, counted, not_counted_reason
+             FROM stage_records WHERE caller_period IS NOT NULL
+           UNION ALL
+           SELECT record_key, callee_subscriber_id, 'incoming', 0::smallint, callee_period,
+                  coalesce(answered_ms, started_ms), billable_seconds, counted, not_counted_reason
+             FROM stage_records WHERE callee_period IS NOT NULL
+           UNION ALL
+           SELECT record_key, subscriber_id, direction, segment, period, started_ms, billable_seconds, counted, not_counted_reason
+             FROM stage_calls
          ), new_calls AS (
            INSERT INTO calls (record_key, subscriber_id, direction, segment, period, started_at, billable_seconds,
              counted, not_counted_reason, late)
            SELECT s.record_key, s.subscriber_id, s.direction, s.segment, s.period, ${EPOCH} + s.started_ms * ${MS},
              s.billable_seconds, s.counted, s.not_counted_reason, i.id IS NOT NULL
-             FROM stage_calls s JOIN new_records n USING (record_key)
+             FROM staged_calls s JOIN new_records n USING (record_key)
              LEFT JOIN invoices i ON i.subscriber_id = s.subscriber_id AND i.period = s.period
            RETURNING late
          )
