@@ -110,15 +110,19 @@ export function minutePlanEmail(d: MinutePlanEmailData): EmailContent {
   return { subject: `A ${d.plan.minutes}-minute plan is added to your RedConnect account from ${d.effectivePeriod}`, text, html };
 }
 
-export interface CloseSummaryData {
-  period: string;
-  subscribers: number;
+/** A month's invoices so far, summed (db/invoices.ts reads them). */
+export interface PeriodCloseTotals {
   invoices: number;
   emailed: number;
   calls: number;
   usedSeconds: number;
   overageMinutes: number;
   totalCents: number;
+}
+
+export interface CloseSummaryData extends PeriodCloseTotals {
+  period: string;
+  subscribers: number;
   currency: string;
 }
 

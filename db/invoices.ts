@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { EmailContent } from '../billing/emails';
+import type { EmailContent, PeriodCloseTotals } from '../billing/emails';
 import type { CycleRating, InvoiceLine } from '../billing/rating';
 import { enqueueEmail, type OutboxEmail } from './outbox';
 
@@ -108,14 +108,7 @@ export async function getInvoice(pool: Pool, id: string): Promise<InvoiceRecord 
   return { ...rows[0], lines: lines.rows };
 }
 
-export interface PeriodCloseTotals {
-  invoices: number;
-  emailed: number;
-  calls: number;
-  usedSeconds: number;
-  overageMinutes: number;
-  totalCents: number;
-}
+export type { PeriodCloseTotals };
 
 export async function periodCloseTotals(pool: Pool, period: string): Promise<PeriodCloseTotals> {
   const { rows } = await pool.query(
