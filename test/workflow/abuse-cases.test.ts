@@ -5,8 +5,6 @@
  * reminded once; invalid decisions are recorded and ignored; each email once; the CLI exits 2 on
  * decisions that break the rules.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { dayOf, shiftDay } from '../../billing/abuse';
 import { periodOf } from '../../billing/periods';
 import { abuseCaseEvents, abuseCaseFindings, getAbuseCase, suspendedAccounts } from '../../db/abuse';
@@ -18,37 +16,23 @@ import {
   abuseCaseStatusQuery, abuseCaseWorkflowId, abuseScanProgressQuery, abuseScanWorkflowId, decideSignal, statusQuery, subscriberWorkflowId, type AbuseCaseStatus,
 } from '../../workflows/messages';
 import { cliAgainst } from '../helpers/cli';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { recordHistory } from '../helpers/histories';
 import { givenCalls, givenSubscriber, type CallRow } from '../helpers/fixtures';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
-import { billingWorker, startTimeSkippingServer, TEST_SUPPORT_EMAIL } from '../helpers/temporal';
+import { TEST_SUPPORT_EMAIL } from '../helpers/temporal';
 import { until } from '../helpers/wait';
+import { useTimeSkippingWorker } from '../helpers/harness';
 
-let env: TestWorkflowEnvironment;
-let db: TestDatabase;
-let smtp: TestSmtpServer;
-let worker: Worker;
-let running: Promise<void>;
 const taskQueue = 'abuse-cases-test';
 
+const t = useTimeSkippingWorker(taskQueue);
 beforeAll(async () => {
-  [env, db, smtp] = await Promise.all([startTimeSkippingServer(), createTestDatabase(), startSmtpServer()]);
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue });
-  running = worker.run();
-  await insertStaff(db.pool, { id: 'sam', email: 'sam@support.test' });
-  await insertStaff(db.pool, { id: 'old', email: 'old@support.test' });
-  await db.pool.query(`UPDATE support_staff SET active = false WHERE id = 'old'`);
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await Promise.all([env?.teardown(), db?.drop(), smtp?.close()]);
+  await insertStaff(t.db.pool, { id: 'sam', email: 'sam@support.test' });
+  await insertStaff(t.db.pool, { id: 'old', email: 'old@support.test' });
+  await t.db.pool.query(`UPDATE support_staff SET active = false WHERE id = 'old'`);
 });
 
 /** The day before the test server's clock (which earlier tests move on), in UTC. */
-const yesterday = async (): Promise<string> => shiftDay(dayOf(await env.currentTimeMs(), 'UTC'), -1);
+const yesterday = async (): Promise<string> => shiftDay(dayOf(await t.env.currentTimeMs(), 'UTC'), -1);
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 500));
 
 /** Five calls in progress at once on the day (the bound is four): a simultaneous-calls finding. */
@@ -57,8 +41,8 @@ const simultaneousCalls = (subscriber: string, day: string): CallRow[] =>
 
 /** A subscriber in service since the month before `day`, with a finding on `day`. */
 async function givenSuspicious(id: string, day: string, more: { monthlyFeeCents?: number; numbers?: string[] } = {}): Promise<void> {
-  await givenSubscriber(db.pool, { id, serviceStart: `${periodOf(Date.parse(day) - 40 * 86_400_000, 'UTC')}-01`, ...more });
-  await givenCalls(db.pool, simultaneousCalls(id, day));
+  await givenSubscriber(t.db.pool, { id, serviceStart: `${periodOf(Date.parse(day) - 40 * 86_400_000, 'UTC')}-01`, ...more });
+  await givenCalls(t.db.pool, simultaneousCalls(id, day));
 }
 
 /**
@@ -66,7 +50,7 @@ async function givenSuspicious(id: string, day: string, more: { monthlyFeeCents?
  * the open cases' reminders would fire; the progress is read by query once the scan is done.
  */
 async function scan(day: string) {
-  const handle = await env.client.workflow.start(abuseScanWorkflow, { workflowId: abuseScanWorkflowId(day), taskQueue, args: [{ day, reminderHours: 24 }] });
+  const handle = await t.env.client.workflow.start(abuseScanWorkflow, { workflowId: abuseScanWorkflowId(day), taskQueue, args: [{ day, reminderHours: 24 }] });
   await until(async () => (await handle.describe()).status.name, (name) => name !== 'RUNNING');
   return handle.query(abuseScanProgressQuery);
 }
@@ -74,25 +58,25 @@ async function scan(day: string) {
 /** Scans the day and returns the subscriber's case once support has its notice. */
 async function givenCase(subscriberId: string, day: string) {
   await scan(day);
-  const { rows } = await db.pool.query(`SELECT id FROM abuse_cases WHERE subscriber_id = $1 ORDER BY created_at DESC LIMIT 1`, [subscriberId]);
+  const { rows } = await t.db.pool.query(`SELECT id FROM abuse_cases WHERE subscriber_id = $1 ORDER BY created_at DESC LIMIT 1`, [subscriberId]);
   const caseId = rows[0].id as string;
   await until(() => Promise.resolve(mailAbout(caseId).length), (n) => n >= 1);
-  return { caseId, handle: env.client.workflow.getHandle(abuseCaseWorkflowId(caseId)) };
+  return { caseId, handle: t.env.client.workflow.getHandle(abuseCaseWorkflowId(caseId)) };
 }
 
-const mailAbout = (caseId: string) => smtp.received.filter((m) => m.subject.includes(`${caseId} `) || m.subject.includes(`${caseId})`) || m.subject.endsWith(caseId) || m.subject.includes(`${caseId}:`));
+const mailAbout = (caseId: string) => t.smtp.received.filter((m) => m.subject.includes(`${caseId} `) || m.subject.includes(`${caseId})`) || m.subject.endsWith(caseId) || m.subject.includes(`${caseId}:`));
 const status = (handle: { query: (q: typeof abuseCaseStatusQuery) => Promise<AbuseCaseStatus> }) => () => handle.query(abuseCaseStatusQuery);
-const kinds = async (caseId: string): Promise<string[]> => (await abuseCaseEvents(db.pool, caseId)).map((e) => e.kind);
+const kinds = async (caseId: string): Promise<string[]> => (await abuseCaseEvents(t.db.pool, caseId)).map((e) => e.kind);
 
 test('a finding opens one case; a rerun of the day opens nothing, and the next day\'s finding joins the case; support is mailed once', async () => {
   const day = shiftDay(await yesterday(), -1);
   await givenSuspicious('ann', day);
-  await givenCalls(db.pool, simultaneousCalls('ann', shiftDay(day, 1)));
+  await givenCalls(t.db.pool, simultaneousCalls('ann', shiftDay(day, 1)));
   const first = await scan(day);
   expect(first).toMatchObject({ day, findings: 1, done: true });
   expect(first.cases).toHaveLength(1);
   const caseId = first.cases[0]!;
-  const handle = env.client.workflow.getHandle(abuseCaseWorkflowId(caseId));
+  const handle = t.env.client.workflow.getHandle(abuseCaseWorkflowId(caseId));
   await until(() => Promise.resolve(mailAbout(caseId).length), (n) => n === 1);
 
   const rerun = await scan(day);
@@ -102,8 +86,8 @@ test('a finding opens one case; a rerun of the day opens nothing, and the next d
   const s = await until(status(handle), (x) => x.findings.length === 2);
   expect(s).toMatchObject({ state: 'open', subscriberId: 'ann', decision: null });
   expect(s.findings.map((f) => [f.detector, f.day])).toEqual([['simultaneous-calls', day], ['simultaneous-calls', shiftDay(day, 1)]]);
-  expect((await db.pool.query(`SELECT count(*)::int AS n FROM abuse_cases WHERE subscriber_id = 'ann'`)).rows[0].n).toBe(1);
-  const findings = await abuseCaseFindings(db.pool, caseId);
+  expect((await t.db.pool.query(`SELECT count(*)::int AS n FROM abuse_cases WHERE subscriber_id = 'ann'`)).rows[0].n).toBe(1);
+  const findings = await abuseCaseFindings(t.db.pool, caseId);
   expect(findings[0]!.key).toBe(`ann:simultaneous-calls:${day}`);
   expect(findings[0]!.evidence).toMatchObject({ measured: { simultaneousCalls: 5 }, callCount: 5 });
 
@@ -127,34 +111,34 @@ test('suspend suspends through the entity; calls that still arrive are kept and 
   const day = await yesterday();
   await givenSuspicious('ben', day, { numbers: ['+15550100'] });
   const { caseId, handle } = await givenCase('ben', day);
-  const today = dayOf(await env.currentTimeMs(), 'UTC');
+  const today = dayOf(await t.env.currentTimeMs(), 'UTC');
   const untilDay = shiftDay(today, 3);
 
   await handle.signal(decideSignal, { reviewer: 'sam', action: 'suspend', reason: 'Five calls at once from a home line', until: untilDay });
   const suspended = await until(status(handle), (s) => s.settled);
   expect(suspended).toMatchObject({ state: 'suspended', decision: { action: 'suspend', reviewer: 'sam', untilDay }, suspendedUntil: `${untilDay}T00:00:00.000Z` });
-  expect((await getSubscriber(db.pool, 'ben'))!.status).toBe('suspended');
-  expect(await suspendedAccounts(db.pool)).toEqual([expect.objectContaining({ subscriberId: 'ben', status: 'suspended', number: '+15550100', until: `${untilDay}T00:00:00Z`, caseId })]);
-  const entity = env.client.workflow.getHandle(subscriberWorkflowId('ben'));
+  expect((await getSubscriber(t.db.pool, 'ben'))!.status).toBe('suspended');
+  expect(await suspendedAccounts(t.db.pool)).toEqual([expect.objectContaining({ subscriberId: 'ben', status: 'suspended', number: '+15550100', until: `${untilDay}T00:00:00Z`, caseId })]);
+  const entity = t.env.client.workflow.getHandle(subscriberWorkflowId('ben'));
   expect((await until(() => entity.query(statusQuery), (s) => Boolean(s.suspension))).suspension).toMatchObject({ caseId, until: `${untilDay}T00:00:00.000Z` });
 
   // A call during the suspension (the switch had not consulted the list) is kept, billed and flagged.
-  const duringMs = await env.currentTimeMs() + 3_600_000;
-  await givenCalls(db.pool, [{ subscriber: 'ben', start: new Date(duringMs).toISOString().slice(0, 19).replace('T', ' '), seconds: 60 }]);
-  const flags = await db.pool.query(`SELECT flagged_suspended, hold_case_id FROM calls_with_flags WHERE subscriber_id = 'ben' ORDER BY started_at`);
+  const duringMs = await t.env.currentTimeMs() + 3_600_000;
+  await givenCalls(t.db.pool, [{ subscriber: 'ben', start: new Date(duringMs).toISOString().slice(0, 19).replace('T', ' '), seconds: 60 }]);
+  const flags = await t.db.pool.query(`SELECT flagged_suspended, hold_case_id FROM calls_with_flags WHERE subscriber_id = 'ben' ORDER BY started_at`);
   expect(flags.rows.map((r) => [r.flagged_suspended, r.hold_case_id])).toEqual([...Array(5).fill([false, null]), [true, caseId]]);
 
-  await env.sleep('4 days');
+  await t.env.sleep('4 days');
   const resumed = await until(status(handle), (s) => s.state === 'resumed');
   expect(resumed.decision).toMatchObject({ action: 'suspend' });
-  expect((await getSubscriber(db.pool, 'ben'))!.status).toBe('active');
-  expect(await suspendedAccounts(db.pool)).toEqual([]);
+  expect((await getSubscriber(t.db.pool, 'ben'))!.status).toBe('active');
+  expect(await suspendedAccounts(t.db.pool)).toEqual([]);
   expect((await until(() => entity.query(statusQuery), (s) => !s.suspension)).suspension).toBeNull();
   expect(await kinds(caseId)).toEqual(['opened', 'finding', 'suspended', 'resumed']);
-  expect((await getAbuseCase(db.pool, caseId))!.state).toBe('resumed');
+  expect((await getAbuseCase(t.db.pool, caseId))!.state).toBe('resumed');
 
   await settle();
-  const toBen = smtp.received.filter((m) => m.to.includes('ben@example.test'));
+  const toBen = t.smtp.received.filter((m) => m.to.includes('ben@example.test'));
   expect(toBen.map((m) => m.subject)).toEqual([`Your RedConnect account is suspended (case ${caseId})`, `Your RedConnect account is active again (case ${caseId})`]);
   expect(toBen[0]!.text).toContain('Reason: Five calls at once from a home line');
   expect(toBen[0]!.text).toContain(`until ${untilDay}`);
@@ -168,25 +152,25 @@ test('terminate ends the subscription with a final invoice for the month so far,
   await givenSuspicious('cat', day, { monthlyFeeCents: 2000 });
   const { caseId, handle } = await givenCase('cat', day);
   // Its cycle is running at the month in progress, as the close would have left it.
-  const current = periodOf(await env.currentTimeMs(), 'UTC');
-  await env.client.workflow.signalWithStart('subscriberWorkflow', {
+  const current = periodOf(await t.env.currentTimeMs(), 'UTC');
+  await t.env.client.workflow.signalWithStart('subscriberWorkflow', {
     workflowId: subscriberWorkflowId('cat'), taskQueue, args: [{ subscriberId: 'cat', period: current }],
     signal: 'limitChanged', signalArgs: [{ requestId: 'none', minutes: 2500, fromPeriod: current, untilPeriod: current }],
   });
 
   await handle.signal(decideSignal, { reviewer: 'sam', action: 'terminate', reason: 'Resold as a call centre line' });
   expect(await until(status(handle), (s) => s.settled)).toMatchObject({ state: 'terminated', decision: { action: 'terminate' } });
-  const entity = env.client.workflow.getHandle(subscriberWorkflowId('cat'));
+  const entity = t.env.client.workflow.getHandle(subscriberWorkflowId('cat'));
   await until(async () => (await entity.describe()).status.name, (name) => name === 'COMPLETED');
-  const invoice = await until(() => getInvoice(db.pool, `INV-${current}-cat`), (i) => i !== undefined);
+  const invoice = await until(() => getInvoice(t.db.pool, `INV-${current}-cat`), (i) => i !== undefined);
   expect(invoice).toMatchObject({ period: current, totalCents: 2000 });
   if (period === current) expect(invoice!.calls).toBe(5);
-  expect((await getSubscriber(db.pool, 'cat'))!.status).toBe('terminated');
-  expect(await suspendedAccounts(db.pool)).toEqual([expect.objectContaining({ subscriberId: 'cat', status: 'terminated', until: null })]);
+  expect((await getSubscriber(t.db.pool, 'cat'))!.status).toBe('terminated');
+  expect(await suspendedAccounts(t.db.pool)).toEqual([expect.objectContaining({ subscriberId: 'cat', status: 'terminated', until: null })]);
   expect(await kinds(caseId)).toEqual(['opened', 'finding', 'terminated']);
 
   await settle();
-  const toCat = smtp.received.filter((m) => m.to.includes('cat@example.test')).map((m) => m.subject).sort();
+  const toCat = t.smtp.received.filter((m) => m.to.includes('cat@example.test')).map((m) => m.subject).sort();
   expect(toCat).toEqual([`Your RedConnect invoice for ${current}: 20.00 USD`, `Your RedConnect subscription is terminated (case ${caseId})`].sort());
   recordHistory('abuse-case-terminated', await handle.fetchHistory());
   recordHistory('subscriber-cycle-terminated', await entity.fetchHistory());
@@ -195,37 +179,37 @@ test('terminate ends the subscription with a final invoice for the month so far,
 test('dismiss closes the case and mutes that detector for the subscriber', async () => {
   const day = shiftDay(await yesterday(), -1);
   await givenSuspicious('dan', day);
-  await givenCalls(db.pool, simultaneousCalls('dan', shiftDay(day, 1)));
+  await givenCalls(t.db.pool, simultaneousCalls('dan', shiftDay(day, 1)));
   const { caseId, handle } = await givenCase('dan', day);
   await handle.signal(decideSignal, { reviewer: 'sam', action: 'dismiss', reason: 'Small office on one account' });
   expect(await until(status(handle), (s) => s.settled)).toMatchObject({ state: 'dismissed' });
-  const today = dayOf(await env.currentTimeMs(), 'UTC');
-  expect((await db.pool.query(`SELECT detector, to_char(day, 'YYYY-MM-DD') AS day FROM abuse_mutes WHERE subscriber_id = 'dan' ORDER BY day`)).rows)
+  const today = dayOf(await t.env.currentTimeMs(), 'UTC');
+  expect((await t.db.pool.query(`SELECT detector, to_char(day, 'YYYY-MM-DD') AS day FROM abuse_mutes WHERE subscriber_id = 'dan' ORDER BY day`)).rows)
     .toEqual([{ detector: 'simultaneous-calls', day }, { detector: 'simultaneous-calls', day: today }]);
-  expect((await getSubscriber(db.pool, 'dan'))!.status).toBe('active');
+  expect((await getSubscriber(t.db.pool, 'dan'))!.status).toBe('active');
 
   const next = await scan(shiftDay(day, 1));
-  expect((await db.pool.query(`SELECT count(*)::int AS n FROM abuse_findings WHERE subscriber_id = 'dan'`)).rows[0].n).toBe(1);
+  expect((await t.db.pool.query(`SELECT count(*)::int AS n FROM abuse_findings WHERE subscriber_id = 'dan'`)).rows[0].n).toBe(1);
   expect(next.cases).not.toContain(caseId);
-  expect((await db.pool.query(`SELECT count(*)::int AS n FROM abuse_cases WHERE subscriber_id = 'dan'`)).rows[0].n).toBe(1);
+  expect((await t.db.pool.query(`SELECT count(*)::int AS n FROM abuse_cases WHERE subscriber_id = 'dan'`)).rows[0].n).toBe(1);
   expect(await kinds(caseId)).toEqual(['opened', 'finding', 'dismissed']);
   await settle();
-  expect(smtp.received.filter((m) => m.to.includes('dan@example.test'))).toEqual([]);
+  expect(t.smtp.received.filter((m) => m.to.includes('dan@example.test'))).toEqual([]);
 });
 
 test('support is reminded after 24 hours without a decision, exactly once', async () => {
   const day = await yesterday();
   await givenSuspicious('eve', day);
   const { caseId, handle } = await givenCase('eve', day);
-  const reminders = () => smtp.received.filter((m) => m.subject.startsWith(`Reminder: abuse case ${caseId} `));
-  await env.sleep('23 hours');
+  const reminders = () => t.smtp.received.filter((m) => m.subject.startsWith(`Reminder: abuse case ${caseId} `));
+  await t.env.sleep('23 hours');
   await settle();
   expect(reminders()).toHaveLength(0);
-  await env.sleep('2 hours');
+  await t.env.sleep('2 hours');
   await until(() => Promise.resolve(reminders().length), (n) => n === 1);
   expect(reminders()[0]!.to).toEqual([TEST_SUPPORT_EMAIL]);
   expect(reminders()[0]!.subject).toBe(`Reminder: abuse case ${caseId} (eve) has waited 24 hours`);
-  await env.sleep('3 days');
+  await t.env.sleep('3 days');
   await settle();
   expect(reminders()).toHaveLength(1);
   expect(await handle.query(abuseCaseStatusQuery)).toMatchObject({ state: 'open', reminded: true });
@@ -238,8 +222,8 @@ test('invalid decisions change nothing and are recorded; a suspension cannot be 
   const day = await yesterday();
   await givenSuspicious('fay', day);
   const { caseId, handle } = await givenCase('fay', day);
-  const tomorrow = shiftDay(dayOf(await env.currentTimeMs(), 'UTC'), 1);
-  const today = dayOf(await env.currentTimeMs(), 'UTC');
+  const tomorrow = shiftDay(dayOf(await t.env.currentTimeMs(), 'UTC'), 1);
+  const today = dayOf(await t.env.currentTimeMs(), 'UTC');
   await handle.signal(decideSignal, { reviewer: 'nobody', action: 'suspend', reason: 'x' });
   await handle.signal(decideSignal, { reviewer: 'old', action: 'suspend', reason: 'x' });
   await handle.signal(decideSignal, { reviewer: 'sam', action: 'block', reason: 'x' } as never);
@@ -256,7 +240,7 @@ test('invalid decisions change nothing and are recorded; a suspension cannot be 
     `decide until "${tomorrow}" applies only to "suspend", not "terminate"`,
     `decide until "${today}" must be after today (${today}) in the subscriber's zone`,
   ]);
-  expect((await getSubscriber(db.pool, 'fay'))!.status).toBe('active');
+  expect((await getSubscriber(t.db.pool, 'fay'))!.status).toBe('active');
 
   await handle.signal(decideSignal, { reviewer: 'sam', action: 'suspend', reason: 'Until we hear from them' });
   await until(status(handle), (s) => s.settled && s.state === 'suspended');
@@ -265,8 +249,8 @@ test('invalid decisions change nothing and are recorded; a suspension cannot be 
   await handle.signal(decideSignal, { reviewer: 'sam', action: 'terminate', reason: 'No answer' });
   const final = await until(status(handle), (s) => s.settled && s.state === 'terminated');
   expect(final.rejectedDecisions[6]!.problem).toContain('already suspended');
-  expect((await getSubscriber(db.pool, 'fay'))!.status).toBe('terminated');
-  const events = await abuseCaseEvents(db.pool, caseId);
+  expect((await getSubscriber(t.db.pool, 'fay'))!.status).toBe('terminated');
+  const events = await abuseCaseEvents(t.db.pool, caseId);
   expect(events.map((e) => [e.kind, e.actor])).toEqual([
     ['opened', 'system'], ['finding', 'system'],
     ...Array.from({ length: 2 }, (_, i) => ['invalid-decision', ['nobody', 'old'][i]]),
@@ -277,7 +261,7 @@ test('invalid decisions change nothing and are recorded; a suspension cannot be 
 });
 
 describe('the CLI', () => {
-  const billing = cliAgainst(() => ({ env, databaseUrl: db.url, taskQueue }));
+  const billing = cliAgainst(() => ({ env: t.env, databaseUrl: t.db.url, taskQueue }));
 
   test('exits 2 with one line on decisions that break the rules; a valid one is carried out; list, show and suspended print the state', async () => {
     const day = await yesterday();
@@ -316,6 +300,6 @@ describe('the CLI', () => {
     expect(statusOut.stdout).toContain(`abuse case ${caseId}: suspended`);
     const lifted = await billing('abuse', 'decide', caseId, '--reviewer', 'sam', '--action', 'dismiss', '--reason', 'Cleared');
     expect(lifted).toMatchObject({ code: 0 });
-    expect((await getSubscriber(db.pool, 'gus'))!.status).toBe('active');
+    expect((await getSubscriber(t.db.pool, 'gus'))!.status).toBe('active');
   });
 });

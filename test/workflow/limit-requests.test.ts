@@ -4,8 +4,6 @@
  * expiry at 14 days, invalid decisions recorded and ignored, each email exactly once, and the
  * CLI's exit 2 on decisions that break the rules.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { nextPeriod, periodOf } from '../../billing/periods';
 import { getInvoice } from '../../db/invoices';
 import { createLimitRequest, getLimitRequest, limitGrantsFor, limitRequestEvents } from '../../db/limit-requests';
@@ -17,42 +15,28 @@ import {
 } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { cliAgainst } from '../helpers/cli';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { until } from '../helpers/wait';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
-import { billingWorker, startTimeSkippingServer, TEST_SUPPORT_EMAIL } from '../helpers/temporal';
+import { TEST_SUPPORT_EMAIL } from '../helpers/temporal';
+import { useTimeSkippingWorker } from '../helpers/harness';
 
-let env: TestWorkflowEnvironment;
-let db: TestDatabase;
-let smtp: TestSmtpServer;
-let worker: Worker;
-let running: Promise<void>;
 const taskQueue = 'limit-requests-test';
 
+const t = useTimeSkippingWorker(taskQueue);
 beforeAll(async () => {
-  [env, db, smtp] = await Promise.all([startTimeSkippingServer(), createTestDatabase(), startSmtpServer()]);
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue });
-  running = worker.run();
-  await insertStaff(db.pool, { id: 'sam', email: 'sam@support.test' });
-  await insertStaff(db.pool, { id: 'old', email: 'old@support.test' });
-  await db.pool.query(`UPDATE support_staff SET active = false WHERE id = 'old'`);
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await Promise.all([env?.teardown(), db?.drop(), smtp?.close()]);
+  await insertStaff(t.db.pool, { id: 'sam', email: 'sam@support.test' });
+  await insertStaff(t.db.pool, { id: 'old', email: 'old@support.test' });
+  await t.db.pool.query(`UPDATE support_staff SET active = false WHERE id = 'old'`);
 });
 
 const minutes = (m: number): number => m * 60;
 /** The month in progress by the test server's clock, which earlier tests have moved on. */
-const currentPeriod = async (): Promise<string> => periodOf(await env.currentTimeMs(), 'UTC');
+const currentPeriod = async (): Promise<string> => periodOf(await t.env.currentTimeMs(), 'UTC');
 
 /** What `billing limit request` does once it has checked the input: record it, start its workflow. */
 async function givenRequest(subscriberId: string, requestedMinutes: number) {
-  const request = await createLimitRequest(db.pool, { subscriberId, minutes: requestedMinutes, reason: 'Call centre season', actor: 'test' });
-  const handle = await env.client.workflow.start(limitRequestWorkflow, {
+  const request = await createLimitRequest(t.db.pool, { subscriberId, minutes: requestedMinutes, reason: 'Call centre season', actor: 'test' });
+  const handle = await t.env.client.workflow.start(limitRequestWorkflow, {
     workflowId: limitRequestWorkflowId(request.id), taskQueue,
     args: [{ requestId: request.id, subscriberId, requestedMinutes, timezone: 'UTC', currentLimitMinutes: 2400, ceilingMinutes: 20_000, reminderHours: 48, expiryDays: 14 }],
   });
@@ -60,30 +44,30 @@ async function givenRequest(subscriberId: string, requestedMinutes: number) {
   return { id: request.id, handle };
 }
 
-const mailAbout = (requestId: string) => smtp.received.filter((m) => m.subject.includes(requestId) || m.text.includes(requestId));
+const mailAbout = (requestId: string) => t.smtp.received.filter((m) => m.subject.includes(requestId) || m.text.includes(requestId));
 const status = (handle: { query: (q: typeof limitRequestStatusQuery) => Promise<LimitRequestStatus> }) => () => handle.query(limitRequestStatusQuery);
-const kinds = async (requestId: string): Promise<string[]> => (await limitRequestEvents(db.pool, requestId)).map((e) => e.kind);
+const kinds = async (requestId: string): Promise<string[]> => (await limitRequestEvents(t.db.pool, requestId)).map((e) => e.kind);
 
 test('an approval by signal applies the new limit to the month in progress, and its invoice uses it; each email once', async () => {
   const period = await currentPeriod();
-  await givenSubscriber(db.pool, { id: 'acme', business: true, monthlyFeeCents: 5000, serviceStart: `${period}-01` });
-  await givenCalls(db.pool, callsTotalling('acme', `${period}-01`, minutes(3000)));
-  const cycle = await env.client.workflow.start(subscriberWorkflow, { workflowId: subscriberWorkflowId('acme'), taskQueue, args: [{ subscriberId: 'acme', period }] });
+  await givenSubscriber(t.db.pool, { id: 'acme', business: true, monthlyFeeCents: 5000, serviceStart: `${period}-01` });
+  await givenCalls(t.db.pool, callsTotalling('acme', `${period}-01`, minutes(3000)));
+  const cycle = await t.env.client.workflow.start(subscriberWorkflow, { workflowId: subscriberWorkflowId('acme'), taskQueue, args: [{ subscriberId: 'acme', period }] });
   const { id, handle } = await givenRequest('acme', 4000);
 
   await handle.signal(approveSignal, { reviewer: 'sam' });
   const settled = await until(status(handle), (s) => s.settled);
   expect(settled).toMatchObject({ state: 'approved', fromPeriod: period, decision: { kind: 'approve', reviewer: 'sam', minutes: 4000, untilPeriod: null } });
-  expect(await limitGrantsFor(db.pool, 'acme')).toEqual([{ requestId: id, minutes: 4000, fromPeriod: period, untilPeriod: null }]);
+  expect(await limitGrantsFor(t.db.pool, 'acme')).toEqual([{ requestId: id, minutes: 4000, fromPeriod: period, untilPeriod: null }]);
   expect((await until(() => cycle.query(statusQuery), (s) => Boolean(s.limit))).limit).toMatchObject({ minutes: 4000, fromPeriod: period });
 
   await cycle.signal(closeCycleSignal, { period });
-  await env.sleep('40 days');
-  const invoice = await until(() => getInvoice(db.pool, `INV-${period}-acme`), (i) => i !== undefined);
+  await t.env.sleep('40 days');
+  const invoice = await until(() => getInvoice(t.db.pool, `INV-${period}-acme`), (i) => i !== undefined);
   expect(invoice).toMatchObject({ allowanceSeconds: minutes(4000), overageMinutes: 0, totalCents: 5000 });
 
   expect(await kinds(id)).toEqual(['requested', 'approved', 'applied']);
-  expect(await getLimitRequest(db.pool, id)).toMatchObject({ status: 'approved', approvedMinutes: 4000, reviewer: 'sam' });
+  expect(await getLimitRequest(t.db.pool, id)).toMatchObject({ status: 'approved', approvedMinutes: 4000, reviewer: 'sam' });
   await new Promise((r) => setTimeout(r, 500));
   const mail = mailAbout(id);
   expect(mail.map((m) => [m.to[0], m.subject]).sort()).toEqual([
@@ -100,30 +84,30 @@ test('an approval by signal applies the new limit to the month in progress, and 
 test('an approval with an end month applies up to it; the month after is rated under the policy again', async () => {
   const period = await currentPeriod();
   const after = nextPeriod(period);
-  await givenSubscriber(db.pool, { id: 'bolt', business: true, serviceStart: `${period}-01` });
-  await givenCalls(db.pool, [...callsTotalling('bolt', `${period}-01`, minutes(3000)), ...callsTotalling('bolt', `${after}-01`, minutes(3000))]);
-  const cycle = await env.client.workflow.start(subscriberWorkflow, { workflowId: subscriberWorkflowId('bolt'), taskQueue, args: [{ subscriberId: 'bolt', period }] });
+  await givenSubscriber(t.db.pool, { id: 'bolt', business: true, serviceStart: `${period}-01` });
+  await givenCalls(t.db.pool, [...callsTotalling('bolt', `${period}-01`, minutes(3000)), ...callsTotalling('bolt', `${after}-01`, minutes(3000))]);
+  const cycle = await t.env.client.workflow.start(subscriberWorkflow, { workflowId: subscriberWorkflowId('bolt'), taskQueue, args: [{ subscriberId: 'bolt', period }] });
   const { id, handle } = await givenRequest('bolt', 4000);
 
   await handle.signal(approveSignal, { reviewer: 'sam', minutes: 3500, until: period, note: 'For the season' });
   expect(await until(status(handle), (s) => s.settled)).toMatchObject({ state: 'approved', decision: { minutes: 3500, untilPeriod: period, note: 'For the season' } });
   await cycle.signal(closeCycleSignal, { period: after });
-  await env.sleep('80 days');
-  const second = await until(() => getInvoice(db.pool, `INV-${after}-bolt`), (i) => i !== undefined);
-  expect(await getInvoice(db.pool, `INV-${period}-bolt`)).toMatchObject({ allowanceSeconds: minutes(3500), overageMinutes: 0 });
+  await t.env.sleep('80 days');
+  const second = await until(() => getInvoice(t.db.pool, `INV-${after}-bolt`), (i) => i !== undefined);
+  expect(await getInvoice(t.db.pool, `INV-${period}-bolt`)).toMatchObject({ allowanceSeconds: minutes(3500), overageMinutes: 0 });
   expect(second).toMatchObject({ allowanceSeconds: minutes(2400), overageMinutes: 600, totalCents: 3000 });
 
   const final = await until(status(handle), (s) => s.ended);
   expect(final.ended).toBe(true);
   expect(await kinds(id)).toEqual(['requested', 'approved', 'applied', 'ended']);
-  const decided = smtp.received.filter((m) => m.to.includes('bolt@example.test') && m.subject === 'Your RedConnect monthly limit is now 3500 minutes');
+  const decided = t.smtp.received.filter((m) => m.to.includes('bolt@example.test') && m.subject === 'Your RedConnect monthly limit is now 3500 minutes');
   expect(decided).toHaveLength(1);
   expect(decided[0]!.text).toContain(`to ${period} (included)`);
   expect(decided[0]!.text).toContain('Note from customer support: For the season');
 });
 
 test('a rejection needs a reason; the subscriber is told it, and nothing is granted', async () => {
-  await givenSubscriber(db.pool, { id: 'cora', serviceStart: `${await currentPeriod()}-01` });
+  await givenSubscriber(t.db.pool, { id: 'cora', serviceStart: `${await currentPeriod()}-01` });
   const { id, handle } = await givenRequest('cora', 5000);
   await handle.signal(rejectSignal, { reviewer: 'sam', reason: '  ' });
   await until(status(handle), (s) => s.rejectedDecisions.length === 1);
@@ -131,8 +115,8 @@ test('a rejection needs a reason; the subscriber is told it, and nothing is gran
   const settled = await until(status(handle), (s) => s.settled);
   expect(settled).toMatchObject({ state: 'rejected', decision: { kind: 'reject', reviewer: 'sam', reason: 'Usage does not justify it' } });
   expect(settled.rejectedDecisions[0]!.problem).toContain('must not be empty');
-  expect(await getLimitRequest(db.pool, id)).toMatchObject({ status: 'rejected', reviewer: 'sam', decisionNote: 'Usage does not justify it', approvedMinutes: null });
-  expect(await limitGrantsFor(db.pool, 'cora')).toEqual([]);
+  expect(await getLimitRequest(t.db.pool, id)).toMatchObject({ status: 'rejected', reviewer: 'sam', decisionNote: 'Usage does not justify it', approvedMinutes: null });
+  expect(await limitGrantsFor(t.db.pool, 'cora')).toEqual([]);
   expect(await kinds(id)).toEqual(['requested', 'invalid-decision', 'rejected']);
   await new Promise((r) => setTimeout(r, 500));
   const rejected = mailAbout(id).filter((m) => m.to.includes('cora@example.test') && m.subject.includes('was not approved'));
@@ -141,21 +125,21 @@ test('a rejection needs a reason; the subscriber is told it, and nothing is gran
 });
 
 test('support is reminded after 48 hours without a decision, exactly once', async () => {
-  await givenSubscriber(db.pool, { id: 'dora', serviceStart: `${await currentPeriod()}-01` });
+  await givenSubscriber(t.db.pool, { id: 'dora', serviceStart: `${await currentPeriod()}-01` });
   const { id, handle } = await givenRequest('dora', 3000);
-  const reminders = () => smtp.received.filter((m) => m.subject.startsWith(`Reminder: limit request ${id} `));
-  await env.sleep('47 hours');
+  const reminders = () => t.smtp.received.filter((m) => m.subject.startsWith(`Reminder: limit request ${id} `));
+  await t.env.sleep('47 hours');
   await new Promise((r) => setTimeout(r, 500));
   expect(reminders()).toHaveLength(0);
-  await env.sleep('2 hours');
+  await t.env.sleep('2 hours');
   await until(() => Promise.resolve(reminders().length), (n) => n === 1);
   expect(reminders()[0]!.to).toEqual([TEST_SUPPORT_EMAIL]);
   expect(reminders()[0]!.subject).toBe(`Reminder: limit request ${id} from dora has waited 48 hours`);
-  await env.sleep('5 days');
+  await t.env.sleep('5 days');
   await new Promise((r) => setTimeout(r, 500));
   expect(reminders()).toHaveLength(1);
   expect(await handle.query(limitRequestStatusQuery)).toMatchObject({ state: 'pending', reminded: true });
-  const events = await limitRequestEvents(db.pool, id);
+  const events = await limitRequestEvents(t.db.pool, id);
   expect(events.map((e) => [e.kind, e.actor])).toEqual([['requested', 'test'], ['reminded', 'system']]);
   // Recorded at the workflow's time: 48 hours after the request (the timer fires on the hour;
   // the workflow task that records it takes a moment of server time).
@@ -163,20 +147,20 @@ test('support is reminded after 48 hours without a decision, exactly once', asyn
   expect(waited).toBeGreaterThan(48 * 3_600_000 - 1000);
   expect(waited).toBeLessThan(48 * 3_600_000 + 60_000);
   // Let it run out, so it does not wait into the later tests.
-  await env.sleep('10 days');
+  await t.env.sleep('10 days');
   await until(status(handle), (s) => s.state === 'expired');
 });
 
 test('an undecided request expires after 14 days and the subscriber is told', async () => {
-  await givenSubscriber(db.pool, { id: 'emil', serviceStart: `${await currentPeriod()}-01` });
+  await givenSubscriber(t.db.pool, { id: 'emil', serviceStart: `${await currentPeriod()}-01` });
   const { id, handle } = await givenRequest('emil', 3000);
-  await env.sleep('13 days');
+  await t.env.sleep('13 days');
   await new Promise((r) => setTimeout(r, 300));
-  expect((await getLimitRequest(db.pool, id))!.status).toBe('pending');
-  await env.sleep('2 days');
+  expect((await getLimitRequest(t.db.pool, id))!.status).toBe('pending');
+  await t.env.sleep('2 days');
   const final = await until(status(handle), (s) => s.settled);
   expect(final).toMatchObject({ state: 'expired', decision: null, settled: true, reminded: true });
-  expect(await getLimitRequest(db.pool, id)).toMatchObject({ status: 'expired' });
+  expect(await getLimitRequest(t.db.pool, id)).toMatchObject({ status: 'expired' });
   expect(await kinds(id)).toEqual(['requested', 'reminded', 'expired']);
   await until(() => Promise.resolve(mailAbout(id).filter((m) => m.subject.endsWith('has expired')).length), (n) => n === 1);
   const expired = mailAbout(id).filter((m) => m.subject.endsWith('has expired'));
@@ -192,7 +176,7 @@ test('an undecided request expires after 14 days and the subscriber is told', as
 });
 
 test('invalid decisions change nothing and are recorded; a later valid approval works, and a second decision is refused', async () => {
-  await givenSubscriber(db.pool, { id: 'fay', serviceStart: `${await currentPeriod()}-01` });
+  await givenSubscriber(t.db.pool, { id: 'fay', serviceStart: `${await currentPeriod()}-01` });
   const { id, handle } = await givenRequest('fay', 6000);
   await handle.signal(approveSignal, { reviewer: 'nobody' });
   await handle.signal(approveSignal, { reviewer: 'old' });
@@ -206,8 +190,8 @@ test('invalid decisions change nothing and are recorded; a later valid approval 
     'approve minutes 100 must be above the current limit of 2400 minutes',
     'approve minutes 50000 is above the ceiling of 20000 minutes',
   ]);
-  expect(await getLimitRequest(db.pool, id)).toMatchObject({ status: 'pending' });
-  expect(await limitGrantsFor(db.pool, 'fay')).toEqual([]);
+  expect(await getLimitRequest(t.db.pool, id)).toMatchObject({ status: 'pending' });
+  expect(await limitGrantsFor(t.db.pool, 'fay')).toEqual([]);
 
   await handle.signal(approveSignal, { reviewer: 'sam', minutes: 5000 });
   await until(status(handle), (s) => s.settled);
@@ -215,9 +199,9 @@ test('invalid decisions change nothing and are recorded; a later valid approval 
   const final = await until(status(handle), (s) => s.rejectedDecisions.length === 5);
   expect(final).toMatchObject({ state: 'approved', decision: { minutes: 5000 } });
   expect(final.rejectedDecisions[4]!.problem).toBe('reject after the request was already approved by sam: the first decision stands');
-  expect(await getLimitRequest(db.pool, id)).toMatchObject({ status: 'approved', approvedMinutes: 5000 });
-  expect((await limitGrantsFor(db.pool, 'fay')).map((g) => g.minutes)).toEqual([5000]);
-  const events = await limitRequestEvents(db.pool, id);
+  expect(await getLimitRequest(t.db.pool, id)).toMatchObject({ status: 'approved', approvedMinutes: 5000 });
+  expect((await limitGrantsFor(t.db.pool, 'fay')).map((g) => g.minutes)).toEqual([5000]);
+  const events = await limitRequestEvents(t.db.pool, id);
   expect(events.map((e) => [e.kind, e.actor])).toEqual([
     ['requested', 'test'], ['invalid-decision', 'nobody'], ['invalid-decision', 'old'], ['invalid-decision', 'sam'], ['invalid-decision', 'sam'],
     ['approved', 'sam'], ['applied', 'system'], ['invalid-decision', 'sam'],
@@ -226,10 +210,10 @@ test('invalid decisions change nothing and are recorded; a later valid approval 
 });
 
 describe('the CLI', () => {
-  const billing = cliAgainst(() => ({ env, databaseUrl: db.url, taskQueue }));
+  const billing = cliAgainst(() => ({ env: t.env, databaseUrl: t.db.url, taskQueue }));
 
   test('exits 2 with one line on decisions that break the rules, and sends nothing', async () => {
-    await givenSubscriber(db.pool, { id: 'gus', serviceStart: `${await currentPeriod()}-01` });
+    await givenSubscriber(t.db.pool, { id: 'gus', serviceStart: `${await currentPeriod()}-01` });
     const { id, handle } = await givenRequest('gus', 4000);
     const cases: [string[], string][] = [
       [['limit', 'approve', id, '--reviewer', 'nobody'], 'reviewer "nobody" is not support staff'],
