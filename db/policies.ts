@@ -64,14 +64,16 @@ export async function scheduledPolicy(db: Pool): Promise<PolicyRecord | undefine
 
 export class RevisionInFlightError extends Error {}
 
-/** Stores a new version as scheduled, numbered after the last one; one scheduled version at a time. */
+/** Stores a new version as scheduled, numbered after the last one; one scheduled version at a time. Its abuse thresholds are those of the version it is based on. */
 export async function insertScheduledPolicy(db: Pool, p: { rules: PolicyRules; effectiveFrom: string; basedOn: number; publishedBy: string }): Promise<PolicyRecord> {
   const r = p.rules;
   try {
     const { rows } = await db.query(
       `INSERT INTO policies (version, effective_from, state, included_minutes, overage_rate_micros, rounding_increment_seconds,
-         plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, based_on, published_by)
-       SELECT coalesce(max(version), 0) + 1, $1, 'scheduled', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM policies
+         plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, based_on, published_by, abuse_thresholds)
+       -- the abuse detectors' bounds carry over from the version it is based on
+       SELECT coalesce(max(version), 0) + 1, $1, 'scheduled', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+              (SELECT abuse_thresholds FROM policies WHERE version = $10) FROM policies
        RETURNING *`,
       [p.effectiveFrom, r.includedMinutes, r.overageRateMicros, r.roundingIncrementSeconds, r.planStreakCycles,
         JSON.stringify(r.planCatalog), r.alertThresholdsPercent, r.noticeDays, r.currency, p.basedOn, p.publishedBy],
