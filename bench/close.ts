@@ -16,7 +16,6 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { Pool } from 'pg';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
@@ -27,7 +26,7 @@ import { temporalCliPath } from '../stack/binaries';
 import { bundleWorkflows, createBillingWorker } from '../workers/worker';
 import { monthCloseWorkflow } from '../workflows/month-close';
 import { CycleStateKey, monthCloseWorkflowId, progressQuery, SEARCH_ATTRIBUTES, subscriberWorkflowId, type MonthCloseProgress } from '../workflows/messages';
-import { subscriberWorkflow } from '../workflows/subscriber';
+import { startSubscriberEntity } from '../client/subscriber-entity';
 import { benchSubscribers, writeAsteriskFile, type GeneratedSubscriber } from './asterisk-generator';
 import { option, perSecond, say, textOption, withDatabase } from './common';
 
@@ -313,13 +312,7 @@ async function startEntities(env: TestWorkflowEnvironment, subscribers: Generate
   const starter = async (): Promise<void> => {
     while (next < subscribers.length) {
       const subscriber = subscribers[next++]!;
-      await env.client.workflow.start(subscriberWorkflow, {
-        workflowId: subscriberWorkflowId(subscriber.id),
-        taskQueue: TASK_QUEUE,
-        args: [{ subscriberId: subscriber.id, period: serviceStart.slice(0, 7) }],
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        staticSummary: `Billing cycle of subscriber ${subscriber.id}`,
-      });
+      await startSubscriberEntity(env.client, TASK_QUEUE, { id: subscriber.id, serviceStart });
     }
   };
   await Promise.all(Array.from({ length: 32 }, starter));

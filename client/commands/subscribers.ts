@@ -1,15 +1,14 @@
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { formatCents, parseAmountToCents } from '../../billing/money';
 import { DaySchema, EmailSchema, IdSchema, PhoneNumberSchema, TimeZoneSchema } from '../../billing/validation';
 import { DuplicateError, insertSubscriber, listSubscribers } from '../../db/subscribers';
 import { policyChangeWorkflowId, subscriberJoinedSignal, subscriberWorkflowId } from '../../workflows/messages';
-import type { subscriberWorkflow } from '../../workflows/subscriber';
 import { queueNoticesForNewSubscriber } from '../../activities/policy-change';
 import { rematchUnmatched } from '../../activities/rematch';
 import { queueUsageAlerts } from '../../activities/usage-alerts';
 import { sendUsageAlerts } from '../alerts';
+import { startSubscriberEntity } from '../subscriber-entity';
 import { InputError, type CommandContext, type RunCommand } from '../context';
 import { printJson, printTable } from '../output';
 import { convert, flag } from '../validate';
@@ -78,14 +77,7 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
       const firstPeriod = subscriber.serviceStart.slice(0, 7);
       let cycle = `started ${subscriberWorkflowId(subscriber.id)} for ${firstPeriod}`;
       try {
-        const client = await ctx.temporal();
-        await client.workflow.start<typeof subscriberWorkflow>('subscriberWorkflow', {
-          workflowId: subscriberWorkflowId(subscriber.id),
-          taskQueue: ctx.config.taskQueue,
-          args: [{ subscriberId: subscriber.id, period: firstPeriod }],
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          staticSummary: `Billing cycle of subscriber ${subscriber.id}`,
-        });
+        await startSubscriberEntity(await ctx.temporal(), ctx.config.taskQueue, subscriber);
       } catch (error) {
         cycle = `not started yet (${(error as Error).message}); the first month close starts it`;
       }
