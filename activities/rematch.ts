@@ -62,7 +62,7 @@ export async function rematchUnmatched(pool: Pool): Promise<RematchSummary> {
         );
         if (claimed.rowCount !== 1) continue;
         for (const side of sides) {
-          const segments = segmentsFor(record, directory.timezoneOf(side.subscriberId)!);
+          const segments = segmentsFor(record, side.party);
           await ensureCallPartitions(pool, segments.map((s) => s.period));
           for (const [index, segment] of segments.entries()) {
             await client.query(

@@ -10,13 +10,13 @@ import readline from 'node:readline';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Pool } from 'pg';
-import { attribute, segmentsFor, type Directory } from '../billing/cdr/attribution';
+import { billableStartMs, partiesOf, segmentsFor, type Directory, type Party } from '../billing/cdr/attribution';
 import { splitCsvLine } from '../billing/cdr/csv-line';
 import { detectFormat } from '../billing/cdr/detect';
 import { UsageCsvReader } from '../billing/cdr/own-formats';
 import { createReader } from '../billing/cdr/readers';
 import { DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type ReadResult } from '../billing/cdr/types';
-import { CdrStore, StagingBatch, type BatchResult, type StagedRecord } from '../db/cdr-store';
+import { CdrStore, StagingBatch, type BatchResult } from '../db/cdr-store';
 import { loadDirectory } from '../db/directory';
 
 export class ImportInputError extends Error {}
@@ -110,7 +110,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     importId: store.importId, file, format, source, rowsRead: 0, records: 0, counted: 0, notCounted: {}, duplicates: 0,
     unmatched: 0, unmatchedNumbers: [], late: 0, rejected: 0, rejectsFile: null, touched: [],
   };
-  const touched = new Map<string, Set<string>>(); // subscriber → months, without a string per call
+  const touched = new TouchedMonths();
   const unmatchedNumbers = new Map<string, number>();
   let rejects: fs.WriteStream | undefined;
   const reject = (line: number, raw: string, reason: string): void => {
@@ -124,7 +124,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   };
 
   let batch = new StagingBatch();
-  let keysInBatch = new Set<string>();
+  const keysInBatch = new BatchKeys();
   const inFlight: Promise<void>[] = [];
   const absorb = (result: BatchResult): void => {
     summary.duplicates += result.staged - result.inserted;
@@ -136,7 +136,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   const cutBatch = (): void => {
     if (batch.records > 0) ready.push(batch);
     batch = new StagingBatch();
-    keysInBatch = new Set();
+    keysInBatch.clear();
   };
   const writeReady = async (): Promise<void> => {
     for (let full = ready.shift(); full; full = ready.shift()) {
@@ -146,40 +146,41 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     }
   };
 
+  // Where a party's share of a record lands: the month when it lies in one (derived from the
+  // record in SQL), or null after staging one call row per month it spans.
+  const shareOf = (record: CdrRecord, key: string, party: Party, direction: 'outgoing' | 'incoming'): string | null => {
+    const single = party.months.singleMonth(billableStartMs(record), record.billableSeconds);
+    if (single !== undefined) {
+      touched.note(party, single);
+      return single;
+    }
+    segmentsFor(record, party).forEach((segment, index) => {
+      touched.note(party, segment.period);
+      batch.addCall({
+        key, subscriberId: party.subscriberId, direction, segment: index, period: segment.period,
+        startedMs: segment.startMs, billableSeconds: segment.seconds, counted: record.counted, notCountedReason: record.notCountedReason,
+      });
+    });
+    return null;
+  };
+
   const accept = (record: CdrRecord): void => {
     summary.records += 1;
     if (record.counted) summary.counted += 1;
     else summary.notCounted[record.notCountedReason!] = (summary.notCounted[record.notCountedReason!] ?? 0) + 1;
     const key = recordKey(source, record.raw, record.startMs);
-    if (keysInBatch.has(key)) {
+    if (!keysInBatch.add(key)) {
       summary.duplicates += 1;
       return;
     }
-    keysInBatch.add(key);
-    const sides = attribute(record, directory);
-    if (sides.length === 0) {
+    const { caller, callee } = partiesOf(record, directory);
+    if (caller === undefined && callee === undefined) {
       summary.unmatched += 1;
       noteUnmatched(record, unmatchedNumbers);
     }
-    // A share within one month is derived from the record in SQL; only split shares are staged.
-    let callerPeriod: string | null = null;
-    let calleePeriod: string | null = null;
-    for (const side of sides) {
-      const segments = segmentsFor(record, directory.timezoneOf(side.subscriberId)!);
-      if (segments.length === 1) {
-        if (side.direction === 'outgoing') callerPeriod = segments[0]!.period;
-        else calleePeriod = segments[0]!.period;
-      } else {
-        segments.forEach((segment, index) => batch.addCall({
-          key, subscriberId: side.subscriberId, direction: side.direction, segment: index, period: segment.period,
-          startedMs: segment.startMs, billableSeconds: segment.seconds, counted: record.counted, notCountedReason: record.notCountedReason,
-        }));
-      }
-      let months = touched.get(side.subscriberId);
-      if (!months) touched.set(side.subscriberId, (months = new Set()));
-      for (const segment of segments) months.add(segment.period);
-    }
-    batch.addRecord(stage(record, key, sides, callerPeriod, calleePeriod));
+    const callerPeriod = caller ? shareOf(record, key, caller, 'outgoing') : null;
+    const calleePeriod = callee ? shareOf(record, key, callee, 'incoming') : null;
+    batch.addRecord(record, key, caller?.subscriberId ?? null, callee?.subscriberId ?? null, callerPeriod, calleePeriod);
     if (batch.records >= batchSize) cutBatch();
   };
   const take = (results: ReadResult[]): void => {
@@ -250,23 +251,67 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     store.release();
     await new Promise<void>((resolve) => (rejects ? rejects.end(resolve) : resolve()));
   }
-  summary.touched = [...touched].flatMap(([subscriberId, months]) => [...months].map((period) => ({ subscriberId, period })));
+  summary.touched = touched.list();
 
   summary.unmatchedNumbers = [...unmatchedNumbers.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([number, count]) => ({ number, records: count }));
   await store.finish({ ...summary, touched: summary.touched.length });
   return summary;
 }
 
-function stage(record: CdrRecord, key: string, sides: { subscriberId: string; direction: string }[], callerPeriod: string | null, calleePeriod: string | null): StagedRecord {
-  const caller = sides.find((s) => s.direction === 'outgoing')?.subscriberId ?? null;
-  const callee = sides.find((s) => s.direction === 'incoming')?.subscriberId ?? null;
-  return {
-    key, line: record.line, startedMs: record.startMs, answeredMs: record.answerMs, billableSeconds: record.billableSeconds,
-    callingNumber: record.callingNumber, calledNumber: record.calledNumber, accountCode: record.accountCode,
-    namedSubscriberId: record.subscriberId ?? null, namedDirection: record.direction ?? null,
-    counted: record.counted, notCountedReason: record.notCountedReason, callerSubscriberId: caller, calleeSubscriberId: callee,
-    callerPeriod, calleePeriod,
-  };
+/** The value of 7 hex digits of text from `at` (28 bits: a small integer for V8). */
+function hex28(text: string, at: number): number {
+  let value = 0;
+  for (let i = at; i < at + 7; i += 1) {
+    const c = text.charCodeAt(i);
+    value = value * 16 + (c <= 57 ? c - 48 : c - 87);
+  }
+  return value;
+}
+
+/**
+ * The keys of the batch being gathered, so a row repeated within it is counted a duplicate there
+ * (the set-based insert takes each key once). Looked up by 28 bits of the key's hash part, a
+ * small integer, and compared in full only when two keys share them.
+ */
+class BatchKeys {
+  private readonly byBits = new Map<number, string>();
+  private sharingBits: Set<string> | undefined;
+
+  /** Adds the key; false when the batch has it already. */
+  add(key: string): boolean {
+    const bits = hex28(key, 29);
+    const held = this.byBits.get(bits);
+    if (held === undefined) {
+      this.byBits.set(bits, key);
+      return true;
+    }
+    if (held === key || this.sharingBits?.has(key)) return false;
+    (this.sharingBits ??= new Set()).add(key);
+    return true;
+  }
+
+  clear(): void {
+    this.byBits.clear();
+    this.sharingBits = undefined;
+  }
+}
+
+/** The months each subscriber had calls in (for usage alerts): usually one, so no set until a second. */
+class TouchedMonths {
+  private readonly months = new Map<Party, string | Set<string>>();
+
+  note(party: Party, period: string): void {
+    const held = this.months.get(party);
+    if (held === period) return;
+    if (held === undefined) this.months.set(party, period);
+    else if (typeof held === 'string') this.months.set(party, new Set([held, period]));
+    else held.add(period);
+  }
+
+  list(): { subscriberId: string; period: string }[] {
+    return [...this.months].flatMap(([party, held]) =>
+      (typeof held === 'string' ? [held] : [...held]).map((period) => ({ subscriberId: party.subscriberId, period })));
+  }
 }
 
 const UNMATCHED_NUMBERS_KEPT = 1000;

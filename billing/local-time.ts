@@ -18,14 +18,18 @@ function digits(text: string, at: number, length: number): number {
   return value;
 }
 
-/** "YYYY-MM-DD HH:MM:SS" (or a T between, or fractional seconds after), read without a regex. */
-function stampFields(text: string): [number, number, number, number, number, number] | undefined {
-  if (text.length < 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined;
+/** Whether text has the shape "YYYY-MM-DD HH:MM:SS" (or a T between, or fractional seconds after); the digits are read after. */
+function stampShape(text: string): boolean {
+  if (text.length < 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return false;
   const separator = text.charCodeAt(10);
-  if (separator !== 32 && separator !== 84) return undefined;
-  if (text.length > 19 && (text.charCodeAt(19) !== 46 || text.length === 20 || digits(text, 20, text.length - 20) < 0)) return undefined;
-  const fields: [number, number, number, number, number, number] = [digits(text, 0, 4), digits(text, 5, 2), digits(text, 8, 2), digits(text, 11, 2), digits(text, 14, 2), digits(text, 17, 2)];
-  return fields.includes(-1) ? undefined : fields;
+  if (separator !== 32 && separator !== 84) return false;
+  return text.length === 19 || (text.charCodeAt(19) === 46 && text.length > 20 && digits(text, 20, text.length - 20) >= 0);
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  return month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
 export class LocalTimeReader {
@@ -42,14 +46,20 @@ export class LocalTimeReader {
 
   /** Epoch ms of the local time stamp, or undefined when it is not a real time. */
   read(text: string): number | undefined {
-    const f = stampFields(text);
-    if (!f) return undefined;
-    const [year, month, day, hour, minute, second] = f;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+    if (!stampShape(text)) return undefined;
+    const year = digits(text, 0, 4);
+    const month = digits(text, 5, 2);
+    const day = digits(text, 8, 2);
+    const hour = digits(text, 11, 2);
+    const minute = digits(text, 14, 2);
+    const second = digits(text, 17, 2);
+    // digits() gives -1 for a non-digit, which every lower bound below refuses
+    if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+      return undefined;
+    }
     const asIfUtc = Date.UTC(year, month - 1, day, hour, minute, second);
-    if (new Date(asIfUtc).getUTCDate() !== day) return undefined; // 2026-02-30
-    const hourKey = Math.floor(asIfUtc / 3_600_000);
     if (this.zone === 'UTC') return asIfUtc;
+    const hourKey = Math.floor(asIfUtc / 3_600_000);
     let offset = this.offsetByHour.get(hourKey);
     if (offset === undefined) {
       offset = this.offsetAt(year, month, day, hour, 0, 0);

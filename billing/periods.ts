@@ -115,3 +115,35 @@ export function splitAtMonthBoundaries(startMs: number, seconds: number, zone: s
     cursorMs += secondsToBoundary * 1000;
   }
 }
+
+/**
+ * Month lookups for many instants in one zone, as an import makes them: the bounds of the month
+ * last found are kept, so instants in that month are placed with two comparisons.
+ */
+export class ZoneMonths {
+  private period: Period = '';
+  private startMs = Number.POSITIVE_INFINITY;
+  private endMs = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly zone: string) {
+    assertTimeZone(zone);
+  }
+
+  /** Same as periodOf(instantMs, zone). */
+  periodOf(instantMs: number): Period {
+    if (instantMs < this.startMs || instantMs >= this.endMs) {
+      this.period = periodOf(instantMs, this.zone);
+      ({ startMs: this.startMs, endMs: this.endMs } = periodBounds(this.period, this.zone));
+    }
+    return this.period;
+  }
+
+  /**
+   * The month a call of `seconds` from `startMs` lies in when splitAtMonthBoundaries would give it
+   * one segment, else undefined.
+   */
+  singleMonth(startMs: number, seconds: number): Period | undefined {
+    const period = this.periodOf(startMs);
+    return seconds <= Math.ceil((this.endMs - startMs) / 1000) ? period : undefined;
+  }
+}

@@ -4,39 +4,93 @@
  * their outgoing call; the owner of the called number has an incoming call. A call between two
  * subscribers counts for both, once each. Our own formats name the subscriber outright.
  */
-import { splitAtMonthBoundaries, type CallSegment } from '../periods';
+import { splitAtMonthBoundaries, ZoneMonths, type CallSegment } from '../periods';
 import type { CdrRecord } from './types';
 
+/** A subscriber as attribution sees them: who, and the calendar their months follow. */
+export interface Party {
+  subscriberId: string;
+  timezone: string;
+  /** Month lookups in the subscriber's zone, shared by every subscriber of that zone. */
+  months: ZoneMonths;
+}
+
 export interface Directory {
-  timezoneOf(subscriberId: string): string | undefined;
-  subscriberByAccountCode(code: string): string | undefined;
-  subscriberByNumber(number: string): string | undefined;
+  subscriber(subscriberId: string): Party | undefined;
+  byAccountCode(code: string): Party | undefined;
+  byNumber(number: string): Party | undefined;
+}
+
+/** Parties from subscriber rows, one ZoneMonths per zone. */
+export function directoryOf(
+  subscribers: Iterable<{ id: string; timezone: string; accountCode: string | null }>,
+  numbers: Iterable<{ number: string; subscriberId: string }>,
+): Directory & { subscriberCount: number } {
+  const zones = new Map<string, ZoneMonths>();
+  const byId = new Map<string, Party>();
+  const byAccountCode = new Map<string, Party>();
+  for (const s of subscribers) {
+    let months = zones.get(s.timezone);
+    if (!months) zones.set(s.timezone, (months = new ZoneMonths(s.timezone)));
+    const party: Party = { subscriberId: s.id, timezone: s.timezone, months };
+    byId.set(s.id, party);
+    if (s.accountCode) byAccountCode.set(s.accountCode, party);
+  }
+  const byNumber = new Map<string, Party>();
+  for (const n of numbers) {
+    const party = byId.get(n.subscriberId);
+    if (party) byNumber.set(n.number, party);
+  }
+  return {
+    subscriberCount: byId.size,
+    subscriber: (id) => byId.get(id),
+    byAccountCode: (code) => byAccountCode.get(code),
+    byNumber: (number) => byNumber.get(number),
+  };
+}
+
+export interface Parties {
+  /** Whose outgoing call it is. */
+  caller: Party | undefined;
+  /** Whose incoming call it is; never the caller too. */
+  callee: Party | undefined;
+}
+
+export function partiesOf(record: CdrRecord, directory: Directory): Parties {
+  if (record.subscriberId !== undefined) {
+    const named = directory.subscriber(record.subscriberId);
+    return record.direction === 'incoming' ? { caller: undefined, callee: named } : { caller: named, callee: undefined };
+  }
+  const caller = (record.accountCode !== null ? directory.byAccountCode(record.accountCode) : undefined)
+    ?? (record.callingNumber !== null ? directory.byNumber(record.callingNumber) : undefined);
+  const callee = record.calledNumber !== null ? directory.byNumber(record.calledNumber) : undefined;
+  return { caller, callee: callee === caller ? undefined : callee };
 }
 
 export interface Attribution {
   subscriberId: string;
   direction: 'outgoing' | 'incoming';
+  party: Party;
 }
 
+/** The record's sides, caller first. */
 export function attribute(record: CdrRecord, directory: Directory): Attribution[] {
-  if (record.subscriberId !== undefined) {
-    return directory.timezoneOf(record.subscriberId) === undefined
-      ? []
-      : [{ subscriberId: record.subscriberId, direction: record.direction ?? 'outgoing' }];
-  }
-  const caller = (record.accountCode !== null ? directory.subscriberByAccountCode(record.accountCode) : undefined)
-    ?? (record.callingNumber !== null ? directory.subscriberByNumber(record.callingNumber) : undefined);
-  const callee = record.calledNumber !== null ? directory.subscriberByNumber(record.calledNumber) : undefined;
+  const { caller, callee } = partiesOf(record, directory);
   const sides: Attribution[] = [];
-  if (caller !== undefined) sides.push({ subscriberId: caller, direction: 'outgoing' });
-  if (callee !== undefined && callee !== caller) sides.push({ subscriberId: callee, direction: 'incoming' });
+  if (caller !== undefined) sides.push({ subscriberId: caller.subscriberId, direction: 'outgoing', party: caller });
+  if (callee !== undefined) sides.push({ subscriberId: callee.subscriberId, direction: 'incoming', party: callee });
   return sides;
+}
+
+/** When billable time starts: when the call was answered. */
+export function billableStartMs(record: CdrRecord): number {
+  return record.answerMs ?? record.startMs;
 }
 
 /**
  * The record's share for one subscriber, split at month boundaries in their zone (DESIGN,
- * "period"). Billable time starts when the call was answered.
+ * "period").
  */
-export function segmentsFor(record: CdrRecord, timezone: string): CallSegment[] {
-  return splitAtMonthBoundaries(record.answerMs ?? record.startMs, record.billableSeconds, timezone);
+export function segmentsFor(record: CdrRecord, party: Party): CallSegment[] {
+  return splitAtMonthBoundaries(billableStartMs(record), record.billableSeconds, party.timezone);
 }
