@@ -67,10 +67,29 @@ export interface ImportSummary {
  * time keeps an import's inserts together at the end of the index instead of all over it.
  */
 export function recordKey(source: string, raw: string, startMs: number): string {
-  const h = hash('md5', `${source}\u0000${raw}`);
-  const t = Math.max(0, Math.floor(startMs)).toString(16).padStart(12, '0').slice(-12);
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-${h.slice(0, 4)}-${h.slice(4, 8)}-${h.slice(8, 20)}`;
+  return keyOf(keyTime(startMs), rowDigest(source, raw));
 }
+
+/** The md5 of the source and row, in hex: a key's part that is not time. */
+function rowDigest(source: string, raw: string): string {
+  return hash('md5', `${source}\u0000${raw}`);
+}
+
+/** The time a key carries: the low 48 bits of the whole milliseconds, never negative. */
+function keyTime(startMs: number): number {
+  const t = Math.max(0, Math.floor(startMs));
+  return (Math.floor(t / 4_294_967_296) & 0xffff) * 4_294_967_296 + (t >>> 0);
+}
+
+/** The uuid text of a key, its time written a byte at a time (toString(16) and padStart cost more). */
+function keyOf(time: number, digest: string): string {
+  const high = Math.floor(time / 4_294_967_296);
+  const low = time >>> 0;
+  return HEX_BYTES[high >>> 8]! + HEX_BYTES[high & 255] + HEX_BYTES[low >>> 24] + HEX_BYTES[(low >>> 16) & 255] + '-'
+    + HEX_BYTES[(low >>> 8) & 255] + HEX_BYTES[low & 255] + '-' + digest.slice(0, 4) + '-' + digest.slice(4, 8) + '-' + digest.slice(8, 20);
+}
+
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 function openStream(file: string): { stream: Readable; raw: fs.ReadStream } {
   const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
@@ -124,7 +143,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   };
 
   let batch = new StagingBatch();
-  const keysInBatch = new BatchKeys();
+  const keysInBatch = new BatchKeys(batchSize);
   const inFlight: Promise<void>[] = [];
   const absorb = (result: BatchResult): void => {
     summary.duplicates += result.staged - result.inserted;
@@ -168,11 +187,13 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     summary.records += 1;
     if (record.counted) summary.counted += 1;
     else summary.notCounted[record.notCountedReason!] = (summary.notCounted[record.notCountedReason!] ?? 0) + 1;
-    const key = recordKey(source, record.raw, record.startMs);
-    if (!keysInBatch.add(key)) {
+    const time = keyTime(record.startMs);
+    const digest = rowDigest(source, record.raw);
+    if (!keysInBatch.add(time, digest)) {
       summary.duplicates += 1;
       return;
     }
+    const key = keyOf(time, digest);
     const { caller, callee } = partiesOf(record, directory);
     if (caller === undefined && callee === undefined) {
       summary.unmatched += 1;
@@ -258,10 +279,10 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   return summary;
 }
 
-/** The value of 7 hex digits of text from `at` (28 bits: a small integer for V8). */
-function hex28(text: string, at: number): number {
+/** The value of `count` (at most 7) hex digits of text from `at`. */
+function hexValue(text: string, at: number, count: number): number {
   let value = 0;
-  for (let i = at; i < at + 7; i += 1) {
+  for (let i = at; i < at + count; i += 1) {
     const c = text.charCodeAt(i);
     value = value * 16 + (c <= 57 ? c - 48 : c - 87);
   }
@@ -270,29 +291,45 @@ function hex28(text: string, at: number): number {
 
 /**
  * The keys of the batch being gathered, so a row repeated within it is counted a duplicate there
- * (the set-based insert takes each key once). Looked up by 28 bits of the key's hash part, a
- * small integer, and compared in full only when two keys share them.
+ * (the set-based insert takes each key once). An open-addressing table of the key's time and the
+ * 80 bits of its digest in typed arrays: a batch's keys are numbers, not strings the garbage
+ * collector would have to carry until the batch is written.
  */
 class BatchKeys {
-  private readonly byBits = new Map<number, string>();
-  private sharingBits: Set<string> | undefined;
+  private readonly mask: number;
+  private readonly used: Uint8Array;
+  private readonly times: Float64Array;
+  private readonly digestParts: Int32Array;
 
-  /** Adds the key; false when the batch has it already. */
-  add(key: string): boolean {
-    const bits = hex28(key, 29);
-    const held = this.byBits.get(bits);
-    if (held === undefined) {
-      this.byBits.set(bits, key);
-      return true;
+  constructor(batchSize: number) {
+    let size = 1024;
+    while (size < batchSize * 2) size *= 2;
+    this.mask = size - 1;
+    this.used = new Uint8Array(size);
+    this.times = new Float64Array(size);
+    this.digestParts = new Int32Array(size * 3);
+  }
+
+  /** Adds the key of `time` and `digest` (see keyOf); false when the batch has it already. */
+  add(time: number, digest: string): boolean {
+    const a = hexValue(digest, 0, 7);
+    const b = hexValue(digest, 7, 7);
+    const c = hexValue(digest, 14, 6);
+    for (let slot = a & this.mask; ; slot = (slot + 1) & this.mask) {
+      if (this.used[slot] === 0) {
+        this.used[slot] = 1;
+        this.times[slot] = time;
+        this.digestParts[slot * 3] = a;
+        this.digestParts[slot * 3 + 1] = b;
+        this.digestParts[slot * 3 + 2] = c;
+        return true;
+      }
+      if (this.times[slot] === time && this.digestParts[slot * 3] === a && this.digestParts[slot * 3 + 1] === b && this.digestParts[slot * 3 + 2] === c) return false;
     }
-    if (held === key || this.sharingBits?.has(key)) return false;
-    (this.sharingBits ??= new Set()).add(key);
-    return true;
   }
 
   clear(): void {
-    this.byBits.clear();
-    this.sharingBits = undefined;
+    this.used.fill(0);
   }
 }
 

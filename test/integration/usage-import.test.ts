@@ -49,6 +49,15 @@ async function seconds(subscriberId: string, period: string): Promise<{ counted:
   return rows[0];
 }
 
+test('a row repeated within one file lands once, in the same batch or a later one', async () => {
+  const rows = Array.from({ length: 5 }, (_, i) => outbound(40 + i, '+12125550002', `2026-07-0${1 + i} 09:00:00`, 100 + i));
+  // batches of 3: the first repeat falls in the batch of its original, the second in a later one
+  const file = write('repeats.csv', [rows[0]!, rows[1]!, rows[0]!, rows[2]!, rows[3]!, rows[1]!, rows[4]!]);
+  const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-repeats', batchSize: 3 });
+  expect(summary).toMatchObject({ rowsRead: 7, records: 7, duplicates: 2, rejected: 0 });
+  expect(await seconds('ben', '2026-07')).toEqual({ counted: rows.reduce((s, r) => s + r.billsec, 0), calls: 5 });
+});
+
 test('importing the same file twice, or an overlapping file, adds nothing the second time', async () => {
   const rows = Array.from({ length: 10 }, (_, i) => outbound(i, '+12125550002', `2026-08-0${1 + (i % 9)} 10:00:00`, 60 + i));
   const first = await importUsageFile(db.pool, { file: write('a.csv', rows.slice(0, 6)), timezone: 'UTC', source: 'pbx-1' });

@@ -2,7 +2,9 @@
  * The import's fast paths agree with the plain rules they stand in for: ZoneMonths with
  * periodOf and splitAtMonthBoundaries, LocalTimeReader with luxon.
  */
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
+import { recordKey } from '../../activities/usage-import';
 import { DateTime } from 'luxon';
 import { LocalTimeReader } from '../../billing/local-time';
 import { periodOf, splitAtMonthBoundaries, ZoneMonths } from '../../billing/periods';
@@ -74,5 +76,23 @@ describe('LocalTimeReader', () => {
     expect(reader.read('2026-10-05T14:30:00.250')).toBe(Date.UTC(2026, 9, 5, 14, 30, 0));
     expect(reader.read('2024-02-29 00:00:00')).toBe(Date.UTC(2024, 1, 29));
     expect(reader.read('2026-02-29 00:00:00')).toBeUndefined();
+  });
+});
+
+describe('recordKey', () => {
+  // The key as first defined: keys already stored must stay the keys of the same rows.
+  const asFirstDefined = (source: string, raw: string, startMs: number): string => {
+    const h = createHash('md5').update(`${source}\u0000${raw}`).digest('hex');
+    const t = Math.max(0, Math.floor(startMs)).toString(16).padStart(12, '0').slice(-12);
+    return `${t.slice(0, 8)}-${t.slice(8, 12)}-${h.slice(0, 4)}-${h.slice(4, 8)}-${h.slice(8, 20)}`;
+  };
+
+  it('is the same uuid as the first definition for any row and time', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.oneof(fc.integer({ min: -1e6, max: 2 ** 53 - 1 }), fc.double({ min: 0, max: 2e12, noNaN: true })), (source, raw, startMs) => {
+        expect(recordKey(source, raw, startMs)).toBe(asFirstDefined(source, raw, startMs));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
