@@ -18,6 +18,7 @@ import { createReader } from '../billing/cdr/readers';
 import { DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type ReadResult } from '../billing/cdr/types';
 import { CdrStore, StagingBatch, type BatchResult } from '../db/cdr-store';
 import { loadDirectory } from '../db/directory';
+import { DEFAULT_IMPORT_BATCH_ROWS } from '../config';
 
 export class ImportInputError extends Error {}
 
@@ -91,8 +92,13 @@ function keyOf(time: number, digest: string): string {
 
 const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
+/**
+ * Read in 64 KiB chunks: each chunk is parsed without yielding, and between chunks the event loop
+ * streams the batches in flight to PostgreSQL. With 1 MiB chunks the database waited for that
+ * stream: a million rows took 9 s instead of 7 (`npm run bench -- import`).
+ */
 function openStream(file: string): { stream: Readable; raw: fs.ReadStream } {
-  const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  const raw = fs.createReadStream(file, { highWaterMark: 1 << 16 });
   return { raw, stream: file.endsWith('.gz') ? raw.pipe(zlib.createGunzip()) : raw };
 }
 
@@ -123,7 +129,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   let reader = format === 'csv' ? undefined : createReader(format, readerOptions);
   const directory = await loadDirectory(pool);
   const store = await CdrStore.open(pool, { source, file, format, timezone });
-  const batchSize = options.batchSize ?? 10_000;
+  const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_ROWS;
   const rejectsPath = options.rejectsFile ?? `${file.replace(/\.gz$/, '')}.rejects.csv`;
   const summary: ImportSummary = {
     importId: store.importId, file, format, source, rowsRead: 0, records: 0, counted: 0, notCounted: {}, duplicates: 0,

@@ -7,6 +7,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isValidTimeZone } from '../billing/periods';
 
+/**
+ * Records per import transaction. Fewer, larger batches cost PostgreSQL less per record: 50,000
+ * imports a million rows in about 7 s here against 9 s for 10,000 (`npm run bench -- import`); a
+ * batch is about 15 MB of COPY text in memory.
+ */
+export const DEFAULT_IMPORT_BATCH_ROWS = 50_000;
+
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Ports of the local stack started by `billing dev`; docker-compose.yml publishes the same. */
@@ -49,7 +56,7 @@ const EnvSchema = z.object({
   BILLING_ABUSE_SCAN_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
   BILLING_POLICY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   BILLING_POLICY_RETRY_MAX_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
-  BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_IMPORT_BATCH_ROWS),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
 });

@@ -105,6 +105,39 @@ export class StagingBatch {
 const EPOCH = "timestamptz 'epoch'";
 const MS = "interval '1 millisecond'";
 
+/** The staged records as cdr_records rows ($1 import id, $2 source, $3 format). */
+const RECORDS_FROM_STAGE = `(record_key, import_id, source, format, line, started_at, answered_at,
+    billable_seconds, calling_number, called_number, account_code, named_subscriber_id, named_direction,
+    counted, not_counted_reason, caller_subscriber_id, callee_subscriber_id)
+  SELECT record_key, $1, $2, $3, line, ${EPOCH} + started_ms * ${MS}, ${EPOCH} + answered_ms * ${MS},
+    billable_seconds, calling_number, called_number, account_code, named_subscriber_id, named_direction,
+    counted, not_counted_reason, caller_subscriber_id, callee_subscriber_id
+    FROM stage_records
+    -- keys taken in one order by every batch, so concurrent ones wait but never deadlock
+    ORDER BY record_key`;
+
+/**
+ * The staged records' calls as calls rows: a share within one month derived from the record
+ * itself, split shares as staged; late when the month is already invoiced. The fallback
+ * statement puts a join with the records it inserted at the marked place.
+ */
+const CALLS_FROM_STAGE = `(record_key, subscriber_id, direction, segment, period, started_at, billable_seconds,
+    counted, not_counted_reason, late)
+  SELECT s.record_key, s.subscriber_id, s.direction, s.segment, s.period, ${EPOCH} + s.started_ms * ${MS},
+    s.billable_seconds, s.counted, s.not_counted_reason, i.id IS NOT NULL
+    FROM (SELECT record_key, caller_subscriber_id AS subscriber_id, 'outgoing' AS direction, 0::smallint AS segment, caller_period AS period,
+                 coalesce(answered_ms, started_ms) AS started_ms, billable_seconds, counted, not_counted_reason
+            FROM stage_records WHERE caller_period IS NOT NULL
+          UNION ALL
+          SELECT record_key, callee_subscriber_id, 'incoming', 0::smallint, callee_period,
+                 coalesce(answered_ms, started_ms), billable_seconds, counted, not_counted_reason
+            FROM stage_records WHERE callee_period IS NOT NULL
+          UNION ALL
+          SELECT record_key, subscriber_id, direction, segment, period, started_ms, billable_seconds, counted, not_counted_reason
+            FROM stage_calls) s
+    /*only new*/
+    LEFT JOIN invoices i ON i.subscriber_id = s.subscriber_id AND i.period = s.period`;
+
 const partitionsKnown = new Set<string>();
 
 /** Creates the month partitions of `calls` that a batch needs (DESIGN, "Growing past one machine"). */
@@ -187,12 +220,16 @@ export class CdrStore {
     return this.lanes.length;
   }
 
+  /** Whether the last batch was all new records: then the next one tries the plain insert first. */
+  private lastBatchAllNew = true;
+
   async writeBatch(batch: StagingBatch): Promise<BatchResult> {
     if (batch.records === 0) return { staged: 0, inserted: 0, lateCalls: 0 };
     await ensureCallPartitions(this.pool, batch.periods);
     const lane = this.idle.pop();
     if (!lane) throw new Error(`more than ${this.lanes.length} batches written at once`);
     const c = lane.client;
+    const params = [this.importId, this.meta.source, this.meta.format];
     try {
       // A batch's commit does not wait for its WAL to reach disk: finish() commits synchronously,
       // which flushes every batch before it, so an import that reports success is durable, and one
@@ -200,46 +237,42 @@ export class CdrStore {
       await c.query('BEGIN; SET LOCAL synchronous_commit = off');
       await pipeline(batch.recordsCopy(), c.query(copyFrom('COPY stage_records FROM STDIN')));
       if (batch.calls > 0) await pipeline(batch.callsCopy(), c.query(copyFrom('COPY stage_calls FROM STDIN')));
-      const { rows } = await c.query(
-        `WITH new_records AS (
-           INSERT INTO cdr_records (record_key, import_id, source, format, line, started_at, answered_at,
-             billable_seconds, calling_number, called_number, account_code, named_subscriber_id, named_direction,
-             counted, not_counted_reason, caller_subscriber_id, callee_subscriber_id)
-           SELECT record_key, $1, $2, $3, line, ${EPOCH} + started_ms * ${MS}, ${EPOCH} + answered_ms * ${MS},
-             billable_seconds, calling_number, called_number, account_code, named_subscriber_id, named_direction,
-             counted, not_counted_reason, caller_subscriber_id, callee_subscriber_id
-             FROM stage_records
-             -- keys taken in one order by every batch, so concurrent ones wait but never deadlock
-             ORDER BY record_key
-           ON CONFLICT (record_key) DO NOTHING
-           RETURNING record_key
-         ), staged_calls AS (
-           -- a share within one month, from the record itself; split shares as staged
-           SELECT record_key, caller_subscriber_id AS subscriber_id, 'outgoing' AS direction, 0::smallint AS segment, caller_period AS period,
-                  coalesce(answered_ms, started_ms) AS started_ms, billable_seconds, counted, not_counted_reason
-             FROM stage_records WHERE caller_period IS NOT NULL
-           UNION ALL
-           SELECT record_key, callee_subscriber_id, 'incoming', 0::smallint, callee_period,
-                  coalesce(answered_ms, started_ms), billable_seconds, counted, not_counted_reason
-             FROM stage_records WHERE callee_period IS NOT NULL
-           UNION ALL
-           SELECT record_key, subscriber_id, direction, segment, period, started_ms, billable_seconds, counted, not_counted_reason
-             FROM stage_calls
-         ), new_calls AS (
-           INSERT INTO calls (record_key, subscriber_id, direction, segment, period, started_at, billable_seconds,
-             counted, not_counted_reason, late)
-           SELECT s.record_key, s.subscriber_id, s.direction, s.segment, s.period, ${EPOCH} + s.started_ms * ${MS},
-             s.billable_seconds, s.counted, s.not_counted_reason, i.id IS NOT NULL
-             FROM staged_calls s JOIN new_records n USING (record_key)
-             LEFT JOIN invoices i ON i.subscriber_id = s.subscriber_id AND i.period = s.period
-           RETURNING late
-         )
-         SELECT (SELECT count(*)::int FROM new_records) AS inserted,
-                (SELECT count(*)::int FROM new_calls WHERE late) AS late_calls`,
-        [this.importId, this.meta.source, this.meta.format],
-      );
+      let result: { inserted: number; lateCalls: number } | undefined;
+      if (this.lastBatchAllNew) {
+        // Most batches are all new records: a plain insert of all of them, and their calls with no
+        // need to know which records were new, costs PostgreSQL a fifth less than the statement
+        // below. A record already there ends it with a unique violation, and the statement below
+        // runs instead, from the savepoint.
+        await c.query('SAVEPOINT all_new');
+        try {
+          const records = await c.query(`INSERT INTO cdr_records ${RECORDS_FROM_STAGE}`, params);
+          const calls = await c.query(`WITH new_calls AS (INSERT INTO calls ${CALLS_FROM_STAGE} RETURNING late)
+            SELECT count(*)::int AS late_calls FROM new_calls WHERE late`);
+          result = { inserted: records.rowCount ?? 0, lateCalls: calls.rows[0].late_calls };
+        } catch (error) {
+          if ((error as { code?: string; constraint?: string }).constraint !== 'cdr_records_pkey') throw error;
+          await c.query('ROLLBACK TO SAVEPOINT all_new');
+        }
+      }
+      if (!result) {
+        const { rows } = await c.query(
+          `WITH new_records AS (
+             INSERT INTO cdr_records ${RECORDS_FROM_STAGE}
+             ON CONFLICT (record_key) DO NOTHING
+             RETURNING record_key
+           ), new_calls AS (
+             INSERT INTO calls ${CALLS_FROM_STAGE.replace('/*only new*/', 'JOIN new_records USING (record_key)')}
+             RETURNING late
+           )
+           SELECT (SELECT count(*)::int FROM new_records) AS inserted,
+                  (SELECT count(*)::int FROM new_calls WHERE late) AS late_calls`,
+          params,
+        );
+        result = { inserted: rows[0].inserted, lateCalls: rows[0].late_calls };
+      }
       await c.query('COMMIT');
-      return { staged: batch.records, inserted: rows[0].inserted, lateCalls: rows[0].late_calls };
+      this.lastBatchAllNew = result.inserted === batch.records;
+      return { staged: batch.records, ...result };
     } catch (error) {
       await c.query('ROLLBACK').catch(() => { lane.broken = true; });
       throw error;
