@@ -55,6 +55,10 @@ describe('LocalTimeReader', () => {
           const read = new LocalTimeReader(zone).read(text);
           if (t.hour === 24) {
             expect(read).toBeUndefined(); // luxon takes 24:00:00 for the next midnight; switches never write it
+          } else if (expected.isValid && DateTime.fromObject(t, { zone }).hour !== t.hour) {
+            // a local time skipped at a daylight-saving change: not a time a switch writes; any
+            // reading within the skipped hour will do (luxon and the reader pick different ends)
+            expect(Math.abs(read! - expected.toMillis())).toBeLessThanOrEqual(3_600_000);
           } else if (!expected.isValid) {
             // luxon refuses a time skipped at a daylight-saving change; the reader moves it forward
             const calendarValid = DateTime.fromFormat(text, 'yyyy-MM-dd HH:mm:ss', { zone: 'UTC' }).isValid;
