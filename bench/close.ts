@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- close [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50]`:
+ * `npm run bench -- close [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50] [--cached-runs N]`:
  * the month close end to end (DESIGN, "Targets": 10,000 subscribers rated, invoiced and mailed on
  * the dev server within 5 minutes on 2 cores), beside a plain-SQL rating of the same data.
  *
@@ -23,7 +23,7 @@ import { loadConfig } from '../config';
 import { createPool } from '../db/pool';
 import { importUsageFile } from '../activities/usage-import';
 import { temporalCliPath } from '../stack/binaries';
-import { bundleWorkflows, createBillingWorker } from '../workers/worker';
+import { bundleWorkflows, createBillingWorker, defaultCachedRuns } from '../workers/worker';
 import { monthCloseWorkflow } from '../workflows/month-close';
 import { CycleStateKey, monthCloseWorkflowId, progressQuery, SEARCH_ATTRIBUTES, subscriberWorkflowId, type MonthCloseProgress } from '../workflows/messages';
 import { startSubscriberEntity } from '../client/subscriber-entity';
@@ -399,7 +399,7 @@ export async function benchClose(): Promise<void> {
         await worker.runUntil(async () => {
           const onboarding = await startEntities(temporalEnv, subscribers, serviceStart);
           say(`  ${count.toLocaleString('en')} entities running and waiting after ${onboarding.toFixed(1)} s (not part of the close's time)`);
-          say(`closing ${PERIOD} for ${count.toLocaleString('en')} subscribers (${activitySlots} activity slots, worker pool of 20 connections)`);
+          say(`closing ${PERIOD} for ${count.toLocaleString('en')} subscribers (${activitySlots} activity slots, worker pool of 20 connections, cache of ${(cachedRuns ?? config.workerCachedRuns ?? defaultCachedRuns()).toLocaleString('en')} runs)`);
           const cpuBefore = cpuByCommand();
           const machineBefore = machineCpu();
           const eluBefore = performance.eventLoopUtilization();

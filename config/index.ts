@@ -57,6 +57,7 @@ const EnvSchema = z.object({
   BILLING_POLICY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   BILLING_POLICY_RETRY_MAX_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
   BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_IMPORT_BATCH_ROWS),
+  BILLING_WORKER_CACHED_RUNS: z.coerce.number().int().min(2).max(10_000_000).optional(),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
 });
@@ -79,6 +80,8 @@ export interface Config {
   closeScheduleTimezone: string;
   /** Records per import transaction: an interrupted import leaves whole batches. */
   importBatchRows: number;
+  /** Workflow runs the worker keeps in memory between their tasks; unset, workers/worker.ts sizes it from the heap. */
+  workerCachedRuns?: number;
   /** Limit-increase requests: support is reminded after this long without a decision... */
   limitReminderHours: number;
   /** ...and the request expires after this long. */
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     closeGraceHours: e.BILLING_CLOSE_GRACE_HOURS,
     closeBatchSize: e.BILLING_CLOSE_BATCH_SIZE,
     importBatchRows: e.BILLING_IMPORT_BATCH_ROWS,
+    workerCachedRuns: e.BILLING_WORKER_CACHED_RUNS,
     limitReminderHours: e.BILLING_LIMIT_REMINDER_HOURS,
     limitExpiryDays: e.BILLING_LIMIT_EXPIRY_DAYS,
     limitCeilingMinutes: e.BILLING_LIMIT_CEILING_MINUTES,

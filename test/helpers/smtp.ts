@@ -16,7 +16,10 @@ export interface TestSmtpServer {
   received: ReceivedMail[];
   /** Resolves once at least `count` emails arrived, or throws after `timeoutMs`. */
   waitForCount(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
-  /** An outage: while down, every connection is refused with 421, as by a server out of service. */
+  /**
+   * An outage: while down, every connection is refused with 421, as by a server out of service,
+   * and so is every message on a connection already open (the worker keeps a pool of them).
+   */
   setDown(down: boolean): void;
   close(): Promise<void>;
 }
@@ -32,6 +35,10 @@ export async function startSmtpServer(options: { delayMs?: number } = {}): Promi
   const server = new SMTPServer({
     authOptional: true,
     onConnect(_session, callback) {
+      if (!down) return callback();
+      return callback(Object.assign(new Error('Service not available, closing transmission channel'), { responseCode: 421 }));
+    },
+    onMailFrom(_address, _session, callback) {
       if (!down) return callback();
       return callback(Object.assign(new Error('Service not available, closing transmission channel'), { responseCode: 421 }));
     },
