@@ -3,24 +3,19 @@ import { Context, heartbeat, sleep } from '@temporalio/activity';
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { closeSummaryEmail } from '../billing/emails';
-import { periodCloseTotals, type PeriodCloseTotals } from '../db/invoices';
+import { closeProgressSnapshot, type CloseProgressSnapshot } from '../db/invoices';
 import { enqueueEmail } from '../db/outbox';
 import { policyInEffectOn } from '../db/policies';
-import { billableSubscriberIds, countBillableSubscribers } from '../db/subscribers';
+import { billableSubscriberIds } from '../db/subscribers';
 import { closeCycleSignal, subscriberWorkflowId } from '../workflows/messages';
 
-export interface CloseProgressSnapshot extends PeriodCloseTotals {
-  subscribers: number;
-}
+export type { CloseProgressSnapshot };
 
 /** Close requests in flight at once from one activity. */
 const SIGNAL_CONCURRENCY = 16;
 
 export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQueue: string, billingOpsEmail: string) {
-  async function snapshot(period: string): Promise<CloseProgressSnapshot> {
-    const [subscribers, totals] = await Promise.all([countBillableSubscribers(pool, period), periodCloseTotals(pool, period)]);
-    return { subscribers, ...totals };
-  }
+  const snapshot = (period: string): Promise<CloseProgressSnapshot> => closeProgressSnapshot(pool, period);
 
   /** signalWithStart to each entity, 16 at a time; `progress` after each. */
   async function signalCloses(period: string, graceHours: number, subscribers: { id: string; serviceStart: string }[], progress: (done: number) => void): Promise<void> {

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { EmailContent, PeriodCloseTotals } from '../billing/emails';
 import type { CycleRating, InvoiceLine } from '../billing/rating';
 import { enqueueEmail, type OutboxEmail } from './outbox';
+import { countBillableSubscribers } from './subscribers';
 
 export interface InvoiceRecord {
   id: string;
@@ -123,6 +124,16 @@ export async function periodCloseTotals(pool: Pool, period: string): Promise<Per
     [period],
   );
   return rows[0];
+}
+
+/** Where a month's close stands: its billable subscribers, and its invoices so far. */
+export interface CloseProgressSnapshot extends PeriodCloseTotals {
+  subscribers: number;
+}
+
+export async function closeProgressSnapshot(pool: Pool, period: string): Promise<CloseProgressSnapshot> {
+  const [subscribers, totals] = await Promise.all([countBillableSubscribers(pool, period), periodCloseTotals(pool, period)]);
+  return { subscribers, ...totals };
 }
 
 export interface BilledOverage {

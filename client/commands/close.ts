@@ -1,21 +1,50 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Command } from 'commander';
+import type { Pool } from 'pg';
 import { formatCents } from '../../billing/money';
 import { periodBounds } from '../../billing/periods';
 import { PeriodSchema } from '../../billing/validation';
 import { formatMinutes } from '../../billing/emails';
+import { closeProgressSnapshot } from '../../db/invoices';
 import { monthCloseWorkflowId } from '../../workflows/messages';
 import type { monthCloseWorkflow, MonthCloseSummary } from '../../workflows/month-close';
 import { InputError, type RunCommand } from '../context';
 import { printJson, printLines } from '../output';
+import { progressBar } from '../progress';
 import { flag } from '../validate';
+
+/**
+ * The close's result, with a bar of invoices written and mailed meanwhile (on a terminal). The
+ * numbers come from PostgreSQL, not from the close's `progress` query: during a large close the
+ * workflow's tasks queue behind the entities' and a query can wait for minutes.
+ */
+async function resultWithProgress(result: Promise<MonthCloseSummary>, pool: Pool, period: string): Promise<MonthCloseSummary> {
+  const bar = progressBar<{ emailed: number }>(`closing ${period} [{bar}] {value}/{total} invoiced, {emailed} mailed | ETA {eta_formatted}`);
+  if (!bar.enabled) return result;
+  let finished = false;
+  const settled = result.finally(() => { finished = true; });
+  const polling = (async () => {
+    for (;;) {
+      const now = await closeProgressSnapshot(pool, period).catch(() => undefined);
+      if (now) bar.update(now.invoices, Math.max(now.subscribers, now.invoices), { emailed: now.emailed });
+      await Promise.race([settled.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000))]);
+      if (finished) return;
+    }
+  })();
+  try {
+    return await settled;
+  } finally {
+    await polling;
+    bar.stop();
+  }
+}
 
 export function registerCloseCommand(program: Command, run: RunCommand): void {
   program
     .command('close')
     .description('close a month for every subscriber: rate, invoice and mail')
     .requiredOption('--period <YYYY-MM>', 'the month to close')
-    .option('--wait', 'wait until every invoice is written and mailed, then print a summary')
+    .option('--wait', 'wait until every invoice is written and mailed (a progress bar on a terminal), then print a summary')
     .option('--json', 'print the summary as JSON')
     .action((opts) => run(async (ctx) => {
       const period = flag(PeriodSchema, opts.period, '--period');
@@ -39,7 +68,7 @@ export function registerCloseCommand(program: Command, run: RunCommand): void {
         const late = endsEverywhereMs + ctx.config.closeGraceHours * 3_600_000 > Date.now() ? ' (subscribers whose month is not over yet, plus the grace period, are closed later)' : '';
         return printLines([`started ${workflowId}${late}; follow it with \`billing close --period ${period} --wait\` or in the Temporal UI`]);
       }
-      const summary: MonthCloseSummary = await handle.result();
+      const summary = await resultWithProgress(handle.result(), await ctx.pool(), period);
       if (opts.json) return printJson(summary);
       printLines([
         `closed ${period}: ${summary.invoices} invoices for ${summary.subscribers} subscribers, ${summary.emailed} mailed`,

@@ -1,4 +1,3 @@
-import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import path from 'node:path';
 import { CDR_FORMATS } from '../../billing/cdr/readers';
@@ -17,30 +16,18 @@ import { countedDurations, usageByDay } from '../../db/usage';
 import { sendUsageAlerts } from '../alerts';
 import { InputError, type RunCommand } from '../context';
 import { printJson, printLines, printTable } from '../output';
+import { progressBar } from '../progress';
 import { flag } from '../validate';
 
 const ASTERISK_OPTIONAL_COLUMNS = ['uniqueid', 'userfield', 'peeraccount', 'linkedid', 'sequence'];
 
-function progressBar(enabled: boolean): { update(p: ImportProgress): void; stop(): void } {
-  if (!enabled) return { update: () => undefined, stop: () => undefined };
-  const bar = new SingleBar({
-    stream: process.stderr,
-    format: 'importing [{bar}] {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}',
-    hideCursor: true,
-  }, Presets.shades_classic);
+/** The import's bar: bytes of the file read, with rows and their rate. */
+function importProgressBar(): { update(p: ImportProgress): void; stop(): void } {
+  const bar = progressBar<{ rows: number; rate: number }>('importing [{bar}] {percentage}% | {rows} rows | {rate} rows/s | ETA {eta_formatted}');
   const started = Date.now();
-  let begun = false;
   return {
-    update(p) {
-      const payload = { rows: p.rowsRead, rate: Math.round(p.rowsRead / Math.max(0.001, (Date.now() - started) / 1000)) };
-      if (!begun) {
-        bar.start(p.totalBytes, p.bytesRead, payload);
-        begun = true;
-      } else bar.update(p.bytesRead, payload);
-    },
-    stop() {
-      if (begun) bar.stop();
-    },
+    update: (p) => bar.update(p.bytesRead, p.totalBytes, { rows: p.rowsRead, rate: Math.round(p.rowsRead / Math.max(0.001, (Date.now() - started) / 1000)) }),
+    stop: () => bar.stop(),
   };
 }
 
@@ -63,7 +50,7 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
       const unknownColumn = columns?.find((c) => !ASTERISK_OPTIONAL_COLUMNS.includes(c));
       if (unknownColumn !== undefined) throw new InputError(`--columns "${unknownColumn}" is not an optional Asterisk column; use ${ASTERISK_OPTIONAL_COLUMNS.join(', ')}`);
       const pool = await ctx.pool();
-      const bar = progressBar(Boolean(process.stderr.isTTY));
+      const bar = importProgressBar();
       let summary;
       try {
         summary = await importUsageFile(pool, {
