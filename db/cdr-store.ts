@@ -1,7 +1,8 @@
 /**
- * Writes imported records in batches: COPY into session-private staging tables, then one
- * set-based statement keeps the records not seen before and their calls. Each batch is one
- * transaction, so an interrupted import leaves whole batches and a rerun adds only the rest.
+ * Writes imported records in batches: COPY into session-private staging tables, then set-based
+ * inserts of the records not seen before and their calls (a plain insert while batches are all
+ * new, ON CONFLICT DO NOTHING once one was not). Each batch is one transaction, so an interrupted
+ * import leaves whole batches and a rerun adds only the rest.
  */
 import type { Pool, PoolClient } from 'pg';
 import type { CdrRecord } from '../billing/cdr/types';
@@ -118,10 +119,11 @@ const RECORDS_FROM_STAGE = `(record_key, import_id, source, format, line, starte
 
 /**
  * The staged records' calls as calls rows: a share within one month derived from the record
- * itself, split shares as staged; late when the month is already invoiced. The fallback
- * statement puts a join with the records it inserted at the marked place.
+ * itself, split shares as staged; late when the month is already invoiced. With `onlyNewRecords`,
+ * only the calls of the records the statement's `new_records` inserted.
  */
-const CALLS_FROM_STAGE = `(record_key, subscriber_id, direction, segment, period, started_at, billable_seconds,
+function callsFromStage(onlyNewRecords: boolean): string {
+  return `(record_key, subscriber_id, direction, segment, period, started_at, billable_seconds,
     counted, not_counted_reason, late)
   SELECT s.record_key, s.subscriber_id, s.direction, s.segment, s.period, ${EPOCH} + s.started_ms * ${MS},
     s.billable_seconds, s.counted, s.not_counted_reason, i.id IS NOT NULL
@@ -135,8 +137,9 @@ const CALLS_FROM_STAGE = `(record_key, subscriber_id, direction, segment, period
           UNION ALL
           SELECT record_key, subscriber_id, direction, segment, period, started_ms, billable_seconds, counted, not_counted_reason
             FROM stage_calls) s
-    /*only new*/
+    ${onlyNewRecords ? 'JOIN new_records USING (record_key)' : ''}
     LEFT JOIN invoices i ON i.subscriber_id = s.subscriber_id AND i.period = s.period`;
+}
 
 const partitionsKnown = new Set<string>();
 
@@ -246,7 +249,7 @@ export class CdrStore {
         await c.query('SAVEPOINT all_new');
         try {
           const records = await c.query(`INSERT INTO cdr_records ${RECORDS_FROM_STAGE}`, params);
-          const calls = await c.query(`WITH new_calls AS (INSERT INTO calls ${CALLS_FROM_STAGE} RETURNING late)
+          const calls = await c.query(`WITH new_calls AS (INSERT INTO calls ${callsFromStage(false)} RETURNING late)
             SELECT count(*)::int AS late_calls FROM new_calls WHERE late`);
           result = { inserted: records.rowCount ?? 0, lateCalls: calls.rows[0].late_calls };
         } catch (error) {
@@ -261,7 +264,7 @@ export class CdrStore {
              ON CONFLICT (record_key) DO NOTHING
              RETURNING record_key
            ), new_calls AS (
-             INSERT INTO calls ${CALLS_FROM_STAGE.replace('/*only new*/', 'JOIN new_records USING (record_key)')}
+             INSERT INTO calls ${callsFromStage(true)}
              RETURNING late
            )
            SELECT (SELECT count(*)::int FROM new_records) AS inserted,
