@@ -27,11 +27,13 @@ export interface BillingWorkerDeps {
  * 512 MiB (14,528 with the 4 GiB heap Node gives a machine of 16 GiB or more).
  *
  * Nearly every run is a subscriber's entity, idle until its month closes, and one takes about
- * 150 KiB in the cache (measured with 500 entities); four a MiB leaves room to spare. The SDK's
+ * 150 KiB of the workflow thread's heap (measured with 500 entities); four a MiB leaves room to
+ * spare. The whole process grows by about 370 KiB a cached run (3,000 entities: the SDK's core
+ * keeps its own state of each run), so 10,000 subscribers take a worker of about 4.5 GB. The SDK's
  * own default assumes about 1.7 MiB a run (2,311 runs in 4 GiB). At the month close every
  * entity is signalled within minutes, and an entity that is not in the cache is fetched and
  * replayed from its history first: with the SDK's default, closing 10,000 subscribers took
- * 300-360 s on 2 cores, and about 215 s with all of them cached (`npm run bench -- close`).
+ * 300-360 s on 2 cores, and 221-234 s with all of them cached (`npm run bench -- close`).
  * Set BILLING_WORKER_CACHED_RUNS to at least the number of subscribers a worker serves.
  */
 export function defaultCachedRuns(heapLimitBytes = v8.getHeapStatistics().heap_size_limit): number {
