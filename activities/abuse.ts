@@ -15,7 +15,7 @@ import { periodOf, periodsBetween } from '../billing/periods';
 import { allowanceSeconds } from '../billing/rating';
 import {
   abuseCaseFindings, abuseDismissals, countedCallsBetween, endSuspension, getAbuseCase, insertAbuseEvent, markAnnounced, recordFindings,
-  settleAbuseDecision, subscribersToScan, unannouncedFindings, type ScannedSubscriber,
+  accountHold, settleAbuseDecision, subscribersToScan, unannouncedFindings, type ScannedSubscriber,
 } from '../db/abuse';
 import { limitGrantsFor } from '../db/limit-requests';
 import { planInEffect } from '../db/plans';
@@ -195,6 +195,19 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
      * Tells the subscriber's entity, starting it (at the month of their service start, as the
      * close does) when it is not running: a termination must reach a running cycle to be invoiced.
      */
+    /**
+     * Whether the named abuse case decided the hold a `suspend` or `terminate` signal claims for
+     * this subscriber, as PostgreSQL records it, and from when: a signal typed by hand acts only
+     * on a recorded decision.
+     */
+    async confirmAccountHold(input: { subscriberId: string; caseId: string; kind: 'suspended' | 'terminated' }): Promise<{ confirmed: true; startsAtMs: number } | { confirmed: false; reason: string }> {
+      const hold = await accountHold(pool, input.caseId);
+      if (!hold || hold.subscriberId !== input.subscriberId) return { confirmed: false, reason: `no abuse case ${input.caseId} of ${input.subscriberId} has decided a hold on the account` };
+      if (hold.kind !== input.kind) return { confirmed: false, reason: `abuse case ${input.caseId} recorded ${hold.kind}, not ${input.kind}` };
+      if (hold.ended) return { confirmed: false, reason: `the hold of abuse case ${input.caseId} has ended` };
+      return { confirmed: true, startsAtMs: hold.startsAtMs };
+    },
+
     async tellSubscriberEntity(input: { subscriberId: string } & EntityMessage): Promise<void> {
       const subscriber = await subscriberOrFail(input.subscriberId);
       const signal = input.signal === 'suspend' ? suspendSignal : input.signal === 'resume' ? resumeSignal : terminateSignal;

@@ -1,16 +1,17 @@
 /** The I/O of closing one subscriber's cycle: read its terms and usage, write its invoice and plan. */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { invoiceEmail, minutePlanEmail } from '../billing/emails';
 import { limitForPeriod } from '../billing/limits';
 import type { OverageStreak, PlanDecision } from '../billing/minute-plans';
-import { periodBounds } from '../billing/periods';
+import { periodBounds, startOfDayMs } from '../billing/periods';
 import type { MinutePlan, PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, invoiceIdFor, roundUsage, type CycleRating, type CycleUsage } from '../billing/rating';
-import { monthsWithLateCalls, recordInvoiceOnce } from '../db/invoices';
+import { priceInvoice, termsForPeriod } from '../billing/terms';
+import { monthsWithLateCalls, recordInvoiceOnce, recordRatedInvoiceOnce } from '../db/invoices';
 import { limitGrantsFor } from '../db/limit-requests';
 import { addPlanOnce, planInEffect } from '../db/plans';
-import { policyInEffectOn, policyVersion } from '../db/policies';
+import { NoPolicyInEffectError, policyInEffectOn, policyVersion } from '../db/policies';
 import { getSubscriber, type Subscriber } from '../db/subscribers';
 import { countedDurations } from '../db/usage';
 
@@ -50,6 +51,33 @@ export interface RecordedInvoice {
   emailKey: string;
 }
 
+/** What the workflow learns of an invoice written from the calls it marked. */
+export interface WrittenInvoice extends RecordedInvoice {
+  period: string;
+  usedSeconds: number;
+  allowanceSeconds: number;
+  overageMinutes: number;
+  totalCents: number;
+  /** The terms the minute-plan decision needs. */
+  policy: PolicyVersion;
+  plan: MinutePlan | null;
+  /**
+   * Its email, tried once with the invoice: sent (or sent before), refused for good (recorded on
+   * the outbox row, ops told), or still pending after a transient failure (the workflow leaves it
+   * to its own delivery).
+   */
+  mail: 'sent' | 'failed' | 'pending';
+}
+
+export interface WriteInvoiceInput {
+  subscriberId: string;
+  period: string;
+  /** A termination: service ended at this instant (epoch ms); the period is the last one, prorated. */
+  serviceEndMs?: number;
+  /** An invoice after the subscription ended: only the late calls of earlier months, no fee. */
+  finalAdjustment?: boolean;
+}
+
 export interface CloseInputs {
   terms: CycleTerms;
   usage: CycleUsage;
@@ -57,7 +85,7 @@ export interface CloseInputs {
 }
 
 /** Sends one outbox email at most once (activities/mail.ts). */
-export type DeliverEmail = (key: string) => Promise<'sent' | 'already-sent' | 'withdrawn'>;
+export type DeliverEmail = (key: string) => Promise<'sent' | 'already-sent' | 'withdrawn' | 'failed'>;
 
 export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
   async function subscriberOrFail(id: string): Promise<Subscriber> {
@@ -69,7 +97,7 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
   /** The subscriber's terms for a period, under the policy version in effect when it began. */
   async function loadCycleTerms(input: { subscriberId: string; period: string }): Promise<CycleTerms> {
     const subscriber = await subscriberOrFail(input.subscriberId);
-    const [policy, plan, grants] = await Promise.all([policyInEffectOn(pool, `${input.period}-01`), planInEffect(pool, subscriber.id, input.period), limitGrantsFor(pool, subscriber.id)]);
+    const [policy, plan, grants] = await Promise.all([policyOrFail(input.period), planInEffect(pool, subscriber.id, input.period), limitGrantsFor(pool, subscriber.id)]);
     return {
       subscriberId: subscriber.id,
       timezone: subscriber.timezone,
@@ -136,8 +164,79 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
     return { invoiceId, ...result };
   }
 
+  /**
+   * Rates and writes the invoice of a period once, from exactly the calls it marks in the same
+   * transaction (db/invoices.ts recordRatedInvoiceOnce), with the late calls of earlier months.
+   */
+  async function writeInvoice(input: WriteInvoiceInput): Promise<WrittenInvoice | null> {
+    const subscriber = await subscriberOrFail(input.subscriberId);
+    const [policy, plan, grants] = await Promise.all([policyOrFail(input.period), planInEffect(pool, subscriber.id, input.period), limitGrantsFor(pool, subscriber.id)]);
+    const terms = termsForPeriod({
+      period: input.period, timezone: subscriber.timezone, monthlyFeeCents: subscriber.monthlyFeeCents, serviceStart: subscriber.serviceStart,
+      policy, plan, grants, ...(input.serviceEndMs === undefined ? {} : { serviceEndMs: input.serviceEndMs }),
+    });
+    const invoiceId = invoiceIdFor(subscriber.id, input.period);
+    // Usage dated before the service start is kept but never rated (DESIGN, "partial months").
+    const fromMs = startOfDayMs(subscriber.serviceStart, subscriber.timezone);
+    const policies = new Map<number, PolicyVersion>([[policy.version, policy]]);
+    const final = input.finalAdjustment === true;
+    const written = await recordRatedInvoiceOnce(pool, { invoiceId, subscriberId: subscriber.id, period: input.period, fromMs, withOwnCalls: !final }, async (own, unbilled) => {
+      const late = [];
+      for (const month of unbilled) {
+        if (!policies.has(month.policyVersion)) policies.set(month.policyVersion, await policyVersion(pool, month.policyVersion));
+        late.push({ ...month, roundingIncrementSeconds: policies.get(month.policyVersion)!.roundingIncrementSeconds });
+      }
+      const priced = priceInvoice(terms, own, late, { finalAdjustmentOnly: final });
+      if (final && priced.adjustments.length === 0) return null;
+      const { rating } = priced;
+      return {
+        invoice: {
+          id: invoiceId, subscriberId: subscriber.id, period: input.period, policyVersion: policy.version, currency: policy.currency,
+          overageRateMicros: policy.overageRateMicros, rating, plan: final ? null : plan, overageCents: priced.overageCents, adjustments: priced.adjustments,
+        },
+        email: {
+          to: subscriber.email,
+          content: invoiceEmail({
+            invoiceId, subscriberId: subscriber.id, subscriberName: subscriber.name, period: rating.period, currency: policy.currency,
+            usedSeconds: rating.usedSeconds, allowanceSeconds: rating.allowanceSeconds, overageMinutes: rating.overageMinutes,
+            overageRateMicros: policy.overageRateMicros, lines: rating.lines, totalCents: rating.totalCents,
+          }),
+        },
+      };
+    });
+    if (!written) return null;
+    const i = written.invoice;
+    return {
+      invoiceId: i.id, created: written.created, emailKey: written.emailKey, period: i.period,
+      usedSeconds: Number(i.usedSeconds), allowanceSeconds: Number(i.allowanceSeconds), overageMinutes: i.overageMinutes, totalCents: Number(i.totalCents),
+      policy, plan, mail: await tryMailOnce(written.emailKey),
+    };
+  }
+
+  /** One try at the invoice's email; a transient failure leaves it pending in the outbox. */
+  async function tryMailOnce(key: string): Promise<'sent' | 'failed' | 'pending'> {
+    try {
+      const result = await deliver(key);
+      return result === 'failed' ? 'failed' : 'sent';
+    } catch (error) {
+      log.warn('invoice email not sent yet; it is retried on its own', { key, error: String(error) });
+      return 'pending';
+    }
+  }
+
+  /** The policy in effect when the period began; none is a fact no retry mends. */
+  async function policyOrFail(period: string): Promise<PolicyVersion> {
+    try {
+      return await policyInEffectOn(pool, `${period}-01`);
+    } catch (error) {
+      if (error instanceof NoPolicyInEffectError) throw ApplicationFailure.nonRetryable(error.message, 'NoPolicyInEffect');
+      throw error;
+    }
+  }
+
   return {
     loadCycleTerms,
+    writeInvoice,
     collectUsage,
     collectLateMonths,
 
@@ -156,6 +255,15 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
     },
 
     recordInvoice,
+
+    /** TEMPORARY until the close's failures land: a subscriber's close that cannot go on. */
+    async recordCloseFailure(input: { subscriberId: string; period: string; reason: string }): Promise<void> {
+      await pool.query(
+        `INSERT INTO close_failures (subscriber_id, period, reason) VALUES ($1, $2, $3)
+         ON CONFLICT (subscriber_id, period) DO UPDATE SET reason = EXCLUDED.reason, failed_at = now()`,
+        [input.subscriberId, input.period, input.reason],
+      );
+    },
 
     /**
      * The invoice written and its email sent, in one local activity: one workflow activation per

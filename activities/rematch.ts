@@ -66,10 +66,12 @@ export async function rematchUnmatched(pool: Pool): Promise<RematchSummary> {
           await ensureCallPartitions(pool, segments.map((s) => s.period));
           for (const [index, segment] of segments.entries()) {
             await client.query(
-              `INSERT INTO calls (record_key, subscriber_id, direction, segment, period, started_at, billable_seconds, counted, not_counted_reason, late)
+              `INSERT INTO calls (record_key, subscriber_id, direction, segment, period, started_at, billable_seconds, counted, not_counted_reason, late,
+                                  call_seconds, final_segment)
                VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8, $9,
-                       EXISTS (SELECT 1 FROM invoices WHERE subscriber_id = $2 AND period = $5))`,
-              [row.record_key, side.subscriberId, side.direction, index, segment.period, segment.startMs, segment.seconds, record.counted, record.notCountedReason],
+                       EXISTS (SELECT 1 FROM invoices WHERE subscriber_id = $2 AND period = $5), $10, $11)`,
+              [row.record_key, side.subscriberId, side.direction, index, segment.period, segment.startMs, segment.seconds, record.counted, record.notCountedReason,
+                segments.length > 1 ? record.billableSeconds : null, index === segments.length - 1],
             );
             touched.add(`${side.subscriberId}\u0000${segment.period}`);
           }

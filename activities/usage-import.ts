@@ -179,11 +179,13 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
       touched.note(party, single);
       return single;
     }
-    segmentsFor(record, party).forEach((segment, index) => {
+    const segments = segmentsFor(record, party);
+    segments.forEach((segment, index) => {
       touched.note(party, segment.period);
       batch.addCall({
         key, subscriberId: party.subscriberId, direction, segment: index, period: segment.period,
         startedMs: segment.startMs, billableSeconds: segment.seconds, counted: record.counted, notCountedReason: record.notCountedReason,
+        callSeconds: record.billableSeconds, finalSegment: index === segments.length - 1,
       });
     });
     return null;

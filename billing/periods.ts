@@ -147,3 +147,37 @@ export class ZoneMonths {
     return seconds <= Math.ceil((this.endMs - startMs) / 1000) ? period : undefined;
   }
 }
+
+/** Days in a period: 28 to 31. */
+export function daysInPeriod(period: Period): number {
+  const { year, month } = parsePeriod(period);
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** The calendar day (YYYY-MM-DD) of an instant in the zone. */
+export function localDay(instantMs: number, zone: string): string {
+  assertTimeZone(zone);
+  return DateTime.fromMillis(instantMs, { zone }).toFormat('yyyy-MM-dd');
+}
+
+/**
+ * The days of service in a partial month (DESIGN, "partial months"), counted in the subscriber's
+ * zone: from the service start when it falls in the period after the 1st, to the last day of
+ * service (a termination's day, which counts) when it falls in the period; undefined for a whole
+ * month. Days are given as YYYY-MM-DD in the subscriber's zone.
+ */
+export function partialMonth(period: Period, serviceStart: string, lastServiceDay?: string): { days: number; ofDays: number } | undefined {
+  const ofDays = daysInPeriod(period);
+  const first = serviceStart.slice(0, 7) === period ? Number(serviceStart.slice(8, 10)) : 1;
+  const last = lastServiceDay !== undefined && lastServiceDay.slice(0, 7) === period ? Number(lastServiceDay.slice(8, 10)) : ofDays;
+  if (first === 1 && last === ofDays) return undefined;
+  return { days: Math.max(0, last - first + 1), ofDays };
+}
+
+/** The instant a calendar day (YYYY-MM-DD) begins in the zone, epoch ms. */
+export function startOfDayMs(day: string, zone: string): number {
+  assertTimeZone(zone);
+  const start = DateTime.fromISO(day, { zone });
+  if (!start.isValid) throw new RangeError(`day "${day}" is not a date written YYYY-MM-DD`);
+  return start.toMillis();
+}

@@ -11,6 +11,12 @@ export const SECONDS_PER_MINUTE = 60;
 export interface DurationCount {
   seconds: number;
   calls: number;
+  /**
+   * When these rows are shares of calls split at a month boundary: the whole call's billable
+   * seconds, and whether the share is the call's last one. Null or absent: whole calls.
+   */
+  callSeconds?: number | null;
+  finalSegment?: boolean;
 }
 
 export interface CycleUsage {
@@ -26,11 +32,23 @@ export function roundUsage(durations: DurationCount[], incrementSeconds: number)
   }
   let calls = 0;
   let billableSeconds = 0;
-  for (const { seconds, calls: count } of durations) {
-    calls += count;
-    billableSeconds += count * roundUpToIncrement(seconds, incrementSeconds);
+  for (const share of durations) {
+    calls += share.calls;
+    billableSeconds += share.calls * roundedShareSeconds(share, incrementSeconds);
   }
   return { calls, billableSeconds };
+}
+
+/**
+ * The billable seconds of one call, or of one share of a call split at a month boundary (DESIGN,
+ * "rounding of split calls"): a call is rounded once, and the seconds the rounding adds go to its
+ * last share. A 60 s call split 30/30 with a 60 s increment bills 30 + 30, never 60 + 60.
+ */
+export function roundedShareSeconds(share: Pick<DurationCount, 'seconds' | 'callSeconds' | 'finalSegment'>, incrementSeconds: number): number {
+  const { seconds, callSeconds } = share;
+  if (callSeconds === undefined || callSeconds === null) return roundUpToIncrement(seconds, incrementSeconds);
+  if (share.finalSegment === false) return seconds;
+  return seconds + roundUpToIncrement(callSeconds, incrementSeconds) - callSeconds;
 }
 
 export function roundUpToIncrement(seconds: number, incrementSeconds: number): number {
@@ -56,10 +74,18 @@ export interface CycleTerms {
   period: string;
   rules: PolicyRules;
   monthlyFeeCents: number;
-  /** An approved raised limit replacing the included minutes, if any. */
+  /** An approved raised limit, if any: the allowance's base is the larger of it and the included minutes. */
   limitMinutes?: number;
   /** The minute plan the subscriber carries this cycle, if any. */
   plan?: { minutes: number; feeCents: number };
+  /** A partial month (service started after the 1st, or terminated): the days of service. */
+  proration?: Proration;
+}
+
+/** Days of service in a partial month, of the month's days, in the subscriber's zone. */
+export interface Proration {
+  days: number;
+  ofDays: number;
 }
 
 export interface CycleRating {
@@ -72,20 +98,42 @@ export interface CycleRating {
   totalCents: number;
 }
 
-/** The allowance: the included minutes or the approved limit, plus the plan's minutes. */
-export function allowanceSeconds(terms: Pick<CycleTerms, 'rules' | 'limitMinutes' | 'plan'>): number {
-  const base = terms.limitMinutes ?? terms.rules.includedMinutes;
-  return (base + (terms.plan?.minutes ?? 0)) * SECONDS_PER_MINUTE;
+/**
+ * The allowance (DESIGN, "allowance"): the larger of the included minutes and an approved raised
+ * limit (a revision that includes more than a grant never lowers anyone's allowance), plus the
+ * plan's minutes; in a partial month, in proportion to the days of service, rounded up in the
+ * subscriber's favour.
+ */
+export function allowanceSeconds(terms: Pick<CycleTerms, 'rules' | 'limitMinutes' | 'plan' | 'proration'>): number {
+  return allowanceMinutes(terms) * SECONDS_PER_MINUTE;
+}
+
+export function allowanceMinutes(terms: Pick<CycleTerms, 'rules' | 'limitMinutes' | 'plan' | 'proration'>): number {
+  const base = Math.max(terms.rules.includedMinutes, terms.limitMinutes ?? 0);
+  const full = base + (terms.plan?.minutes ?? 0);
+  const p = terms.proration;
+  return p ? ceilDiv(full * p.days, p.ofDays) : full;
+}
+
+/** A monthly charge for a partial month: in proportion to the days of service, half-up to the cent. */
+export function proratedCents(cents: number, proration: Proration | undefined): number {
+  if (!proration) return cents;
+  return Number((2n * BigInt(cents) * BigInt(proration.days) + BigInt(proration.ofDays)) / (2n * BigInt(proration.ofDays)));
+}
+
+function ceilDiv(a: number, b: number): number {
+  return Math.floor((a + b - 1) / b);
 }
 
 export function rateCycle(usage: CycleUsage, terms: CycleTerms): CycleRating {
   const allowance = allowanceSeconds(terms);
   const overMinutes = overageMinutes(usage.billableSeconds, allowance);
+  const partial = terms.proration ? ` (${terms.proration.days} of ${terms.proration.ofDays} days)` : '';
   const lines: InvoiceLine[] = [
-    monetaryLine('monthly-fee', `Monthly fee, ${terms.period}`, terms.monthlyFeeCents),
+    monetaryLine('monthly-fee', `Monthly fee, ${terms.period}${partial}`, proratedCents(terms.monthlyFeeCents, terms.proration)),
   ];
   if (terms.plan) {
-    lines.push(monetaryLine('minute-plan', `Minute plan, ${terms.plan.minutes} minutes`, terms.plan.feeCents));
+    lines.push(monetaryLine('minute-plan', `Minute plan, ${terms.plan.minutes} minutes${partial}`, proratedCents(terms.plan.feeCents, terms.proration)));
   }
   if (overMinutes > 0) {
     lines.push({

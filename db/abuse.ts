@@ -295,3 +295,13 @@ export async function flaggedCallCount(pool: Pool, subscriberId: string): Promis
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM calls_with_flags WHERE subscriber_id = $1 AND flagged_suspended', [subscriberId]);
   return rows[0].n;
 }
+
+/** The hold an abuse case's decision put on an account, if any. */
+export async function accountHold(db: Pool, caseId: string): Promise<{ subscriberId: string; kind: 'suspended' | 'terminated'; startsAtMs: number; ended: boolean } | undefined> {
+  const { rows } = await db.query(
+    `SELECT subscriber_id AS "subscriberId", kind, (extract(epoch FROM starts_at) * 1000)::bigint AS "startsAtMs", ended_at IS NOT NULL AS ended
+       FROM account_holds WHERE case_id = $1`,
+    [caseId],
+  );
+  return rows[0] ? { ...rows[0], startsAtMs: Number(rows[0].startsAtMs) } : undefined;
+}

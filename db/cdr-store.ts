@@ -20,6 +20,10 @@ export interface StagedCall {
   billableSeconds: number;
   counted: boolean;
   notCountedReason: string | null;
+  /** The whole call's billable seconds: a staged call is one share of a call split at a month boundary. */
+  callSeconds: number;
+  /** Whether this is the call's last share, which takes its rounding. */
+  finalSegment: boolean;
 }
 
 export interface BatchResult {
@@ -90,7 +94,7 @@ export class StagingBatch {
   addCall(c: StagedCall): void {
     this.calls += 1;
     this.periods.add(c.period);
-    this.callLines.add(`${c.key}\t${copyText(c.subscriberId)}\t${c.direction}\t${c.segment}\t${c.period}\t${c.startedMs}\t${c.billableSeconds}\t${c.counted ? 't' : 'f'}\t${c.notCountedReason ?? '\\N'}\n`);
+    this.callLines.add(`${c.key}\t${copyText(c.subscriberId)}\t${c.direction}\t${c.segment}\t${c.period}\t${c.startedMs}\t${c.billableSeconds}\t${c.counted ? 't' : 'f'}\t${c.notCountedReason ?? '\\N'}\t${c.callSeconds}\t${c.finalSegment ? 't' : 'f'}\n`);
   }
 
   recordsCopy(): Readable {
@@ -124,18 +128,20 @@ const RECORDS_FROM_STAGE = `(record_key, import_id, source, format, line, starte
  */
 function callsFromStage(onlyNewRecords: boolean): string {
   return `(record_key, subscriber_id, direction, segment, period, started_at, billable_seconds,
-    counted, not_counted_reason, late)
+    counted, not_counted_reason, late, call_seconds, final_segment)
   SELECT s.record_key, s.subscriber_id, s.direction, s.segment, s.period, ${EPOCH} + s.started_ms * ${MS},
-    s.billable_seconds, s.counted, s.not_counted_reason, i.id IS NOT NULL
+    s.billable_seconds, s.counted, s.not_counted_reason, i.id IS NOT NULL, s.call_seconds, s.final_segment
     FROM (SELECT record_key, caller_subscriber_id AS subscriber_id, 'outgoing' AS direction, 0::smallint AS segment, caller_period AS period,
-                 coalesce(answered_ms, started_ms) AS started_ms, billable_seconds, counted, not_counted_reason
+                 coalesce(answered_ms, started_ms) AS started_ms, billable_seconds, counted, not_counted_reason,
+                 NULL::integer AS call_seconds, true AS final_segment
             FROM stage_records WHERE caller_period IS NOT NULL
           UNION ALL
           SELECT record_key, callee_subscriber_id, 'incoming', 0::smallint, callee_period,
-                 coalesce(answered_ms, started_ms), billable_seconds, counted, not_counted_reason
+                 coalesce(answered_ms, started_ms), billable_seconds, counted, not_counted_reason, NULL::integer, true
             FROM stage_records WHERE callee_period IS NOT NULL
           UNION ALL
-          SELECT record_key, subscriber_id, direction, segment, period, started_ms, billable_seconds, counted, not_counted_reason
+          SELECT record_key, subscriber_id, direction, segment, period, started_ms, billable_seconds, counted, not_counted_reason,
+                 call_seconds, final_segment
             FROM stage_calls) s
     ${onlyNewRecords ? 'JOIN new_records USING (record_key)' : ''}
     LEFT JOIN invoices i ON i.subscriber_id = s.subscriber_id AND i.period = s.period`;
@@ -206,7 +212,8 @@ export class CdrStore {
           callee_subscriber_id text, caller_period text, callee_period text) ON COMMIT DELETE ROWS`);
         await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_calls (
           record_key uuid, subscriber_id text, direction text, segment smallint, period text,
-          started_ms bigint, billable_seconds integer, counted boolean, not_counted_reason text) ON COMMIT DELETE ROWS`);
+          started_ms bigint, billable_seconds integer, counted boolean, not_counted_reason text,
+          call_seconds integer, final_segment boolean) ON COMMIT DELETE ROWS`);
       }
     } catch (error) {
       for (const lane of opened) {

@@ -1,6 +1,6 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { EmailContent, PeriodCloseTotals } from '../billing/emails';
-import type { CycleRating, InvoiceLine } from '../billing/rating';
+import type { CycleRating, DurationCount, InvoiceLine } from '../billing/rating';
 import { enqueueEmail, type OutboxEmail } from './outbox';
 import { countBillableSubscribers } from './subscribers';
 
@@ -80,6 +80,141 @@ export async function recordInvoiceOnce(pool: Pool, invoice: NewInvoice, email: 
     throw error;
   } finally {
     client.release();
+  }
+}
+
+/** An earlier invoiced month with calls no invoice has rated yet: what it billed, and all its usage now. */
+export interface UnbilledMonth {
+  period: string;
+  policyVersion: number;
+  /** The allowance and rate its invoice was rated with: a re-rating uses the same terms. */
+  allowanceSeconds: number;
+  overageRateMicros: number;
+  /** Overage minutes and charge billed for the month so far: its invoice plus later adjustments. */
+  billed: { minutes: number; cents: number };
+  /** Every counted call of the month from the service start, those just marked included. */
+  durations: DurationCount[];
+}
+
+/** What the rating makes of the usage an invoice marked: the invoice and its email. */
+export type PriceInvoice = (own: DurationCount[], unbilled: UnbilledMonth[]) => Promise<{ invoice: NewInvoice; email: { to: string; content: EmailContent } } | null>;
+
+export interface RatedInvoice {
+  created: boolean;
+  emailKey: string;
+  invoice: Omit<InvoiceRecord, 'lines'>;
+}
+
+const DURATIONS = `billable_seconds AS seconds, call_seconds AS "callSeconds", final_segment AS "finalSegment", count(*)::int AS calls`;
+
+/**
+ * Writes a subscriber's invoice for a period once, rated from exactly the calls it marks (DESIGN,
+ * "late usage"): in one transaction it marks the period's counted calls from `fromMs` (the service
+ * start) that no invoice has rated, and the unrated calls of earlier invoiced months, then has
+ * `price` rate them and writes the invoice, its lines, adjustments and email. A call an import
+ * commits while this runs is not marked, so it is late by definition and the next invoice bills
+ * it: nothing is lost between the read and the write, and nothing is billed twice. A second call
+ * for the same period finds the invoice and changes nothing. `price` may decide there is nothing to
+ * invoice (null): then nothing is written or marked.
+ */
+export async function recordRatedInvoiceOnce(
+  pool: Pool,
+  key: { invoiceId: string; subscriberId: string; period: string; fromMs: number; withOwnCalls?: boolean },
+  price: PriceInvoice,
+): Promise<RatedInvoice | null> {
+  const emailKey = `invoice:${key.invoiceId}`;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // One writer per subscriber and period at a time; the second finds the first's invoice.
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`invoice:${key.subscriberId}:${key.period}`]);
+    const existing = await client.query(`SELECT ${INVOICE_COLUMNS} FROM invoices WHERE subscriber_id = $1 AND period = $2`, [key.subscriberId, key.period]);
+    if (existing.rows[0]) {
+      await client.query('COMMIT');
+      return { created: false, emailKey: `invoice:${existing.rows[0].id}`, invoice: existing.rows[0] };
+    }
+    const from = new Date(key.fromMs);
+    const own = key.withOwnCalls === false ? { rows: [] } : await client.query(
+      `WITH rated AS (
+         UPDATE calls SET invoice_id = $3
+          WHERE subscriber_id = $1 AND period = $2 AND counted AND invoice_id IS NULL AND started_at >= $4
+          RETURNING billable_seconds, call_seconds, final_segment)
+       SELECT ${DURATIONS} FROM rated GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      [key.subscriberId, key.period, key.invoiceId, from],
+    );
+    const months = await client.query(
+      `SELECT i.period, i.policy_version AS "policyVersion", i.allowance_seconds AS "allowanceSeconds",
+              i.overage_rate_micros AS "overageRateMicros",
+              i.overage_minutes + coalesce((SELECT sum(a.overage_minutes) FROM invoice_adjustments a JOIN invoices j ON j.id = a.invoice_id
+                                             WHERE j.subscriber_id = $1 AND a.adjusted_period = i.period), 0) AS "billedMinutes",
+              i.overage_cents + coalesce((SELECT sum(a.amount_cents) FROM invoice_adjustments a JOIN invoices j ON j.id = a.invoice_id
+                                           WHERE j.subscriber_id = $1 AND a.adjusted_period = i.period), 0) AS "billedCents"
+         FROM invoices i
+        WHERE i.subscriber_id = $1 AND i.period < $2
+          AND EXISTS (SELECT 1 FROM calls c WHERE c.subscriber_id = $1 AND c.period = i.period AND c.counted
+                         AND c.invoice_id IS NULL AND c.started_at >= $3)
+        ORDER BY i.period`,
+      [key.subscriberId, key.period, from],
+    );
+    const unbilled: UnbilledMonth[] = [];
+    for (const m of months.rows) {
+      await client.query(
+        `UPDATE calls SET invoice_id = $3 WHERE subscriber_id = $1 AND period = $2 AND counted AND invoice_id IS NULL AND started_at >= $4`,
+        [key.subscriberId, m.period, key.invoiceId, from],
+      );
+      const all = await client.query(
+        `SELECT ${DURATIONS} FROM calls WHERE subscriber_id = $1 AND period = $2 AND counted AND started_at >= $3 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+        [key.subscriberId, m.period, from],
+      );
+      unbilled.push({
+        period: m.period, policyVersion: m.policyVersion, allowanceSeconds: Number(m.allowanceSeconds), overageRateMicros: Number(m.overageRateMicros),
+        billed: { minutes: Number(m.billedMinutes), cents: Number(m.billedCents) }, durations: all.rows,
+      });
+    }
+    const priced = await price(own.rows, unbilled);
+    if (!priced) {
+      // Nothing to invoice (a final adjustment with no late calls): nothing marked either.
+      await client.query('ROLLBACK');
+      return null;
+    }
+    const { invoice, email } = priced;
+    await insertInvoice(client, invoice);
+    const outboxEmail: OutboxEmail = { key: emailKey, purpose: 'invoice', subscriberId: invoice.subscriberId, to: email.to, ...email.content };
+    await enqueueEmail(client, outboxEmail);
+    const written = await client.query(`SELECT ${INVOICE_COLUMNS} FROM invoices WHERE id = $1`, [invoice.id]);
+    await client.query('COMMIT');
+    return { created: true, emailKey, invoice: written.rows[0] };
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function insertInvoice(client: PoolClient, invoice: NewInvoice): Promise<void> {
+  const r = invoice.rating;
+  await client.query(
+    `INSERT INTO invoices (id, subscriber_id, period, policy_version, currency, calls, used_seconds,
+                           allowance_seconds, overage_minutes, overage_rate_micros, total_cents,
+                           plan_minutes, plan_fee_cents, overage_cents)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    [invoice.id, invoice.subscriberId, invoice.period, invoice.policyVersion, invoice.currency, r.calls,
+      r.usedSeconds, r.allowanceSeconds, r.overageMinutes, invoice.overageRateMicros, r.totalCents,
+      invoice.plan?.minutes ?? null, invoice.plan?.feeCents ?? null, invoice.overageCents],
+  );
+  for (const [index, line] of r.lines.entries()) {
+    await client.query(
+      `INSERT INTO invoice_lines (invoice_id, line_no, kind, description, quantity, unit_price_micros, amount_cents)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [invoice.id, index + 1, line.kind, line.description, line.quantity, line.unitPriceMicros, line.amountCents],
+    );
+  }
+  for (const adjustment of invoice.adjustments) {
+    await client.query(
+      'INSERT INTO invoice_adjustments (invoice_id, adjusted_period, overage_minutes, amount_cents) VALUES ($1, $2, $3, $4)',
+      [invoice.id, adjustment.period, adjustment.overageMinutes, adjustment.amountCents],
+    );
   }
 }
 

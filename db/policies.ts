@@ -19,6 +19,9 @@ export interface PolicyRecord extends PolicyVersion {
   cancelReason: string | null;
 }
 
+/** No policy version applies to a day: a fact that waiting does not change. */
+export class NoPolicyInEffectError extends Error {}
+
 /**
  * The policy version in effect on a day (YYYY-MM-DD), as the rating reads it: the latest version
  * that became active on or before that day. A scheduled version, even past its effective date
@@ -30,7 +33,7 @@ export async function policyInEffectOn(db: Pool, day: string): Promise<PolicyVer
       ORDER BY active_from DESC, version DESC LIMIT 1`,
     [day],
   );
-  if (!rows[0]) throw new Error(`no policy version is in effect on ${day}; run \`billing db migrate\` to seed the default policy`);
+  if (!rows[0]) throw new NoPolicyInEffectError(`no policy version is in effect on ${day}; run \`billing db migrate\` to seed the default policy`);
   return rulesOf(fromRow(rows[0]));
 }
 

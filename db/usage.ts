@@ -4,9 +4,9 @@ import type { DurationCount } from '../billing/rating';
 /** The period's counted calls grouped by duration: one small aggregate, rounded by the core. */
 export async function countedDurations(pool: Pool, subscriberId: string, period: string): Promise<DurationCount[]> {
   const { rows } = await pool.query(
-    `SELECT billable_seconds AS seconds, count(*)::int AS calls FROM calls
+    `SELECT billable_seconds AS seconds, call_seconds AS "callSeconds", final_segment AS "finalSegment", count(*)::int AS calls FROM calls
       WHERE subscriber_id = $1 AND period = $2 AND counted
-      GROUP BY billable_seconds ORDER BY billable_seconds`,
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
     [subscriberId, period],
   );
   return rows as DurationCount[];

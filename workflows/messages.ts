@@ -88,7 +88,7 @@ export interface TerminatePayload {
 }
 export const terminateSignal = defineSignal<[TerminatePayload]>('terminate');
 
-export type CycleState = 'open' | 'waiting-for-period-end' | 'closing' | 'terminated';
+export type CycleState = 'open' | 'waiting-for-period-end' | 'closing' | 'close-failed' | 'terminated';
 
 export interface InvoiceSummary {
   invoiceId: string;
@@ -111,6 +111,10 @@ export interface SubscriberStatus {
   /** A suspension in force (abuse case), or the termination being carried out. */
   suspension?: SuspendPayload | null;
   termination?: TerminatePayload | null;
+  /** Why the month's close cannot go on, while it waits for the next close request. */
+  closeFailure?: string;
+  /** What the run's current details say. */
+  details?: string;
 }
 export const statusQuery = defineQuery<SubscriberStatus>('status');
 

@@ -1,118 +1,130 @@
 /**
  * subscriber-<id>: one subscriber's billing cycle, one run per calendar month (DESIGN,
  * "Processes"). The run waits for its month to be closed, waits until the month is over in the
- * subscriber's zone plus a grace period for late records, rates the usage with the pure core,
- * writes and mails the invoice through idempotent activities, then continues as new with the
- * next month, so the history stays small however long the subscription lasts.
+ * subscriber's zone plus a grace period for late records, has its invoice rated and written from
+ * exactly the calls the invoice marks (so a call imported during the close is late, never lost),
+ * mails it from the outbox without holding the cycle up, decides on a minute plan, then continues
+ * as new with the next month, so the history stays small however long the subscription lasts.
+ *
+ * A termination (an abuse case's recorded decision) ends the subscription with a final invoice
+ * for the month so far, prorated to the days of service; late calls of the last months are billed
+ * on final adjustment invoices in the months after.
  */
-import { condition, continueAsNew, makeContinueAsNewFunc, setHandler, sleep, allHandlersFinished, log, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { SearchAttributePair } from '@temporalio/common';
-import { formatCents } from '../billing/money';
-import { comparePeriods, isValidPeriod, nextPeriod } from '../billing/periods';
-import { EMPTY_STREAK, extendStreak, planDecision, streakComplete, type OverageStreak } from '../billing/minute-plans';
-import { lateAdjustmentLine, overageCharge, rateCycle, withExtraLines, type InvoiceLine } from '../billing/rating';
-import type { CloseInputs } from '../activities/cycle';
-import { local, localMail, mail } from './activity-proxies';
 import {
-  BillingPeriodKey,
-  CycleStateKey,
-  OverageMinutesKey,
-  SubscriberIdKey,
-  closeCycleSignal,
-  limitChangedSignal,
-  resumeSignal,
-  statusQuery,
-  suspendSignal,
-  terminateSignal,
-  type CloseCyclePayload,
-  type LimitChangedPayload,
-  type CycleState,
-  type InvoiceSummary,
-  type SubscriberStatus,
-  type SuspendPayload,
-  type TerminatePayload,
+  ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, log, makeContinueAsNewFunc, patched,
+  setCurrentDetails, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import { formatCents } from '../billing/money';
+import { EMPTY_STREAK, extendStreak, planDecision, streakComplete } from '../billing/minute-plans';
+import { comparePeriods, nextPeriod, periodBounds } from '../billing/periods';
+import type { WrittenInvoice } from '../activities/cycle';
+import { local, localMail, mail } from './activity-proxies';
+import { deliverEmailsWorkflow } from './email-delivery';
+import {
+  closeCycleSignal, limitChangedSignal, resumeSignal, statusQuery, suspendSignal, terminateSignal,
+  type CloseCyclePayload, type CycleState, type LimitChangedPayload, type SubscriberStatus, type SuspendPayload, type TerminatePayload,
 } from './messages';
+import { closeRequestProblem, cycleAttributes, DEFAULT_CLOSE_GRACE_HOURS, legacySubscriberWorkflow, limitChangeProblem, type SubscriberCycleInput } from './subscriber-legacy';
 
-export const DEFAULT_CLOSE_GRACE_HOURS = 6;
+export { DEFAULT_CLOSE_GRACE_HOURS, type SubscriberCycleInput };
 
 /**
- * Patch: a close reads its terms, usage and late months in one local activity and mails the
- * invoice as a local activity (four activations and one activity task fewer per subscriber).
- * Runs recorded before it replay the three reads and the mail activity task.
+ * Patch: the invoice is rated in the transaction that writes it, from the calls it marks; its mail
+ * goes out on its own schedule; terminations and suspensions are confirmed against the abuse case
+ * and prorated; a close that can never succeed fails visibly. Runs from before it go on as they
+ * began (workflows/subscriber-legacy.ts).
  */
-export const CLOSE_IN_ONE_READ_PATCH = 'close-in-one-read';
+export const MARKED_CALLS_PATCH = 'invoice-rates-marked-calls';
 
-export interface SubscriberCycleInput {
-  subscriberId: string;
-  /** The month this run bills, YYYY-MM. */
-  period: string;
-  /** Close requests carried over from the previous run, for this month or later ones. */
-  pendingCloses?: CloseCyclePayload[];
-  closedCycles?: number;
-  lastInvoice?: InvoiceSummary | null;
-  /** Consecutive closed cycles with overage, for minute plans. */
-  streak?: OverageStreak;
-  /** The raised limit support approved, shown in the status while it applies. */
-  limit?: LimitChangedPayload;
-  /** An abuse case's suspension in force, shown in the status (PostgreSQL holds it for the switch). */
-  suspension?: SuspendPayload;
-  /** An abuse case's termination: this run invoices its month so far and the subscription ends. */
-  termination?: TerminatePayload;
-}
-
+/** Months after a termination in which late calls of the last months still get an invoice. */
+export const FINAL_ADJUSTMENT_MONTHS = 3;
 
 export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<void> {
+  if (!patched(MARKED_CALLS_PATCH)) return legacySubscriberWorkflow(input);
   const { subscriberId, period } = input;
   let state: CycleState = 'open';
-  // What an engineer sees in the UI: searchable attributes, and the run's current details.
-  // One upsert per change of state: each is a visibility write on the server, for every subscriber.
-  // A run continued from the last one starts with its month's attributes already set (below), and
-  // an upsert that changes nothing is skipped.
-  const show = (next: CycleState, details: string, overageMinutes?: number): void => {
+  let details = '';
+  // One upsert per change of state, skipped when it changes nothing (each is a visibility write).
+  const show = (next: CycleState, text: string, overageMinutes?: number): void => {
     state = next;
+    details = text;
     const pairs = cycleAttributes(subscriberId, period, next, overageMinutes);
     const current = workflowInfo().typedSearchAttributes;
     if (!pairs.every(({ key, value }) => current.get(key) === value)) upsertSearchAttributes(pairs);
-    setCurrentDetails(`**${subscriberId}**, ${period}: ${next}. ${details}`);
+    setCurrentDetails(`**${subscriberId}**, ${period}: ${next}. ${text}`);
   };
   const last = input.lastInvoice;
-  // A new run starts its month with no overage; the finished run keeps its month's figure.
   show('open', last ? `Last invoice ${last.invoiceId}: ${formatCents(last.totalCents)}, overage ${last.overageMinutes} min.` : 'No invoice yet.', 0);
+
   const pending: CloseCyclePayload[] = [...(input.pendingCloses ?? [])];
   const rejectedSignals: string[] = [];
-  // Shown in the status only: the rating reads the limit of the month from PostgreSQL at close.
+  const reject = (problem: string): void => {
+    rejectedSignals.push(problem);
+    log.warn('signal rejected', { problem });
+  };
+  let closeSignals = 0;
   let limit: LimitChangedPayload | undefined = input.limit;
-  // Abuse cases (issue 7): the decision is in PostgreSQL already; these shape the cycle.
   let suspension: SuspendPayload | undefined = input.suspension;
   let termination: TerminatePayload | undefined = input.termination;
-  setHandler(suspendSignal, (payload) => { suspension = payload; });
-  setHandler(resumeSignal, (payload) => { if (suspension?.caseId === payload?.caseId) suspension = undefined; });
-  setHandler(terminateSignal, (payload) => { termination ??= payload; });
+  let terminatedAtMs: number | undefined = input.terminatedAtMs;
+
+  // An abuse case's decision reaches the cycle as a signal that anyone can send from the UI or the
+  // temporal CLI: it acts only once PostgreSQL shows the named case decided that way.
+  const claims: { kind: 'suspend' | 'terminate'; payload: SuspendPayload | TerminatePayload }[] = [];
+  let confirming = false;
+  setHandler(suspendSignal, (payload) => {
+    const problem = holdPayloadProblem('suspend', payload);
+    if (problem) reject(problem);
+    else claims.push({ kind: 'suspend', payload });
+  });
+  setHandler(terminateSignal, (payload) => {
+    const problem = holdPayloadProblem('terminate', payload);
+    if (problem) reject(problem);
+    else if (!termination) claims.push({ kind: 'terminate', payload });
+  });
+  setHandler(resumeSignal, (payload) => {
+    if (typeof payload !== 'object' || payload === null || typeof payload.caseId !== 'string') {
+      reject(`resume needs {"caseId"}, got ${JSON.stringify(payload)}`);
+      return;
+    }
+    if (suspension?.caseId === payload.caseId) suspension = undefined;
+  });
+  const confirmHolds = async (): Promise<void> => {
+    for (;;) {
+      await condition(() => claims.length > 0);
+      confirming = true;
+      const claim = claims.shift()!;
+      const hold = await local(`Confirm the ${claim.kind} of case ${claim.payload.caseId}`).confirmAccountHold({ subscriberId, caseId: claim.payload.caseId, kind: claim.kind === 'suspend' ? 'suspended' : 'terminated' });
+      if (!hold.confirmed) reject(`${claim.kind} for case ${JSON.stringify(claim.payload.caseId)} ignored: ${hold.reason}`);
+      else if (claim.kind === 'suspend') suspension = claim.payload as SuspendPayload;
+      else if (!termination) {
+        termination = claim.payload as TerminatePayload;
+        terminatedAtMs = hold.startsAtMs;
+      }
+      confirming = false;
+    }
+  };
+  void confirmHolds();
 
   setHandler(limitChangedSignal, (payload) => {
     const problem = limitChangeProblem(payload);
-    if (problem) {
-      rejectedSignals.push(problem);
-      log.warn('limitChanged signal rejected', { problem });
-      return;
-    }
-    limit = payload;
+    if (problem) reject(problem);
+    else limit = payload;
   });
-
   setHandler(closeCycleSignal, (payload) => {
     const problem = closeRequestProblem(payload);
     if (problem) {
-      rejectedSignals.push(problem);
-      log.warn('closeCycle signal rejected', { problem });
+      reject(problem);
       return;
     }
+    closeSignals += 1;
     if (comparePeriods(payload.period, period) < 0) {
       log.info('closeCycle for a month already closed: nothing to do', { requested: payload.period, current: period });
       return;
     }
     pending.push(payload);
   });
-
+  let closeFailure: string | undefined;
   setHandler(statusQuery, (): SubscriberStatus => ({
     subscriberId,
     period,
@@ -124,85 +136,71 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     limit: limit ?? null,
     suspension: suspension ?? null,
     termination: termination ?? null,
+    ...(closeFailure ? { closeFailure } : {}),
+    details,
   }));
 
   // Closing a later month closes this one first: a month is billed only after all before it.
   const closeRequested = (): boolean => pending.some((p) => comparePeriods(p.period, period) >= 0);
-  // A termination closes the month in progress now, for good. Runs from before the patch never
-  // acted on the signal, so their replay ignores it.
-  let ending = false;
-  let terminationIgnored = false;
+  await condition(() => closeRequested() || termination !== undefined);
+  // A termination closes the month in progress now, for good, prorated to the day it took effect.
+  let ending = termination !== undefined;
+  const graceHours = pending.length > 0 ? Math.max(...pending.map((p) => p.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS)) : DEFAULT_CLOSE_GRACE_HOURS;
+
+  // A close that meets a fact it can never process (no policy in effect, the subscriber gone)
+  // fails visibly: recorded for the month close's progress and summary, then it waits for the
+  // next close request to try again instead of retrying for ever.
+  let invoice: WrittenInvoice;
   for (;;) {
-    await condition(() => closeRequested() || (termination !== undefined && !terminationIgnored));
-    if (closeRequested()) break;
-    if (patched('abuse-termination')) {
-      ending = true;
-      pending.push({ period });
+    try {
+      const terms = await local(`Terms of ${period}`).loadCycleTerms({ subscriberId, period });
+      // Terminated after the month ended: it closes as usual, then the next run ends with its month so far.
+      if (ending && terminatedAtMs !== undefined && terminatedAtMs >= terms.periodEndMs) ending = false;
+      const closeAtMs = terms.periodEndMs + graceHours * 3_600_000;
+      if (!ending && Date.now() < closeAtMs) {
+        show('waiting-for-period-end', `Closes at ${new Date(closeAtMs).toISOString()} (month end in ${terms.timezone} + ${graceHours} h grace).`);
+        await sleep(closeAtMs - Date.now());
+      }
+      const written = await localMail(`Invoice for ${period}, rated and written`).writeInvoice({ subscriberId, period, ...(ending && terminatedAtMs !== undefined ? { serviceEndMs: terminatedAtMs } : {}) });
+      if (!written) throw new Error(`no invoice was written for ${period}`);
+      invoice = written;
+      closeFailure = undefined;
       break;
+    } catch (error) {
+      const reason = permanentFailure(error);
+      if (reason === undefined) throw error;
+      closeFailure = reason;
+      await local(`Record the failed close of ${period}`).recordCloseFailure({ subscriberId, period, reason });
+      show('close-failed', `The close of ${period} cannot go on: ${reason}. It is tried again at the next close request.`);
+      const seen = closeSignals;
+      await condition(() => closeSignals > seen);
     }
-    terminationIgnored = true;
   }
-  const graceHours = Math.max(...pending.map((p) => p.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS));
-
-  const oneRead = patched(CLOSE_IN_ONE_READ_PATCH);
-  // Before the patch, the terms were read alone here, and the usage and late months further on.
-  const read = async (): Promise<Pick<CloseInputs, 'terms'> & Partial<CloseInputs>> => (oneRead
-    ? local(`Terms and usage of ${period}`).loadCloseInputs({ subscriberId, period })
-    : { terms: await local(`Terms of ${period}`).loadCycleTerms({ subscriberId, period }) });
-  let inputs = await read();
-  const closeAtMs = inputs.terms.periodEndMs + graceHours * 3_600_000;
-  // Terminated after the month ended: it closes as usual, then the next run ends with its month so far.
-  if (ending && Date.now() >= inputs.terms.periodEndMs) ending = false;
-  if (Date.now() < closeAtMs && !ending) {
-    show('waiting-for-period-end', `Closes at ${new Date(closeAtMs).toISOString()} (month end in ${inputs.terms.timezone} + ${graceHours} h grace).`);
-    await sleep(closeAtMs - Date.now());
-    inputs = await read();
-  }
-  const { terms } = inputs;
-  const usage = inputs.usage ?? await local(`Usage of ${period}`).collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds });
-  const rating = rateCycle(usage, { period, rules: terms.policy, monthlyFeeCents: terms.monthlyFeeCents, plan: terms.plan ?? undefined, limitMinutes: terms.limitMinutes ?? undefined });
-  show('closing', `Rated under policy v${terms.policy.version}${terms.plan ? ` with a ${terms.plan.minutes}-minute plan` : ''}: ${rating.overageMinutes} min overage.`, rating.overageMinutes);
-
-  // Late calls of months already invoiced: exactly the difference they make, on this invoice.
-  const adjustments: { period: string; line: InvoiceLine }[] = [];
-  const lateMonths = inputs.lateMonths ?? await local('Late calls of earlier months').collectLateMonths({ subscriberId, period });
-  for (const month of lateMonths) {
-    const line = lateAdjustmentLine(month.period, overageCharge(month.usedSeconds, month.allowanceSeconds, month.overageRateMicros), month.billed, month.overageRateMicros);
-    if (line) adjustments.push({ period: month.period, line });
-  }
-  const invoiceInput = {
-    subscriberId,
-    policy: terms.policy,
-    rating: withExtraLines(rating, adjustments.map((a) => a.line)),
-    plan: terms.plan,
-    overageCents: rating.lines.find((line) => line.kind === 'overage')?.amountCents ?? 0,
-    adjustments: adjustments.map(({ period: adjusted, line }) => ({ period: adjusted, overageMinutes: line.quantity, amountCents: line.amountCents })),
-  };
-  // Since the patch, written and mailed in one local activity; before it, one each.
-  const invoice = oneRead
-    ? await localMail(`Invoice for ${period}, written and mailed`).recordAndMailInvoice(invoiceInput)
-    : await local(`Invoice for ${period}`).recordInvoice(invoiceInput);
-  if (!oneRead) await mail(`Invoice email for ${period}`).deliverEmail({ key: invoice.emailKey });
+  show(ending ? 'terminated' : 'closing', `Invoice ${invoice.invoiceId}: ${formatCents(invoice.totalCents)}, ${invoice.overageMinutes} min overage (policy v${invoice.policy.version}${invoice.plan ? `, ${invoice.plan.minutes}-minute plan` : ''}).`, invoice.overageMinutes);
+  await mailLater(invoice);
 
   // Recurring overage: a minute plan from the next cycle once the streak is long enough.
-  let streak = extendStreak(input.streak ?? EMPTY_STREAK, period, rating.overageMinutes);
-  const decision = planDecision(streak, terms.policy, terms.plan);
+  let streak = extendStreak(input.streak ?? EMPTY_STREAK, period, invoice.overageMinutes);
+  const decision = planDecision(streak, invoice.policy, invoice.plan);
   if (decision && !ending) {
-    const plan = await local(`Add the ${decision.plan.minutes}-minute plan`).addMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), decision, previousPlan: terms.plan, currency: terms.policy.currency });
+    const plan = await local(`Add the ${decision.plan.minutes}-minute plan`).addMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), decision, previousPlan: invoice.plan, currency: invoice.policy.currency });
     await mail('Minute plan email').deliverEmail({ key: plan.emailKey });
   }
-  if (streakComplete(streak, terms.policy)) streak = EMPTY_STREAK;
+  if (streakComplete(streak, invoice.policy)) streak = EMPTY_STREAK;
 
-  await condition(allHandlersFinished);
   if (ending) {
-    show('terminated', `Subscription terminated (abuse case ${termination!.caseId}): final invoice ${invoice.invoiceId} for ${period} so far. No further cycles.`, rating.overageMinutes);
+    show('terminated', `Subscription terminated (abuse case ${termination!.caseId}): final invoice ${invoice.invoiceId} for ${period}, ${formatCents(invoice.totalCents)}. Late calls are billed on final adjustment invoices for ${FINAL_ADJUSTMENT_MONTHS} months.`, invoice.overageMinutes);
+    await finalAdjustments(subscriberId, period, graceHours);
+    await condition(() => claims.length === 0 && !confirming);
+    await condition(allHandlersFinished);
     return;
   }
+
+  await condition(() => claims.length === 0 && !confirming);
+  await condition(allHandlersFinished);
   const following = nextPeriod(period);
-  // Since the patch, the next run starts with its month's attributes: no upsert in its first task.
-  const continueWith = oneRead
-    ? makeContinueAsNewFunc<typeof subscriberWorkflow>({ typedSearchAttributes: cycleAttributes(subscriberId, following, 'open', 0) })
-    : continueAsNew<typeof subscriberWorkflow>;
+  // The next run starts with its month's attributes: no upsert in its first task.
+  const continueWith = makeContinueAsNewFunc<typeof subscriberWorkflow>({ typedSearchAttributes: cycleAttributes(subscriberId, following, 'open', 0) });
   await continueWith({
     subscriberId,
     period: following,
@@ -212,41 +210,61 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     ...(limit && (limit.untilPeriod === null || comparePeriods(following, limit.untilPeriod) <= 0) ? { limit } : {}),
     ...(suspension ? { suspension } : {}),
     ...(termination ? { termination } : {}),
-    lastInvoice: {
-      invoiceId: invoice.invoiceId,
-      period,
-      usedSeconds: rating.usedSeconds,
-      overageMinutes: rating.overageMinutes,
-      totalCents: rating.totalCents,
-    },
+    ...(terminatedAtMs !== undefined ? { terminatedAtMs } : {}),
+    lastInvoice: { invoiceId: invoice.invoiceId, period, usedSeconds: invoice.usedSeconds, overageMinutes: invoice.overageMinutes, totalCents: invoice.totalCents },
   });
 }
 
-/** The search attributes of a cycle in a given state (README, "Inspecting runs"). */
-function cycleAttributes(subscriberId: string, period: string, state: CycleState, overageMinutes?: number): SearchAttributePair[] {
-  return [
-    { key: SubscriberIdKey, value: subscriberId },
-    { key: BillingPeriodKey, value: period },
-    { key: CycleStateKey, value: state },
-    ...(overageMinutes === undefined ? [] : [{ key: OverageMinutesKey, value: overageMinutes }]),
-  ] as SearchAttributePair[];
+/**
+ * The invoice's email, when trying it once with the invoice did not get it out: delivered from the
+ * outbox by its own workflow, with its own retries, while the cycle goes on. A permanently refused
+ * address is recorded on the outbox row and ops are told; the invoice stands either way.
+ */
+async function mailLater(invoice: Pick<WrittenInvoice, 'invoiceId' | 'emailKey' | 'mail'>): Promise<void> {
+  if (invoice.mail !== 'pending') return;
+  await startChild(deliverEmailsWorkflow, {
+    workflowId: `invoice-email-${invoice.invoiceId}`,
+    args: [{ keys: [invoice.emailKey] }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    staticSummary: `Invoice ${invoice.invoiceId}: its email, retried until the mail server takes it`,
+  });
 }
 
-function closeRequestProblem(payload: unknown): string | undefined {
-  if (typeof payload !== 'object' || payload === null) return `closeCycle needs {"period": "YYYY-MM"}, got ${JSON.stringify(payload)}`;
-  const { period, graceHours } = payload as Partial<CloseCyclePayload>;
-  if (typeof period !== 'string' || !isValidPeriod(period)) return `closeCycle period ${JSON.stringify(period)} is not a month written YYYY-MM`;
-  if (graceHours !== undefined && !(Number.isInteger(graceHours) && graceHours >= 0 && graceHours <= 24 * 14)) {
-    return `closeCycle graceHours ${JSON.stringify(graceHours)} must be a whole number of hours from 0 to 336`;
+/**
+ * After a termination, late calls of the last months (DESIGN, "late usage") go on a final
+ * adjustment invoice of the month they are found in, keyed like any invoice, once; a month with
+ * none writes nothing.
+ */
+async function finalAdjustments(subscriberId: string, lastPeriod: string, graceHours: number): Promise<void> {
+  let month = lastPeriod;
+  for (let i = 0; i < FINAL_ADJUSTMENT_MONTHS; i += 1) {
+    month = nextPeriod(month);
+    const terms = await local(`Terms of ${month}`).loadCycleTerms({ subscriberId, period: month });
+    const closeAtMs = periodBounds(month, terms.timezone).endMs + graceHours * 3_600_000;
+    if (Date.now() < closeAtMs) await sleep(closeAtMs - Date.now());
+    const adjustment = await localMail(`Final adjustment invoice for ${month}`).writeInvoice({ subscriberId, period: month, finalAdjustment: true });
+    if (adjustment) await mailLater(adjustment);
+  }
+}
+
+/**
+ * The reason of a failure that no retry can mend: an activity's non-retryable application failure
+ * (wrapped as the activity's failure, or as it is for a local activity), else undefined.
+ */
+function permanentFailure(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 3; e = (e as Error & { cause?: unknown }).cause, depth += 1) {
+    if (e instanceof ApplicationFailure && e.nonRetryable) return e.message;
   }
   return undefined;
 }
 
-function limitChangeProblem(payload: unknown): string | undefined {
-  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Partial<LimitChangedPayload>;
-  if (typeof p.requestId !== 'string' || typeof p.minutes !== 'number' || !Number.isSafeInteger(p.minutes) || p.minutes <= 0
-    || typeof p.fromPeriod !== 'string' || !isValidPeriod(p.fromPeriod) || !(p.untilPeriod === null || (typeof p.untilPeriod === 'string' && isValidPeriod(p.untilPeriod)))) {
-    return `limitChanged needs {"requestId", "minutes", "fromPeriod": "YYYY-MM", "untilPeriod": "YYYY-MM" or null}, got ${JSON.stringify(payload)}`;
+function holdPayloadProblem(kind: 'suspend' | 'terminate', payload: unknown): string | undefined {
+  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+  const shape = kind === 'suspend' ? '{"caseId", "reason", "until": ISO time or null}' : '{"caseId", "reason"}';
+  if (typeof p.caseId !== 'string' || p.caseId.trim() === '' || typeof p.reason !== 'string') return `${kind} needs ${shape}, got ${JSON.stringify(payload)}`;
+  if (kind === 'suspend' && !(p.until === null || p.until === undefined || (typeof p.until === 'string' && !Number.isNaN(Date.parse(p.until))))) {
+    return `${kind} needs ${shape}, got ${JSON.stringify(payload)}`;
   }
   return undefined;
 }

@@ -6,7 +6,8 @@
  * decisions that break the rules.
  */
 import { dayOf, shiftDay } from '../../billing/abuse';
-import { periodOf } from '../../billing/periods';
+import { formatCents } from '../../billing/money';
+import { daysInPeriod, periodOf } from '../../billing/periods';
 import { abuseCaseEvents, abuseCaseFindings, getAbuseCase, suspendedAccounts } from '../../db/abuse';
 import { getInvoice } from '../../db/invoices';
 import { insertStaff } from '../../db/staff';
@@ -161,9 +162,19 @@ test('terminate ends the subscription with a final invoice for the month so far,
   await handle.signal(decideSignal, { reviewer: 'sam', action: 'terminate', reason: 'Resold as a call centre line' });
   expect(await until(status(handle), (s) => s.settled)).toMatchObject({ state: 'terminated', decision: { action: 'terminate' } });
   const entity = t.env.client.workflow.getHandle(subscriberWorkflowId('cat'));
-  await until(async () => (await entity.describe()).status.name, (name) => name === 'COMPLETED');
   const invoice = await until(() => getInvoice(t.db.pool, `INV-${current}-cat`), (i) => i !== undefined);
-  expect(invoice).toMatchObject({ period: current, totalCents: 2000 });
+  // The last month carries the fee in proportion to the days of service, the termination's day included.
+  const { rows: [hold] } = await t.db.pool.query(`SELECT to_char(starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM account_holds WHERE case_id = $1`, [caseId]);
+  const terminatedOn: string = hold.day;
+  const days = Number(terminatedOn.slice(8, 10));
+  const ofDays = daysInPeriod(current);
+  const fee = Math.floor((2 * 2000 * days + ofDays) / (2 * ofDays));
+  expect(invoice).toMatchObject({ period: current, totalCents: fee });
+  expect(invoice!.lines[0]!.description).toBe(`Monthly fee, ${current} (${days} of ${ofDays} days)`);
+  expect(await entity.query(statusQuery)).toMatchObject({ state: 'terminated' });
+  // It stays for the late calls of its last months, then stops.
+  await t.env.sleep('120 days');
+  await until(async () => (await entity.describe()).status.name, (name) => name === 'COMPLETED');
   if (period === current) expect(invoice!.calls).toBe(5);
   expect((await getSubscriber(t.db.pool, 'cat'))!.status).toBe('terminated');
   expect(await suspendedAccounts(t.db.pool)).toEqual([expect.objectContaining({ subscriberId: 'cat', status: 'terminated', until: null })]);
@@ -171,7 +182,7 @@ test('terminate ends the subscription with a final invoice for the month so far,
 
   await settle();
   const toCat = t.smtp.received.filter((m) => m.to.includes('cat@example.test')).map((m) => m.subject).sort();
-  expect(toCat).toEqual([`Your RedConnect invoice for ${current}: 20.00 USD`, `Your RedConnect subscription is terminated (case ${caseId})`].sort());
+  expect(toCat).toEqual([`Your RedConnect invoice for ${current}: ${formatCents(fee)} USD`, `Your RedConnect subscription is terminated (case ${caseId})`].sort());
   recordHistory('abuse-case-terminated', await handle.fetchHistory());
   recordHistory('subscriber-cycle-terminated', await entity.fetchHistory());
 });
