@@ -10,9 +10,11 @@ import path from 'node:path';
 import { isAlertablePeriod } from '../../billing/alerts';
 import { periodOf } from '../../billing/periods';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { recordHistory } from '../helpers/histories';
 import { usageCsv } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { startDevServer } from '../helpers/temporal';
+import { until, untilOutboxSent } from '../helpers/wait';
 
 const BIN = path.resolve(__dirname, '../../bin/billing.js');
 let env: TestWorkflowEnvironment;
@@ -169,13 +171,22 @@ test('usage alerts at 80 % and 100 % of the allowance go out once per threshold,
   await importRows('cleo-4.csv', [{ start: day(4), seconds: 400 * 60 }]);
   await waitUntil(() => cleoMail().length === 2);
   await importRows('cleo-5.csv', [{ start: day(5), seconds: 60 }]);
-  await new Promise((r) => setTimeout(r, 1500));
+  // An import queues its alerts in the outbox before it exits: two for the cycle, both sent.
+  await untilOutboxSent(db.pool, `usage-alert:cleo:%`, 2);
   expect(cleoMail()).toEqual([
     `You have used 80 % of your RedConnect allowance for ${period}`,
     `You have used your full RedConnect allowance for ${period}`,
   ]);
   const full = smtp.received.find((m) => m.subject.startsWith('You have used your full'))!;
   expect(full.text).toContain('charged at the standard overage rate of 0.05 USD a minute until the next billing cycle begins');
+
+  // A delivery of queued alerts, recorded for the replay test.
+  const [delivery] = await until(async () => {
+    const found: { workflowId: string; runId: string }[] = [];
+    for await (const w of env.client.workflow.list({ query: 'WorkflowType = "deliverEmailsWorkflow" AND ExecutionStatus = "Completed"' })) found.push(w);
+    return found;
+  }, (found) => found.length >= 1);
+  recordHistory('email-delivery-usage-alerts', await env.client.workflow.getHandle(delivery!.workflowId, delivery!.runId).fetchHistory());
 });
 
 test('bad input exits 2 with one line naming the bad value', async () => {
@@ -224,7 +235,9 @@ test('billing operations publish a policy revision, every active subscriber is t
   expect(cancelled.code).toBe(0);
   expect(cancelled.stdout).toContain(`cancelled policy version 2; ${subscribers.length} subscriber(s) had the notice`);
   await waitUntil(() => mail(`Cancelled: the RedConnect Fair Usage Policy change planned for ${eff}`).length === subscribers.length);
-  await new Promise((r) => setTimeout(r, 500));
+  // The revision's workflow has ended, and its notice and cancellation to each subscriber are sent.
+  expect(await env.client.workflow.getHandle('policy-change-2').result()).toMatchObject({ phase: 'cancelled' });
+  await untilOutboxSent(db.pool, 'policy:2:%', 2 * subscribers.length);
   expect(mail(`Changes to the RedConnect Fair Usage Policy from ${eff}`)).toEqual(subscribers);
   expect(mail(`Cancelled: the RedConnect Fair Usage Policy change planned for ${eff}`)).toEqual(subscribers);
   expect((await billing('policy', 'list')).stdout).toMatch(/2\s+cancelled/);

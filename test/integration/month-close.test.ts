@@ -5,7 +5,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
-import { monthCloseWorkflowId, progressQuery } from '../../workflows/messages';
+import { monthCloseWorkflowId, progressQuery, subscriberWorkflowId } from '../../workflows/messages';
 import { monthCloseWorkflow } from '../../workflows/month-close';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { recordHistory, runChain } from '../helpers/histories';
@@ -13,18 +13,20 @@ import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { billingWorker, startDevServer, TEST_OPS_EMAIL } from '../helpers/temporal';
 import { formatCents } from '../../billing/money';
+import { untilAtRest } from '../helpers/wait';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let smtp: TestSmtpServer;
 const taskQueue = 'month-close-test';
 const SUBSCRIBERS = 24;
+const subscriberIds = Array.from({ length: SUBSCRIBERS }, (_, i) => `sub${String(i + 1).padStart(2, '0')}`);
 
 beforeAll(async () => {
   // Each email takes the SMTP server 250 ms, so the close is slow enough to interrupt.
   [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer({ delayMs: 250 })]);
   for (let i = 1; i <= SUBSCRIBERS; i += 1) {
-    const id = `sub${String(i).padStart(2, '0')}`;
+    const id = subscriberIds[i - 1]!;
     await givenSubscriber(db.pool, { id, monthlyFeeCents: 2000, serviceStart: '2026-10-01' });
     // Every third subscriber runs 100 minutes over the 2,400 included.
     await givenCalls(db.pool, callsTotalling(id, '2026-10-01', (i % 3 === 0 ? 2500 : 1000) * 60));
@@ -88,7 +90,10 @@ test('a worker stopped in the middle of a close leaves exactly one invoice and o
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     });
     expect(await rerun.result()).toMatchObject({ invoices: SUBSCRIBERS, emailed: SUBSCRIBERS, totalCents: summary.totalCents });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Nothing the rerun set in motion is still going: the close and every subscriber's cycle are at
+    // rest, and no email waits in the outbox.
+    await untilAtRest(env.client, [monthCloseWorkflowId('2026-10'), ...subscriberIds.map(subscriberWorkflowId)], 60_000);
+    expect(await count("SELECT count(*)::int AS n FROM email_outbox WHERE status <> 'sent'")).toBe(0);
     expect(await count("SELECT count(*)::int AS n FROM invoices")).toBe(SUBSCRIBERS);
     expect(smtp.received).toHaveLength(SUBSCRIBERS + 1);
     const [run] = await runChain(env.client, monthCloseWorkflowId('2026-10'), rerun.firstExecutionRunId);

@@ -12,7 +12,9 @@ import type { MonthCloseSummary } from '../../workflows/month-close';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
+import { recordHistory } from '../helpers/histories';
 import { billingWorker, startDevServer } from '../helpers/temporal';
+import { until } from '../helpers/wait';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -69,6 +71,11 @@ test('a missed month closed by backfill is billed as on time, and trigger closes
   await handle.backfill({ start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-10-01T23:59:59Z') });
   const september = await closeResult('2026-09');
   expect(september).toMatchObject({ period: '2026-09', subscribers: 3, invoices: 3, emailed: 3, overageMinutes: 300, totalCents: 3 * (1500 + 500) });
+  // The run the schedule started for it returns the close's summary.
+  const [backfilled] = await until(async () => (await handle.describe()).info.recentActions, (actions) => actions.length >= 1);
+  const started = env.client.workflow.getHandle(backfilled!.action.workflow.workflowId, backfilled!.action.workflow.firstExecutionRunId);
+  expect(await started.result()).toMatchObject({ period: '2026-09', invoices: 3 });
+  recordHistory('scheduled-month-close-backfilled', await started.fetchHistory());
 
   await handle.trigger();
   const lastMonth = previousPeriod(periodOf(Date.now(), 'UTC'));

@@ -20,7 +20,7 @@ import { cliAgainst } from '../helpers/cli';
 import { recordHistory } from '../helpers/histories';
 import { givenCalls, givenSubscriber, type CallRow } from '../helpers/fixtures';
 import { TEST_SUPPORT_EMAIL } from '../helpers/temporal';
-import { until } from '../helpers/wait';
+import { untilAtRest, until } from '../helpers/wait';
 import { useTimeSkippingWorker } from '../helpers/harness';
 
 const taskQueue = 'abuse-cases-test';
@@ -34,7 +34,9 @@ beforeAll(async () => {
 
 /** The day before the test server's clock (which earlier tests move on), in UTC. */
 const yesterday = async (): Promise<string> => shiftDay(dayOf(await t.env.currentTimeMs(), 'UTC'), -1);
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 500));
+/** Waits until the case's workflow (and the subscriber's cycle, when named) has nothing in flight. */
+const atRest = (caseId: string, subscriberId?: string): Promise<void> =>
+  untilAtRest(t.env.client, [abuseCaseWorkflowId(caseId), ...(subscriberId ? [subscriberWorkflowId(subscriberId)] : [])]);
 
 /** Five calls in progress at once on the day (the bound is four): a simultaneous-calls finding. */
 const simultaneousCalls = (subscriber: string, day: string): CallRow[] =>
@@ -50,9 +52,10 @@ async function givenSuspicious(id: string, day: string, more: { monthlyFeeCents?
  * Runs the scan of a day. Not `execute`: awaiting a result lets the test server skip time, and
  * the open cases' reminders would fire; the progress is read by query once the scan is done.
  */
-async function scan(day: string) {
+async function scan(day: string, record?: string) {
   const handle = await t.env.client.workflow.start(abuseScanWorkflow, { workflowId: abuseScanWorkflowId(day), taskQueue, args: [{ day, reminderHours: 24 }] });
   await until(async () => (await handle.describe()).status.name, (name) => name !== 'RUNNING');
+  if (record) recordHistory(record, await handle.fetchHistory());
   return handle.query(abuseScanProgressQuery);
 }
 
@@ -73,7 +76,7 @@ test('a finding opens one case; a rerun of the day opens nothing, and the next d
   const day = shiftDay(await yesterday(), -1);
   await givenSuspicious('ann', day);
   await givenCalls(t.db.pool, simultaneousCalls('ann', shiftDay(day, 1)));
-  const first = await scan(day);
+  const first = await scan(day, 'abuse-scan-one-case');
   expect(first).toMatchObject({ day, findings: 1, done: true });
   expect(first.cases).toHaveLength(1);
   const caseId = first.cases[0]!;
@@ -96,7 +99,7 @@ test('a finding opens one case; a rerun of the day opens nothing, and the next d
   expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(expect.arrayContaining([
     ['SubscriberId', 'ann'], ['CaseState', 'open'], ['AbuseDetector', ['simultaneous-calls']],
   ]));
-  await settle();
+  await atRest(caseId);
   const notice = mailAbout(caseId);
   expect(notice).toHaveLength(1);
   expect(notice[0]!.to).toEqual([TEST_SUPPORT_EMAIL]);
@@ -138,7 +141,7 @@ test('suspend suspends through the entity; calls that still arrive are kept and 
   expect(await kinds(caseId)).toEqual(['opened', 'finding', 'suspended', 'resumed']);
   expect((await getAbuseCase(t.db.pool, caseId))!.state).toBe('resumed');
 
-  await settle();
+  await atRest(caseId, 'ben');
   const toBen = t.smtp.received.filter((m) => m.to.includes('ben@example.test'));
   expect(toBen.map((m) => m.subject)).toEqual([`Your RedConnect account is suspended (case ${caseId})`, `Your RedConnect account is active again (case ${caseId})`]);
   expect(toBen[0]!.text).toContain('Reason: Five calls at once from a home line');
@@ -180,7 +183,7 @@ test('terminate ends the subscription with a final invoice for the month so far,
   expect(await suspendedAccounts(t.db.pool)).toEqual([expect.objectContaining({ subscriberId: 'cat', status: 'terminated', until: null })]);
   expect(await kinds(caseId)).toEqual(['opened', 'finding', 'terminated']);
 
-  await settle();
+  await atRest(caseId, 'cat');
   const toCat = t.smtp.received.filter((m) => m.to.includes('cat@example.test')).map((m) => m.subject).sort();
   expect(toCat).toEqual([`Your RedConnect invoice for ${current}: ${formatCents(fee)} USD`, `Your RedConnect subscription is terminated (case ${caseId})`].sort());
   recordHistory('abuse-case-terminated', await handle.fetchHistory());
@@ -204,7 +207,7 @@ test('dismiss closes the case and mutes that detector for the subscriber', async
   expect(next.cases).not.toContain(caseId);
   expect((await t.db.pool.query(`SELECT count(*)::int AS n FROM abuse_cases WHERE subscriber_id = 'dan'`)).rows[0].n).toBe(1);
   expect(await kinds(caseId)).toEqual(['opened', 'finding', 'dismissed']);
-  await settle();
+  await atRest(caseId);
   expect(t.smtp.received.filter((m) => m.to.includes('dan@example.test'))).toEqual([]);
 });
 
@@ -214,14 +217,17 @@ test('support is reminded after 24 hours without a decision, exactly once', asyn
   const { caseId, handle } = await givenCase('eve', day);
   const reminders = () => t.smtp.received.filter((m) => m.subject.startsWith(`Reminder: abuse case ${caseId} `));
   await t.env.sleep('23 hours');
-  await settle();
+  // At rest, waiting on its timer: had it reminded early, the reminder would be recorded and sent by now.
+  await atRest(caseId);
+  expect(await handle.query(abuseCaseStatusQuery)).toMatchObject({ state: 'open', reminded: false });
+  expect(await kinds(caseId)).toEqual(['opened', 'finding']);
   expect(reminders()).toHaveLength(0);
   await t.env.sleep('2 hours');
   await until(() => Promise.resolve(reminders().length), (n) => n === 1);
   expect(reminders()[0]!.to).toEqual([TEST_SUPPORT_EMAIL]);
   expect(reminders()[0]!.subject).toBe(`Reminder: abuse case ${caseId} (eve) has waited 24 hours`);
   await t.env.sleep('3 days');
-  await settle();
+  await atRest(caseId);
   expect(reminders()).toHaveLength(1);
   expect(await handle.query(abuseCaseStatusQuery)).toMatchObject({ state: 'open', reminded: true });
   expect(await kinds(caseId)).toEqual(['opened', 'finding', 'reminded']);

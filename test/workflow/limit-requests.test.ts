@@ -15,7 +15,8 @@ import {
 } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { cliAgainst } from '../helpers/cli';
-import { until } from '../helpers/wait';
+import { recordHistory } from '../helpers/histories';
+import { outboxRows, untilAtRest, until } from '../helpers/wait';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { TEST_SUPPORT_EMAIL } from '../helpers/temporal';
 import { useTimeSkippingWorker } from '../helpers/harness';
@@ -68,7 +69,12 @@ test('an approval by signal applies the new limit to the month in progress, and 
 
   expect(await kinds(id)).toEqual(['requested', 'approved', 'applied']);
   expect(await getLimitRequest(t.db.pool, id)).toMatchObject({ status: 'approved', approvedMinutes: 4000, reviewer: 'sam' });
-  await new Promise((r) => setTimeout(r, 500));
+  // 40 days on, the request's workflow has run past its expiry and ended: all it sends is sent.
+  await untilAtRest(t.env.client, [limitRequestWorkflowId(id)]);
+  expect((await handle.describe()).status.name).toBe('COMPLETED');
+  expect((await outboxRows(t.db.pool, `limit-request:${id}:%`)).map((r) => [r.key, r.status])).toEqual([
+    [`limit-request:${id}:acknowledged`, 'sent'], [`limit-request:${id}:decision`, 'sent'], [`limit-request:${id}:support-notice`, 'sent'],
+  ]);
   const mail = mailAbout(id);
   expect(mail.map((m) => [m.to[0], m.subject]).sort()).toEqual([
     ['acme@example.test', 'We received your request for a 4000-minute monthly limit (' + id + ')'],
@@ -79,6 +85,7 @@ test('an approval by signal applies the new limit to the month in progress, and 
   expect(notice.text).toContain(`temporal workflow signal --workflow-id limit-request-${id} --name approve`);
   expect(notice.html).toContain(`billing limit approve ${id}`);
   expect(mail.find((m) => m.subject.startsWith('Your RedConnect monthly'))!.text).toContain(`from ${period}, until further notice`);
+  recordHistory('limit-request-approved', await handle.fetchHistory());
 });
 
 test('an approval with an end month applies up to it; the month after is rated under the policy again', async () => {
@@ -118,7 +125,7 @@ test('a rejection needs a reason; the subscriber is told it, and nothing is gran
   expect(await getLimitRequest(t.db.pool, id)).toMatchObject({ status: 'rejected', reviewer: 'sam', decisionNote: 'Usage does not justify it', approvedMinutes: null });
   expect(await limitGrantsFor(t.db.pool, 'cora')).toEqual([]);
   expect(await kinds(id)).toEqual(['requested', 'invalid-decision', 'rejected']);
-  await new Promise((r) => setTimeout(r, 500));
+  await untilAtRest(t.env.client, [limitRequestWorkflowId(id)]);
   const rejected = mailAbout(id).filter((m) => m.to.includes('cora@example.test') && m.subject.includes('was not approved'));
   expect(rejected).toHaveLength(1);
   expect(rejected[0]!.text).toContain('Reason: Usage does not justify it');
@@ -129,14 +136,17 @@ test('support is reminded after 48 hours without a decision, exactly once', asyn
   const { id, handle } = await givenRequest('dora', 3000);
   const reminders = () => t.smtp.received.filter((m) => m.subject.startsWith(`Reminder: limit request ${id} `));
   await t.env.sleep('47 hours');
-  await new Promise((r) => setTimeout(r, 500));
+  // At rest, waiting on its timer: had it reminded early, the reminder would be recorded and sent by now.
+  await untilAtRest(t.env.client, [limitRequestWorkflowId(id)]);
+  expect(await handle.query(limitRequestStatusQuery)).toMatchObject({ state: 'pending', reminded: false });
+  expect(await outboxRows(t.db.pool, `limit-request:${id}:reminder`)).toEqual([]);
   expect(reminders()).toHaveLength(0);
   await t.env.sleep('2 hours');
   await until(() => Promise.resolve(reminders().length), (n) => n === 1);
   expect(reminders()[0]!.to).toEqual([TEST_SUPPORT_EMAIL]);
   expect(reminders()[0]!.subject).toBe(`Reminder: limit request ${id} from dora has waited 48 hours`);
   await t.env.sleep('5 days');
-  await new Promise((r) => setTimeout(r, 500));
+  await untilAtRest(t.env.client, [limitRequestWorkflowId(id)]);
   expect(reminders()).toHaveLength(1);
   expect(await handle.query(limitRequestStatusQuery)).toMatchObject({ state: 'pending', reminded: true });
   const events = await limitRequestEvents(t.db.pool, id);
@@ -155,8 +165,9 @@ test('an undecided request expires after 14 days and the subscriber is told', as
   await givenSubscriber(t.db.pool, { id: 'emil', serviceStart: `${await currentPeriod()}-01` });
   const { id, handle } = await givenRequest('emil', 3000);
   await t.env.sleep('13 days');
-  await new Promise((r) => setTimeout(r, 300));
+  await untilAtRest(t.env.client, [limitRequestWorkflowId(id)]);
   expect((await getLimitRequest(t.db.pool, id))!.status).toBe('pending');
+  expect(await handle.query(limitRequestStatusQuery)).toMatchObject({ state: 'pending', settled: false });
   await t.env.sleep('2 days');
   const final = await until(status(handle), (s) => s.settled);
   expect(final).toMatchObject({ state: 'expired', decision: null, settled: true, reminded: true });

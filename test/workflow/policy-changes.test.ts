@@ -20,7 +20,7 @@ import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures
 import { recordHistory, runChain } from '../helpers/histories';
 import { useTimeSkippingWorker } from '../helpers/harness';
 import { TEST_OPS_EMAIL } from '../helpers/temporal';
-import { until } from '../helpers/wait';
+import { untilAtRest, until } from '../helpers/wait';
 
 const t = useTimeSkippingWorker('policy-changes-test');
 const HOUR = 3_600_000;
@@ -56,7 +56,6 @@ const recipients = (kind: keyof typeof subjects, eff: string): string[] => mail(
 const countOf = (kind: keyof typeof subjects, eff: string) => () => Promise.resolve(mail(kind, eff).length);
 const activeSubscriberEmails = async (): Promise<string[]> =>
   (await t.db.pool.query(`SELECT email FROM subscribers WHERE status = 'active' ORDER BY email`)).rows.map((r) => r.email as string).sort();
-const settle = () => new Promise((r) => setTimeout(r, 500));
 
 test('publish: every active subscriber is told at once, reminded 7 days before, and the version activates on the date; each email exactly once', async () => {
   for (const id of ['ada', 'bob', 'cy']) await givenSubscriber(t.db.pool, { id, name: id === 'ada' ? 'Ada Lovelace' : undefined });
@@ -80,7 +79,9 @@ test('publish: every active subscriber is told at once, reminded 7 days before, 
   expect(published.reminderAt).toBe(new Date(dayStartMs(eff) - 7 * 24 * HOUR).toISOString());
 
   await sleepUntil(dayStartMs(eff) - 7 * 24 * HOUR - HOUR);
-  await settle();
+  // At rest, waiting on its timer: had it reminded early, the reminders would be sent by now.
+  await untilAtRest(t.env.client, [workflowId]);
+  expect((await status()).progress.reminder).toMatchObject({ sent: 0, pending: 0 });
   expect(mail('reminder', eff)).toHaveLength(0);
   await t.env.sleep(2 * HOUR);
   await until(countOf('reminder', eff), (n) => n === 3);
@@ -97,7 +98,7 @@ test('publish: every active subscriber is told at once, reminded 7 days before, 
   expect((await policyInEffectOn(t.db.pool, eff)).version).toBe(2);
   expect((await policyInEffectOn(t.db.pool, addDays(eff, -1))).version).toBe(1);
 
-  await settle();
+  // The revision's workflow has completed: all it sends is sent.
   // Exactly one notice and one reminder each; nothing for the suspended subscriber.
   expect(recipients('notice', eff)).toEqual(['ada@example.test', 'bob@example.test', 'cy@example.test']);
   expect(recipients('reminder', eff)).toEqual(['ada@example.test', 'bob@example.test', 'cy@example.test']);
@@ -145,7 +146,8 @@ test('cancel before the date: everyone who got the notice is told, nothing activ
   expect(mail('cancellation', eff)[0]!.text).toMatch(/Usage alerts at\s+80 %, 100 %\s+80 %, 100 % \(unchanged\)/);
 
   await sleepUntil(dayStartMs(eff) + 24 * HOUR);
-  await settle();
+  // The cancelled revision's workflow has completed (above), and no other sends its reminders.
+  expect((await t.db.pool.query(`SELECT count(*)::int AS n FROM policy_emails WHERE version = 4 AND kind = 'reminder'`)).rows[0].n).toBe(0);
   expect(mail('reminder', eff)).toHaveLength(0);
   expect((await policyInEffectOn(t.db.pool, addDays(eff, 1))).version).toBe(3);
   expect(await status()).toMatchObject({ phase: 'cancelled' });
@@ -182,12 +184,12 @@ describe('the CLI', () => {
     // One added behind the CLI's back (straight into the database) is found before the reminders.
     await givenSubscriber(t.db.pool, { id: 'yan' });
     await t.env.sleep('1 day');
-    await settle();
+    await untilAtRest(t.env.client, [workflowId]);
     expect(mail('notice', eff).filter((m) => m.to[0] === 'yan@example.test')).toHaveLength(0);
 
     await sleepUntil(dayStartMs(eff) + HOUR);
+    // The revision's workflow has completed: all it sends is sent.
     expect(await handle.result()).toMatchObject({ phase: 'active', activeFrom: eff });
-    await settle();
     const everyone = [...before, 'yan@example.test', 'zoe@example.test'].sort();
     expect(recipients('notice', eff)).toEqual(everyone);
     expect(recipients('reminder', eff)).toEqual(everyone);
@@ -238,7 +240,7 @@ describe('the CLI', () => {
     expect(await findPolicyVersion(t.db.pool, 7)).toMatchObject({ state: 'active', activeFrom });
     expect((await policyInEffectOn(t.db.pool, addDays(activeFrom, -1))).version).toBe(6);
     expect((await policyInEffectOn(t.db.pool, activeFrom)).version).toBe(7);
-    await settle();
+    // The revision's workflow has completed (above): all it sends is sent.
     expect(recipients('notice', eff)).toEqual(subscribers);
     expect(recipients('reminder', eff)).toEqual(subscribers);
   });
