@@ -1,15 +1,15 @@
 /** The I/O of closing one subscriber's cycle: read its terms and usage, write its invoice and plan. */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { invoiceEmail, minutePlanEmail } from '../billing/emails';
+import { invoiceEmail, minutePlanEmail, minutePlanReductionEmail } from '../billing/emails';
 import { limitForPeriod } from '../billing/limits';
-import type { OverageStreak, PlanDecision } from '../billing/minute-plans';
+import type { OverageStreak, PlanDecision, PlanReduction } from '../billing/minute-plans';
 import { periodBounds } from '../billing/periods';
 import type { MinutePlan, PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, invoiceIdFor, roundUsage, type CycleRating, type CycleUsage } from '../billing/rating';
 import { monthsWithLateCalls, recordInvoiceOnce } from '../db/invoices';
 import { limitGrantsFor } from '../db/limit-requests';
-import { addPlanOnce, planInEffect } from '../db/plans';
+import { addPlanOnce, planInEffect, reducePlanOnce } from '../db/plans';
 import { policyInEffectOn, policyVersion } from '../db/policies';
 import { getSubscriber, type Subscriber } from '../db/subscribers';
 import { countedDurations } from '../db/usage';
@@ -177,6 +177,17 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
         previousPlan: input.previousPlan, streak, averageOverageMinutes: input.decision.averageOverageMinutes, currency: input.currency,
       });
       const emailKey = await addPlanOnce(pool, { subscriberId: subscriber.id, effectivePeriod: input.effectivePeriod, plan: input.decision.plan, streak, to: subscriber.email, email });
+      return { emailKey };
+    },
+
+    /** Removes or steps down the minute plan from `effectivePeriod` and queues the subscriber's email, once. */
+    async reduceMinutePlan(input: { subscriberId: string; effectivePeriod: string; reduction: PlanReduction; currency: string }): Promise<{ emailKey: string }> {
+      const subscriber = await subscriberOrFail(input.subscriberId);
+      const { plan, previousPlan, streak } = input.reduction;
+      const email = minutePlanReductionEmail({
+        subscriberId: subscriber.id, subscriberName: subscriber.name, effectivePeriod: input.effectivePeriod, plan, previousPlan, streak, currency: input.currency,
+      });
+      const emailKey = await reducePlanOnce(pool, { subscriberId: subscriber.id, effectivePeriod: input.effectivePeriod, plan, streak, to: subscriber.email, email });
       return { emailKey };
     },
   };

@@ -137,3 +137,39 @@ export function closeSummaryEmail(d: CloseSummaryData): EmailContent {
     html: `<!doctype html><html><body style="font-family:sans-serif"><p>The close of <strong>${d.period}</strong> is complete.</p><ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul></body></html>`,
   };
 }
+
+export interface MinutePlanReductionEmailData {
+  subscriberId: string;
+  subscriberName: string | null;
+  effectivePeriod: string;
+  /** The plan from `effectivePeriod`, or null when the plan is removed. */
+  plan: { minutes: number; feeCents: number } | null;
+  previousPlan: { minutes: number; feeCents: number };
+  streak: { periods: string[]; overageMinutesWithoutPlan: number[] };
+  currency: string;
+}
+
+/** The plan removed or stepped down (DESIGN, "minute plan"): what changes, from when, and why. */
+export function minutePlanReductionEmail(d: MinutePlanReductionEmailData): EmailContent {
+  const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
+  const previous = `${d.previousPlan.minutes}-minute plan`;
+  const what = d.plan
+    ? `From ${d.effectivePeriod} your ${previous} becomes a ${d.plan.minutes}-minute plan for ${formatCents(d.plan.feeCents)} ${d.currency} a month (instead of ${formatCents(d.previousPlan.feeCents)}).`
+    : `From ${d.effectivePeriod} your ${previous} is removed: its ${formatCents(d.previousPlan.feeCents)} ${d.currency} a month is no longer charged.`;
+  const why = d.plan
+    ? `In the last ${d.streak.periods.length} months a ${d.plan.minutes}-minute plan would have covered all your usage:`
+    : `In the last ${d.streak.periods.length} months your usage fit within your allowance without the plan:`;
+  const months = d.streak.periods.map((p, i) => {
+    const over = d.streak.overageMinutesWithoutPlan[i]!;
+    return over > 0 ? `${p}: ${over} min past the allowance without a plan` : `${p}: within the allowance without a plan`;
+  });
+  const after = `Should you run over your allowance again ${d.streak.periods.length} months in a row, a plan is added again by the same rule.`;
+  const text = [greeting, '', what, '', why, ...months.map((m) => `  ${m}`), '', after, '', 'RedConnect Billing'].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(greeting)}</p><p>${escapeHtml(what)}</p>
+<p>${escapeHtml(why)}</p><ul>${months.map((m) => `<li>${escapeHtml(m)}</li>`).join('')}</ul>
+<p>${escapeHtml(after)}</p><p>RedConnect Billing</p></body></html>`;
+  const subject = d.plan
+    ? `Your RedConnect minute plan becomes a ${d.plan.minutes}-minute plan from ${d.effectivePeriod}`
+    : `Your ${previous} is removed from your RedConnect account from ${d.effectivePeriod}`;
+  return { subject, text, html };
+}
