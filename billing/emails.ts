@@ -1,6 +1,6 @@
 /** The text and HTML of the emails subscribers receive. Pure: data in, message out. */
 import { formatCents, formatMicros } from './money';
-import type { InvoiceLine } from './rating';
+import { overageCharge, type InvoiceLine } from './rating';
 
 export interface EmailContent {
   subject: string;
@@ -68,9 +68,12 @@ export interface UsageAlertData {
   allowanceSeconds: number;
   overageRateMicros: number;
   currency: string;
+  /** The month is over in the subscriber's zone, not yet invoiced (billing/alerts.ts, `alertMonth`). */
+  monthEnded?: boolean;
 }
 
 export function usageAlertEmail(d: UsageAlertData): EmailContent {
+  if (d.monthEnded) return endedMonthAlertEmail(d);
   const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
   const used = `You have used ${formatMinutes(d.usedSeconds)} of your ${formatMinutes(d.allowanceSeconds)} allowance for ${d.period} (${d.thresholdPercent} %).`;
   const consequence = d.thresholdPercent >= 100
@@ -83,6 +86,23 @@ export function usageAlertEmail(d: UsageAlertData): EmailContent {
     ? `You have used your full RedConnect allowance for ${d.period}`
     : `You have used ${d.thresholdPercent} % of your RedConnect allowance for ${d.period}`;
   return { subject, text, html };
+}
+
+/**
+ * The alert for a month already over, in its grace window: nothing more can be used in it, so it
+ * says what its invoice will carry from the calls received so far, not what further minutes cost.
+ */
+function endedMonthAlertEmail(d: UsageAlertData): EmailContent {
+  const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
+  const used = `Your billing month ${d.period} has ended. You used ${formatMinutes(d.usedSeconds)} of your ${formatMinutes(d.allowanceSeconds)} allowance (${d.thresholdPercent} %).`;
+  const { minutes, cents } = overageCharge(d.usedSeconds, d.allowanceSeconds, d.overageRateMicros);
+  const invoice = minutes > 0
+    ? `Its invoice will carry ${minutes} minutes of overage at ${formatMicros(d.overageRateMicros)} ${d.currency} a minute: ${formatCents(cents)} ${d.currency}, from the calls received so far.`
+    : 'Its invoice will carry no overage charge, from the calls received so far.';
+  const text = [greeting, '', used, invoice, '', 'RedConnect Billing'].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(greeting)}</p>
+<p>${escapeHtml(used)}</p><p>${escapeHtml(invoice)}</p><p>RedConnect Billing</p></body></html>`;
+  return { subject: `Your RedConnect usage for ${d.period}, which has ended: ${d.thresholdPercent} % of your allowance`, text, html };
 }
 
 export interface MinutePlanEmailData {

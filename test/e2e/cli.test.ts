@@ -7,7 +7,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlertablePeriod } from '../../billing/alerts';
+import { alertMonth } from '../../billing/alerts';
 import { periodOf } from '../../billing/periods';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { usageCsv } from '../helpers/fixtures';
@@ -129,8 +129,8 @@ test('billing operations add subscribers, import a month of usage, close it and 
   const status = await billingJson<{ cycle: { period: string; closedCycles: number } }>('status', 'ada');
   expect(status.cycle).toMatchObject({ period: '2026-11', closedCycles: 1 });
 
-  // October is still an open cycle while it awaits its close only until the end of November.
-  const octoberAlert = isAlertablePeriod('2026-10', Date.now(), 'Europe/Paris') ? ['You have used your full RedConnect allowance for 2026-10'] : [];
+  // October is alerted, as a month that has ended (its grace window), only until the end of November.
+  const octoberAlert = alertMonth('2026-10', Date.now(), 'Europe/Paris', '2026-10-01') ? ['Your RedConnect usage for 2026-10, which has ended: 100 % of your allowance'] : [];
   await smtp.waitForCount(3 + octoberAlert.length);
   expect(smtp.received.filter((m) => !m.to.includes('billing-ops@redconnect.example')).map((m) => m.subject).sort()).toEqual([
     ...octoberAlert,
