@@ -7,6 +7,7 @@ import { getInvoice, listInvoices } from '../../db/invoices';
 import { closeCycleSignal, statusQuery, subscriberWorkflowId } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { until } from '../helpers/wait';
+import { recordHistory, runChain } from '../helpers/histories';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { useTimeSkippingWorker } from '../helpers/harness';
 
@@ -99,6 +100,9 @@ async function sevenMonths(id: string, usedMinutes: number[]) {
   await t.env.sleep('300 days');
   const invoices = await until(() => listInvoices(t.db.pool, { subscriberId: id }), (list) => list.length === 7);
   const plans = await t.db.pool.query('SELECT effective_period, minutes, fee_cents::int AS fee, change FROM subscriber_plans WHERE subscriber_id = $1 ORDER BY 1', [id]);
+  // June's run decides the change: replayed by the suite (patch minute-plan-removal).
+  const runs = await runChain(t.env.client, subscriberWorkflowId(id), handle.firstExecutionRunId);
+  recordHistory(`subscriber-cycle-plan-${id === 'fits' ? 'removed' : 'stepped-down'}`, runs[5]!.history);
   return { invoices: invoices.map((i) => [i.period, i.overageMinutes, i.totalCents]), plans: plans.rows.map((r) => [r.effective_period, r.minutes, r.fee, r.change]), mail: t.smtp.received.filter((m) => m.to.includes(`${id}@example.test`)) };
 }
 
