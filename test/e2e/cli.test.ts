@@ -145,8 +145,9 @@ test('billing operations add subscribers, import a month of usage, close it and 
 });
 
 test('usage alerts at 80 % and 100 % of the allowance go out once per threshold, however many imports follow', async () => {
-  expect((await billing('subscribers', 'add', '--id', 'cleo', '--email', 'cleo@example.test', '--timezone', 'Asia/Tokyo', '--number', '+81355500001')).code).toBe(0);
   const period = periodOf(Date.now(), 'Asia/Tokyo');
+  // In service since the 1st: usage dated before the service start is never alerted (DESIGN, "partial months").
+  expect((await billing('subscribers', 'add', '--id', 'cleo', '--email', 'cleo@example.test', '--timezone', 'Asia/Tokyo', '--number', '+81355500001', '--since', `${period}-01`)).code).toBe(0);
   const day = (n: number): string => `${period}-${String(n).padStart(2, '0')} 03:00:00`; // noon in Tokyo, written in UTC
   const importRows = async (name: string, rows: { start: string; seconds: number }[]): Promise<void> => {
     const file = path.join(workDir, name);
