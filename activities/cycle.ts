@@ -1,16 +1,16 @@
 /** The I/O of closing one subscriber's cycle: read its terms and usage, write its invoice and plan. */
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { invoiceEmail, minutePlanEmail } from '../billing/emails';
+import { invoiceEmail, minutePlanEmail, minutePlanReductionEmail } from '../billing/emails';
 import { limitForPeriod } from '../billing/limits';
-import type { OverageStreak, PlanDecision } from '../billing/minute-plans';
+import type { OverageStreak, PlanDecision, PlanReduction } from '../billing/minute-plans';
 import { periodBounds, startOfDayMs } from '../billing/periods';
 import type { MinutePlan, PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, invoiceIdFor, roundUsage, type CycleRating, type CycleUsage } from '../billing/rating';
 import { priceInvoice, termsForPeriod } from '../billing/terms';
 import { monthsWithLateCalls, recordInvoiceOnce, recordRatedInvoiceOnce } from '../db/invoices';
 import { limitGrantsFor } from '../db/limit-requests';
-import { addPlanOnce, planInEffect } from '../db/plans';
+import { addPlanOnce, planInEffect, reducePlanOnce } from '../db/plans';
 import { NoPolicyInEffectError, policyInEffectOn, policyVersion } from '../db/policies';
 import { getSubscriber, type Subscriber } from '../db/subscribers';
 import { countedDurations } from '../db/usage';
@@ -61,6 +61,8 @@ export interface WrittenInvoice extends RecordedInvoice {
   /** The terms the minute-plan decision needs. */
   policy: PolicyVersion;
   plan: MinutePlan | null;
+  /** The month's allowance as it would be without the plan: whether the usage fit without it. */
+  allowanceWithoutPlanSeconds: number;
   /**
    * Its email, tried once with the invoice: sent (or sent before), refused for good (recorded on
    * the outbox row, ops told), or still pending after a transient failure (the workflow leaves it
@@ -209,7 +211,8 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
     return {
       invoiceId: i.id, created: written.created, emailKey: written.emailKey, period: i.period,
       usedSeconds: Number(i.usedSeconds), allowanceSeconds: Number(i.allowanceSeconds), overageMinutes: i.overageMinutes, totalCents: Number(i.totalCents),
-      policy, plan, mail: await tryMailOnce(written.emailKey),
+      policy, plan, allowanceWithoutPlanSeconds: allowanceSeconds({ ...terms, plan: undefined }),
+      mail: await tryMailOnce(written.emailKey),
     };
   }
 
@@ -285,6 +288,17 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
         previousPlan: input.previousPlan, streak, averageOverageMinutes: input.decision.averageOverageMinutes, currency: input.currency,
       });
       const emailKey = await addPlanOnce(pool, { subscriberId: subscriber.id, effectivePeriod: input.effectivePeriod, plan: input.decision.plan, streak, to: subscriber.email, email });
+      return { emailKey };
+    },
+
+    /** Removes or steps down the minute plan from `effectivePeriod` and queues the subscriber's email, once. */
+    async reduceMinutePlan(input: { subscriberId: string; effectivePeriod: string; reduction: PlanReduction; currency: string }): Promise<{ emailKey: string }> {
+      const subscriber = await subscriberOrFail(input.subscriberId);
+      const { plan, previousPlan, streak } = input.reduction;
+      const email = minutePlanReductionEmail({
+        subscriberId: subscriber.id, subscriberName: subscriber.name, effectivePeriod: input.effectivePeriod, plan, previousPlan, streak, currency: input.currency,
+      });
+      const emailKey = await reducePlanOnce(pool, { subscriberId: subscriber.id, effectivePeriod: input.effectivePeriod, plan, streak, to: subscriber.email, email });
       return { emailKey };
     },
   };

@@ -36,7 +36,7 @@ async function noticeData(pool: Pool, version: number): Promise<(r: Recipient) =
 export async function queueNoticesForNewSubscriber(pool: Pool, subscriberId: string): Promise<number[]> {
   const revision = await scheduledPolicy(pool);
   const subscriber = await getSubscriber(pool, subscriberId);
-  if (!revision || !subscriber || subscriber.status !== 'active') return [];
+  if (!revision || !subscriber || subscriber.status === 'terminated') return [];
   const data = (await noticeData(pool, revision.version))(subscriber);
   await queuePolicyEmail(pool, {
     version: revision.version, kind: 'notice', recipient: subscriber.id, subscriberId: subscriber.id, to: subscriber.email, atPublication: false, content: policyNoticeEmail(data),

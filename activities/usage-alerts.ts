@@ -1,6 +1,6 @@
 /** Queues the usage alerts an import or rematch makes due, once per threshold per cycle. */
 import type { Pool } from 'pg';
-import { isAlertablePeriod, thresholdsReached, usageAlertKey } from '../billing/alerts';
+import { alertMonth, thresholdsReached, usageAlertKey } from '../billing/alerts';
 import { usageAlertEmail } from '../billing/emails';
 import type { PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, roundUsage, type DurationCount } from '../billing/rating';
@@ -12,17 +12,21 @@ import { policyInEffectOn } from '../db/policies';
 export async function queueUsageAlerts(pool: Pool, touched: { subscriberId: string; period: string }[], nowMs: number = Date.now()): Promise<string[]> {
   if (touched.length === 0) return [];
   const { rows: subscribers } = await pool.query(
-    `SELECT id, name, email, timezone FROM subscribers WHERE id = ANY($1) AND status = 'active'`,
+    `SELECT id, name, email, timezone, service_start FROM subscribers WHERE id = ANY($1) AND status = 'active'`,
     [[...new Set(touched.map((t) => t.subscriberId))]],
   );
   const byId = new Map(subscribers.map((s) => [s.id as string, s]));
-  const open = touched.filter((t) => byId.has(t.subscriberId) && isAlertablePeriod(t.period, nowMs, byId.get(t.subscriberId).timezone));
+  const monthOf = (t: { subscriberId: string; period: string }) => alertMonth(t.period, nowMs, byId.get(t.subscriberId).timezone, byId.get(t.subscriberId).service_start);
+  const open = touched.filter((t) => byId.has(t.subscriberId) && monthOf(t) !== undefined);
   if (open.length === 0) return [];
   const { rows } = await pool.query(
     `SELECT c.subscriber_id, c.period, c.billable_seconds AS seconds, count(*)::int AS calls
        FROM calls c JOIN unnest($1::text[], $2::text[]) AS t(subscriber_id, period)
          ON c.subscriber_id = t.subscriber_id AND c.period = t.period
+       JOIN subscribers s ON s.id = c.subscriber_id
       WHERE c.counted
+        -- usage dated before the service start is kept, never alerted (DESIGN, "partial months")
+        AND c.started_at >= s.service_start::timestamp AT TIME ZONE s.timezone
         AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.subscriber_id = c.subscriber_id AND i.period = c.period)
       GROUP BY 1, 2, 3`,
     [open.map((t) => t.subscriberId), open.map((t) => t.period)],
@@ -49,7 +53,10 @@ export async function queueUsageAlerts(pool: Pool, touched: { subscriberId: stri
       const emailKey = usageAlertKey(subscriberId, period, pct);
       await enqueueEmail(pool, {
         key: emailKey, purpose: 'usage-alert', subscriberId, to: subscriber.email,
-        ...usageAlertEmail({ subscriberId, subscriberName: subscriber.name, period, thresholdPercent: pct, usedSeconds: used, allowanceSeconds: allowance, overageRateMicros: policy.overageRateMicros, currency: policy.currency }),
+        ...usageAlertEmail({
+          subscriberId, subscriberName: subscriber.name, period, thresholdPercent: pct, usedSeconds: used, allowanceSeconds: allowance, overageRateMicros: policy.overageRateMicros, currency: policy.currency,
+          monthEnded: monthOf({ subscriberId, period }) === 'ended',
+        }),
       });
       due.push(emailKey);
     }

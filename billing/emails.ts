@@ -1,6 +1,6 @@
 /** The text and HTML of the emails subscribers receive. Pure: data in, message out. */
 import { formatCents, formatMicros } from './money';
-import type { InvoiceLine } from './rating';
+import { overageCharge, type InvoiceLine } from './rating';
 
 export interface EmailContent {
   subject: string;
@@ -68,9 +68,12 @@ export interface UsageAlertData {
   allowanceSeconds: number;
   overageRateMicros: number;
   currency: string;
+  /** The month is over in the subscriber's zone, not yet invoiced (billing/alerts.ts, `alertMonth`). */
+  monthEnded?: boolean;
 }
 
 export function usageAlertEmail(d: UsageAlertData): EmailContent {
+  if (d.monthEnded) return endedMonthAlertEmail(d);
   const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
   const used = `You have used ${formatMinutes(d.usedSeconds)} of your ${formatMinutes(d.allowanceSeconds)} allowance for ${d.period} (${d.thresholdPercent} %).`;
   const consequence = d.thresholdPercent >= 100
@@ -83,6 +86,23 @@ export function usageAlertEmail(d: UsageAlertData): EmailContent {
     ? `You have used your full RedConnect allowance for ${d.period}`
     : `You have used ${d.thresholdPercent} % of your RedConnect allowance for ${d.period}`;
   return { subject, text, html };
+}
+
+/**
+ * The alert for a month already over, in its grace window: nothing more can be used in it, so it
+ * says what its invoice will carry from the calls received so far, not what further minutes cost.
+ */
+function endedMonthAlertEmail(d: UsageAlertData): EmailContent {
+  const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
+  const used = `Your billing month ${d.period} has ended. You used ${formatMinutes(d.usedSeconds)} of your ${formatMinutes(d.allowanceSeconds)} allowance (${d.thresholdPercent} %).`;
+  const { minutes, cents } = overageCharge(d.usedSeconds, d.allowanceSeconds, d.overageRateMicros);
+  const invoice = minutes > 0
+    ? `Its invoice will carry ${minutes} minutes of overage at ${formatMicros(d.overageRateMicros)} ${d.currency} a minute: ${formatCents(cents)} ${d.currency}, from the calls received so far.`
+    : 'Its invoice will carry no overage charge, from the calls received so far.';
+  const text = [greeting, '', used, invoice, '', 'RedConnect Billing'].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(greeting)}</p>
+<p>${escapeHtml(used)}</p><p>${escapeHtml(invoice)}</p><p>RedConnect Billing</p></body></html>`;
+  return { subject: `Your RedConnect usage for ${d.period}, which has ended: ${d.thresholdPercent} % of your allowance`, text, html };
 }
 
 export interface MinutePlanEmailData {
@@ -136,4 +156,40 @@ export function closeSummaryEmail(d: CloseSummaryData): EmailContent {
     text: [`The close of ${d.period} is complete.`, '', ...lines].join('\n'),
     html: `<!doctype html><html><body style="font-family:sans-serif"><p>The close of <strong>${d.period}</strong> is complete.</p><ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul></body></html>`,
   };
+}
+
+export interface MinutePlanReductionEmailData {
+  subscriberId: string;
+  subscriberName: string | null;
+  effectivePeriod: string;
+  /** The plan from `effectivePeriod`, or null when the plan is removed. */
+  plan: { minutes: number; feeCents: number } | null;
+  previousPlan: { minutes: number; feeCents: number };
+  streak: { periods: string[]; overageMinutesWithoutPlan: number[] };
+  currency: string;
+}
+
+/** The plan removed or stepped down (DESIGN, "minute plan"): what changes, from when, and why. */
+export function minutePlanReductionEmail(d: MinutePlanReductionEmailData): EmailContent {
+  const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
+  const previous = `${d.previousPlan.minutes}-minute plan`;
+  const what = d.plan
+    ? `From ${d.effectivePeriod} your ${previous} becomes a ${d.plan.minutes}-minute plan for ${formatCents(d.plan.feeCents)} ${d.currency} a month (instead of ${formatCents(d.previousPlan.feeCents)}).`
+    : `From ${d.effectivePeriod} your ${previous} is removed: its ${formatCents(d.previousPlan.feeCents)} ${d.currency} a month is no longer charged.`;
+  const why = d.plan
+    ? `In the last ${d.streak.periods.length} months a ${d.plan.minutes}-minute plan would have covered all your usage:`
+    : `In the last ${d.streak.periods.length} months your usage fit within your allowance without the plan:`;
+  const months = d.streak.periods.map((p, i) => {
+    const over = d.streak.overageMinutesWithoutPlan[i]!;
+    return over > 0 ? `${p}: ${over} min past the allowance without a plan` : `${p}: within the allowance without a plan`;
+  });
+  const after = `Should you run over your allowance again ${d.streak.periods.length} months in a row, a plan is added again by the same rule.`;
+  const text = [greeting, '', what, '', why, ...months.map((m) => `  ${m}`), '', after, '', 'RedConnect Billing'].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(greeting)}</p><p>${escapeHtml(what)}</p>
+<p>${escapeHtml(why)}</p><ul>${months.map((m) => `<li>${escapeHtml(m)}</li>`).join('')}</ul>
+<p>${escapeHtml(after)}</p><p>RedConnect Billing</p></body></html>`;
+  const subject = d.plan
+    ? `Your RedConnect minute plan becomes a ${d.plan.minutes}-minute plan from ${d.effectivePeriod}`
+    : `Your ${previous} is removed from your RedConnect account from ${d.effectivePeriod}`;
+  return { subject, text, html };
 }

@@ -1,20 +1,21 @@
 import { inTransaction } from './pool';
 import type { Pool } from 'pg';
 import type { MinutePlan } from '../billing/policy';
-import type { OverageStreak } from '../billing/minute-plans';
+import type { OverageStreak, PlanFitStreak } from '../billing/minute-plans';
 import type { EmailContent } from '../billing/emails';
 import { limitForPeriod } from '../billing/limits';
 import { limitGrantsFor } from './limit-requests';
 import { enqueueEmail } from './outbox';
 
-/** The plan a subscriber carries in a month: the latest one effective by then. */
+/** The plan a subscriber carries in a month: the latest one effective by then (none once removed). */
 export async function planInEffect(pool: Pool, subscriberId: string, period: string): Promise<MinutePlan | null> {
   const { rows } = await pool.query(
     `SELECT minutes, fee_cents FROM subscriber_plans WHERE subscriber_id = $1 AND effective_period <= $2
       ORDER BY effective_period DESC LIMIT 1`,
     [subscriberId, period],
   );
-  return rows[0] ? { minutes: rows[0].minutes, feeCents: Number(rows[0].fee_cents) } : null;
+  // A row of 0 minutes is a removal (migration 1700000000009).
+  return rows[0] && rows[0].minutes > 0 ? { minutes: rows[0].minutes, feeCents: Number(rows[0].fee_cents) } : null;
 }
 
 /** Records the plan from `effectivePeriod` and queues its email, once: returns the email's key. */
@@ -22,7 +23,7 @@ export async function addPlanOnce(
   pool: Pool,
   change: { subscriberId: string; effectivePeriod: string; plan: MinutePlan; streak: OverageStreak; to: string; email: EmailContent },
 ): Promise<string> {
-  const key = `minute-plan:${change.subscriberId}:${change.effectivePeriod}`;
+  const key = planChangeEmailKey(change.subscriberId, change.effectivePeriod);
   return inTransaction(pool, async (client) => {
     await client.query(
       `INSERT INTO subscriber_plans (subscriber_id, effective_period, minutes, fee_cents, reason)
@@ -30,6 +31,29 @@ export async function addPlanOnce(
       [change.subscriberId, change.effectivePeriod, change.plan.minutes, change.plan.feeCents, JSON.stringify(change.streak)],
     );
     await enqueueEmail(client, { key, purpose: 'minute-plan', subscriberId: change.subscriberId, to: change.to, ...change.email });
+    return key;
+  });
+}
+
+/** One change of plan per subscriber and month, and one email for it. */
+const planChangeEmailKey = (subscriberId: string, effectivePeriod: string): string => `minute-plan:${subscriberId}:${effectivePeriod}`;
+
+/**
+ * Ends the plan (`plan` null: a row of 0 minutes) or steps it down from `effectivePeriod`, and
+ * queues its email, once: returns the email's key.
+ */
+export async function reducePlanOnce(
+  pool: Pool,
+  change: { subscriberId: string; effectivePeriod: string; plan: MinutePlan | null; streak: PlanFitStreak; to: string; email: EmailContent },
+): Promise<string> {
+  const key = planChangeEmailKey(change.subscriberId, change.effectivePeriod);
+  return inTransaction(pool, async (client) => {
+    await client.query(
+      `INSERT INTO subscriber_plans (subscriber_id, effective_period, minutes, fee_cents, reason, change)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      [change.subscriberId, change.effectivePeriod, change.plan?.minutes ?? 0, change.plan?.feeCents ?? 0, JSON.stringify(change.streak), change.plan ? 'stepped-down' : 'removed'],
+    );
+    await enqueueEmail(client, { key, purpose: change.plan ? 'minute-plan-step-down' : 'minute-plan-removal', subscriberId: change.subscriberId, to: change.to, ...change.email });
     return key;
   });
 }

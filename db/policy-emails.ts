@@ -18,13 +18,14 @@ export interface Recipient {
 }
 
 /**
- * A page of who should get `kind`, by subscriber id: a notice goes to every active subscriber, a
- * reminder to the active ones who have a notice, a cancellation to everyone whose notice was sent.
+ * A page of who should get `kind`, by subscriber id: a notice goes to every subscriber not
+ * terminated (a suspended one is still billed: DESIGN, "policy revision"), a reminder to those of
+ * them who have a notice, a cancellation to everyone whose notice was sent.
  */
 export async function recipientsPage(db: Pool, p: { version: number; kind: 'notice' | 'reminder' | 'cancellation'; afterId: string | null; limit: number }): Promise<Recipient[]> {
   const filter = {
-    notice: `s.status = 'active' AND $1::int > 0`,
-    reminder: `s.status = 'active' AND EXISTS (SELECT 1 FROM policy_emails pe WHERE pe.version = $1 AND pe.kind = 'notice' AND pe.subscriber_id = s.id)`,
+    notice: `s.status <> 'terminated' AND $1::int > 0`,
+    reminder: `s.status <> 'terminated' AND EXISTS (SELECT 1 FROM policy_emails pe WHERE pe.version = $1 AND pe.kind = 'notice' AND pe.subscriber_id = s.id)`,
     cancellation: `EXISTS (SELECT 1 FROM policy_emails pe JOIN email_outbox o ON o.idempotency_key = pe.email_key
                     WHERE pe.version = $1 AND pe.kind = 'notice' AND pe.subscriber_id = s.id AND o.status = 'sent')`,
   }[p.kind];

@@ -1,11 +1,12 @@
 /**
  * policy-change-<version>: one policy revision from publication to activation (DESIGN, "policy
- * revision"; issue 6). It tells every active subscriber at publication, in bounded batches, and
- * reminds them 7 days before the effective date; it activates the version on that date, or holds
- * it while anyone active at publication was not told a full notice period ahead (alerting billing
- * operations), until they have been or ops decide by the signal `activate`. `cancel` before the
- * date withdraws it and tells everyone who got the notice. Every email is keyed per version, kind
- * and subscriber in the outbox, so a retry or a crash sends none twice and misses none.
+ * revision"; issue 6). It tells every subscriber not terminated (active or suspended: both are
+ * billed) at publication, in bounded batches, and reminds them 7 days before the effective date;
+ * it activates the version on that date, or holds it while anyone billed at publication was not
+ * told a full notice period ahead (alerting billing operations), until they have been or ops
+ * decide by the signal `activate`. `cancel` before the date withdraws it and tells everyone who
+ * got the notice. Every email is keyed per version, kind and subscriber in the outbox, so a retry
+ * or a crash sends none twice and misses none.
  */
 import {
   allHandlersFinished, condition, continueAsNew, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
@@ -42,7 +43,7 @@ interface PolicyChangeCarry {
   noticesQueued: boolean;
   reminderCursor: string | null;
   remindersQueued: boolean;
-  /** A pass over all active subscribers for any not told yet, before the reminders and before activation. */
+  /** A pass over all subscribers not terminated for any not told yet, before the reminders and before activation. */
   sweep: 'reminder' | 'activation' | null;
   sweepCursor: string | null;
   swept: string[];
@@ -207,8 +208,8 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
       s.noticesQueued = page.done;
       queuedSinceSend = true;
     } else if (s.sweep !== null || (reminderDue && !s.swept.includes('reminder'))) {
-      // Anyone active and not told (a subscriber resumed, one added without the CLI, a CLI that
-      // died before queueing their notice) is told now, before the reminders and the activation.
+      // Anyone billed and not told (one added without the CLI, a CLI that died before queueing
+      // their notice) is told now, before the reminders and the activation.
       s.sweep ??= 'reminder';
       const page = await db('Look for active subscribers not told yet').queuePolicyEmails({ version, kind: 'notice', afterId: s.sweepCursor, limit: batchSize, atPublication: false });
       s.sweepCursor = page.lastId;

@@ -13,8 +13,8 @@ import { condition, continueAsNew, makeContinueAsNewFunc, setHandler, sleep, all
 import type { SearchAttributePair } from '@temporalio/common';
 import { formatCents } from '../billing/money';
 import { comparePeriods, isValidPeriod, nextPeriod } from '../billing/periods';
-import { EMPTY_STREAK, extendStreak, planDecision, streakComplete, type OverageStreak } from '../billing/minute-plans';
-import { lateAdjustmentLine, overageCharge, rateCycle, withExtraLines, type InvoiceLine } from '../billing/rating';
+import { EMPTY_FIT_STREAK, EMPTY_STREAK, extendStreak, planDecision, reviewPlan, streakComplete, type OverageStreak, type PlanFitStreak } from '../billing/minute-plans';
+import { allowanceSeconds, lateAdjustmentLine, overageCharge, overageMinutes, rateCycle, withExtraLines, type InvoiceLine } from '../billing/rating';
 import type { CloseInputs } from '../activities/cycle';
 import { local, localMail, mail } from './activity-proxies';
 import {
@@ -56,6 +56,8 @@ export interface SubscriberCycleInput {
   lastInvoice?: InvoiceSummary | null;
   /** Consecutive closed cycles with overage, for minute plans. */
   streak?: OverageStreak;
+  /** Consecutive closed cycles whose usage a smaller plan or none would have covered (patch `minute-plan-removal`). */
+  planFit?: PlanFitStreak;
   /** The raised limit support approved, shown in the status while it applies. */
   limit?: LimitChangedPayload;
   /** An abuse case's suspension in force, shown in the status (PostgreSQL holds it for the switch). */
@@ -198,6 +200,18 @@ export async function legacySubscriberWorkflow(input: SubscriberCycleInput): Pro
     await mail('Minute plan email').deliverEmail({ key: plan.emailKey });
   }
   if (streakComplete(streak, terms.policy)) streak = EMPTY_STREAK;
+  // A plan no longer needed: removed or stepped down from the next cycle. Runs recorded before the patch never reviewed it.
+  let planFit = terms.plan ? input.planFit : undefined;
+  if (terms.plan && !ending && patched('minute-plan-removal')) {
+    const withoutPlan = overageMinutes(rating.usedSeconds, allowanceSeconds({ rules: terms.policy, limitMinutes: terms.limitMinutes ?? undefined, plan: undefined }));
+    const review = reviewPlan(planFit ?? EMPTY_FIT_STREAK, period, withoutPlan, terms.plan, terms.policy);
+    planFit = review.streak;
+    if (review.reduction) {
+      const change = await local(review.reduction.plan ? `Step down to the ${review.reduction.plan.minutes}-minute plan` : 'Remove the minute plan')
+        .reduceMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), reduction: review.reduction, currency: terms.policy.currency });
+      await mail('Minute plan email').deliverEmail({ key: change.emailKey });
+    }
+  }
 
   await condition(allHandlersFinished);
   if (ending) {
@@ -215,6 +229,7 @@ export async function legacySubscriberWorkflow(input: SubscriberCycleInput): Pro
     pendingCloses: pending.filter((p) => comparePeriods(p.period, following) >= 0),
     closedCycles: (input.closedCycles ?? 0) + 1,
     streak,
+    ...(planFit?.periods.length ? { planFit } : {}),
     ...(limit && (limit.untilPeriod === null || comparePeriods(following, limit.untilPeriod) <= 0) ? { limit } : {}),
     ...(suspension ? { suspension } : {}),
     ...(termination ? { termination } : {}),

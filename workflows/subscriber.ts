@@ -15,7 +15,8 @@ import {
   setCurrentDetails, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { formatCents } from '../billing/money';
-import { EMPTY_STREAK, extendStreak, planDecision, streakComplete } from '../billing/minute-plans';
+import { EMPTY_FIT_STREAK, EMPTY_STREAK, extendStreak, planDecision, reviewPlan, streakComplete } from '../billing/minute-plans';
+import { overageMinutes } from '../billing/rating';
 import { comparePeriods, nextPeriod, periodBounds } from '../billing/periods';
 import type { WrittenInvoice } from '../activities/cycle';
 import { local, localMail, mail } from './activity-proxies';
@@ -187,6 +188,17 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     await mail('Minute plan email').deliverEmail({ key: plan.emailKey });
   }
   if (streakComplete(streak, invoice.policy)) streak = EMPTY_STREAK;
+  // A plan no longer needed (DESIGN, "minute plan"): removed or stepped down from the next cycle.
+  let planFit = invoice.plan ? input.planFit : undefined;
+  if (invoice.plan && !ending) {
+    const review = reviewPlan(planFit ?? EMPTY_FIT_STREAK, period, overageMinutes(invoice.usedSeconds, invoice.allowanceWithoutPlanSeconds), invoice.plan, invoice.policy);
+    planFit = review.streak;
+    if (review.reduction) {
+      const change = await local(review.reduction.plan ? `Step down to the ${review.reduction.plan.minutes}-minute plan` : 'Remove the minute plan')
+        .reduceMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), reduction: review.reduction, currency: invoice.policy.currency });
+      await mail('Minute plan email').deliverEmail({ key: change.emailKey });
+    }
+  }
 
   if (ending) {
     show('terminated', `Subscription terminated (abuse case ${termination!.caseId}): final invoice ${invoice.invoiceId} for ${period}, ${formatCents(invoice.totalCents)}. Late calls are billed on final adjustment invoices for ${FINAL_ADJUSTMENT_MONTHS} months.`, invoice.overageMinutes);
@@ -207,6 +219,7 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     pendingCloses: pending.filter((p) => comparePeriods(p.period, following) >= 0),
     closedCycles: (input.closedCycles ?? 0) + 1,
     streak,
+    ...(planFit?.periods.length ? { planFit } : {}),
     ...(limit && (limit.untilPeriod === null || comparePeriods(following, limit.untilPeriod) <= 0) ? { limit } : {}),
     ...(suspension ? { suspension } : {}),
     ...(termination ? { termination } : {}),

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { choosePlan, EMPTY_STREAK, extendStreak, planDecision, streakComplete } from '../../billing/minute-plans';
+import { choosePlan, coveringPlan, EMPTY_FIT_STREAK, EMPTY_STREAK, extendStreak, planDecision, reviewPlan, streakComplete, type PlanFitStreak, type PlanReduction } from '../../billing/minute-plans';
+import type { MinutePlan } from '../../billing/policy';
 import { DEFAULT_POLICY_RULES } from '../../billing/policy';
 import { lateAdjustmentLine, overageCharge } from '../../billing/rating';
 
@@ -41,6 +42,71 @@ describe('the overage streak', () => {
   test('with a plan, the need counts its minutes; the largest plan cannot grow', () => {
     expect(planDecision(streakOf([700, 800, 900]), rules, { minutes: 500, feeCents: 1500 })).toMatchObject({ plan: { minutes: 2500 } });
     expect(planDecision(streakOf([700, 800, 900]), rules, { minutes: 2500, feeCents: 5000 })).toBeUndefined();
+  });
+});
+
+describe('a plan no longer needed', () => {
+  const rules = { planStreakCycles: 3, planCatalog: catalog };
+  const [small, medium, large] = catalog as [MinutePlan, MinutePlan, MinutePlan];
+  /** Reviews months in turn with the same plan; the reductions decided on the way. */
+  const review = (overagesWithoutPlan: number[], current: MinutePlan | null) => {
+    let streak: PlanFitStreak = EMPTY_FIT_STREAK;
+    const reductions: PlanReduction[] = [];
+    overagesWithoutPlan.forEach((m, i) => {
+      const step = reviewPlan(streak, `2027-${String(i + 1).padStart(2, '0')}`, m, current, rules);
+      streak = step.streak;
+      if (step.reduction) reductions.push(step.reduction);
+    });
+    return { streak, reductions };
+  };
+
+  test('coveringPlan: none for nothing, the smallest covering, undefined past the largest', () => {
+    expect(coveringPlan(0, catalog)).toBeNull();
+    expect(coveringPlan(1, catalog)).toEqual(small);
+    expect(coveringPlan(501, catalog)).toEqual(medium);
+    expect(coveringPlan(2501, catalog)).toBeUndefined();
+  });
+
+  test('three months that fit without the plan remove it; two do not', () => {
+    expect(review([0, 0], small).reductions).toEqual([]);
+    expect(review([0, 0], small).streak.periods).toEqual(['2027-01', '2027-02']);
+    expect(review([0, 0, 0], small)).toEqual({
+      streak: EMPTY_FIT_STREAK,
+      reductions: [{ plan: null, previousPlan: small, largestOverageWithoutPlanMinutes: 0, streak: { periods: ['2027-01', '2027-02', '2027-03'], overageMinutesWithoutPlan: [0, 0, 0] } }],
+    });
+  });
+
+  test('steps down to the smallest plan that covers every month of the streak, not their average', () => {
+    // Without the plan 300, 600 and 200 min over: the 1,000-minute plan covers all three (the average, 367, would fit 500).
+    expect(review([300, 600, 200], large).reductions.map((r) => [r.plan, r.largestOverageWithoutPlanMinutes])).toEqual([[medium, 600]]);
+    expect(review([300, 0, 200], large).reductions.map((r) => r.plan)).toEqual([small]);
+  });
+
+  test('a month that needed the plan as it is breaks the streak; so does a month without a plan', () => {
+    expect(review([0, 0, 400, 0, 0], small).reductions).toEqual([]);
+    expect(review([0, 0, 400, 0, 0], small).streak.periods).toEqual(['2027-04', '2027-05']);
+    expect(review([0, 600, 0], medium).reductions).toEqual([]);
+    expect(review([0, 0, 0], null)).toEqual({ streak: EMPTY_FIT_STREAK, reductions: [] });
+  });
+
+  test('after a reduction the streak restarts', () => {
+    expect(review([0, 0, 0, 0, 0, 0], small).reductions).toHaveLength(2);
+  });
+
+  test('property: a reduction is always to a smaller plan or none, covers every month of its streak, and no smaller plan would', () => {
+    fc.assert(fc.property(
+      fc.constantFrom(small, medium, large),
+      fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 12 }),
+      (current, overages) => {
+        for (const r of review(overages, current).reductions) {
+          expect(r.streak.periods).toHaveLength(rules.planStreakCycles);
+          const planMinutes = r.plan?.minutes ?? 0;
+          expect(planMinutes).toBeLessThan(current.minutes);
+          for (const m of r.streak.overageMinutesWithoutPlan) expect(planMinutes).toBeGreaterThanOrEqual(m);
+          for (const smaller of catalog.filter((p) => p.minutes < planMinutes)) expect(Math.max(...r.streak.overageMinutesWithoutPlan)).toBeGreaterThan(smaller.minutes);
+        }
+      },
+    ));
   });
 });
 

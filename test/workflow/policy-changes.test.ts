@@ -54,20 +54,26 @@ const subjects = {
 const mail = (kind: keyof typeof subjects, eff: string) => t.smtp.received.filter((m) => m.subject === subjects[kind](eff));
 const recipients = (kind: keyof typeof subjects, eff: string): string[] => mail(kind, eff).map((m) => m.to[0]!).sort();
 const countOf = (kind: keyof typeof subjects, eff: string) => () => Promise.resolve(mail(kind, eff).length);
-const activeSubscriberEmails = async (): Promise<string[]> =>
-  (await t.db.pool.query(`SELECT email FROM subscribers WHERE status = 'active' ORDER BY email`)).rows.map((r) => r.email as string).sort();
+/** Everyone billed, so told of a revision: active and suspended subscribers (DESIGN, "policy revision"). */
+const billedSubscriberEmails = async (): Promise<string[]> =>
+  (await t.db.pool.query(`SELECT email FROM subscribers WHERE status <> 'terminated' ORDER BY email`)).rows.map((r) => r.email as string).sort();
 
-test('publish: every active subscriber is told at once, reminded 7 days before, and the version activates on the date; each email exactly once', async () => {
+test('publish: every subscriber billed (active or suspended) is told at once, reminded 7 days before, and the version activates on the date; each email exactly once', async () => {
   for (const id of ['ada', 'bob', 'cy']) await givenSubscriber(t.db.pool, { id, name: id === 'ada' ? 'Ada Lovelace' : undefined });
   await givenSubscriber(t.db.pool, { id: 'dee' });
   await t.db.pool.query(`UPDATE subscribers SET status = 'suspended' WHERE id = 'dee'`);
+  await givenSubscriber(t.db.pool, { id: 'eve' });
+  await t.db.pool.query(`UPDATE subscribers SET status = 'terminated' WHERE id = 'eve'`);
+  const told = ['ada@example.test', 'bob@example.test', 'cy@example.test', 'dee@example.test'];
   const eff = addDays(await today(), 30);
   const { revision, handle, status, workflowId } = await publish({ includedMinutes: 3000, overageRateMicros: 40_000 }, eff);
   expect(revision).toMatchObject({ version: 2, state: 'scheduled', basedOn: 1, includedMinutes: 3000, overageRateMicros: 40_000 });
 
   // At once: no time passes on the server while we wait.
-  await until(countOf('notice', eff), (n) => n === 3);
-  expect(recipients('notice', eff)).toEqual(['ada@example.test', 'bob@example.test', 'cy@example.test']);
+  await until(countOf('notice', eff), (n) => n === 4);
+  expect(recipients('notice', eff)).toEqual(told);
+  // The suspended subscriber's notice counts for the activation guarantee like everyone's.
+  expect((await t.db.pool.query(`SELECT at_publication FROM policy_emails WHERE version = 2 AND kind = 'notice' AND subscriber_id = 'dee'`)).rows).toEqual([{ at_publication: true }]);
   const notice = mail('notice', eff).find((m) => m.to[0] === 'ada@example.test')!;
   expect(notice.text).toContain('Hello Ada Lovelace,');
   expect(notice.text).toMatch(/Included minutes a month\s+2400 min\s+3000 min/);
@@ -75,7 +81,7 @@ test('publish: every active subscriber is told at once, reminded 7 days before, 
   expect(notice.text).toContain(`From ${eff}, these terms change`);
   expect(notice.html).toContain('<td>Included minutes a month</td><td>2400 min</td><td><strong>3000 min</strong></td>');
   const published = await until(status, (s) => s.phase === 'scheduled');
-  expect(published).toMatchObject({ version: 2, effectiveFrom: eff, noticeDays: 30, progress: { notice: { sent: 3, pending: 0, failed: 0 }, reminder: { sent: 0 } }, hold: null });
+  expect(published).toMatchObject({ version: 2, effectiveFrom: eff, noticeDays: 30, progress: { notice: { sent: 4, pending: 0, failed: 0 }, reminder: { sent: 0 } }, hold: null });
   expect(published.reminderAt).toBe(new Date(dayStartMs(eff) - 7 * 24 * HOUR).toISOString());
 
   await sleepUntil(dayStartMs(eff) - 7 * 24 * HOUR - HOUR);
@@ -84,25 +90,25 @@ test('publish: every active subscriber is told at once, reminded 7 days before, 
   expect((await status()).progress.reminder).toMatchObject({ sent: 0, pending: 0 });
   expect(mail('reminder', eff)).toHaveLength(0);
   await t.env.sleep(2 * HOUR);
-  await until(countOf('reminder', eff), (n) => n === 3);
-  expect(recipients('reminder', eff)).toEqual(['ada@example.test', 'bob@example.test', 'cy@example.test']);
+  await until(countOf('reminder', eff), (n) => n === 4);
+  expect(recipients('reminder', eff)).toEqual(told);
   expect(mail('reminder', eff)[0]!.text).toContain(`changes on ${eff}, in a week`);
   expect((await findPolicyVersion(t.db.pool, 2))!.state).toBe('scheduled');
   expect((await policyInEffectOn(t.db.pool, eff)).version).toBe(1);
 
   await sleepUntil(dayStartMs(eff) + HOUR);
   const final = await handle.result();
-  expect(final).toMatchObject({ phase: 'active', activeFrom: eff, progress: { notice: { sent: 3, pending: 0, failed: 0 }, reminder: { sent: 3, pending: 0, failed: 0 } } });
+  expect(final).toMatchObject({ phase: 'active', activeFrom: eff, progress: { notice: { sent: 4, pending: 0, failed: 0 }, reminder: { sent: 4, pending: 0, failed: 0 } } });
   expect(await findPolicyVersion(t.db.pool, 2)).toMatchObject({ state: 'active', activeFrom: eff, activatedBy: 'system' });
   expect(await findPolicyVersion(t.db.pool, 1)).toMatchObject({ state: 'superseded' });
   expect((await policyInEffectOn(t.db.pool, eff)).version).toBe(2);
   expect((await policyInEffectOn(t.db.pool, addDays(eff, -1))).version).toBe(1);
 
   // The revision's workflow has completed: all it sends is sent.
-  // Exactly one notice and one reminder each; nothing for the suspended subscriber.
-  expect(recipients('notice', eff)).toEqual(['ada@example.test', 'bob@example.test', 'cy@example.test']);
-  expect(recipients('reminder', eff)).toEqual(['ada@example.test', 'bob@example.test', 'cy@example.test']);
-  expect(t.smtp.received.filter((m) => m.to.includes('dee@example.test'))).toEqual([]);
+  // Exactly one notice and one reminder each, the suspended subscriber included; nothing for the terminated one.
+  expect(recipients('notice', eff)).toEqual(told);
+  expect(recipients('reminder', eff)).toEqual(told);
+  expect(t.smtp.received.filter((m) => m.to.includes('eve@example.test'))).toEqual([]);
   const [{ history }] = await runChain(t.env.client, workflowId, (await handle.describe()).runId);
   recordHistory('policy-change-activated', history);
 });
@@ -117,7 +123,7 @@ test('a cycle that straddles the effective date is rated under the old version, 
   await givenCalls(t.db.pool, [...callsTotalling('sam', `${period}-01`, 2700 * 60), ...callsTotalling('sam', `${following}-01`, 2700 * 60)]);
   const cycle = await t.env.client.workflow.start(subscriberWorkflow, { workflowId: subscriberWorkflowId('sam'), taskQueue: t.taskQueue, args: [{ subscriberId: 'sam', period }] });
   const { handle } = await publish({ includedMinutes: 2500, overageRateMicros: 100_000 }, eff);
-  await until(countOf('notice', eff), (n) => n === 4);
+  await until(countOf('notice', eff), (n) => n === 5);
 
   await cycle.signal(closeCycleSignal, { period: following });
   await sleepUntil(Date.parse(`${nextPeriod(following)}-01T00:00:00Z`) + 7 * HOUR);
@@ -132,7 +138,7 @@ test('a cycle that straddles the effective date is rated under the old version, 
 test('cancel before the date: everyone who got the notice is told, nothing activates, no reminder goes out', async () => {
   const eff = addDays(await today(), 30);
   const { handle, status } = await publish({ alertThresholdsPercent: [90, 100] }, eff);
-  const subscribers = await activeSubscriberEmails();
+  const subscribers = await billedSubscriberEmails();
   await until(countOf('notice', eff), (n) => n === subscribers.length);
   await t.env.sleep('10 days');
 
@@ -170,7 +176,7 @@ describe('the CLI', () => {
   test('a subscriber added between publication and the date gets the notice when they join, and the reminder; one added without the CLI before the reminder (across runs continued as new)', async () => {
     const eff = addDays(await today(), 30);
     const { handle, status, workflowId } = await publish({ planStreakCycles: 4 }, eff, 180, 30);
-    const before = await activeSubscriberEmails();
+    const before = await billedSubscriberEmails();
     await until(countOf('notice', eff), (n) => n === before.length);
     await t.env.sleep('3 days');
 
@@ -202,7 +208,7 @@ describe('the CLI', () => {
     const eff = addDays(await today(), 30);
     t.smtp.setDown(true);
     const { handle, status } = await publish({ includedMinutes: 2800 }, eff);
-    const subscribers = await activeSubscriberEmails();
+    const subscribers = await billedSubscriberEmails();
     const failing = await until(status, (s) => s.progress.notice.failed > 0);
     expect(failing.lastSendError).toContain('421');
     expect(failing.phase).toBe('notifying');
@@ -266,7 +272,7 @@ describe('the CLI', () => {
     await t.env.sleep('4 hours');
     const final = await handle.result();
     expect(final).toMatchObject({ phase: 'active', decision: { kind: 'activate', operator: 'kim' }, progress: { notice: { pending: 0, failed: 0 }, reminder: { sent: 0 } } });
-    expect(recipients('notice', eff)).toEqual(await activeSubscriberEmails());
+    expect(recipients('notice', eff)).toEqual(await billedSubscriberEmails());
   });
 
   test('publish exits 2 with one line on a too short notice (naming the earliest allowed date) and on bad parameters', async () => {

@@ -27,7 +27,7 @@ test('there are recorded histories of every workflow type', () => {
     'subscriber-cycle-with-grace-wait.json', 'subscriber-cycle-without-usage.json',
     'subscriber-cycle-one-read-with-grace-wait.json', 'subscriber-cycle-one-read-without-usage.json',
     'abuse-case-suspended-resumed.json', 'abuse-case-terminated.json', 'subscriber-cycle-terminated.json',
-    'policy-change-activated.json',
+    'policy-change-activated.json', 'subscriber-cycle-plan-removed.json', 'subscriber-cycle-plan-stepped-down.json',
     'limit-request-approved.json', 'abuse-scan-one-case.json', 'email-delivery-usage-alerts.json', 'scheduled-month-close-backfilled.json',
   ]));
 });
