@@ -181,3 +181,11 @@ export function startOfDayMs(day: string, zone: string): number {
   if (!start.isValid) throw new RangeError(`day "${day}" is not a date written YYYY-MM-DD`);
   return start.toMillis();
 }
+
+/**
+ * The month still open at an instant in the zone: during the close's grace period after a month
+ * ends, that month (its invoice is not written yet); otherwise the month in progress.
+ */
+export function openPeriodAt(instantMs: number, zone: string, graceHours: number): Period {
+  return periodOf(instantMs - graceHours * 3_600_000, zone);
+}

@@ -8,10 +8,11 @@
  * late decisions as invalid, until the request's expiry time or the limit's end, whichever is later.
  */
 import {
-  allHandlersFinished, condition, getExternalWorkflowHandle, log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
+  allHandlersFinished, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { checkDecision, type LimitDecision, type LimitRequestState } from '../billing/limits';
-import { periodOf } from '../billing/periods';
+import { openPeriodAt, periodOf } from '../billing/periods';
+import { DEFAULT_CLOSE_GRACE_HOURS } from './subscriber-legacy';
 import { db, mail } from './activity-proxies';
 import {
   RequestStateKey, SubscriberIdKey, approveSignal, limitChangedSignal, limitRequestStatusQuery, rejectSignal, subscriberWorkflowId,
@@ -30,7 +31,16 @@ export interface LimitRequestInput {
   /** BILLING_LIMIT_REMINDER_HOURS and BILLING_LIMIT_EXPIRY_DAYS. */
   reminderHours: number;
   expiryDays: number;
+  /** The close's grace period: an approval made in it applies to the month still open. Default 6 h. */
+  graceHours?: number;
 }
+
+/**
+ * Patch: an approval's month is the month still open in the subscriber's zone (the one just ended,
+ * during the close's grace period), taken from the same reading of the time as the `until` check.
+ * Before it, the start month was read again when the decision was carried out.
+ */
+export const ONE_READING_PATCH = 'limit-approval-one-reading';
 
 
 const HOUR_MS = 3_600_000;
@@ -73,6 +83,9 @@ export async function limitRequestWorkflow(input: LimitRequestInput): Promise<Li
   });
   for (const key of notices) await mail(`Email ${key}`).deliverEmail({ key });
 
+  /** The month a valid decision applies from, read with its checks (patch ONE_READING_PATCH). */
+  let decidedPeriod: string | undefined;
+
   /** The next decision in the inbox, checked; invalid ones are recorded and yield null. */
   const nextDecision = async (): Promise<LimitDecision | null> => {
     const { signal, payload } = inbox.shift()!;
@@ -84,11 +97,16 @@ export async function limitRequestWorkflow(input: LimitRequestInput): Promise<Li
     } else if (state === 'expired') {
       problem = `${signal} after the request expired at ${new Date(expiresAtMs).toISOString()}`;
     } else {
-      const result = checkDecision(signal, payload, { ...rules, requestedMinutes: input.requestedMinutes, currentPeriod: periodOf(atMs, input.timezone) });
+      const oneReading = patched(ONE_READING_PATCH);
+      const currentPeriod = oneReading ? openPeriodAt(atMs, input.timezone, input.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS) : periodOf(atMs, input.timezone);
+      const result = checkDecision(signal, payload, { ...rules, requestedMinutes: input.requestedMinutes, currentPeriod });
       if ('problem' in result) problem = result.problem;
       else {
         problem = (await db(`Is ${result.decision.reviewer} active support staff?`).checkReviewer({ reviewer: result.decision.reviewer })) ?? undefined;
-        if (!problem) checked = result.decision;
+        if (!problem) {
+          checked = result.decision;
+          if (oneReading) decidedPeriod = currentPeriod;
+        }
       }
     }
     if (checked) return checked;
@@ -133,7 +151,7 @@ export async function limitRequestWorkflow(input: LimitRequestInput): Promise<Li
     await mail('Email the expiry').deliverEmail({ key });
   } else if (decision) {
     show(`Decided by ${decision.reviewer}; carrying it out.`);
-    fromPeriod = periodOf(atMs, input.timezone);
+    fromPeriod = decidedPeriod ?? periodOf(atMs, input.timezone);
     const key = await db('Record the decision').settleLimitDecision({ requestId, atMs, decision, fromPeriod });
     if (decision.kind === 'approve') {
       const grant = { requestId, minutes: decision.minutes, fromPeriod, untilPeriod: decision.untilPeriod };

@@ -5,7 +5,12 @@
  * hold signals nobody decided, a close that can never succeed, and a mail server that is down.
  */
 import { getInvoice, listInvoices } from '../../db/invoices';
-import { closeCycleSignal, statusQuery, subscriberWorkflowId, terminateSignal } from '../../workflows/messages';
+import { createLimitRequest, limitGrantsFor } from '../../db/limit-requests';
+import { insertStaff } from '../../db/staff';
+import { limitRequestWorkflow } from '../../workflows/limit-request';
+import {
+  approveSignal, closeCycleSignal, limitRequestStatusQuery, limitRequestWorkflowId, statusQuery, subscriberWorkflowId, terminateSignal,
+} from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { useTimeSkippingWorker } from '../helpers/harness';
@@ -237,4 +242,26 @@ test('an SMTP outage does not stop invoicing: the invoice is written, its mail g
   expect(t.smtp.received.filter((m) => m.to.includes('outage@example.test')).map((m) => m.subject).sort()).toEqual([
     'Your RedConnect invoice for 2028-01: 5.00 USD', 'Your RedConnect invoice for 2028-02: 5.00 USD',
   ]);
+});
+
+test('an approval in the grace window after a month ends applies to that month, checked and started from one reading of the time', async () => {
+  await insertStaff(t.db.pool, { id: 'sam', email: 'sam@support.test' });
+  await givenSubscriber(t.db.pool, { id: 'edge', business: true, serviceStart: '2029-12-01', monthlyFeeCents: 1000 });
+  await givenCalls(t.db.pool, callsTotalling('edge', '2029-12-02', minutes(3000)));
+  const cycle = await startCycle('edge', '2029-12');
+  await cycle.signal(closeCycleSignal, { period: '2029-12' });
+  const request = await createLimitRequest(t.db.pool, { subscriberId: 'edge', minutes: 3500, reason: 'Year-end rush', actor: 'test' });
+  const handle = await t.env.client.workflow.start(limitRequestWorkflow, {
+    workflowId: limitRequestWorkflowId(request.id), taskQueue,
+    args: [{ requestId: request.id, subscriberId: 'edge', requestedMinutes: 3500, timezone: 'UTC', currentLimitMinutes: 2400, ceilingMinutes: 20_000, reminderHours: 480, expiryDays: 30 }],
+  });
+  // 1 January 2030, 02:00 UTC: December has ended, its close waits for the 6 h grace period.
+  await sleepUntil('2030-01-01T02:00:00Z');
+  await handle.signal(approveSignal, { reviewer: 'sam', until: '2029-12' });
+  const settled = await until(() => handle.query(limitRequestStatusQuery), (s) => s.settled);
+  expect(settled).toMatchObject({ state: 'approved', fromPeriod: '2029-12', decision: { untilPeriod: '2029-12' }, rejectedDecisions: [] });
+  expect(await limitGrantsFor(t.db.pool, 'edge')).toEqual([{ requestId: request.id, minutes: 3500, fromPeriod: '2029-12', untilPeriod: '2029-12' }]);
+  await sleepUntil('2030-01-02T00:00:00Z');
+  const [december] = await invoicesOf('edge', 1);
+  expect(december).toMatchObject({ period: '2029-12', allowanceSeconds: minutes(3500), overageMinutes: 0, totalCents: 1000 });
 });
