@@ -232,3 +232,38 @@ test('billing operations publish a policy revision, every active subscriber is t
   expect(again.code).toBe(2);
   expect(again.stderr.trim()).toBe('billing: policy version 2 is already cancelled');
 });
+
+describe('output into a pipe', () => {
+  // A real shell pipeline: the OS pipe holds 64 KiB, so a reader that pauses leaves the rest in the CLI.
+  const pipeline = (command: string): Promise<Result> => new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', command], { env: { ...cliEnv, NODE: process.execPath, BIN }, timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+
+  beforeAll(async () => {
+    // Enough subscribers for a JSON list well past what a pipe holds (terminated: no later test mails them).
+    await db.pool.query(`INSERT INTO subscribers (id, name, email, service_start, status)
+      SELECT 'pipe-' || n, 'Subscriber number ' || n, 'pipe-' || n || '@example.test', '2026-01-01', 'terminated' FROM generate_series(1, 600) n`);
+  });
+
+  test('a reader that pauses before reading gets the whole output', async () => {
+    const whole = await billing('subscribers', 'list', '--json');
+    expect(whole.stdout.length).toBeGreaterThan(100_000);
+    // The reader pauses once the first bytes are there, as a slow consumer would, then reads on.
+    const reader = '"$NODE" -e "process.stdin.once(\'readable\', () => setTimeout(() => process.stdin.pipe(process.stdout), 1500))"';
+    const slow = await pipeline(`"$NODE" "$BIN" subscribers list --json | ${reader}`);
+    expect(slow.code).toBe(0);
+    expect(slow.stdout.length).toBe(whole.stdout.length);
+    expect(JSON.parse(slow.stdout)).toHaveLength(JSON.parse(whole.stdout).length);
+  });
+
+  test('a reader that stops early (`| head`) ends the output quietly: no EPIPE stack trace, exit 0', async () => {
+    // `true` has gone before the CLI writes anything: its first write fails with EPIPE. `head` goes
+    // after one line, while the table is still being written.
+    for (const [args, reader] of [['subscribers list --json', 'true'], ['subscribers list', 'true'], ['subscribers list', 'head -n 1 >/dev/null']]) {
+      const result = await pipeline(`{ "$NODE" "$BIN" ${args}; echo "exit $?" >&2; } | ${reader}`);
+      expect({ args, reader, stderr: result.stderr.trim() }).toEqual({ args, reader, stderr: 'exit 0' });
+    }
+  });
+});
