@@ -108,12 +108,31 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/**
+ * A URL with its password replaced by *** (`postgres://billing:***@db:5432/billing`), for every
+ * message and log line that names a database or mail server. Written for malformed URLs too (a
+ * password with an unescaped / or @, no //): everything between the user's colon and the last @
+ * is the password.
+ */
+export function redactUrl(url: string): string {
+  const at = url.lastIndexOf('@');
+  if (at < 0) return url;
+  const slashes = url.indexOf('//');
+  const schemeColon = url.indexOf(':');
+  const start = slashes >= 0 && slashes < at ? slashes + 2 : schemeColon >= 0 && schemeColon < at ? schemeColon + 1 : 0;
+  const colon = url.indexOf(':', start);
+  if (colon < 0 || colon > at) return url;
+  return `${url.slice(0, colon)}:***${url.slice(at)}`;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`environment variable ${name}=${JSON.stringify(env[name])} is invalid: ${issue.message}`);
+    const value = env[name];
+    const shown = value !== undefined && name.endsWith('_URL') ? redactUrl(value) : value;
+    throw new ConfigError(`environment variable ${name}=${JSON.stringify(shown)} is invalid: ${issue.message}`);
   }
   const e = parsed.data;
   return {
