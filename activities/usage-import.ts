@@ -15,7 +15,7 @@ import { splitCsvLine } from '../billing/cdr/csv-line';
 import { detectFormat } from '../billing/cdr/detect';
 import { UsageCsvReader } from '../billing/cdr/own-formats';
 import { createReader } from '../billing/cdr/readers';
-import { DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type ReadResult } from '../billing/cdr/types';
+import { DEFAULT_SOURCE, DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type ReadResult } from '../billing/cdr/types';
 import { CdrStore, StagingBatch, type BatchResult } from '../db/cdr-store';
 import { loadDirectory } from '../db/directory';
 import { DEFAULT_IMPORT_BATCH_ROWS } from '../config';
@@ -27,7 +27,8 @@ export interface ImportOptions {
   format?: CdrFormat;
   /** Zone of the file's time stamps (they carry none). */
   timezone: string;
-  source: string;
+  /** The switch the records come from, part of each record's key; default DEFAULT_SOURCE, never the file's name. */
+  source?: string;
   /** Asterisk optional columns, for the ambiguous column counts. */
   columns?: string[];
   voicemailNumbers?: string[];
@@ -117,7 +118,8 @@ async function firstLine(file: string): Promise<string> {
 }
 
 export async function importUsageFile(pool: Pool, options: ImportOptions): Promise<ImportSummary> {
-  const { file, timezone, source } = options;
+  const { file, timezone } = options;
+  const source = options.source ?? DEFAULT_SOURCE;
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new ImportInputError(`file ${file} does not exist`);
   let format = options.format;
   if (!format) {

@@ -2,7 +2,7 @@
  * Usage import on a real PostgreSQL: every counted second on the right subscriber's month exactly
  * once, whatever is imported twice, at the same time, or interrupted; nothing lost.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -173,6 +173,36 @@ test('bad rows go to the rejects file with line and reason while the good rows l
   expect(rejects.slice(1).map((l) => l.split(',')[0])).toEqual(['2', '3', '4']);
   expect(rejects[1]).toContain('wrong number of columns');
   expect(rejects[2]).toContain('2026-01-10 25:00:00');
+});
+
+/** `billing usage import FILE ARGS... --json` as a process against this file's database (Temporal unreachable: no alerts are due). */
+function cliImport(file: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = path.resolve(__dirname, '../../bin/billing.js');
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, TEMPORAL_ADDRESS: '127.0.0.1:1' };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, 'usage', 'import', file, ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('the same calls under another file name import once: a record is its switch and its content, not its file', async () => {
+  const rows = Array.from({ length: 20 }, (_, i) => outbound(500 + i, '+12125550002', `2025-09-${String(1 + i).padStart(2, '0')} 08:00:00`, 61 + i));
+  const master = write('Master.csv', rows.slice(0, 15));
+  const copy = write('Master-copy.csv', rows.slice(5));
+  const first = await cliImport(master, '--json');
+  expect(first.code).toBe(0);
+  expect(JSON.parse(first.stdout)).toMatchObject({ source: 'default', rowsRead: 15, duplicates: 0 });
+  const second = await cliImport(copy, '--json');
+  expect(second.code).toBe(0);
+  expect(JSON.parse(second.stdout)).toMatchObject({ source: 'default', rowsRead: 15, duplicates: 10 });
+  expect(await seconds('ben', '2025-09')).toEqual({ counted: rows.reduce((s, r) => s + r.billsec, 0), calls: 20 });
+  // usage_imports keeps which file each import read.
+  const { rows: imports } = await db.pool.query(`SELECT file FROM usage_imports WHERE source = 'default' ORDER BY id`);
+  expect(imports.map((r) => path.basename(r.file))).toEqual(['Master.csv', 'Master-copy.csv']);
+  // Two switches that write identical rows are told apart by their own --source.
+  const other = await cliImport(master, '--source', 'pbx-east', '--json');
+  expect(JSON.parse(other.stdout)).toMatchObject({ source: 'pbx-east', rowsRead: 15, duplicates: 0 });
 });
 
 async function terminateOtherConnections(): Promise<void> {
