@@ -18,7 +18,8 @@ import { createReader } from '../billing/cdr/readers';
 import { DEFAULT_SOURCE, DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type ReadResult } from '../billing/cdr/types';
 import { CdrStore, StagingBatch, type BatchResult } from '../db/cdr-store';
 import { loadDirectory } from '../db/directory';
-import { DEFAULT_IMPORT_BATCH_ROWS } from '../config';
+import { DEFAULT_IMPORT_BATCH_ROWS, DEFAULT_IMPORT_EARLIEST, DEFAULT_IMPORT_MAX_FUTURE_HOURS } from '../config';
+import { withinCallDates, type CallDateBounds } from '../billing/cdr/call-dates';
 
 export class ImportInputError extends Error {}
 
@@ -34,6 +35,8 @@ export interface ImportOptions {
   voicemailNumbers?: string[];
   rejectsFile?: string;
   batchSize?: number;
+  /** Dates a call may have; default 2000-01-01 to 24 h after now (BILLING_IMPORT_EARLIEST, BILLING_IMPORT_MAX_FUTURE_HOURS). */
+  callDates?: { earliestDay: string; maxFutureHours: number };
   /** Called after each batch is handed to the database; the import waits for a returned promise. */
   onProgress?: (progress: ImportProgress) => void | Promise<void>;
 }
@@ -128,7 +131,12 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     format = detected;
   }
   const readerOptions = { timezone, columns: options.columns, voicemailNumbers: options.voicemailNumbers ?? DEFAULT_VOICEMAIL_NUMBERS };
-  let reader = format === 'csv' ? undefined : createReader(format, readerOptions);
+  const callDates: CallDateBounds = {
+    earliestDay: options.callDates?.earliestDay ?? DEFAULT_IMPORT_EARLIEST,
+    maxFutureHours: options.callDates?.maxFutureHours ?? DEFAULT_IMPORT_MAX_FUTURE_HOURS,
+    nowMs: Date.now(),
+  };
+  let reader = format === 'csv' ? undefined : withinCallDates(createReader(format, readerOptions), callDates);
   const directory = await loadDirectory(pool);
   const store = await CdrStore.open(pool, { source, file, format, timezone });
   const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_ROWS;
@@ -239,7 +247,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
       // Our headed csv is read by its header; every other format by position.
       const problem = UsageCsvReader.checkHeader(fields);
       if (problem) throw new ImportInputError(`${file}: ${problem}`);
-      reader = new UsageCsvReader({ ...readerOptions, header: fields });
+      reader = withinCallDates(new UsageCsvReader({ ...readerOptions, header: fields }), callDates);
       return;
     }
     summary.rowsRead += 1;

@@ -55,6 +55,7 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
       try {
         summary = await importUsageFile(pool, {
           file, format: opts.format as CdrFormat | undefined, timezone, columns, rejectsFile: opts.rejects, batchSize: ctx.config.importBatchRows,
+          callDates: { earliestDay: ctx.config.importEarliest, maxFutureHours: ctx.config.importMaxFutureHours },
           source: opts.source,
           onProgress: (p) => bar.update(p),
         });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isAlertablePeriod } from '../../billing/alerts';
-import { periodOf } from '../../billing/periods';
+import { periodBounds, periodOf } from '../../billing/periods';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { usageCsv } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
@@ -147,7 +147,10 @@ test('billing operations add subscribers, import a month of usage, close it and 
 test('usage alerts at 80 % and 100 % of the allowance go out once per threshold, however many imports follow', async () => {
   expect((await billing('subscribers', 'add', '--id', 'cleo', '--email', 'cleo@example.test', '--timezone', 'Asia/Tokyo', '--number', '+81355500001')).code).toBe(0);
   const period = periodOf(Date.now(), 'Asia/Tokyo');
-  const day = (n: number): string => `${period}-${String(n).padStart(2, '0')} 03:00:00`; // noon in Tokyo, written in UTC
+  // The n-th minute of Cleo's month (written in UTC): in the past whatever day the test runs, as
+  // calls dated more than a day ahead are rejected.
+  const monthStartMs = periodBounds(period, 'Asia/Tokyo').startMs;
+  const day = (n: number): string => new Date(monthStartMs + n * 60_000).toISOString().slice(0, 19).replace('T', ' ');
   const importRows = async (name: string, rows: { start: string; seconds: number }[]): Promise<void> => {
     const file = path.join(workDir, name);
     fs.writeFileSync(file, usageCsv(rows.map((r) => ({ subscriber: 'cleo', ...r }))));

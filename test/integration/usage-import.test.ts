@@ -205,6 +205,27 @@ test('the same calls under another file name import once: a record is its switch
   expect(JSON.parse(other.stdout)).toMatchObject({ source: 'pbx-east', rowsRead: 15, duplicates: 0 });
 });
 
+test('calls dated before 2000 or more than a day ahead are rejected with line and reason, never stored (year 0001 is not 1901)', async () => {
+  const file = write('impossible-dates.csv', [
+    outbound(600, '+12125550002', '2025-10-10 10:00:00', 60),
+    outbound(601, '+12125550002', '0001-01-01 00:00:00', 61),
+    outbound(602, '+12125550002', '1969-07-20 20:17:00', 62),
+    outbound(603, '+12125550002', '2099-01-01 00:00:00', 63),
+    outbound(604, '+12125550002', '9999-06-01 00:00:00', 64),
+  ]);
+  const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-dates' });
+  expect(summary).toMatchObject({ rowsRead: 5, records: 1, counted: 1, rejected: 4 });
+  const rejects = fs.readFileSync(summary.rejectsFile!, 'utf8').trim().split('\n').slice(1);
+  expect(rejects.map((l) => l.split(',')[0])).toEqual(['2', '3', '4', '5']);
+  expect(rejects[0]).toContain('start 0001-01-01 00:00:00 UTC is before 2000-01-01');
+  expect(rejects[3]).toContain('start 9999-06-01 00:00:00 UTC is more than 24 h after the import');
+  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM cdr_records WHERE source = 'pbx-dates'`);
+  expect(rows[0].n).toBe(1);
+  // Both bounds are settings: a switch known to have run since 2025-11 only.
+  const narrower = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-dates-2', callDates: { earliestDay: '2025-11-01', maxFutureHours: 24 } });
+  expect(narrower).toMatchObject({ records: 0, rejected: 5 });
+});
+
 async function terminateOtherConnections(): Promise<void> {
   const admin = new Client({ connectionString: db.url });
   await admin.connect();
