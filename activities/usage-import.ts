@@ -161,7 +161,10 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   let batch = new StagingBatch();
   const keysInBatch = new BatchKeys(batchSize);
   const inFlight: Promise<void>[] = [];
+  // Records in batches that are committed, for a file that turns out cut short.
+  let committedRecords = 0;
   const absorb = (result: BatchResult): void => {
+    committedRecords += result.staged;
     summary.duplicates += result.staged - result.inserted;
     summary.late += result.lateCalls;
   };
@@ -281,7 +284,12 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   } catch (error) {
     await Promise.allSettled(inFlight);
     if ((error as { code?: string }).code === 'Z_DATA_ERROR' || (error as { code?: string }).code === 'Z_BUF_ERROR') {
-      throw new ImportInputError(`${file} is not a valid gzip file: ${(error as Error).message}`);
+      // The batches read before the damage are committed (each is one transaction): say so, and
+      // that the whole file imported again adds only the rest (every record has its key).
+      const landed = committedRecords === 0
+        ? 'no record of it was imported'
+        : `the first ${committedRecords} call records of it are imported and committed`;
+      throw new ImportInputError(`${file} is not a whole gzip file (${(error as Error).message}): ${landed}; run the import again with the whole file to add the rest (records already imported are not counted twice)`);
     }
     throw error;
   } finally {

@@ -12,7 +12,7 @@ import { rematchUnmatched } from '../../activities/rematch';
 import { queueUsageAlerts } from '../../activities/usage-alerts';
 import { periodOf } from '../../billing/periods';
 import { createLimitRequest, grantLimit } from '../../db/limit-requests';
-import { importUsageFile } from '../../activities/usage-import';
+import { ImportInputError, importUsageFile } from '../../activities/usage-import';
 import { createPool } from '../../db/pool';
 import { insertSubscriber } from '../../db/subscribers';
 import { asteriskFile, type AsteriskRowSpec } from '../helpers/asterisk-rows';
@@ -224,6 +224,27 @@ test('calls dated before 2000 or more than a day ahead are rejected with line an
   // Both bounds are settings: a switch known to have run since 2025-11 only.
   const narrower = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-dates-2', callDates: { earliestDay: '2025-11-01', maxFutureHours: 24 } });
   expect(narrower).toMatchObject({ records: 0, rejected: 5 });
+});
+
+test('a truncated gzip says how many records it committed, and the whole file imported again adds the rest', async () => {
+  const rows = Array.from({ length: 20_000 }, (_, i) => outbound(700_000 + i, '+12125550003', `2025-08-${String(1 + (i % 28)).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:${String((i * 7) % 60).padStart(2, '0')}`, 1 + (i % 40)));
+  const whole = zlib.gzipSync(asteriskFile(rows));
+  const file = path.join(dir, 'Master-truncated.csv.gz');
+  fs.writeFileSync(file, whole.subarray(0, Math.floor(whole.length * 0.6)));
+  const count = async (): Promise<number> => (await db.pool.query("SELECT count(*)::int AS n FROM cdr_records WHERE source = 'pbx-gz'")).rows[0].n;
+
+  const cut = importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-gz', batchSize: 1000 });
+  await expect(cut).rejects.toBeInstanceOf(ImportInputError);
+  const message = await cut.catch((error: Error) => error.message);
+  const committed = await count();
+  expect(committed).toBeGreaterThan(0);
+  expect(committed).toBeLessThan(20_000);
+  expect(message).toContain(`Master-truncated.csv.gz is not a whole gzip file (unexpected end of file): the first ${committed} call records of it are imported and committed; run the import again with the whole file to add the rest`);
+
+  fs.writeFileSync(file, whole);
+  const rerun = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-gz', batchSize: 1000 });
+  expect(rerun).toMatchObject({ rowsRead: 20_000, duplicates: committed });
+  expect(await count()).toBe(20_000);
 });
 
 async function terminateOtherConnections(): Promise<void> {
