@@ -89,7 +89,7 @@ test('billing operations add subscribers, import a month of usage, close it and 
     '--timezone', 'Europe/Paris', '--monthly-fee', '19.90', '--since', '2026-10-01', '--number', '+33155501234');
   expect(added.code).toBe(0);
   expect(added.stdout).toContain('started subscriber-ada for 2026-10');
-  expect((await billing('subscribers', 'add', '--id', 'ben', '--email', 'ben@example.test', '--since', '2026-10-01')).code).toBe(0);
+  expect((await billing('subscribers', 'add', '--id', 'ben', '--email', 'ben@example.test', '--since', '2026-10-01', '--business')).code).toBe(0);
   expect((await billingJson<{ id: string }[]>('subscribers', 'list')).map((s) => s.id)).toEqual(['ada', 'ben']);
 
   // Ada talks 2,460 min 30 s in October (Paris time); Ben 10 min plus a voicemail; one row is broken.
@@ -128,6 +128,9 @@ test('billing operations add subscribers, import a month of usage, close it and 
 
   const status = await billingJson<{ cycle: { period: string; closedCycles: number } }>('status', 'ada');
   expect(status.cycle).toMatchObject({ period: '2026-11', closedCycles: 1 });
+  // Support sees a business account in the status (any subscriber may ask for a higher limit).
+  expect((await billing('status', 'ben')).stdout).toContain('ben (no name, ben@example.test, business account): active');
+  expect((await billing('status', 'ada')).stdout).not.toContain('business account');
 
   // October is still an open cycle while it awaits its close only until the end of November.
   const octoberAlert = isAlertablePeriod('2026-10', Date.now(), 'Europe/Paris') ? ['You have used your full RedConnect allowance for 2026-10'] : [];
@@ -191,6 +194,10 @@ test('bad input exits 2 with one line naming the bad value', async () => {
     [['invoices', 'show', 'INV-nope'], 'invoice "INV-nope" does not exist'],
     [['usage', 'import', path.join(workDir, 'missing.csv')], 'does not exist'],
     [['close', '--period', '2099-01'], '2099-01 is not over yet'],
+    [['close', '--period', '0000-01'], '--period 0000-01 is before 2000-01, the first month a policy version is in effect'],
+    [['subscribers', 'add', '--id', 'early', '--email', 'early@example.test', '--since', '1970-01-01'], '--since 1970-01-01 is before 2000-01-01, when the first policy version took effect'],
+    [['invoices', 'list', '--subscriber', 'nobody'], 'subscriber "nobody" does not exist'],
+    [['limit', 'request', '--subscriber', 'ada', '--minutes', '0', '--reason', 'more'], '--minutes 0 must be above the current limit of 2400 minutes'],
   ];
   for (const [args, message] of cases) {
     const result = await billing(...args);
