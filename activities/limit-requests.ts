@@ -16,7 +16,7 @@ export function createLimitRequestActivities(pool: Pool, supportEmail: string) {
     if (!subscriber) throw ApplicationFailure.nonRetryable(`subscriber ${request.subscriberId} does not exist`, 'UnknownSubscriber');
     return {
       subscriber,
-      data: { requestId, subscriberId: subscriber.id, subscriberName: subscriber.name, requestedMinutes: request.requestedMinutes, reason: request.reason },
+      data: { requestId, subscriberId: subscriber.id, subscriberName: subscriber.name, requestedMinutes: request.requestedMinutes, reason: request.reason, business: subscriber.business },
     };
   }
   const key = (requestId: string, purpose: string): string => `limit-request:${requestId}:${purpose}`;

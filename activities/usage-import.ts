@@ -15,10 +15,11 @@ import { splitCsvLine } from '../billing/cdr/csv-line';
 import { detectFormat } from '../billing/cdr/detect';
 import { UsageCsvReader } from '../billing/cdr/own-formats';
 import { createReader } from '../billing/cdr/readers';
-import { DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type ReadResult } from '../billing/cdr/types';
+import { DEFAULT_SOURCE, DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type ReadResult } from '../billing/cdr/types';
 import { CdrStore, StagingBatch, type BatchResult } from '../db/cdr-store';
 import { loadDirectory } from '../db/directory';
-import { DEFAULT_IMPORT_BATCH_ROWS } from '../config';
+import { DEFAULT_IMPORT_BATCH_ROWS, DEFAULT_IMPORT_EARLIEST, DEFAULT_IMPORT_MAX_FUTURE_HOURS } from '../config';
+import { withinCallDates, type CallDateBounds } from '../billing/cdr/call-dates';
 
 export class ImportInputError extends Error {}
 
@@ -27,12 +28,15 @@ export interface ImportOptions {
   format?: CdrFormat;
   /** Zone of the file's time stamps (they carry none). */
   timezone: string;
-  source: string;
+  /** The switch the records come from, part of each record's key; default DEFAULT_SOURCE, never the file's name. */
+  source?: string;
   /** Asterisk optional columns, for the ambiguous column counts. */
   columns?: string[];
   voicemailNumbers?: string[];
   rejectsFile?: string;
   batchSize?: number;
+  /** Dates a call may have; default 2000-01-01 to 24 h after now (BILLING_IMPORT_EARLIEST, BILLING_IMPORT_MAX_FUTURE_HOURS). */
+  callDates?: { earliestDay: string; maxFutureHours: number };
   /** Called after each batch is handed to the database; the import waits for a returned promise. */
   onProgress?: (progress: ImportProgress) => void | Promise<void>;
 }
@@ -117,7 +121,8 @@ async function firstLine(file: string): Promise<string> {
 }
 
 export async function importUsageFile(pool: Pool, options: ImportOptions): Promise<ImportSummary> {
-  const { file, timezone, source } = options;
+  const { file, timezone } = options;
+  const source = options.source ?? DEFAULT_SOURCE;
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new ImportInputError(`file ${file} does not exist`);
   let format = options.format;
   if (!format) {
@@ -126,7 +131,12 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     format = detected;
   }
   const readerOptions = { timezone, columns: options.columns, voicemailNumbers: options.voicemailNumbers ?? DEFAULT_VOICEMAIL_NUMBERS };
-  let reader = format === 'csv' ? undefined : createReader(format, readerOptions);
+  const callDates: CallDateBounds = {
+    earliestDay: options.callDates?.earliestDay ?? DEFAULT_IMPORT_EARLIEST,
+    maxFutureHours: options.callDates?.maxFutureHours ?? DEFAULT_IMPORT_MAX_FUTURE_HOURS,
+    nowMs: Date.now(),
+  };
+  let reader = format === 'csv' ? undefined : withinCallDates(createReader(format, readerOptions), callDates);
   const directory = await loadDirectory(pool);
   const store = await CdrStore.open(pool, { source, file, format, timezone });
   const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_ROWS;
@@ -151,7 +161,10 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   let batch = new StagingBatch();
   const keysInBatch = new BatchKeys(batchSize);
   const inFlight: Promise<void>[] = [];
+  // Records in batches that are committed, for a file that turns out cut short.
+  let committedRecords = 0;
   const absorb = (result: BatchResult): void => {
+    committedRecords += result.staged;
     summary.duplicates += result.staged - result.inserted;
     summary.late += result.lateCalls;
   };
@@ -239,7 +252,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
       // Our headed csv is read by its header; every other format by position.
       const problem = UsageCsvReader.checkHeader(fields);
       if (problem) throw new ImportInputError(`${file}: ${problem}`);
-      reader = new UsageCsvReader({ ...readerOptions, header: fields });
+      reader = withinCallDates(new UsageCsvReader({ ...readerOptions, header: fields }), callDates);
       return;
     }
     summary.rowsRead += 1;
@@ -273,7 +286,12 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   } catch (error) {
     await Promise.allSettled(inFlight);
     if ((error as { code?: string }).code === 'Z_DATA_ERROR' || (error as { code?: string }).code === 'Z_BUF_ERROR') {
-      throw new ImportInputError(`${file} is not a valid gzip file: ${(error as Error).message}`);
+      // The batches read before the damage are committed (each is one transaction): say so, and
+      // that the whole file imported again adds only the rest (every record has its key).
+      const landed = committedRecords === 0
+        ? 'no record of it was imported'
+        : `the first ${committedRecords} call records of it are imported and committed`;
+      throw new ImportInputError(`${file} is not a whole gzip file (${(error as Error).message}): ${landed}; run the import again with the whole file to add the rest (records already imported are not counted twice)`);
     }
     throw error;
   } finally {

@@ -8,6 +8,14 @@ export interface LimitRequestEmailData {
   subscriberName: string | null;
   requestedMinutes: number;
   reason: string;
+  /** Shown to support: any subscriber may ask (the policy's "such as business accounts"), and support weighs it. */
+  business?: boolean;
+}
+
+/** "acme (Acme, business account)" / "ada (Ada, not a business account)": who asks, as support reads it. */
+function whoAsks(d: LimitRequestEmailData): string {
+  const kind = d.business === undefined ? '' : d.business ? ', business account' : ', not a business account';
+  return `${d.subscriberId} (${d.subscriberName ?? 'no name'}${kind})`;
 }
 
 export function limitRequestAcknowledgedEmail(d: LimitRequestEmailData & { expiryDays: number }): EmailContent {
@@ -31,7 +39,7 @@ function howToDecide(d: LimitRequestEmailData): string[] {
 
 export function limitRequestSupportNoticeEmail(d: LimitRequestEmailData & { reminderHours: number; expiryDays: number; currentLimitMinutes: number }): EmailContent {
   return message(`Limit request ${d.requestId}: ${d.subscriberId} asks for ${d.requestedMinutes} minutes a month`, [
-    `Subscriber ${d.subscriberId} (${d.subscriberName ?? 'no name'}) asks to raise their monthly limit from ${d.currentLimitMinutes} to ${d.requestedMinutes} minutes.`,
+    `Subscriber ${whoAsks(d)} asks to raise their monthly limit from ${d.currentLimitMinutes} to ${d.requestedMinutes} minutes.`,
     `Reason: ${d.reason}`,
     `Decide it within ${d.expiryDays} days (a reminder follows after ${d.reminderHours} hours). You may approve another limit, and an end month. Any of:`,
   ], howToDecide(d));
@@ -39,7 +47,7 @@ export function limitRequestSupportNoticeEmail(d: LimitRequestEmailData & { remi
 
 export function limitRequestReminderEmail(d: LimitRequestEmailData & { hoursWaiting: number; expiresAt: string }): EmailContent {
   return message(`Reminder: limit request ${d.requestId} from ${d.subscriberId} has waited ${d.hoursWaiting} hours`, [
-    `Limit request ${d.requestId} (subscriber ${d.subscriberId}, ${d.requestedMinutes} minutes a month) has had no decision for ${d.hoursWaiting} hours. It expires at ${d.expiresAt}.`,
+    `Limit request ${d.requestId} (subscriber ${whoAsks(d)}, ${d.requestedMinutes} minutes a month) has had no decision for ${d.hoursWaiting} hours. It expires at ${d.expiresAt}.`,
     `Reason: ${d.reason}`,
     'Decide it with any of:',
   ], howToDecide(d));

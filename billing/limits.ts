@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { comparePeriods } from './periods';
-import { IdSchema, PeriodSchema, payloadProblem } from './validation';
+import { IdSchema, PeriodSchema, payloadProblem, shownValue } from './validation';
 
 export { reviewerProblem } from './reviewers';
 
@@ -41,7 +41,9 @@ export interface LimitRules {
 }
 
 const minutesProblem = (minutes: unknown, rules: LimitRules, what: string): string | undefined => {
-  if (typeof minutes !== 'number' || !Number.isSafeInteger(minutes) || minutes <= 0) return `${what} ${JSON.stringify(minutes)} must be a whole number of minutes`;
+  if (typeof minutes === 'number' && !Number.isFinite(minutes) && !Number.isNaN(minutes)) return `${what} ${shownValue(minutes)} is above the ceiling of ${rules.ceilingMinutes} minutes`;
+  if (typeof minutes !== 'number' || !Number.isInteger(minutes)) return `${what} ${shownValue(minutes)} must be a whole number of minutes`;
+  // Zero and negative limits are refused by the rule that applies: above the current limit.
   if (minutes <= rules.currentLimitMinutes) return `${what} ${minutes} must be above the current limit of ${rules.currentLimitMinutes} minutes`;
   if (minutes > rules.ceilingMinutes) return `${what} ${minutes} is above the ceiling of ${rules.ceilingMinutes} minutes`;
   return undefined;

@@ -32,6 +32,12 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
+function utcOfEarlyYear(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
+  date.setUTCFullYear(year);
+  return date.getTime();
+}
+
 export class LocalTimeReader {
   private readonly offsetByHour = new Map<number, number>();
 
@@ -57,7 +63,8 @@ export class LocalTimeReader {
     if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
       return undefined;
     }
-    const asIfUtc = Date.UTC(year, month - 1, day, hour, minute, second);
+    // Date.UTC reads a year below 100 as 1900 + year: year 0001 would become 1901.
+    const asIfUtc = year >= 100 ? Date.UTC(year, month - 1, day, hour, minute, second) : utcOfEarlyYear(year, month, day, hour, minute, second);
     if (this.zone === 'UTC') return asIfUtc;
     const hourKey = Math.floor(asIfUtc / 3_600_000);
     let offset = this.offsetByHour.get(hourKey);

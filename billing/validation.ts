@@ -3,7 +3,7 @@
  * CLI, the workflows and the importers. Messages name the bad value and say what is expected.
  */
 import { z } from 'zod';
-import { isValidPeriod, isValidTimeZone } from './periods';
+import { isValidPeriod, isValidTimeZone, periodBounds } from './periods';
 
 export const IdSchema = z
   .string()
@@ -41,10 +41,66 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, field: str
  * be ...`), or undefined when it fits: the one line a reviewer reads in the status and the trail.
  */
 export function payloadProblem(schema: z.ZodType, payload: unknown, signal: string): string | undefined {
+  // JSON reads 1e400 as Infinity, which JSON writes back as null: name the number's real fault.
+  const outOfRange = nonFiniteNumberAt(payload, []);
+  if (outOfRange !== undefined) return `${signal} ${outOfRange.join('.') || 'payload'} ${OUT_OF_RANGE}`;
   const result = schema.safeParse(payload);
   if (result.success) return undefined;
   const issue = result.error.issues[0]!;
   const field = issue.path.length > 0 ? issue.path.join('.') : 'payload';
   const value = issue.path.reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key as string] : undefined), payload);
-  return `${signal} ${field} ${JSON.stringify(value) ?? 'missing'} ${issue.message}`;
+  return `${signal} ${field} ${shownValue(value)} ${issue.message}`;
+}
+
+const OUT_OF_RANGE = 'is a number out of range (such as 1e400, which no number can hold): give a whole number in range';
+
+/** Where in a payload a number is infinite or NaN (a path of keys), or undefined when none is. */
+function nonFiniteNumberAt(value: unknown, path: string[]): string[] | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    const found = nonFiniteNumberAt(inner, [...path, key]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * A value as a person reads it in a message: its JSON, except a number JSON cannot hold (1e400
+ * is read as Infinity, and JSON writes it as null), which is named as out of range.
+ */
+export function shownValue(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return '(a number out of range)';
+  return JSON.stringify(value) ?? 'missing';
+}
+
+/**
+ * A service start (`subscribers add --since`) must be a day some policy version is in effect on:
+ * a month before the first version can never be rated, and a cycle started there would retry its
+ * close for ever. `firstPolicyDay` is the day the first version took effect (YYYY-MM-DD).
+ */
+export function serviceStartProblem(since: string, firstPolicyDay: string): string | undefined {
+  if (since < firstPolicyDay) {
+    return `--since ${since} is before ${firstPolicyDay}, when the first policy version took effect: no month before it can be billed; give the real service start, from ${firstPolicyDay}`;
+  }
+  return undefined;
+}
+
+/**
+ * The months that can be closed (`billing close --period`): from the month the first policy
+ * version took effect (nothing earlier can be rated: a close of 0000-01 would never finish) to the
+ * last month that is over somewhere on Earth (it ends first at UTC+14). A month not over yet, let
+ * alone one that has not begun, has nothing to close.
+ */
+export function closePeriodProblem(period: string, at: { nowMs: number; firstPolicyDay: string; graceHours: number }): string | undefined {
+  const firstPeriod = at.firstPolicyDay.slice(0, 7);
+  if (period < firstPeriod) {
+    return `--period ${period} is before ${firstPeriod}, the first month a policy version is in effect (from ${at.firstPolicyDay}): there is nothing to close`;
+  }
+  // A month ends first at UTC+14 (Etc/GMT-14).
+  const endsFirstMs = periodBounds(period, 'Etc/GMT-14').endMs;
+  if (endsFirstMs > at.nowMs) {
+    return `${period} is not over yet; it can be closed from ${new Date(endsFirstMs).toISOString()} (each subscriber is closed after the month ends in their zone plus ${at.graceHours} h)`;
+  }
+  return undefined;
 }

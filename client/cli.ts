@@ -16,6 +16,7 @@ import { registerStaffCommands } from './commands/staff';
 import { registerStatusCommand } from './commands/status';
 import { registerSubscriberCommands } from './commands/subscribers';
 import { registerUsageCommands } from './commands/usage';
+import { flushOutput, guardOutput } from './output';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -97,6 +98,7 @@ export async function runCli(args: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  guardOutput();
   let code = EXIT_OK;
   try {
     code = await runCli(argv.slice(2));
@@ -107,7 +109,11 @@ export async function main(argv: string[]): Promise<void> {
       code = EXIT_FAILURE;
     }
   }
+  // An output error (guardOutput) may have made a success a failure.
+  if (code === EXIT_OK && typeof process.exitCode === 'number') code = process.exitCode;
   process.exitCode = code;
-  // The Temporal client and pg keep no handles open once closed; exit promptly regardless.
-  setImmediate(() => process.exit(code));
+  // Exit promptly (the Temporal client and pg keep no handles open once closed), but only once
+  // the reader has all of the output: a pipe to a slower reader would otherwise be cut.
+  await flushOutput();
+  process.exit(code);
 }

@@ -1,7 +1,7 @@
 /** What every command may need, opened lazily and closed once at the end. */
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { loadConfig, type Config } from '../config';
+import { loadConfig, redactUrl, type Config } from '../config';
 import { createPool } from '../db/pool';
 import { connectClient } from './temporal';
 
@@ -45,6 +45,5 @@ export class CommandContext {
   }
 }
 
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
-}
+/** The URL without its password (config/index.ts, redactUrl). */
+export const redact = redactUrl;

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { isValidTimeZone } from '../billing/periods';
+import { DaySchema } from '../billing/validation';
 
 /**
  * Records per import transaction. Fewer, larger batches cost PostgreSQL less per record: 50,000
@@ -13,6 +14,10 @@ import { isValidTimeZone } from '../billing/periods';
  * batch is about 15 MB of COPY text in memory.
  */
 export const DEFAULT_IMPORT_BATCH_ROWS = 50_000;
+
+/** Calls dated before this day, or more than this many hours after the import, are rejected (billing/cdr/call-dates.ts). */
+export const DEFAULT_IMPORT_EARLIEST = '2000-01-01';
+export const DEFAULT_IMPORT_MAX_FUTURE_HOURS = 24;
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -57,6 +62,8 @@ const EnvSchema = z.object({
   BILLING_POLICY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   BILLING_POLICY_RETRY_MAX_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
   BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_IMPORT_BATCH_ROWS),
+  BILLING_IMPORT_EARLIEST: DaySchema.default(DEFAULT_IMPORT_EARLIEST),
+  BILLING_IMPORT_MAX_FUTURE_HOURS: z.coerce.number().int().min(0).max(24 * 366).default(DEFAULT_IMPORT_MAX_FUTURE_HOURS),
   BILLING_WORKER_CACHED_RUNS: z.coerce.number().int().min(2).max(10_000_000).optional(),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
@@ -80,6 +87,10 @@ export interface Config {
   closeScheduleTimezone: string;
   /** Records per import transaction: an interrupted import leaves whole batches. */
   importBatchRows: number;
+  /** Call records dated before this day (YYYY-MM-DD, UTC) are rejected... */
+  importEarliest: string;
+  /** ...and so are those dated more than this many hours after the import. */
+  importMaxFutureHours: number;
   /** Workflow runs the worker keeps in memory between their tasks; unset, workers/worker.ts sizes it from the heap. */
   workerCachedRuns?: number;
   /** Limit-increase requests: support is reminded after this long without a decision... */
@@ -108,12 +119,31 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/**
+ * A URL with its password replaced by *** (`postgres://billing:***@db:5432/billing`), for every
+ * message and log line that names a database or mail server. Written for malformed URLs too (a
+ * password with an unescaped / or @, no //): everything between the user's colon and the last @
+ * is the password.
+ */
+export function redactUrl(url: string): string {
+  const at = url.lastIndexOf('@');
+  if (at < 0) return url;
+  const slashes = url.indexOf('//');
+  const schemeColon = url.indexOf(':');
+  const start = slashes >= 0 && slashes < at ? slashes + 2 : schemeColon >= 0 && schemeColon < at ? schemeColon + 1 : 0;
+  const colon = url.indexOf(':', start);
+  if (colon < 0 || colon > at) return url;
+  return `${url.slice(0, colon)}:***${url.slice(at)}`;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`environment variable ${name}=${JSON.stringify(env[name])} is invalid: ${issue.message}`);
+    const value = env[name];
+    const shown = value !== undefined && name.endsWith('_URL') ? redactUrl(value) : value;
+    throw new ConfigError(`environment variable ${name}=${JSON.stringify(shown)} is invalid: ${issue.message}`);
   }
   const e = parsed.data;
   return {
@@ -128,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     closeGraceHours: e.BILLING_CLOSE_GRACE_HOURS,
     closeBatchSize: e.BILLING_CLOSE_BATCH_SIZE,
     importBatchRows: e.BILLING_IMPORT_BATCH_ROWS,
+    importEarliest: e.BILLING_IMPORT_EARLIEST,
+    importMaxFutureHours: e.BILLING_IMPORT_MAX_FUTURE_HOURS,
     workerCachedRuns: e.BILLING_WORKER_CACHED_RUNS,
     limitReminderHours: e.BILLING_LIMIT_REMINDER_HOURS,
     limitExpiryDays: e.BILLING_LIMIT_EXPIRY_DAYS,

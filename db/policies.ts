@@ -37,6 +37,18 @@ export async function policyInEffectOn(db: Pool, day: string): Promise<PolicyVer
   return rulesOf(fromRow(rows[0]));
 }
 
+/**
+ * The day the first policy version took effect (YYYY-MM-DD): no month before it can be rated, so
+ * no service start or close may lie before it (billing/validation.ts).
+ */
+export async function firstPolicyDay(db: Pool): Promise<string> {
+  const { rows } = await db.query(
+    `SELECT to_char(min(active_from), 'YYYY-MM-DD') AS day FROM policies WHERE state IN ('active', 'superseded')`,
+  );
+  if (!rows[0]?.day) throw new Error('no policy version is in effect; run `billing db migrate` to seed the default policy');
+  return rows[0].day as string;
+}
+
 export async function policyVersion(db: Pool, version: number): Promise<PolicyRecord> {
   const record = await findPolicyVersion(db, version);
   if (!record) throw new Error(`policy version ${version} does not exist`);

@@ -12,6 +12,7 @@
  * here once for both formats.
  */
 import { LocalTimeReader } from '../local-time';
+import { shownValue } from '../validation';
 import { parseTimestamp, USAGE_CSV_COLUMNS, USAGE_KINDS, type UsageKind } from './usage-columns';
 import { parseSeconds } from './switch-row';
 import type { CdrFormat, CdrReader, CdrRecord, NotCountedReason, ReaderOptions, ReadResult } from './types';
@@ -40,7 +41,7 @@ function clockFor(timezone: string): LocalTimeReader {
 
 /** A value as a person would recognise it in a reason. */
 function shown(value: unknown): string {
-  return typeof value === 'string' ? `"${value}"` : value === undefined ? 'missing' : JSON.stringify(value);
+  return typeof value === 'string' ? `"${value}"` : shownValue(value);
 }
 
 /** "YYYY-MM-DD HH:MM:SS" through the fast reader; anything else with a time part (an ISO zone, say) through luxon. */

@@ -66,4 +66,11 @@ export interface CdrReader {
   flush(): ReadResult[];
 }
 
+/**
+ * The source of records imported without `--source` (DESIGN, "Idempotence"): a record's identity
+ * is the switch it came from and its content, never the name of the file it was read from, so a
+ * rotated or copied file (`Master.csv`, `Master-copy.csv`) adds nothing twice.
+ */
+export const DEFAULT_SOURCE = 'default';
+
 export const DEFAULT_VOICEMAIL_NUMBERS = ['*97', '*98', '4000', 'vmain'];

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { Pool } from 'pg';
 import { formatCents } from '../../billing/money';
 import { periodBounds } from '../../billing/periods';
-import { PeriodSchema } from '../../billing/validation';
+import { closePeriodProblem, PeriodSchema } from '../../billing/validation';
+import { firstPolicyDay } from '../../db/policies';
 import { formatMinutes } from '../../billing/emails';
 import { closeProgressSnapshot } from '../../db/invoices';
 import { monthCloseWorkflowId } from '../../workflows/messages';
@@ -48,11 +49,10 @@ export function registerCloseCommand(program: Command, run: RunCommand): void {
     .option('--json', 'print the summary as JSON')
     .action((opts) => run(async (ctx) => {
       const period = flag(PeriodSchema, opts.period, '--period');
-      // A month ends first at UTC+14 (Etc/GMT-14) and last at UTC-12 (Etc/GMT+12).
+      const problem = closePeriodProblem(period, { nowMs: Date.now(), firstPolicyDay: await firstPolicyDay(await ctx.pool()), graceHours: ctx.config.closeGraceHours });
+      if (problem) throw new InputError(problem);
+      // A month ends last at UTC-12 (Etc/GMT+12).
       const endsEverywhereMs = periodBounds(period, 'Etc/GMT+12').endMs;
-      if (periodBounds(period, 'Etc/GMT-14').endMs > Date.now()) {
-        throw new InputError(`${period} is not over yet; it can be closed from ${new Date(periodBounds(period, 'Etc/GMT-14').endMs).toISOString()} (each subscriber is closed after the month ends in their zone plus ${ctx.config.closeGraceHours} h)`);
-      }
       const client = await ctx.temporal();
       const workflowId = monthCloseWorkflowId(period);
       const handle = await client.workflow.start<typeof monthCloseWorkflow>('monthCloseWorkflow', {

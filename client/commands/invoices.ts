@@ -3,6 +3,7 @@ import { formatCents, formatMicros } from '../../billing/money';
 import { formatMinutes } from '../../billing/emails';
 import { IdSchema, PeriodSchema } from '../../billing/validation';
 import { getInvoice, listInvoices } from '../../db/invoices';
+import { getSubscriber } from '../../db/subscribers';
 import { InputError, type RunCommand } from '../context';
 import { printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
@@ -16,10 +17,14 @@ export function registerInvoiceCommands(program: Command, run: RunCommand): void
     .option('--subscriber <id>', 'only this subscriber')
     .option('--json', 'print as JSON')
     .action((opts) => run(async (ctx) => {
-      const rows = await listInvoices(await ctx.pool(), {
-        period: opts.period === undefined ? undefined : flag(PeriodSchema, opts.period, '--period'),
-        subscriberId: opts.subscriber === undefined ? undefined : flag(IdSchema, opts.subscriber, '--subscriber'),
-      });
+      const pool = await ctx.pool();
+      const period = opts.period === undefined ? undefined : flag(PeriodSchema, opts.period, '--period');
+      const subscriberId = opts.subscriber === undefined ? undefined : flag(IdSchema, opts.subscriber, '--subscriber');
+      // An unknown subscriber is a mistake to say, not an empty list (as `status` and `usage show` say it).
+      if (subscriberId !== undefined && !(await getSubscriber(pool, subscriberId))) {
+        throw new InputError(`subscriber "${subscriberId}" does not exist; see \`billing subscribers list\``);
+      }
+      const rows = await listInvoices(pool, { period, subscriberId });
       if (opts.json) return printJson(rows);
       printTable(rows.map((r) => ({ ...r, used: formatMinutes(r.usedSeconds), overage: `${r.overageMinutes} min`, total: `${formatCents(r.totalCents)} ${r.currency}` })),
         ['id', 'subscriberId', 'period', 'used', 'overage', 'total']);

@@ -30,7 +30,7 @@ export function registerStatusCommand(program: Command, run: RunCommand): void {
       ]);
       if (opts.json) return printJson({ subscriber, cycle, cycleProblem, invoices, abuseCases: cases, flaggedCalls });
       printLines([
-        `${subscriber.id} (${subscriber.name ?? 'no name'}, ${subscriber.email}): ${subscriber.status}, ${subscriber.timezone}, since ${subscriber.serviceStart}`,
+        `${subscriber.id} (${subscriber.name ?? 'no name'}, ${subscriber.email}${subscriber.business ? ', business account' : ''}): ${subscriber.status}, ${subscriber.timezone}, since ${subscriber.serviceStart}`,
         cycle
           ? `  cycle ${subscriberWorkflowId(subscriber.id)}: ${cycle.period} ${cycle.state}${cycle.pendingCloses.length ? `, close requested for ${cycle.pendingCloses.join(', ')}` : ''}; ${cycle.closedCycles} cycles closed in this chain`
           : `  cycle ${subscriberWorkflowId(subscriber.id)}: not available (${cycleProblem})`,

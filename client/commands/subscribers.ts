@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { formatCents, parseAmountToCents } from '../../billing/money';
-import { DaySchema, EmailSchema, IdSchema, PhoneNumberSchema, TimeZoneSchema } from '../../billing/validation';
+import { DaySchema, EmailSchema, IdSchema, PhoneNumberSchema, serviceStartProblem, TimeZoneSchema } from '../../billing/validation';
+import { firstPolicyDay } from '../../db/policies';
 import { DuplicateError, insertSubscriber, listSubscribers } from '../../db/subscribers';
 import { policyChangeWorkflowId, subscriberJoinedSignal, subscriberWorkflowId } from '../../workflows/messages';
 import { queueNoticesForNewSubscriber } from '../../activities/policy-change';
@@ -46,7 +47,7 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
     .option('--number <number>', 'a phone number or extension they own (repeatable)', collect, [])
     .option('--account-code <code>', 'switch account code that identifies their calls')
     .option('--timezone <zone>', 'IANA time zone of their billing month', 'UTC')
-    .option('--business', 'business account (may ask for a higher limit)', false)
+    .option('--business', 'a business account: shown to support with a request for a higher limit (any subscriber may ask)', false)
     .option('--monthly-fee <amount>', 'monthly charge, e.g. 29.99', '0.00')
     .option('--since <date>', 'service start YYYY-MM-DD (default: today in their zone)')
     .option('--json', 'print the result as JSON')
@@ -64,6 +65,8 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
         numbers: (opts.number as string[]).map((n) => flag(PhoneNumberSchema, n, '--number')),
       };
       if (new Set(subscriber.numbers).size !== subscriber.numbers.length) throw new InputError(`--number lists a number twice: ${subscriber.numbers.join(', ')}`);
+      const tooEarly = serviceStartProblem(subscriber.serviceStart, await firstPolicyDay(await ctx.pool()));
+      if (tooEarly) throw new InputError(tooEarly);
       try {
         await insertSubscriber(await ctx.pool(), subscriber);
       } catch (error) {

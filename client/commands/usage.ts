@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import path from 'node:path';
 import { CDR_FORMATS } from '../../billing/cdr/readers';
-import type { CdrFormat } from '../../billing/cdr/types';
+import { DEFAULT_SOURCE, type CdrFormat } from '../../billing/cdr/types';
 import { formatMinutes } from '../../billing/emails';
 import { periodOf } from '../../billing/periods';
 import { allowanceSeconds, overageMinutes, roundUsage } from '../../billing/rating';
@@ -39,13 +38,14 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
     .description('import a CDR or usage file (plain or .gz); bad rows go to FILE.rejects.csv with their line and reason')
     .option('--format <format>', `${CDR_FORMATS.join(' | ')} (default: detected from the file)`)
     .option('--timezone <zone>', "IANA zone of the file's time stamps, which carry none (the switch's zone)", 'UTC')
-    .option('--source <name>', 'name of the switch or feed; part of each row\'s identity (default: the file name)')
+    .option('--source <name>', `name of the switch or feed, part of each row's identity (default: "${DEFAULT_SOURCE}"); give each switch its own when two write identical rows`)
     .option('--columns <list>', `Asterisk optional columns present, comma-separated, for 17 or 20 columns: ${ASTERISK_OPTIONAL_COLUMNS.join(',')}`)
     .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
     .option('--json', 'print the summary as JSON')
     .action((file: string, opts) => run(async (ctx) => {
       if (opts.format !== undefined && !CDR_FORMATS.includes(opts.format)) throw new InputError(`--format "${opts.format}" is not one of ${CDR_FORMATS.join(', ')}`);
       const timezone = flag(TimeZoneSchema, opts.timezone, '--timezone');
+      if (opts.source !== undefined && String(opts.source).trim() === '') throw new InputError('--source "" must name the switch, e.g. pbx-paris');
       const columns = opts.columns === undefined ? undefined : String(opts.columns).split(',').map((c) => c.trim().toLowerCase());
       const unknownColumn = columns?.find((c) => !ASTERISK_OPTIONAL_COLUMNS.includes(c));
       if (unknownColumn !== undefined) throw new InputError(`--columns "${unknownColumn}" is not an optional Asterisk column; use ${ASTERISK_OPTIONAL_COLUMNS.join(', ')}`);
@@ -55,7 +55,8 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
       try {
         summary = await importUsageFile(pool, {
           file, format: opts.format as CdrFormat | undefined, timezone, columns, rejectsFile: opts.rejects, batchSize: ctx.config.importBatchRows,
-          source: opts.source ?? path.basename(file).replace(/\.gz$/, ''),
+          callDates: { earliestDay: ctx.config.importEarliest, maxFutureHours: ctx.config.importMaxFutureHours },
+          source: opts.source,
           onProgress: (p) => bar.update(p),
         });
       } catch (error) {

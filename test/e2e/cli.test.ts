@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { alertMonth } from '../../billing/alerts';
-import { periodOf } from '../../billing/periods';
+import { periodBounds, periodOf } from '../../billing/periods';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { recordHistory } from '../helpers/histories';
 import { usageCsv } from '../helpers/fixtures';
@@ -91,7 +91,7 @@ test('billing operations add subscribers, import a month of usage, close it and 
     '--timezone', 'Europe/Paris', '--monthly-fee', '19.90', '--since', '2026-10-01', '--number', '+33155501234');
   expect(added.code).toBe(0);
   expect(added.stdout).toContain('started subscriber-ada for 2026-10');
-  expect((await billing('subscribers', 'add', '--id', 'ben', '--email', 'ben@example.test', '--since', '2026-10-01')).code).toBe(0);
+  expect((await billing('subscribers', 'add', '--id', 'ben', '--email', 'ben@example.test', '--since', '2026-10-01', '--business')).code).toBe(0);
   expect((await billingJson<{ id: string }[]>('subscribers', 'list')).map((s) => s.id)).toEqual(['ada', 'ben']);
 
   // Ada talks 2,460 min 30 s in October (Paris time); Ben 10 min plus a voicemail; one row is broken.
@@ -130,6 +130,9 @@ test('billing operations add subscribers, import a month of usage, close it and 
 
   const status = await billingJson<{ cycle: { period: string; closedCycles: number } }>('status', 'ada');
   expect(status.cycle).toMatchObject({ period: '2026-11', closedCycles: 1 });
+  // Support sees a business account in the status (any subscriber may ask for a higher limit).
+  expect((await billing('status', 'ben')).stdout).toContain('ben (no name, ben@example.test, business account): active');
+  expect((await billing('status', 'ada')).stdout).not.toContain('business account');
 
   // October is alerted, as a month that has ended (its grace window), only until the end of November.
   const octoberAlert = alertMonth('2026-10', Date.now(), 'Europe/Paris', '2026-10-01') ? ['Your RedConnect usage for 2026-10, which has ended: 100 % of your allowance'] : [];
@@ -150,7 +153,10 @@ test('usage alerts at 80 % and 100 % of the allowance go out once per threshold,
   const period = periodOf(Date.now(), 'Asia/Tokyo');
   // In service since the 1st: usage dated before the service start is never alerted (DESIGN, "partial months").
   expect((await billing('subscribers', 'add', '--id', 'cleo', '--email', 'cleo@example.test', '--timezone', 'Asia/Tokyo', '--number', '+81355500001', '--since', `${period}-01`)).code).toBe(0);
-  const day = (n: number): string => `${period}-${String(n).padStart(2, '0')} 03:00:00`; // noon in Tokyo, written in UTC
+  // The n-th minute of Cleo's month (written in UTC): in the past whatever day the test runs, as
+  // calls dated more than a day ahead are rejected.
+  const monthStartMs = periodBounds(period, 'Asia/Tokyo').startMs;
+  const day = (n: number): string => new Date(monthStartMs + n * 60_000).toISOString().slice(0, 19).replace('T', ' ');
   const importRows = async (name: string, rows: { start: string; seconds: number }[]): Promise<void> => {
     const file = path.join(workDir, name);
     fs.writeFileSync(file, usageCsv(rows.map((r) => ({ subscriber: 'cleo', ...r }))));
@@ -200,6 +206,10 @@ test('bad input exits 2 with one line naming the bad value', async () => {
     [['invoices', 'show', 'INV-nope'], 'invoice "INV-nope" does not exist'],
     [['usage', 'import', path.join(workDir, 'missing.csv')], 'does not exist'],
     [['close', '--period', '2099-01'], '2099-01 is not over yet'],
+    [['close', '--period', '0000-01'], '--period 0000-01 is before 2000-01, the first month a policy version is in effect'],
+    [['subscribers', 'add', '--id', 'early', '--email', 'early@example.test', '--since', '1970-01-01'], '--since 1970-01-01 is before 2000-01-01, when the first policy version took effect'],
+    [['invoices', 'list', '--subscriber', 'nobody'], 'subscriber "nobody" does not exist'],
+    [['limit', 'request', '--subscriber', 'ada', '--minutes', '0', '--reason', 'more'], '--minutes 0 must be above the current limit of 2400 minutes'],
   ];
   for (const [args, message] of cases) {
     const result = await billing(...args);
@@ -245,4 +255,39 @@ test('billing operations publish a policy revision, every active subscriber is t
   const again = await billing('policy', 'cancel', '2');
   expect(again.code).toBe(2);
   expect(again.stderr.trim()).toBe('billing: policy version 2 is already cancelled');
+});
+
+describe('output into a pipe', () => {
+  // A real shell pipeline: the OS pipe holds 64 KiB, so a reader that pauses leaves the rest in the CLI.
+  const pipeline = (command: string): Promise<Result> => new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', command], { env: { ...cliEnv, NODE: process.execPath, BIN }, timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+
+  beforeAll(async () => {
+    // Enough subscribers for a JSON list well past what a pipe holds (terminated: no later test mails them).
+    await db.pool.query(`INSERT INTO subscribers (id, name, email, service_start, status)
+      SELECT 'pipe-' || n, 'Subscriber number ' || n, 'pipe-' || n || '@example.test', '2026-01-01', 'terminated' FROM generate_series(1, 600) n`);
+  });
+
+  test('a reader that pauses before reading gets the whole output', async () => {
+    const whole = await billing('subscribers', 'list', '--json');
+    expect(whole.stdout.length).toBeGreaterThan(100_000);
+    // The reader pauses once the first bytes are there, as a slow consumer would, then reads on.
+    const reader = '"$NODE" -e "process.stdin.once(\'readable\', () => setTimeout(() => process.stdin.pipe(process.stdout), 1500))"';
+    const slow = await pipeline(`"$NODE" "$BIN" subscribers list --json | ${reader}`);
+    expect(slow.code).toBe(0);
+    expect(slow.stdout.length).toBe(whole.stdout.length);
+    expect(JSON.parse(slow.stdout)).toHaveLength(JSON.parse(whole.stdout).length);
+  });
+
+  test('a reader that stops early (`| head`) ends the output quietly: no EPIPE stack trace, exit 0', async () => {
+    // `true` has gone before the CLI writes anything: its first write fails with EPIPE. `head` goes
+    // after one line, while the table is still being written.
+    for (const [args, reader] of [['subscribers list --json', 'true'], ['subscribers list', 'true'], ['subscribers list', 'head -n 1 >/dev/null']]) {
+      const result = await pipeline(`{ "$NODE" "$BIN" ${args}; echo "exit $?" >&2; } | ${reader}`);
+      expect({ args, reader, stderr: result.stderr.trim() }).toEqual({ args, reader, stderr: 'exit 0' });
+    }
+  });
 });

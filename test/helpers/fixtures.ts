@@ -39,7 +39,9 @@ export async function givenCalls(pool: Pool, rows: CallRow[], options: { timezon
   const file = path.join(dir, 'usage.csv');
   fs.writeFileSync(file, usageCsv(rows));
   try {
-    return await importUsageFile(pool, { file, format: 'csv', timezone: options.timezone ?? 'UTC', source: options.source ?? 'test-switch' });
+    // Workflow tests date calls in the months their time-skipping server reaches, years from now.
+    const callDates = { earliestDay: '2000-01-01', maxFutureHours: 24 * 366 * 20 };
+    return await importUsageFile(pool, { file, format: 'csv', timezone: options.timezone ?? 'UTC', source: options.source ?? 'test-switch', callDates });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
  * Usage import on a real PostgreSQL: every counted second on the right subscriber's month exactly
  * once, whatever is imported twice, at the same time, or interrupted; nothing lost.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { rematchUnmatched } from '../../activities/rematch';
 import { queueUsageAlerts } from '../../activities/usage-alerts';
 import { periodOf } from '../../billing/periods';
 import { createLimitRequest, grantLimit } from '../../db/limit-requests';
-import { importUsageFile } from '../../activities/usage-import';
+import { ImportInputError, importUsageFile } from '../../activities/usage-import';
 import { createPool } from '../../db/pool';
 import { insertSubscriber } from '../../db/subscribers';
 import { asteriskFile, type AsteriskRowSpec } from '../helpers/asterisk-rows';
@@ -173,6 +173,78 @@ test('bad rows go to the rejects file with line and reason while the good rows l
   expect(rejects.slice(1).map((l) => l.split(',')[0])).toEqual(['2', '3', '4']);
   expect(rejects[1]).toContain('wrong number of columns');
   expect(rejects[2]).toContain('2026-01-10 25:00:00');
+});
+
+/** `billing usage import FILE ARGS... --json` as a process against this file's database (Temporal unreachable: no alerts are due). */
+function cliImport(file: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = path.resolve(__dirname, '../../bin/billing.js');
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, TEMPORAL_ADDRESS: '127.0.0.1:1' };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, 'usage', 'import', file, ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('the same calls under another file name import once: a record is its switch and its content, not its file', async () => {
+  const rows = Array.from({ length: 20 }, (_, i) => outbound(500 + i, '+12125550002', `2025-09-${String(1 + i).padStart(2, '0')} 08:00:00`, 61 + i));
+  const master = write('Master.csv', rows.slice(0, 15));
+  const copy = write('Master-copy.csv', rows.slice(5));
+  const first = await cliImport(master, '--json');
+  expect(first.code).toBe(0);
+  expect(JSON.parse(first.stdout)).toMatchObject({ source: 'default', rowsRead: 15, duplicates: 0 });
+  const second = await cliImport(copy, '--json');
+  expect(second.code).toBe(0);
+  expect(JSON.parse(second.stdout)).toMatchObject({ source: 'default', rowsRead: 15, duplicates: 10 });
+  expect(await seconds('ben', '2025-09')).toEqual({ counted: rows.reduce((s, r) => s + r.billsec, 0), calls: 20 });
+  // usage_imports keeps which file each import read.
+  const { rows: imports } = await db.pool.query(`SELECT file FROM usage_imports WHERE source = 'default' ORDER BY id`);
+  expect(imports.map((r) => path.basename(r.file))).toEqual(['Master.csv', 'Master-copy.csv']);
+  // Two switches that write identical rows are told apart by their own --source.
+  const other = await cliImport(master, '--source', 'pbx-east', '--json');
+  expect(JSON.parse(other.stdout)).toMatchObject({ source: 'pbx-east', rowsRead: 15, duplicates: 0 });
+});
+
+test('calls dated before 2000 or more than a day ahead are rejected with line and reason, never stored (year 0001 is not 1901)', async () => {
+  const file = write('impossible-dates.csv', [
+    outbound(600, '+12125550002', '2025-10-10 10:00:00', 60),
+    outbound(601, '+12125550002', '0001-01-01 00:00:00', 61),
+    outbound(602, '+12125550002', '1969-07-20 20:17:00', 62),
+    outbound(603, '+12125550002', '2099-01-01 00:00:00', 63),
+    outbound(604, '+12125550002', '9999-06-01 00:00:00', 64),
+  ]);
+  const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-dates' });
+  expect(summary).toMatchObject({ rowsRead: 5, records: 1, counted: 1, rejected: 4 });
+  const rejects = fs.readFileSync(summary.rejectsFile!, 'utf8').trim().split('\n').slice(1);
+  expect(rejects.map((l) => l.split(',')[0])).toEqual(['2', '3', '4', '5']);
+  expect(rejects[0]).toContain('start 0001-01-01 00:00:00 UTC is before 2000-01-01');
+  expect(rejects[3]).toContain('start 9999-06-01 00:00:00 UTC is more than 24 h after the import');
+  const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM cdr_records WHERE source = 'pbx-dates'`);
+  expect(rows[0].n).toBe(1);
+  // Both bounds are settings: a switch known to have run since 2025-11 only.
+  const narrower = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-dates-2', callDates: { earliestDay: '2025-11-01', maxFutureHours: 24 } });
+  expect(narrower).toMatchObject({ records: 0, rejected: 5 });
+});
+
+test('a truncated gzip says how many records it committed, and the whole file imported again adds the rest', async () => {
+  const rows = Array.from({ length: 20_000 }, (_, i) => outbound(700_000 + i, '+12125550003', `2025-08-${String(1 + (i % 28)).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:${String((i * 7) % 60).padStart(2, '0')}`, 1 + (i % 40)));
+  const whole = zlib.gzipSync(asteriskFile(rows));
+  const file = path.join(dir, 'Master-truncated.csv.gz');
+  fs.writeFileSync(file, whole.subarray(0, Math.floor(whole.length * 0.6)));
+  const count = async (): Promise<number> => (await db.pool.query("SELECT count(*)::int AS n FROM cdr_records WHERE source = 'pbx-gz'")).rows[0].n;
+
+  const cut = importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-gz', batchSize: 1000 });
+  await expect(cut).rejects.toBeInstanceOf(ImportInputError);
+  const message = await cut.catch((error: Error) => error.message);
+  const committed = await count();
+  expect(committed).toBeGreaterThan(0);
+  expect(committed).toBeLessThan(20_000);
+  expect(message).toContain(`Master-truncated.csv.gz is not a whole gzip file (unexpected end of file): the first ${committed} call records of it are imported and committed; run the import again with the whole file to add the rest`);
+
+  fs.writeFileSync(file, whole);
+  const rerun = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-gz', batchSize: 1000 });
+  expect(rerun).toMatchObject({ rowsRead: 20_000, duplicates: committed });
+  expect(await count()).toBe(20_000);
 });
 
 async function terminateOtherConnections(): Promise<void> {

@@ -117,6 +117,8 @@ describe('parseJsonlLine', () => {
     expect(withValue({ answer_seconds: -1 })).toBe('answer_seconds -1 is not a whole number of seconds ≥ 0');
     expect(withValue({ answer_seconds: 1.5 })).toBe('answer_seconds 1.5 is not a whole number of seconds ≥ 0');
     expect(withValue({ answer_seconds: null })).toBe('answer_seconds null is not a whole number of seconds ≥ 0');
+    // 1e400 reads as Infinity, which JSON would show as null
+    expect(reason(JSON.stringify(call).replace('"answer_seconds":60', '"answer_seconds":1e400'))).toBe('answer_seconds (a number out of range) is not a whole number of seconds ≥ 0');
     expect(withValue({ answer_seconds: 604801 })).toBe('answer_seconds 604801 is longer than a week');
     expect(withValue({ direction: 'both' })).toBe('direction "both" is not outgoing or incoming');
     expect(withValue({ kind: 'sms' })).toBe('kind "sms" is not one of call, voicemail, unanswered, feature');

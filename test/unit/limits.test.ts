@@ -1,4 +1,5 @@
 import { checkDecision, limitForPeriod, limitRequestProblem, reviewerProblem } from '../../billing/limits';
+import { limitRequestReminderEmail, limitRequestSupportNoticeEmail } from '../../billing/limit-emails';
 
 const rules = { currentLimitMinutes: 2400, ceilingMinutes: 20_000 };
 const request = { ...rules, requestedMinutes: 4000, currentPeriod: '2027-01' };
@@ -32,4 +33,24 @@ test('decisions: the approved limit defaults to the one asked for; a rejection n
   expect(reviewerProblem('x', undefined)).toContain('is not support staff');
   expect(reviewerProblem('x', { active: false })).toContain('no longer active');
   expect(reviewerProblem('x', { active: true })).toBeUndefined();
+});
+
+test('a limit of 0 or below is refused by the rule that applies: above the current limit', () => {
+  expect(limitRequestProblem({ subscriberStatus: 'active', minutes: 0, reason: 'season' }, rules)).toBe('minutes 0 must be above the current limit of 2400 minutes');
+  expect(limitRequestProblem({ subscriberStatus: 'active', minutes: -5, reason: 'season' }, rules)).toBe('minutes -5 must be above the current limit of 2400 minutes');
+  expect(checkDecision('approve', { reviewer: 'sam', minutes: 0 }, request)).toEqual({ problem: 'approve minutes 0 must be above the current limit of 2400 minutes' });
+});
+
+test('a number too large for JSON (1e400 reads as Infinity) is refused as out of range, never shown as null', () => {
+  const approve = JSON.parse('{"reviewer": "sam", "minutes": 1e400}') as unknown;
+  expect(checkDecision('approve', approve, request)).toEqual({ problem: 'approve minutes is a number out of range (such as 1e400, which no number can hold): give a whole number in range' });
+  // `limit request --minutes` with 401 digits reads as Infinity too.
+  expect(limitRequestProblem({ subscriberStatus: 'active', minutes: Number(`1${'0'.repeat(400)}`), reason: 'season' }, rules)).toBe('minutes (a number out of range) is above the ceiling of 20000 minutes');
+});
+
+test('support sees whether the subscriber asking is a business account; anyone may ask', () => {
+  const data = { requestId: 'LR-3', subscriberId: 'acme', subscriberName: 'Acme', requestedMinutes: 4000, reason: 'season', reminderHours: 48, expiryDays: 14, currentLimitMinutes: 2400 };
+  expect(limitRequestSupportNoticeEmail({ ...data, business: true }).text).toContain('Subscriber acme (Acme, business account) asks to raise their monthly limit from 2400 to 4000 minutes.');
+  expect(limitRequestSupportNoticeEmail({ ...data, business: false }).text).toContain('Subscriber acme (Acme, not a business account) asks');
+  expect(limitRequestReminderEmail({ ...data, business: true, hoursWaiting: 48, expiresAt: '2026-11-20T10:00:00Z' }).text).toContain('Limit request LR-3 (subscriber acme (Acme, business account), 4000 minutes a month) has had no decision');
 });
