@@ -20,7 +20,7 @@ export async function queueUsageAlerts(pool: Pool, touched: { subscriberId: stri
   const open = touched.filter((t) => byId.has(t.subscriberId) && monthOf(t) !== undefined);
   if (open.length === 0) return [];
   const { rows } = await pool.query(
-    `SELECT c.subscriber_id, c.period, c.billable_seconds AS seconds, count(*)::int AS calls
+    `SELECT c.subscriber_id, c.period, c.billable_seconds AS seconds, c.call_seconds AS "callSeconds", c.final_segment AS "finalSegment", count(*)::int AS calls
        FROM calls c JOIN unnest($1::text[], $2::text[]) AS t(subscriber_id, period)
          ON c.subscriber_id = t.subscriber_id AND c.period = t.period
        JOIN subscribers s ON s.id = c.subscriber_id
@@ -28,14 +28,14 @@ export async function queueUsageAlerts(pool: Pool, touched: { subscriberId: stri
         -- usage dated before the service start is kept, never alerted (DESIGN, "partial months")
         AND c.started_at >= s.service_start::timestamp AT TIME ZONE s.timezone
         AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.subscriber_id = c.subscriber_id AND i.period = c.period)
-      GROUP BY 1, 2, 3`,
+      GROUP BY 1, 2, 3, 4, 5`,
     [open.map((t) => t.subscriberId), open.map((t) => t.period)],
   );
   const durations = new Map<string, DurationCount[]>();
   for (const r of rows) {
     const key = `${r.subscriber_id}\u0000${r.period}`;
     if (!durations.has(key)) durations.set(key, []);
-    durations.get(key)!.push({ seconds: r.seconds, calls: r.calls });
+    durations.get(key)!.push({ seconds: r.seconds, calls: r.calls, callSeconds: r.callSeconds, finalSegment: r.finalSegment });
   }
   const policies = new Map<string, PolicyVersion>();
   const due: string[] = [];
@@ -45,8 +45,8 @@ export async function queueUsageAlerts(pool: Pool, touched: { subscriberId: stri
     const policy = policies.get(period)!;
     const used = roundUsage(list, policy.roundingIncrementSeconds).billableSeconds;
     // The allowance a subscriber really has: with their plan and any approved limit.
-    const allowance = allowanceSeconds({ rules: policy, ...(await allowanceTerms(pool, subscriberId, period)) });
     const subscriber = byId.get(subscriberId);
+    const allowance = allowanceSeconds({ rules: policy, ...(await allowanceTerms(pool, subscriberId, period, subscriber.service_start)) });
     // Only the highest threshold reached is news: a month that jumps past 100 % gets no 80 % mail.
     const reached = thresholdsReached(used, allowance, policy.alertThresholdsPercent);
     for (const pct of reached.length > 0 ? [Math.max(...reached)] : []) {

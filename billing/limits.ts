@@ -32,6 +32,16 @@ export function limitForPeriod(grants: readonly LimitGrant[], period: string): n
   return best?.minutes;
 }
 
+/**
+ * The approved limits a revision overtakes: in force from its first month on and no higher than
+ * the minutes it includes. The allowance is the larger of the two (DESIGN, "allowance"), so such a
+ * grant stops raising its subscriber's allowance; publishing a revision lists them for support.
+ */
+export function grantsOvertaken<G extends LimitGrant>(grants: readonly G[], includedMinutes: number, effectiveFrom: string): G[] {
+  const month = effectiveFrom.slice(0, 7);
+  return grants.filter((g) => g.minutes <= includedMinutes && (g.untilPeriod === null || comparePeriods(g.untilPeriod, month) >= 0));
+}
+
 /** What a request or an approval is checked against. */
 export interface LimitRules {
   /** The subscriber's monthly limit now (a raised one, or the policy's included minutes): a request must exceed it. */

@@ -6,6 +6,8 @@
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { effectiveDateProblem, policyDifferences, rulesProblem, type PolicyChanges, type PolicyDifference } from '../billing/policy-revision';
+import { grantsOvertaken, type LimitGrant } from '../billing/limits';
+import { grantsInForceFrom } from '../db/limit-requests';
 import { activePolicy, discardScheduledPolicy, insertScheduledPolicy, RevisionInFlightError, scheduledPolicy, type PolicyRecord } from '../db/policies';
 import { policyChangeWorkflowId } from '../workflows/messages';
 import type { policyChangeWorkflow } from '../workflows/policy-change';
@@ -24,7 +26,7 @@ export interface PublishRequest {
   continueAsNewAfterEvents?: number;
 }
 
-export async function publishPolicyRevision(pool: Pool, temporal: Client, r: PublishRequest): Promise<{ revision: PolicyRecord; base: PolicyRecord; differences: PolicyDifference[]; workflowId: string }> {
+export async function publishPolicyRevision(pool: Pool, temporal: Client, r: PublishRequest): Promise<{ revision: PolicyRecord; base: PolicyRecord; differences: PolicyDifference[]; workflowId: string; overtaken: (LimitGrant & { subscriberId: string })[] }> {
   const inFlight = await scheduledPolicy(pool);
   if (inFlight) throw new InputError(`policy version ${inFlight.version} is already scheduled for ${inFlight.effectiveFrom}: one revision at a time; cancel it first (\`billing policy cancel ${inFlight.version}\`) or wait until it is active`);
   const base = await activePolicy(pool);
@@ -56,5 +58,6 @@ export async function publishPolicyRevision(pool: Pool, temporal: Client, r: Pub
     await discardScheduledPolicy(pool, revision.version);
     throw error;
   }
-  return { revision, base, differences, workflowId };
+  const overtaken = grantsOvertaken(await grantsInForceFrom(pool, r.effectiveFrom.slice(0, 7)), rules.includedMinutes, r.effectiveFrom);
+  return { revision, base, differences, workflowId, overtaken };
 }

@@ -165,3 +165,13 @@ export async function limitGrantsFor(db: Pool | PoolClient, subscriberId: string
   );
   return rows;
 }
+
+/** Every approved limit that applies in `period` or later, with its subscriber. */
+export async function grantsInForceFrom(db: Pool | PoolClient, period: string): Promise<(LimitGrant & { subscriberId: string })[]> {
+  const { rows } = await db.query(
+    `SELECT request_id AS "requestId", subscriber_id AS "subscriberId", minutes, from_period AS "fromPeriod", until_period AS "untilPeriod"
+       FROM subscriber_limits WHERE until_period IS NULL OR until_period >= $1 ORDER BY subscriber_id, from_period`,
+    [period],
+  );
+  return rows;
+}

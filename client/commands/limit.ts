@@ -101,7 +101,7 @@ export function registerLimitCommands(program: Command, run: RunCommand): void {
       if (pending) throw new InputError(new PendingRequestError(pending).message);
       const period = periodOf(Date.now(), subscriber.timezone);
       const [policy, grants] = await Promise.all([policyInEffectOn(pool, `${period}-01`), limitGrantsFor(pool, subscriber.id)]);
-      const rules = { currentLimitMinutes: limitForPeriod(grants, period) ?? policy.includedMinutes, ceilingMinutes: ctx.config.limitCeilingMinutes };
+      const rules = { currentLimitMinutes: Math.max(policy.includedMinutes, limitForPeriod(grants, period) ?? 0), ceilingMinutes: ctx.config.limitCeilingMinutes };
       const problem = limitRequestProblem({ subscriberStatus: subscriber.status, minutes, reason }, rules);
       if (problem) throw new InputError(problem.startsWith("the ") ? problem : `--${problem}`);
 

@@ -85,15 +85,19 @@ export function registerPolicyCommands(program: Command, run: RunCommand): void 
     const flags = Object.fromEntries(POLICY_PARAMETERS.map((p) => [p.key, opts[p.flag.slice(2).replace(/-([a-z])/g, (_: string, c: string) => c.toUpperCase())]]).filter(([, v]) => v !== undefined));
     if (Object.keys(flags).length === 0) throw new InputError(`give at least one parameter that changes: ${POLICY_PARAMETERS.map((p) => p.flag).join(', ')}`);
     const changes: PolicyChanges = parsePolicyChanges(flags);
-    const { revision, base, differences, workflowId } = await publishPolicyRevision(await ctx.pool(), await ctx.temporal(), {
+    const { revision, base, differences, workflowId, overtaken } = await publishPolicyRevision(await ctx.pool(), await ctx.temporal(), {
       effectiveFrom, changes, today: dayOf(Date.now()), publishedBy: `cli:${os.userInfo().username}`,
       taskQueue: ctx.config.taskQueue, batchSize: ctx.config.policyBatchSize, retryMaxMinutes: ctx.config.policyRetryMaxMinutes,
     });
-    if (opts.json) return printJson({ ...revision, differences, workflowId });
+    if (opts.json) return printJson({ ...revision, differences, workflowId, overtakenGrants: overtaken });
     printLines([
       `published policy version ${revision.version} (scheduled, effective ${effectiveFrom}, replacing version ${base.version}); started ${workflowId}`,
       ...differences.map((d) => `  ${d.label}: ${d.before} → ${d.after}`),
-      `  every active subscriber gets a notice now and a reminder 7 days before; follow it with \`billing policy show ${revision.version}\``,
+      `  every subscriber billed (active or suspended) gets a notice now and a reminder 7 days before; follow it with \`billing policy show ${revision.version}\``,
+      ...(overtaken.length === 0 ? [] : [
+        `  ${overtaken.length} approved limit${overtaken.length === 1 ? ' is' : 's are'} at or below the ${revision.includedMinutes} included minutes from ${effectiveFrom}: the allowance is the larger, so ${overtaken.length === 1 ? 'it no longer raises it' : 'they no longer raise it'}:`,
+        ...overtaken.map((g) => `    ${g.subscriberId}: ${g.minutes} min (${g.requestId}, ${g.fromPeriod}${g.untilPeriod ? ` to ${g.untilPeriod}` : ', no end'})`),
+      ]),
     ]);
   }));
 

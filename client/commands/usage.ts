@@ -111,7 +111,7 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
       const period = opts.period ? flag(PeriodSchema, opts.period, '--period') : periodOf(Date.now(), subscriber.timezone);
       const policy = await policyInEffectOn(pool, `${period}-01`);
       const used = roundUsage(await countedDurations(pool, subscriber.id, period), policy.roundingIncrementSeconds);
-      const allowance = allowanceSeconds({ rules: policy, ...(await allowanceTerms(pool, subscriber.id, period)) });
+      const allowance = allowanceSeconds({ rules: policy, ...(await allowanceTerms(pool, subscriber.id, period, subscriber.serviceStart)) });
       const days = await usageByDay(pool, subscriber.id, period, subscriber.timezone);
       const view = {
         subscriberId: subscriber.id,

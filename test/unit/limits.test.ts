@@ -1,4 +1,5 @@
 import { checkDecision, limitForPeriod, limitRequestProblem, reviewerProblem } from '../../billing/limits';
+import { grantsOvertaken } from '../../billing/limits';
 import { limitRequestReminderEmail, limitRequestSupportNoticeEmail } from '../../billing/limit-emails';
 
 const rules = { currentLimitMinutes: 2400, ceilingMinutes: 20_000 };
@@ -53,4 +54,13 @@ test('support sees whether the subscriber asking is a business account; anyone m
   expect(limitRequestSupportNoticeEmail({ ...data, business: true }).text).toContain('Subscriber acme (Acme, business account) asks to raise their monthly limit from 2400 to 4000 minutes.');
   expect(limitRequestSupportNoticeEmail({ ...data, business: false }).text).toContain('Subscriber acme (Acme, not a business account) asks');
   expect(limitRequestReminderEmail({ ...data, business: true, hoursWaiting: 48, expiresAt: '2026-11-20T10:00:00Z' }).text).toContain('Limit request LR-3 (subscriber acme (Acme, business account), 4000 minutes a month) has had no decision');
+});
+
+describe('grantsOvertaken', () => {
+  const grant = (requestId: string, minutes: number, fromPeriod: string, untilPeriod: string | null) => ({ requestId, minutes, fromPeriod, untilPeriod });
+  it('lists the grants in force from the effective month that the new included minutes reach', () => {
+    const grants = [grant('a', 2600, '2026-01', null), grant('b', 3000, '2026-01', '2027-06'), grant('c', 2800, '2026-01', '2026-12'), grant('d', 4000, '2026-01', null)];
+    expect(grantsOvertaken(grants, 3000, '2027-01-15').map((g) => g.requestId)).toEqual(['a', 'b']);
+    expect(grantsOvertaken(grants, 2400, '2027-01-15')).toEqual([]);
+  });
 });

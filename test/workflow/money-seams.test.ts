@@ -14,6 +14,7 @@ import {
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { useTimeSkippingWorker } from '../helpers/harness';
+import { recordHistory, runChain } from '../helpers/histories';
 import { until } from '../helpers/wait';
 
 const taskQueue = 'money-seams-test';
@@ -78,6 +79,9 @@ describe('a call imported during a close', () => {
     // Every counted call of October is now marked by the invoice that billed it.
     const { rows } = await t.db.pool.query(`SELECT invoice_id, sum(billable_seconds)::int AS seconds FROM calls WHERE subscriber_id = 'race' AND period = '2027-10' GROUP BY 1 ORDER BY 1`);
     expect(rows).toEqual([{ invoice_id: 'INV-2027-10-race', seconds: minutes(2500) }, { invoice_id: 'INV-2027-11-race', seconds: minutes(60) }]);
+    const chain = await runChain(t.env.client, subscriberWorkflowId('race'), handle.firstExecutionRunId);
+    recordHistory('subscriber-cycle-marked-calls', chain[0]!.history);
+    recordHistory('subscriber-cycle-marked-calls-late-adjustment', chain[1]!.history);
   });
 
   test('two imports and a rerun of the close: each minute billed once', async () => {
@@ -210,6 +214,9 @@ describe('terminations', () => {
     await sleepUntil('2029-05-02T00:00:00Z');
     await until(async () => (await handle.describe()).status.name, (name) => name === 'COMPLETED');
     expect(await listInvoices(t.db.pool, { subscriberId: 'leaver' })).toHaveLength(3);
+    const chain = await runChain(t.env.client, subscriberWorkflowId('leaver'), handle.firstExecutionRunId);
+    recordHistory('subscriber-cycle-marked-calls-terminated-in-grace', chain[0]!.history);
+    recordHistory('subscriber-cycle-marked-calls-final-adjustments', chain[1]!.history);
   });
 });
 
@@ -222,6 +229,7 @@ test('a close that can never succeed fails visibly and waits instead of retrying
   expect(status.closeFailure).toContain('no policy version is in effect on 1970-01-01');
   const { rows } = await t.db.pool.query(`SELECT subscriber_id, period, reason FROM close_failures WHERE subscriber_id = 'ancient'`);
   expect(rows).toEqual([{ subscriber_id: 'ancient', period: '1970-01', reason: expect.stringContaining('no policy version is in effect') }]);
+  recordHistory('subscriber-cycle-marked-calls-close-failed', await handle.fetchHistory());
 });
 
 test('an SMTP outage does not stop invoicing: the invoice is written, its mail goes out once the server is back', async () => {
@@ -264,4 +272,5 @@ test('an approval in the grace window after a month ends applies to that month, 
   await sleepUntil('2030-01-02T00:00:00Z');
   const [december] = await invoicesOf('edge', 1);
   expect(december).toMatchObject({ period: '2029-12', allowanceSeconds: minutes(3500), overageMinutes: 0, totalCents: 1000 });
+  recordHistory('limit-request-approved-in-grace', await handle.fetchHistory());
 });
