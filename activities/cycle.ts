@@ -57,7 +57,7 @@ export interface CloseInputs {
 }
 
 /** Sends one outbox email at most once (activities/mail.ts). */
-export type DeliverEmail = (key: string) => Promise<'sent' | 'already-sent' | 'withdrawn'>;
+export type DeliverEmail = (key: string) => Promise<'sent' | 'already-sent' | 'withdrawn' | 'failed'>;
 
 export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
   async function subscriberOrFail(id: string): Promise<Subscriber> {
