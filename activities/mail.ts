@@ -24,11 +24,42 @@ export interface MailSettings {
  * transient failure throws, to be retried.
  */
 export function outboxDelivery(pool: Pool, mailer: Transporter, settings: MailSettings, options: Omit<DeliveryOptions, 'alertTo'> = {}): (key: string) => Promise<DeliveryOutcome> {
-  return (key) => deliverOnce(pool, key, async (email) => {
+  const slot = sendingSlots(mailer);
+  return (key) => slot(() => deliverOnce(pool, key, async (email) => {
     const messageId = messageIdFor(email.key);
     await mailer.sendMail({ from: settings.mailFrom, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
     return messageId;
-  }, { ...options, alertTo: settings.billingOpsEmail });
+  }, { ...options, alertTo: settings.billingOpsEmail }));
+}
+
+const slotsByMailer = new WeakMap<Transporter, <T>(work: () => Promise<T>) => Promise<T>>();
+
+/**
+ * Deliveries in progress at once through one mailer: as many as its pooled connections (nodemailer
+ * queues the rest inside the process). An attempt is then recorded only when a connection is free
+ * to carry it, not minutes before in nodemailer's queue: one queued there when its process died
+ * would count as of unknown outcome though it never reached the server.
+ */
+function sendingSlots(mailer: Transporter): <T>(work: () => Promise<T>) => Promise<T> {
+  const known = slotsByMailer.get(mailer);
+  if (known) return known;
+  const options = (mailer as { transporter?: { options?: { pool?: boolean; maxConnections?: number } } }).transporter?.options;
+  const size = options?.pool ? options.maxConnections ?? 5 : Infinity;
+  let busy = 0;
+  const waiting: (() => void)[] = [];
+  const slot = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (busy >= size) await new Promise<void>((resolve) => waiting.push(resolve));
+    else busy += 1;
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else busy -= 1;
+    }
+  };
+  slotsByMailer.set(mailer, slot);
+  return slot;
 }
 
 export interface DeliveryCounts {

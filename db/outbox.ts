@@ -227,13 +227,13 @@ export interface OutboxEmailState {
   messageId: string | null;
 }
 
-/** The subscriber's emails whose delivery needs a look: not sent yet, refused, or sent after an attempt of unknown outcome. */
+/** The subscriber's emails whose delivery needs a look: tried and not sent yet, refused, or sent after an attempt of unknown outcome. */
 export async function emailsNeedingAttention(pool: Pool, subscriberId: string): Promise<OutboxEmailState[]> {
   const { rows } = await pool.query(
     `SELECT idempotency_key AS key, purpose, to_address AS "to", status, attempts, unknown_outcomes AS "unknownOutcomes",
             last_error AS "lastError", message_id AS "messageId"
        FROM email_outbox
-      WHERE subscriber_id = $1 AND (status IN ('pending', 'failed') OR unknown_outcomes > 0)
+      WHERE subscriber_id = $1 AND (status = 'failed' OR (status = 'pending' AND attempts > 0) OR unknown_outcomes > 0)
       ORDER BY created_at, idempotency_key`,
     [subscriberId],
   );
