@@ -21,9 +21,10 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const mail = { mailFrom: deps.mailFrom, billingOpsEmail: deps.billingOpsEmail };
   return {
-    ...createCycleActivities(deps.pool, outboxDelivery(deps.pool, deps.mailer, deps.mailFrom)),
-    ...createMailActivities(deps.pool, deps.mailer, deps.mailFrom),
+    ...createCycleActivities(deps.pool, outboxDelivery(deps.pool, deps.mailer, mail)),
+    ...createMailActivities(deps.pool, deps.mailer, mail),
     ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail),
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),
     ...createStaffActivities(deps.pool),

@@ -55,7 +55,7 @@ export interface PolicySendResult {
 }
 
 export function createPolicyChangeActivities(pool: Pool, mailer: Transporter, mailFrom: string, billingOpsEmail: string) {
-  const deliver = outboxDelivery(pool, mailer, mailFrom);
+  const deliver = outboxDelivery(pool, mailer, { mailFrom, billingOpsEmail });
   return {
     /** Queues `kind` for the next page of recipients after `afterId`, once each. */
     async queuePolicyEmails(input: { version: number; kind: SubscriberEmailKind; afterId: string | null; limit: number; atPublication: boolean }): Promise<{ queued: number; lastId: string | null; done: boolean }> {
@@ -79,9 +79,12 @@ export function createPolicyChangeActivities(pool: Pool, mailer: Transporter, ma
       const result = { sent: 0, noticesSentAtPublication: 0, failed: 0, stoppedBy: null as string | null };
       for (const email of await unsentPolicyEmails(pool, input.version, input.limit)) {
         try {
-          if ((await deliver(email.key)) === 'sent') {
+          const outcome = await deliver(email.key);
+          if (outcome === 'sent') {
             result.sent += 1;
             if (email.kind === 'notice' && email.atPublication) result.noticesSentAtPublication += 1;
+          } else if (outcome === 'failed') {
+            result.failed += 1;
           }
         } catch (error) {
           result.failed += 1;

@@ -73,7 +73,7 @@ export async function policyEmailProgress(db: Pool, version: number): Promise<Po
     `SELECT pe.kind, pe.at_publication,
             count(*) FILTER (WHERE o.status = 'sent')::int AS sent,
             count(*) FILTER (WHERE o.status = 'pending' AND o.last_error IS NULL)::int AS pending,
-            count(*) FILTER (WHERE o.status = 'pending' AND o.last_error IS NOT NULL)::int AS failed
+            count(*) FILTER (WHERE o.status = 'failed' OR (o.status = 'pending' AND o.last_error IS NOT NULL))::int AS failed
        FROM policy_emails pe JOIN email_outbox o ON o.idempotency_key = pe.email_key
       WHERE pe.version = $1
       GROUP BY pe.kind, pe.at_publication`,
@@ -96,13 +96,24 @@ export async function policyEmailProgress(db: Pool, version: number): Promise<Po
 
 /**
  * Emails of a revision not sent yet that must never be: a cancelled revision's notices and
- * reminders, a reminder of a date already past. Waits for one being sent at that moment.
+ * reminders, a reminder of a date already past. Waits for one being sent at that moment (its
+ * attempt holds it under a lease, db/outbox.ts): sent, it stays sent; failed, it is withdrawn. An
+ * attempt abandoned without an outcome is withdrawn and counted as of unknown outcome.
  */
 export async function withdrawUnsentPolicyEmails(db: Pool | PoolClient, version: number, kinds: PolicyEmailKind[]): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE email_outbox SET status = 'withdrawn'
-      WHERE status = 'pending' AND idempotency_key IN (SELECT email_key FROM policy_emails WHERE version = $1 AND kind = ANY($2))`,
-    [version, kinds],
-  );
-  return rowCount ?? 0;
+  const ofRevision = `idempotency_key IN (SELECT email_key FROM policy_emails WHERE version = $1 AND kind = ANY($2))`;
+  let withdrawn = 0;
+  for (;;) {
+    const { rowCount } = await db.query(
+      `UPDATE email_outbox
+          SET status = 'withdrawn', unknown_outcomes = unknown_outcomes + CASE WHEN attempt_token IS NULL THEN 0 ELSE 1 END,
+              attempt_token = NULL, attempt_started_at = NULL, lease_until = NULL
+        WHERE status = 'pending' AND (attempt_token IS NULL OR lease_until <= clock_timestamp()) AND ${ofRevision}`,
+      [version, kinds],
+    );
+    withdrawn += rowCount ?? 0;
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM email_outbox WHERE status = 'pending' AND ${ofRevision}`, [version, kinds]);
+    if (rows[0].n === 0) return withdrawn;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

@@ -15,16 +15,25 @@ const { deliverEmails } = proxyActivities<Activities>({
 const CHUNK = 100;
 const CONCURRENCY = 4;
 
-export async function deliverEmailsWorkflow(input: { keys: string[] }): Promise<{ sent: number; alreadySent: number }> {
+/** Emails sent, sent before, and refused for good by the mail server (recorded, ops alerted: not retried). */
+export interface DeliveryTotals {
+  sent: number;
+  alreadySent: number;
+  failed: number;
+}
+
+export async function deliverEmailsWorkflow(input: { keys: string[] }): Promise<DeliveryTotals> {
   const chunks: string[][] = [];
   for (let i = 0; i < input.keys.length; i += CHUNK) chunks.push(input.keys.slice(i, i + CHUNK));
-  const total = { sent: 0, alreadySent: 0 };
+  const total: DeliveryTotals = { sent: 0, alreadySent: 0, failed: 0 };
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < chunks.length) {
       const result = await deliverEmails({ keys: chunks[next++]! });
       total.sent += result.sent;
       total.alreadySent += result.alreadySent;
+      // (results recorded before refusals were counted apart have no `failed`)
+      total.failed += result.failed ?? 0;
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, chunks.length) }, lane));

@@ -7,6 +7,7 @@ import { closePeriodProblem, PeriodSchema } from '../../billing/validation';
 import { firstPolicyDay } from '../../db/policies';
 import { formatMinutes } from '../../billing/emails';
 import { closeProgressSnapshot } from '../../db/invoices';
+import { invoiceMailTrouble } from '../../db/outbox';
 import { monthCloseWorkflowId } from '../../workflows/messages';
 import type { monthCloseWorkflow, MonthCloseSummary } from '../../workflows/month-close';
 import { InputError, type RunCommand } from '../context';
@@ -77,5 +78,10 @@ export function registerCloseCommand(program: Command, run: RunCommand): void {
         `  overage: ${summary.overageMinutes} min`,
         `  total:   ${formatCents(summary.totalCents)}`,
       ]);
+      // Invoice mail that needs a look (README, "What the outbox guarantees"); `billing status` names each.
+      const mail = await invoiceMailTrouble(await ctx.pool(), period);
+      if (mail.failed > 0 || mail.unknownOutcomes > 0) {
+        printLines([`  mail:    ${mail.failed} refused for good, ${mail.unknownOutcomes} attempts of unknown outcome (possibly delivered twice, same Message-ID)`]);
+      }
     }));
 }

@@ -3,11 +3,26 @@ import { formatCents } from '../../billing/money';
 import { IdSchema } from '../../billing/validation';
 import { flaggedCallCount, listAbuseCases } from '../../db/abuse';
 import { listInvoices } from '../../db/invoices';
+import { emailsNeedingAttention, type OutboxEmailState } from '../../db/outbox';
 import { getSubscriber } from '../../db/subscribers';
 import { statusQuery, subscriberWorkflowId, type SubscriberStatus } from '../../workflows/messages';
 import { InputError, type RunCommand } from '../context';
 import { printJson, printLines } from '../output';
 import { flag } from '../validate';
+
+/** An email whose delivery needs a look: refused, not sent yet, or sent after attempts of unknown outcome. */
+function mailLine(e: OutboxEmailState): string {
+  const unknown = e.unknownOutcomes > 0
+    ? `; ${e.unknownOutcomes} of ${e.attempts} attempts of unknown outcome (the server may have taken it more than once, same Message-ID ${e.messageId ?? 'on each'})`
+    : '';
+  const state = {
+    failed: `refused for good by the mail server: ${e.lastError}`,
+    pending: `not sent yet after ${e.attempts} attempts${e.lastError ? `, last error: ${e.lastError}` : ''}`,
+    sent: 'sent',
+    withdrawn: 'withdrawn',
+  }[e.status];
+  return `  mail ${e.key} to ${e.to}: ${state}${unknown}`;
+}
 
 export function registerStatusCommand(program: Command, run: RunCommand): void {
   program
@@ -25,10 +40,11 @@ export function registerStatusCommand(program: Command, run: RunCommand): void {
       } catch (error) {
         cycleProblem = (error as Error).message;
       }
-      const [invoices, cases, flaggedCalls] = await Promise.all([
+      const [invoices, cases, flaggedCalls, mail] = await Promise.all([
         listInvoices(pool, { subscriberId: subscriber.id }), listAbuseCases(pool, { subscriberId: subscriber.id }), flaggedCallCount(pool, subscriber.id),
+        emailsNeedingAttention(pool, subscriber.id),
       ]);
-      if (opts.json) return printJson({ subscriber, cycle, cycleProblem, invoices, abuseCases: cases, flaggedCalls });
+      if (opts.json) return printJson({ subscriber, cycle, cycleProblem, invoices, abuseCases: cases, flaggedCalls, mail });
       printLines([
         `${subscriber.id} (${subscriber.name ?? 'no name'}, ${subscriber.email}${subscriber.business ? ', business account' : ''}): ${subscriber.status}, ${subscriber.timezone}, since ${subscriber.serviceStart}`,
         cycle
@@ -37,6 +53,7 @@ export function registerStatusCommand(program: Command, run: RunCommand): void {
         ...cases.map((c) => `  abuse case ${c.id}: ${c.state}${c.reviewer ? ` (${c.action} by ${c.reviewer}${c.untilAt ? ` until ${c.untilAt}` : ''})` : ''}, ${c.findings} findings: ${c.detectors.join(', ')}`),
         ...(flaggedCalls > 0 ? [`  ${flaggedCalls} calls arrived while the account was suspended or terminated (view calls_with_flags)`] : []),
         ...invoices.map((i) => `  invoice ${i.id}: ${formatCents(i.totalCents)} ${i.currency}, overage ${i.overageMinutes} min`),
+        ...mail.map(mailLine),
       ]);
     }));
 }

@@ -21,7 +21,20 @@ export interface TestSmtpServer {
    * and so is every message on a connection already open (the worker keeps a pool of them).
    */
   setDown(down: boolean): void;
+  /** Refuses `address` at RCPT TO with `reply` (a permanent 550 by default), as a server that knows no such mailbox. */
+  refuseRecipient(address: string, reply?: { code: number; message: string }): void;
   close(): Promise<void>;
+}
+
+export interface SmtpServerOptions {
+  /** Each message is read, then held this long before it is taken (kept) and confirmed. */
+  delayMs?: number;
+  /**
+   * A relay that confirms slowly: each message is taken (kept, as a relay queues it for delivery)
+   * as soon as it is read, and its "250" sent this long after. A client that dies meanwhile
+   * never learns that its message went out.
+   */
+  confirmDelayMs?: number;
 }
 
 function addresses(parsed: ParsedMail): string[] {
@@ -29,9 +42,10 @@ function addresses(parsed: ParsedMail): string[] {
   return to.flatMap((group) => group.value.map((a) => a.address ?? ''));
 }
 
-export async function startSmtpServer(options: { delayMs?: number } = {}): Promise<TestSmtpServer> {
+export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
   const received: ReceivedMail[] = [];
   let down = false;
+  const refused = new Map<string, { code: number; message: string }>();
   const server = new SMTPServer({
     authOptional: true,
     onConnect(_session, callback) {
@@ -41,6 +55,11 @@ export async function startSmtpServer(options: { delayMs?: number } = {}): Promi
     onMailFrom(_address, _session, callback) {
       if (!down) return callback();
       return callback(Object.assign(new Error('Service not available, closing transmission channel'), { responseCode: 421 }));
+    },
+    onRcptTo(address, _session, callback) {
+      const refusal = refused.get(address.address.toLowerCase());
+      if (!refusal) return callback();
+      return callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
     },
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
@@ -55,6 +74,7 @@ export async function startSmtpServer(options: { delayMs?: number } = {}): Promi
             html: typeof parsed.html === 'string' ? parsed.html : '',
             messageId: parsed.messageId,
           });
+          if (options.confirmDelayMs) await new Promise((r) => setTimeout(r, options.confirmDelayMs));
           callback();
         })
         .catch((error: Error) => callback(error));
@@ -74,6 +94,7 @@ export async function startSmtpServer(options: { delayMs?: number } = {}): Promi
       return received;
     },
     setDown: (value) => { down = value; },
+    refuseRecipient: (address, reply = { code: 550, message: '5.1.1 No such user here' }) => { refused.set(address.toLowerCase(), reply); },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -18,7 +18,7 @@ let deliver: (key: string) => Promise<unknown>;
 
 beforeAll(async () => {
   [db, smtp] = await Promise.all([createTestDatabase(), startSmtpServer()]);
-  deliver = outboxDelivery(db.pool, nodemailer.createTransport({ url: smtp.url }), TEST_MAIL_FROM);
+  deliver = outboxDelivery(db.pool, nodemailer.createTransport({ url: smtp.url }), { mailFrom: TEST_MAIL_FROM, billingOpsEmail: 'billing-ops@redconnect.example' });
 });
 
 afterAll(async () => {
