@@ -232,6 +232,32 @@ test('a close that can never succeed fails visibly and waits instead of retrying
   recordHistory('subscriber-cycle-marked-calls-close-failed', await handle.fetchHistory());
 });
 
+test('an approval in the grace window after a month ends applies to that month, checked and started from one reading of the time', async () => {
+  await insertStaff(t.db.pool, { id: 'sam', email: 'sam@support.test' });
+  await givenSubscriber(t.db.pool, { id: 'edge', business: true, serviceStart: '2029-12-01', monthlyFeeCents: 1000 });
+  await givenCalls(t.db.pool, callsTotalling('edge', '2029-12-02', minutes(3000)));
+  const cycle = await startCycle('edge', '2029-12');
+  await cycle.signal(closeCycleSignal, { period: '2029-12' });
+  await sleepUntil('2029-12-31T12:00:00Z');
+  const request = await createLimitRequest(t.db.pool, { subscriberId: 'edge', minutes: 3500, reason: 'Year-end rush', actor: 'test' });
+  const handle = await t.env.client.workflow.start(limitRequestWorkflow, {
+    workflowId: limitRequestWorkflowId(request.id), taskQueue,
+    args: [{ requestId: request.id, subscriberId: 'edge', requestedMinutes: 3500, timezone: 'UTC', currentLimitMinutes: 2400, ceilingMinutes: 20_000, reminderHours: 48, expiryDays: 14 }],
+  });
+  // 1 January 2030, 02:00 UTC: December has ended, its close waits for the 6 h grace period.
+  await sleepUntil('2030-01-01T02:00:00Z');
+  await handle.signal(approveSignal, { reviewer: 'sam', until: '2029-12' });
+  const settled = await until(() => handle.query(limitRequestStatusQuery), (s) => s.settled);
+  expect(settled).toMatchObject({ state: 'approved', fromPeriod: '2029-12', decision: { untilPeriod: '2029-12' }, rejectedDecisions: [] });
+  expect(await limitGrantsFor(t.db.pool, 'edge')).toEqual([{ requestId: request.id, minutes: 3500, fromPeriod: '2029-12', untilPeriod: '2029-12' }]);
+  await sleepUntil('2030-01-02T00:00:00Z');
+  const [december] = await invoicesOf('edge', 1);
+  expect(december).toMatchObject({ period: '2029-12', allowanceSeconds: minutes(3500), overageMinutes: 0, totalCents: 1000 });
+  recordHistory('limit-request-approved-in-grace', await handle.fetchHistory());
+});
+
+// Last: after this outage the time-skipping server was seen not to skip time for the tests that followed
+// it in this file (the cause is not found yet; each test passes on its own).
 test('an SMTP outage does not stop invoicing: the invoice is written, its mail goes out once the server is back', async () => {
   await givenSubscriber(t.db.pool, { id: 'outage', serviceStart: '2028-01-01', monthlyFeeCents: 500 });
   t.smtp.setDown(true);
@@ -250,27 +276,4 @@ test('an SMTP outage does not stop invoicing: the invoice is written, its mail g
   expect(t.smtp.received.filter((m) => m.to.includes('outage@example.test')).map((m) => m.subject).sort()).toEqual([
     'Your RedConnect invoice for 2028-01: 5.00 USD', 'Your RedConnect invoice for 2028-02: 5.00 USD',
   ]);
-});
-
-test('an approval in the grace window after a month ends applies to that month, checked and started from one reading of the time', async () => {
-  await insertStaff(t.db.pool, { id: 'sam', email: 'sam@support.test' });
-  await givenSubscriber(t.db.pool, { id: 'edge', business: true, serviceStart: '2029-12-01', monthlyFeeCents: 1000 });
-  await givenCalls(t.db.pool, callsTotalling('edge', '2029-12-02', minutes(3000)));
-  const cycle = await startCycle('edge', '2029-12');
-  await cycle.signal(closeCycleSignal, { period: '2029-12' });
-  const request = await createLimitRequest(t.db.pool, { subscriberId: 'edge', minutes: 3500, reason: 'Year-end rush', actor: 'test' });
-  const handle = await t.env.client.workflow.start(limitRequestWorkflow, {
-    workflowId: limitRequestWorkflowId(request.id), taskQueue,
-    args: [{ requestId: request.id, subscriberId: 'edge', requestedMinutes: 3500, timezone: 'UTC', currentLimitMinutes: 2400, ceilingMinutes: 20_000, reminderHours: 480, expiryDays: 30 }],
-  });
-  // 1 January 2030, 02:00 UTC: December has ended, its close waits for the 6 h grace period.
-  await sleepUntil('2030-01-01T02:00:00Z');
-  await handle.signal(approveSignal, { reviewer: 'sam', until: '2029-12' });
-  const settled = await until(() => handle.query(limitRequestStatusQuery), (s) => s.settled);
-  expect(settled).toMatchObject({ state: 'approved', fromPeriod: '2029-12', decision: { untilPeriod: '2029-12' }, rejectedDecisions: [] });
-  expect(await limitGrantsFor(t.db.pool, 'edge')).toEqual([{ requestId: request.id, minutes: 3500, fromPeriod: '2029-12', untilPeriod: '2029-12' }]);
-  await sleepUntil('2030-01-02T00:00:00Z');
-  const [december] = await invoicesOf('edge', 1);
-  expect(december).toMatchObject({ period: '2029-12', allowanceSeconds: minutes(3500), overageMinutes: 0, totalCents: 1000 });
-  recordHistory('limit-request-approved-in-grace', await handle.fetchHistory());
 });

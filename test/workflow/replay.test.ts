@@ -29,6 +29,8 @@ test('there are recorded histories of every workflow type', () => {
     'abuse-case-suspended-resumed.json', 'abuse-case-terminated.json', 'subscriber-cycle-terminated.json',
     'policy-change-activated.json', 'subscriber-cycle-plan-removed.json', 'subscriber-cycle-plan-stepped-down.json',
     'limit-request-approved.json', 'abuse-scan-one-case.json', 'email-delivery-usage-alerts.json', 'scheduled-month-close-backfilled.json',
+    'subscriber-cycle-marked-calls.json', 'subscriber-cycle-marked-calls-late-adjustment.json', 'subscriber-cycle-marked-calls-terminated-in-grace.json',
+    'subscriber-cycle-marked-calls-final-adjustments.json', 'subscriber-cycle-marked-calls-close-failed.json', 'limit-request-approved-in-grace.json',
   ]));
 });
 
