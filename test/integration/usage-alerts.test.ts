@@ -39,8 +39,9 @@ test('no alert for a month before the service start, nor for usage dated before 
   // February and the first days of March, before the service began: 2,500 minutes each.
   await givenCalls(db.pool, [...callsTotalling('starter', '2027-02-02', minutes(2500)), ...callsTotalling('starter', '2027-03-01', minutes(2500), 6 * 3600)]);
   expect(await alertsAt('2027-03-20T12:00:00Z', 'starter', ['2027-02', '2027-03'])).toEqual([]);
-  // 2,000 minutes from the service start: 83 % of the allowance, whatever came before.
-  await givenCalls(db.pool, callsTotalling('starter', '2027-03-12', minutes(2000)));
+  // 1,400 minutes from the service start: 82 % of the allowance of 22 of 31 days (⌈2,400 × 22 / 31⌉ =
+  // 1,704 min), whatever came before.
+  await givenCalls(db.pool, callsTotalling('starter', '2027-03-12', minutes(1400)));
   expect(await alertsAt('2027-03-21T12:00:00Z', 'starter', ['2027-03'])).toEqual(['usage-alert:starter:2027-03:80']);
   expect(smtp.received.filter((m) => m.to.includes('starter@example.test')).map((m) => m.subject)).toEqual(['You have used 80 % of your RedConnect allowance for 2027-03']);
 });
