@@ -5,7 +5,7 @@ import { formatCents } from '../../billing/money';
 import { periodBounds } from '../../billing/periods';
 import { PeriodSchema } from '../../billing/validation';
 import { formatMinutes } from '../../billing/emails';
-import { closeProgressSnapshot } from '../../db/invoices';
+import { closeProgressSnapshot } from '../../db/month-close';
 import { monthCloseWorkflowId } from '../../workflows/messages';
 import type { monthCloseWorkflow, MonthCloseSummary } from '../../workflows/month-close';
 import { InputError, type RunCommand } from '../context';
@@ -14,19 +14,19 @@ import { progressBar } from '../progress';
 import { flag } from '../validate';
 
 /**
- * The close's result, with a bar of invoices written and mailed meanwhile (on a terminal). The
+ * The close's result, with a bar of invoices written, mailed and refused meanwhile (on a terminal). The
  * numbers come from PostgreSQL, not from the close's `progress` query: during a large close the
  * workflow's tasks queue behind the entities' and a query can wait for minutes.
  */
 async function resultWithProgress(result: Promise<MonthCloseSummary>, pool: Pool, period: string): Promise<MonthCloseSummary> {
-  const bar = progressBar<{ emailed: number }>(`closing ${period} [{bar}] {value}/{total} invoiced, {emailed} mailed | ETA {eta_formatted}`);
+  const bar = progressBar<{ emailed: number; mailFailed: number; failed: number }>(`closing ${period} [{bar}] {value}/{total} invoiced, {emailed} mailed, {mailFailed} mail failed, {failed} failed | ETA {eta_formatted}`);
   if (!bar.enabled) return result;
   let finished = false;
   const settled = result.finally(() => { finished = true; });
   const polling = (async () => {
     for (;;) {
       const now = await closeProgressSnapshot(pool, period).catch(() => undefined);
-      if (now) bar.update(now.invoices, Math.max(now.subscribers, now.invoices), { emailed: now.emailed });
+      if (now) bar.update(now.invoices + now.failed, Math.max(now.subscribers, now.invoices + now.failed), { emailed: now.emailed, mailFailed: now.mailFailed, failed: now.failed });
       await Promise.race([settled.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000))]);
       if (finished) return;
     }
@@ -51,14 +51,15 @@ export function registerCloseCommand(program: Command, run: RunCommand): void {
       // A month ends first at UTC+14 (Etc/GMT-14) and last at UTC-12 (Etc/GMT+12).
       const endsEverywhereMs = periodBounds(period, 'Etc/GMT+12').endMs;
       if (periodBounds(period, 'Etc/GMT-14').endMs > Date.now()) {
-        throw new InputError(`${period} is not over yet; it can be closed from ${new Date(periodBounds(period, 'Etc/GMT-14').endMs).toISOString()} (each subscriber is closed after the month ends in their zone plus ${ctx.config.closeGraceHours} h)`);
+        throw new InputError(`${period} is not over yet; it can be closed from ${new Date(periodBounds(period, 'Etc/GMT-14').endMs).toISOString()} (each subscriber is closed after the month ends in their zone plus the worker's grace period, BILLING_CLOSE_GRACE_HOURS)`);
       }
       const client = await ctx.temporal();
       const workflowId = monthCloseWorkflowId(period);
       const handle = await client.workflow.start<typeof monthCloseWorkflow>('monthCloseWorkflow', {
         workflowId,
         taskQueue: ctx.config.taskQueue,
-        args: [{ period, graceHours: ctx.config.closeGraceHours, batchSize: ctx.config.closeBatchSize }],
+        // No grace period: the worker's configured one applies, as to a termination's close.
+        args: [{ period, batchSize: ctx.config.closeBatchSize }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         staticSummary: `Close of ${period} for every subscriber`,
@@ -71,7 +72,8 @@ export function registerCloseCommand(program: Command, run: RunCommand): void {
       const summary = await resultWithProgress(handle.result(), await ctx.pool(), period);
       if (opts.json) return printJson(summary);
       printLines([
-        `closed ${period}: ${summary.invoices} invoices for ${summary.subscribers} subscribers, ${summary.emailed} mailed`,
+        `closed ${period}: ${summary.invoices} invoices written for ${summary.subscribers} subscribers, ${summary.emailed} mailed, ${summary.mailFailed} mail failed`,
+        ...(summary.failed > 0 ? [`  ${summary.failed} subscribers' close failed:`, ...summary.failures.map((f) => `    ${f.subscriberId}: ${f.reason}`)] : []),
         `  calls:   ${summary.calls}`,
         `  usage:   ${formatMinutes(summary.usedSeconds)}`,
         `  overage: ${summary.overageMinutes} min`,
