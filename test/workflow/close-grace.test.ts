@@ -9,6 +9,7 @@ import { monthCloseWorkflow } from '../../workflows/month-close';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { givenSubscriber } from '../helpers/fixtures';
 import { useTimeSkippingWorker } from '../helpers/harness';
+import { recordHistory, runChain } from '../helpers/histories';
 import { givenTerminationDecided, tellEntityTerminated } from '../helpers/termination';
 import { until } from '../helpers/wait';
 
@@ -21,7 +22,7 @@ const invoiceOf = async (subscriberId: string, period: string): Promise<string |
 test('a termination after the month ended closes the month after the worker\'s grace period', async () => {
   const month = periodOf(await t.env.currentTimeMs(), 'UTC');
   await givenSubscriber(t.db.pool, { id: 'gus', serviceStart: `${month}-01`, monthlyFeeCents: 1000 });
-  await t.env.client.workflow.start(subscriberWorkflow, { workflowId: subscriberWorkflowId('gus'), taskQueue, args: [{ subscriberId: 'gus', period: month }] });
+  const started = await t.env.client.workflow.start(subscriberWorkflow, { workflowId: subscriberWorkflowId('gus'), taskQueue, args: [{ subscriberId: 'gus', period: month }] });
 
   // Half an hour after the month ended, gus is terminated: the month closes as usual, after the grace period.
   await t.env.sleep(periodBounds(month, 'UTC').endMs + 30 * 60_000 - await t.env.currentTimeMs());
@@ -33,6 +34,8 @@ test('a termination after the month ended closes the month after the worker\'s g
   // 2 h after the month's end, not 6 h.
   await t.env.sleep('100 minutes');
   expect(await until(() => invoiceOf('gus', month), (id) => id !== undefined)).toBe(`INV-${month}-gus`);
+  const [run] = await runChain(t.env.client, subscriberWorkflowId('gus'), started.firstExecutionRunId);
+  recordHistory('subscriber-cycle-grace-from-worker', run!.history);
 });
 
 test('a close started without a grace period asks each subscriber to close with the worker\'s', async () => {

@@ -18,6 +18,7 @@ test('there are recorded histories of every workflow type', () => {
     'subscriber-cycle-one-read-with-grace-wait.json', 'subscriber-cycle-one-read-without-usage.json',
     'abuse-case-suspended-resumed.json', 'abuse-case-terminated.json', 'subscriber-cycle-terminated.json',
     'policy-change-activated.json',
+    'month-close-waiting-continued.json', 'month-close-waiting-completed.json', 'scheduled-close-attached.json', 'subscriber-cycle-grace-from-worker.json',
   ]));
 });
 
