@@ -4,7 +4,10 @@
  * either sent or refused for good by the mail server. Both counts are of the same population.
  */
 
-/** A subscriber whose close of the month failed for good, with the reason. */
+/**
+ * A subscriber whose close of the month failed for good, with the reason (and the month it
+ * failed at when earlier: a cycle closes its months in order).
+ */
 export interface CloseFailure {
   subscriberId: string;
   reason: string;

@@ -27,7 +27,10 @@ export interface CloseProgressSnapshot extends PeriodCloseTotals, CloseProgressC
   subscribers: number;
   /** Invoices whose email the mail server refused for good (outbox status `failed`). */
   mailFailed: number;
-  /** Subscribers whose close failed for good, without an invoice, and the first of them with the reason. */
+  /**
+   * Subscribers without an invoice whose close of this month, or of an earlier one their cycle
+   * was still closing, failed for good; and the first of them with the reason.
+   */
   failed: number;
   failures: CloseFailure[];
 }
@@ -40,10 +43,14 @@ export async function closeProgressSnapshot(db: Pool | PoolClient, period: strin
               JOIN population p ON p.id = i.subscriber_id
               LEFT JOIN email_outbox o ON o.idempotency_key = 'invoice:' || i.id
              WHERE i.period = $1),
+          -- A cycle closes its months in order: one that failed at an earlier month never reaches this one.
           failed AS (
-            SELECT f.subscriber_id, f.reason FROM close_failures f
+            SELECT DISTINCT ON (f.subscriber_id) f.subscriber_id,
+                   CASE WHEN f.period = $1 THEN f.reason ELSE f.reason || ' (closing ' || f.period || ')' END AS reason
+              FROM close_failures f
               JOIN population p ON p.id = f.subscriber_id
-             WHERE f.period = $1 AND NOT EXISTS (SELECT 1 FROM billed b WHERE b.subscriber_id = f.subscriber_id))
+             WHERE f.period <= $1 AND NOT EXISTS (SELECT 1 FROM billed b WHERE b.subscriber_id = f.subscriber_id)
+             ORDER BY f.subscriber_id, f.period DESC)
      SELECT (SELECT count(*) FROM population)::int AS subscribers,
             count(*)::int AS invoices,
             count(*) FILTER (WHERE mail = 'sent')::int AS emailed,
@@ -73,7 +80,7 @@ export async function subscribersNotAskedToClose(db: Pool, period: string, limit
       WHERE ${BILLABLE} AND s.status <> 'terminated'
         AND NOT EXISTS (SELECT 1 FROM close_requests r WHERE r.period = $1 AND r.subscriber_id = s.id)
         AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.period = $1 AND i.subscriber_id = s.id)
-        AND NOT EXISTS (SELECT 1 FROM close_failures f WHERE f.period = $1 AND f.subscriber_id = s.id)
+        AND NOT EXISTS (SELECT 1 FROM close_failures f WHERE f.period <= $1 AND f.subscriber_id = s.id)
       ORDER BY s.id LIMIT $2`,
     [period, limit],
   );

@@ -72,8 +72,12 @@ export function registerCloseCommand(program: Command, run: RunCommand): void {
       const summary = await resultWithProgress(handle.result(), await ctx.pool(), period);
       if (opts.json) return printJson(summary);
       printLines([
-        `closed ${period}: ${summary.invoices} invoices written for ${summary.subscribers} subscribers, ${summary.emailed} mailed, ${summary.mailFailed} mail failed`,
-        ...(summary.failed > 0 ? [`  ${summary.failed} subscribers' close failed:`, ...summary.failures.map((f) => `    ${f.subscriberId}: ${f.reason}`)] : []),
+        `closed ${period}: ${summary.invoices} invoices for ${summary.subscribers} subscribers, ${summary.emailed} mailed, ${summary.mailFailed} mail failed`,
+        ...(summary.failed > 0 ? [
+          `  failed:  ${summary.failed} subscribers without an invoice`,
+          ...summary.failures.map((f) => `    ${f.subscriberId}: ${f.reason}`),
+          ...(summary.failed > summary.failures.length ? [`    and ${summary.failed - summary.failures.length} more`] : []),
+        ] : []),
         `  calls:   ${summary.calls}`,
         `  usage:   ${formatMinutes(summary.usedSeconds)}`,
         `  overage: ${summary.overageMinutes} min`,

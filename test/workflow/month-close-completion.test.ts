@@ -13,6 +13,7 @@
 import { periodOf, previousPeriod } from '../../billing/periods';
 import { progressQuery, monthCloseWorkflowId, statusQuery, subscriberWorkflowId } from '../../workflows/messages';
 import { monthCloseWorkflow } from '../../workflows/month-close';
+import { cliAgainst } from '../helpers/cli';
 import { givenSubscriber } from '../helpers/fixtures';
 import { useTimeSkippingWorker } from '../helpers/harness';
 import { recordHistory, runChain } from '../helpers/histories';
@@ -98,10 +99,12 @@ test('a close waits for every subscriber billable for the month, a terminated on
   recordHistory('month-close-waiting-completed', runs[runs.length - 1]!.history);
 });
 
-test('an invoice whose email the mail server refused for good counts as done, and the summary says so', async () => {
-  // A month long past: only this subscriber was in service then.
+test('an invoice whose email the mail server refused for good counts as done; a cycle that failed at an earlier month counts as failed; the summary and `billing close --wait` say so', async () => {
+  // A month long past: only these subscribers were in service then.
   const period = '2025-06';
   await givenSubscriber(t.db.pool, { id: 'bounce-1', serviceStart: `${period}-01`, monthlyFeeCents: 1000 });
+  // Its cycle starts in a month no policy covers and can never close it.
+  await givenSubscriber(t.db.pool, { id: 'nopolicy-1', serviceStart: '1970-01-01', monthlyFeeCents: 1000 });
   t.smtp.setDown(true);
   try {
     const handle = await t.env.client.workflow.start(monthCloseWorkflow, {
@@ -110,16 +113,32 @@ test('an invoice whose email the mail server refused for good counts as done, an
     await until(() => outbox(`invoice:INV-${period}-bounce-1`), (o) => (o?.attempts ?? 0) >= 1, 60_000);
     // The mail server's permanent refusal, as the outbox records it: the email ends as failed.
     await t.db.pool.query(`UPDATE email_outbox SET status = 'failed', last_error = '550 5.1.1 Recipient address rejected' WHERE idempotency_key = $1`, [`invoice:INV-${period}-bounce-1`]);
+    // The failure of nopolicy-1's cycle at its first month, as its workflow records it.
+    await t.db.pool.query(`INSERT INTO close_failures (subscriber_id, period, reason) VALUES ('nopolicy-1', '1970-01', $1)`, [NO_POLICY]);
 
     // The close is complete: its summary for billing operations is queued.
     const summaryMail = await until(() => outbox(`close-summary:${period}`), (o) => o !== undefined, 60_000);
+    expect(summaryMail!.text).toContain('Subscribers: 2');
     expect(summaryMail!.text).toContain('Invoices written: 1');
     expect(summaryMail!.text).toContain('Invoices mailed: 0');
     expect(summaryMail!.text).toContain('Invoice emails refused by the mail server: 1');
+    expect(summaryMail!.text).toContain(`nopolicy-1: ${NO_POLICY} (closing 1970-01)`);
     t.smtp.setDown(false);
     await until(() => statusOf(monthCloseWorkflowId(period)), (s) => s !== 'RUNNING', 60_000);
-    expect(await handle.result()).toMatchObject({ period, complete: true, subscribers: 1, invoices: 1, emailed: 0, mailFailed: 1, failed: 0 });
+    expect(await handle.result()).toMatchObject({
+      period, complete: true, subscribers: 2, invoices: 1, emailed: 0, mailFailed: 1, failed: 1,
+      failures: [{ subscriberId: 'nopolicy-1', reason: `${NO_POLICY} (closing 1970-01)` }],
+    });
   } finally {
     t.smtp.setDown(false);
   }
+
+  // Run again from the CLI, the close finds it all done and lists the failure.
+  const billing = cliAgainst(() => ({ env: t.env, databaseUrl: t.db.url, taskQueue }));
+  const closed = await billing('close', '--period', period, '--wait');
+  expect(closed.stderr).toBe('');
+  expect(closed.stdout).toContain(`closed ${period}: 1 invoices for 2 subscribers, `);
+  expect(closed.stdout).toContain('mail failed');
+  expect(closed.stdout).toContain('failed:  1 subscribers without an invoice');
+  expect(closed.stdout).toContain(`nopolicy-1: ${NO_POLICY} (closing 1970-01)`);
 });
