@@ -50,6 +50,8 @@ export async function closeProgressSnapshot(db: Pool | PoolClient, period: strin
               FROM close_failures f
               JOIN population p ON p.id = f.subscriber_id
              WHERE f.period <= $1 AND NOT EXISTS (SELECT 1 FROM billed b WHERE b.subscriber_id = f.subscriber_id)
+               -- a failure its month's invoice has since superseded (the cause fixed, the cycle moved on) is over
+               AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.subscriber_id = f.subscriber_id AND i.period = f.period)
              ORDER BY f.subscriber_id, f.period DESC)
      SELECT (SELECT count(*) FROM population)::int AS subscribers,
             count(*)::int AS invoices,
@@ -80,7 +82,8 @@ export async function subscribersNotAskedToClose(db: Pool, period: string, limit
       WHERE ${BILLABLE} AND s.status <> 'terminated'
         AND NOT EXISTS (SELECT 1 FROM close_requests r WHERE r.period = $1 AND r.subscriber_id = s.id)
         AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.period = $1 AND i.subscriber_id = s.id)
-        AND NOT EXISTS (SELECT 1 FROM close_failures f WHERE f.period <= $1 AND f.subscriber_id = s.id)
+        AND NOT EXISTS (SELECT 1 FROM close_failures f WHERE f.period <= $1 AND f.subscriber_id = s.id
+                          AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.subscriber_id = s.id AND i.period = f.period))
       ORDER BY s.id LIMIT $2`,
     [period, limit],
   );
