@@ -259,14 +259,6 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
 
     recordInvoice,
 
-    /** TEMPORARY until the close's failures land: a subscriber's close that cannot go on. */
-    async recordCloseFailure(input: { subscriberId: string; period: string; reason: string }): Promise<void> {
-      await pool.query(
-        `INSERT INTO close_failures (subscriber_id, period, reason) VALUES ($1, $2, $3)
-         ON CONFLICT (subscriber_id, period) DO UPDATE SET reason = EXCLUDED.reason, failed_at = now()`,
-        [input.subscriberId, input.period, input.reason],
-      );
-    },
 
     /**
      * The invoice written and its email sent, in one local activity: one workflow activation per

@@ -18,6 +18,8 @@ export interface ActivityDeps {
   billingOpsEmail: string;
   /** Where limit-request and abuse-case notices and reminders go. */
   supportEmail: string;
+  /** The grace period after a month ends before a subscriber's close (BILLING_CLOSE_GRACE_HOURS): the worker's is the one in force. */
+  closeGraceHours: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -25,7 +27,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createCycleActivities(deps.pool, outboxDelivery(deps.pool, deps.mailer, mail)),
     ...createMailActivities(deps.pool, deps.mailer, mail),
-    ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail),
+    ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail, deps.closeGraceHours),
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),
     ...createStaffActivities(deps.pool),
     ...createAbuseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.supportEmail),

@@ -1,5 +1,6 @@
 /** The text and HTML of the emails subscribers receive. Pure: data in, message out. */
 import { formatCents, formatMicros } from './money';
+import type { CloseFailure } from './month-close';
 import { overageCharge, type InvoiceLine } from './rating';
 
 export interface EmailContent {
@@ -130,7 +131,7 @@ export function minutePlanEmail(d: MinutePlanEmailData): EmailContent {
   return { subject: `A ${d.plan.minutes}-minute plan is added to your RedConnect account from ${d.effectivePeriod}`, text, html };
 }
 
-/** A month's invoices so far, summed (db/invoices.ts reads them). */
+/** A month's invoices so far, of the subscribers billable for it, summed (db/month-close.ts reads them). */
 export interface PeriodCloseTotals {
   invoices: number;
   emailed: number;
@@ -144,17 +145,30 @@ export interface CloseSummaryData extends PeriodCloseTotals {
   period: string;
   subscribers: number;
   currency: string;
+  /** Invoices whose email the mail server refused for good. */
+  mailFailed?: number;
+  /** Subscribers whose close failed for good, and the first of them with the reason. */
+  failed?: number;
+  failures?: CloseFailure[];
 }
 
 export function closeSummaryEmail(d: CloseSummaryData): EmailContent {
+  const failed = d.failed ?? 0;
   const lines = [
-    `Subscribers: ${d.subscribers}`, `Invoices: ${d.invoices} (${d.emailed} mailed)`, `Calls: ${d.calls}`,
+    `Subscribers: ${d.subscribers}`,
+    `Invoices written: ${d.invoices}`, `Invoices mailed: ${d.emailed}`, `Invoice emails refused by the mail server: ${d.mailFailed ?? 0}`,
+    `Subscribers whose close failed: ${failed}`,
+    `Calls: ${d.calls}`,
     `Minutes: ${formatMinutes(d.usedSeconds)}`, `Overage: ${d.overageMinutes} min`, `Amount: ${formatCents(d.totalCents)} ${d.currency}`,
   ];
+  const failures = (d.failures ?? []).map((f) => `${f.subscriberId}: ${f.reason}`);
+  if (failed > failures.length) failures.push(`and ${failed - failures.length} more`);
+  const failureText = failures.length ? ['', 'Closes that failed (no invoice written):', ...failures.map((f) => `  ${f}`)] : [];
+  const failureHtml = failures.length ? `<p>Closes that failed (no invoice written):</p><ul>${failures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>` : '';
   return {
-    subject: `Monthly close ${d.period}: ${d.invoices} invoices, ${formatCents(d.totalCents)} ${d.currency}`,
-    text: [`The close of ${d.period} is complete.`, '', ...lines].join('\n'),
-    html: `<!doctype html><html><body style="font-family:sans-serif"><p>The close of <strong>${d.period}</strong> is complete.</p><ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul></body></html>`,
+    subject: `Monthly close ${d.period}: ${d.invoices} invoices, ${formatCents(d.totalCents)} ${d.currency}${failed ? `, ${failed} failed` : ''}`,
+    text: [`The close of ${d.period} is complete.`, '', ...lines, ...failureText].join('\n'),
+    html: `<!doctype html><html><body style="font-family:sans-serif"><p>The close of <strong>${d.period}</strong> is complete.</p><ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>${failureHtml}</body></html>`,
   };
 }
 

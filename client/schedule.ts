@@ -14,7 +14,7 @@ export interface ScheduleSettings {
   timezone: string;
 }
 
-export function monthCloseScheduleOptions(config: Pick<Config, 'taskQueue' | 'closeGraceHours' | 'closeBatchSize'>, settings: ScheduleSettings): ScheduleOptions {
+export function monthCloseScheduleOptions(config: Pick<Config, 'taskQueue' | 'closeBatchSize'>, settings: ScheduleSettings): ScheduleOptions {
   const [hour, minute] = settings.time.split(':').map(Number) as [number, number];
   return {
     scheduleId: MONTH_CLOSE_SCHEDULE_ID,
@@ -27,7 +27,8 @@ export function monthCloseScheduleOptions(config: Pick<Config, 'taskQueue' | 'cl
       workflowType: 'scheduledMonthCloseWorkflow' satisfies typeof scheduledMonthCloseWorkflow['name'],
       workflowId: 'month-close-scheduled',
       taskQueue: config.taskQueue,
-      args: [{ timezone: settings.timezone, graceHours: config.closeGraceHours, batchSize: config.closeBatchSize }],
+      // No grace period: the worker's configured one applies (BILLING_CLOSE_GRACE_HOURS).
+      args: [{ timezone: settings.timezone, batchSize: config.closeBatchSize }],
       staticSummary: 'Monthly close: the month before the scheduled time',
     },
     policies: {
@@ -41,7 +42,7 @@ export function monthCloseScheduleOptions(config: Pick<Config, 'taskQueue' | 'cl
   };
 }
 
-export async function ensureMonthCloseSchedule(client: Client, config: Pick<Config, 'taskQueue' | 'closeGraceHours' | 'closeBatchSize'>, settings: ScheduleSettings): Promise<'created' | 'updated'> {
+export async function ensureMonthCloseSchedule(client: Client, config: Pick<Config, 'taskQueue' | 'closeBatchSize'>, settings: ScheduleSettings): Promise<'created' | 'updated'> {
   return ensureSchedule(client, monthCloseScheduleOptions(config, settings));
 }
 

@@ -1,8 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
-import type { EmailContent, PeriodCloseTotals } from '../billing/emails';
+import type { EmailContent } from '../billing/emails';
 import type { CycleRating, DurationCount, InvoiceLine } from '../billing/rating';
 import { enqueueEmail, type OutboxEmail } from './outbox';
-import { countBillableSubscribers } from './subscribers';
 
 export interface InvoiceRecord {
   id: string;
@@ -242,33 +241,6 @@ export async function getInvoice(pool: Pool, id: string): Promise<InvoiceRecord 
     [id],
   );
   return { ...rows[0], lines: lines.rows };
-}
-
-export type { PeriodCloseTotals };
-
-export async function periodCloseTotals(pool: Pool, period: string): Promise<PeriodCloseTotals> {
-  const { rows } = await pool.query(
-    `SELECT count(*)::int AS invoices,
-            count(*) FILTER (WHERE o.status = 'sent')::int AS emailed,
-            coalesce(sum(i.calls), 0)::bigint AS calls,
-            coalesce(sum(i.used_seconds), 0)::bigint AS "usedSeconds",
-            coalesce(sum(i.overage_minutes), 0)::bigint AS "overageMinutes",
-            coalesce(sum(i.total_cents), 0)::bigint AS "totalCents"
-       FROM invoices i LEFT JOIN email_outbox o ON o.idempotency_key = 'invoice:' || i.id
-      WHERE i.period = $1`,
-    [period],
-  );
-  return rows[0];
-}
-
-/** Where a month's close stands: its billable subscribers, and its invoices so far. */
-export interface CloseProgressSnapshot extends PeriodCloseTotals {
-  subscribers: number;
-}
-
-export async function closeProgressSnapshot(pool: Pool, period: string): Promise<CloseProgressSnapshot> {
-  const [subscribers, totals] = await Promise.all([countBillableSubscribers(pool, period), periodCloseTotals(pool, period)]);
-  return { subscribers, ...totals };
 }
 
 export interface BilledOverage {

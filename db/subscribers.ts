@@ -103,12 +103,3 @@ export async function billableSubscriberIds(db: Pool, period: string, afterId: s
   );
   return rows.map((r) => ({ id: r.id as string, serviceStart: r.service_start as string }));
 }
-
-export async function countBillableSubscribers(db: Pool, period: string): Promise<number> {
-  const { rows } = await db.query(
-    `SELECT count(*)::int AS n FROM subscribers
-      WHERE status <> 'terminated' AND service_start < (to_date($1, 'YYYY-MM') + interval '1 month')`,
-    [period],
-  );
-  return rows[0].n as number;
-}

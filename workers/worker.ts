@@ -9,7 +9,7 @@ import { createActivities } from '../activities';
 import type { Config } from '../config';
 
 export interface BillingWorkerDeps {
-  config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail' | 'supportEmail' | 'workerCachedRuns'>;
+  config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail' | 'supportEmail' | 'workerCachedRuns' | 'closeGraceHours'>;
   connection: NativeConnection;
   namespace: string;
   /** Client for activities that start or signal workflows (the close's fan-out). */
@@ -75,6 +75,7 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     activities: createActivities({
       pool: deps.pool, mailer, mailFrom: deps.config.mailFrom, temporal: deps.client,
       taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail, supportEmail: deps.config.supportEmail,
+      closeGraceHours: deps.config.closeGraceHours,
     }),
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
     maxCachedWorkflows: deps.maxCachedWorkflows ?? deps.config.workerCachedRuns ?? defaultCachedRuns(),

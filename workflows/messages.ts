@@ -7,6 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AbuseCaseState, AbuseDecision, AbuseDecisionPayload, AbuseDetector } from '../billing/abuse';
 import type { ApproveDecision, LimitDecision, LimitRequestState, RejectDecision } from '../billing/limits';
+import type { CloseFailure } from '../billing/month-close';
 import type { PolicyEmailProgress } from '../billing/policy-revision';
 
 /**
@@ -123,10 +124,16 @@ export const statusQuery = defineQuery<SubscriberStatus>('status');
 export interface MonthCloseProgress {
   period: string;
   phase: 'requesting' | 'waiting-for-cycles' | 'done';
+  /** Subscribers billable for the month (in service before its end, not terminated before it began). */
   subscribers: number;
   requested: number;
+  /** Invoices written for them; of those, emails sent, and emails the mail server refused for good. */
   invoices: number;
   emailed: number;
+  mailFailed?: number;
+  /** Subscribers whose close failed for good (no invoice), and the first of them with the reason. */
+  failed?: number;
+  failures?: CloseFailure[];
 }
 export const progressQuery = defineQuery<MonthCloseProgress>('progress');
 

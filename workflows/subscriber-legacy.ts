@@ -46,6 +46,9 @@ export const DEFAULT_CLOSE_GRACE_HOURS = 6;
  */
 export const CLOSE_IN_ONE_READ_PATCH = 'close-in-one-read';
 
+/** Patch: a close without a grace period of its own waits the worker's configured grace, not 6 h. */
+export const GRACE_FROM_WORKER_PATCH = 'cycle-grace-from-worker';
+
 export interface SubscriberCycleInput {
   subscriberId: string;
   /** The month this run bills, YYYY-MM. */
@@ -150,7 +153,12 @@ export async function legacySubscriberWorkflow(input: SubscriberCycleInput): Pro
     }
     terminationIgnored = true;
   }
-  const graceHours = Math.max(...pending.map((p) => p.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS));
+  // Since the patch, a close asked without a grace period (a termination's) takes the worker's
+  // configured one (BILLING_CLOSE_GRACE_HOURS), as the month close's requests do.
+  const configuredGraceHours = pending.some((p) => p.graceHours === undefined) && patched(GRACE_FROM_WORKER_PATCH)
+    ? (await local('The configured grace period').closeSettings()).graceHours
+    : DEFAULT_CLOSE_GRACE_HOURS;
+  const graceHours = Math.max(...pending.map((p) => p.graceHours ?? configuredGraceHours));
 
   const oneRead = patched(CLOSE_IN_ONE_READ_PATCH);
   // Before the patch, the terms were read alone here, and the usage and late months further on.

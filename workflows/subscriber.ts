@@ -146,7 +146,12 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   await condition(() => closeRequested() || termination !== undefined);
   // A termination closes the month in progress now, for good, prorated to the day it took effect.
   let ending = termination !== undefined;
-  const graceHours = pending.length > 0 ? Math.max(...pending.map((p) => p.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS)) : DEFAULT_CLOSE_GRACE_HOURS;
+  // A close asked without a grace period of its own (a termination's, or a signal typed by hand)
+  // waits the worker's configured one (BILLING_CLOSE_GRACE_HOURS), as the month close's requests do.
+  const configuredGraceHours = pending.length === 0 || pending.some((p) => p.graceHours === undefined)
+    ? (await local('The configured grace period').closeSettings()).graceHours
+    : DEFAULT_CLOSE_GRACE_HOURS;
+  const graceHours = pending.length === 0 ? configuredGraceHours : Math.max(...pending.map((p) => p.graceHours ?? configuredGraceHours));
 
   // A close that meets a fact it can never process (no policy in effect, the subscriber gone)
   // fails visibly: recorded for the month close's progress and summary, then it waits for the

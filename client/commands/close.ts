@@ -6,7 +6,7 @@ import { periodBounds } from '../../billing/periods';
 import { closePeriodProblem, PeriodSchema } from '../../billing/validation';
 import { firstPolicyDay } from '../../db/policies';
 import { formatMinutes } from '../../billing/emails';
-import { closeProgressSnapshot } from '../../db/invoices';
+import { closeProgressSnapshot } from '../../db/month-close';
 import { invoiceMailTrouble } from '../../db/outbox';
 import { monthCloseWorkflowId } from '../../workflows/messages';
 import type { monthCloseWorkflow, MonthCloseSummary } from '../../workflows/month-close';
@@ -16,19 +16,19 @@ import { progressBar } from '../progress';
 import { flag } from '../validate';
 
 /**
- * The close's result, with a bar of invoices written and mailed meanwhile (on a terminal). The
+ * The close's result, with a bar of invoices written, mailed and refused meanwhile (on a terminal). The
  * numbers come from PostgreSQL, not from the close's `progress` query: during a large close the
  * workflow's tasks queue behind the entities' and a query can wait for minutes.
  */
 async function resultWithProgress(result: Promise<MonthCloseSummary>, pool: Pool, period: string): Promise<MonthCloseSummary> {
-  const bar = progressBar<{ emailed: number }>(`closing ${period} [{bar}] {value}/{total} invoiced, {emailed} mailed | ETA {eta_formatted}`);
+  const bar = progressBar<{ emailed: number; mailFailed: number; failed: number }>(`closing ${period} [{bar}] {value}/{total} invoiced, {emailed} mailed, {mailFailed} mail failed, {failed} failed | ETA {eta_formatted}`);
   if (!bar.enabled) return result;
   let finished = false;
   const settled = result.finally(() => { finished = true; });
   const polling = (async () => {
     for (;;) {
       const now = await closeProgressSnapshot(pool, period).catch(() => undefined);
-      if (now) bar.update(now.invoices, Math.max(now.subscribers, now.invoices), { emailed: now.emailed });
+      if (now) bar.update(now.invoices + now.failed, Math.max(now.subscribers, now.invoices + now.failed), { emailed: now.emailed, mailFailed: now.mailFailed, failed: now.failed });
       await Promise.race([settled.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000))]);
       if (finished) return;
     }
@@ -59,7 +59,8 @@ export function registerCloseCommand(program: Command, run: RunCommand): void {
       const handle = await client.workflow.start<typeof monthCloseWorkflow>('monthCloseWorkflow', {
         workflowId,
         taskQueue: ctx.config.taskQueue,
-        args: [{ period, graceHours: ctx.config.closeGraceHours, batchSize: ctx.config.closeBatchSize }],
+        // No grace period: the worker's configured one applies, as to a termination's close.
+        args: [{ period, batchSize: ctx.config.closeBatchSize }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         staticSummary: `Close of ${period} for every subscriber`,
@@ -72,7 +73,12 @@ export function registerCloseCommand(program: Command, run: RunCommand): void {
       const summary = await resultWithProgress(handle.result(), await ctx.pool(), period);
       if (opts.json) return printJson(summary);
       printLines([
-        `closed ${period}: ${summary.invoices} invoices for ${summary.subscribers} subscribers, ${summary.emailed} mailed`,
+        `closed ${period}: ${summary.invoices} invoices for ${summary.subscribers} subscribers, ${summary.emailed} mailed, ${summary.mailFailed} mail failed`,
+        ...(summary.failed > 0 ? [
+          `  failed:  ${summary.failed} subscribers without an invoice`,
+          ...summary.failures.map((f) => `    ${f.subscriberId}: ${f.reason}`),
+          ...(summary.failed > summary.failures.length ? [`    and ${summary.failed - summary.failures.length} more`] : []),
+        ] : []),
         `  calls:   ${summary.calls}`,
         `  usage:   ${formatMinutes(summary.usedSeconds)}`,
         `  overage: ${summary.overageMinutes} min`,

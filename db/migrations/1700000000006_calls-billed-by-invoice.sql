@@ -32,8 +32,5 @@ UPDATE calls c SET call_seconds = r.billable_seconds,
   FROM cdr_records r
  WHERE r.record_key = c.record_key AND r.billable_seconds <> c.billable_seconds;
 
--- TEMPORARY (the close's branch owns it)
-CREATE TABLE close_failures (subscriber_id text NOT NULL, period text NOT NULL, reason text NOT NULL, failed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (subscriber_id, period));
-
 -- Down Migration
 ALTER TABLE calls DROP COLUMN invoice_id, DROP COLUMN call_seconds, DROP COLUMN final_segment;

@@ -15,13 +15,13 @@ export interface TimeSkippingHarness {
   taskQueue: string;
 }
 
-export function useTimeSkippingWorker(taskQueue: string): TimeSkippingHarness {
+export function useTimeSkippingWorker(taskQueue: string, workerOptions: { closeGraceHours?: number } = {}): TimeSkippingHarness {
   const harness = { taskQueue } as TimeSkippingHarness;
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   beforeAll(async () => {
     [harness.env, harness.db, harness.smtp] = await Promise.all([startTimeSkippingServer(), createTestDatabase(), startSmtpServer()]);
-    worker = await billingWorker(harness.env, { pool: harness.db.pool, smtpUrl: harness.smtp.url, taskQueue });
+    worker = await billingWorker(harness.env, { pool: harness.db.pool, smtpUrl: harness.smtp.url, taskQueue, ...workerOptions });
     running = worker.run();
   });
   afterAll(async () => {

@@ -58,9 +58,13 @@ export const TEST_MAIL_FROM = 'RedConnect Billing <billing@redconnect.test>';
 export const TEST_OPS_EMAIL = 'billing-ops@redconnect.test';
 export const TEST_SUPPORT_EMAIL = 'support@redconnect.test';
 
-export async function billingWorker(env: TestWorkflowEnvironment, options: { pool: Pool; smtpUrl: string; taskQueue: string; maxConcurrentActivities?: number }): Promise<Worker> {
+/** `closeGraceHours`: the worker's configured grace period (default: the configuration's default). */
+export async function billingWorker(env: TestWorkflowEnvironment, options: { pool: Pool; smtpUrl: string; taskQueue: string; maxConcurrentActivities?: number; closeGraceHours?: number }): Promise<Worker> {
   return createBillingWorker({
-    config: { taskQueue: options.taskQueue, smtpUrl: options.smtpUrl, mailFrom: TEST_MAIL_FROM, billingOpsEmail: TEST_OPS_EMAIL, supportEmail: TEST_SUPPORT_EMAIL },
+    config: {
+      taskQueue: options.taskQueue, smtpUrl: options.smtpUrl, mailFrom: TEST_MAIL_FROM, billingOpsEmail: TEST_OPS_EMAIL, supportEmail: TEST_SUPPORT_EMAIL,
+      closeGraceHours: options.closeGraceHours ?? loadConfig({}).closeGraceHours,
+    },
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     client: env.client,

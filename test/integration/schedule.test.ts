@@ -8,13 +8,15 @@ import { periodOf, previousPeriod } from '../../billing/periods';
 import { listInvoices } from '../../db/invoices';
 import { ensureMonthCloseSchedule } from '../../client/schedule';
 import { MONTH_CLOSE_SCHEDULE_ID, monthCloseWorkflowId } from '../../workflows/messages';
-import type { MonthCloseSummary } from '../../workflows/month-close';
+import { WorkflowIdReusePolicy } from '@temporalio/client';
+import { monthCloseWorkflow, type MonthCloseSummary } from '../../workflows/month-close';
+import type { scheduledMonthCloseWorkflow } from '../../workflows/scheduled-close';
+import { recordHistory } from '../helpers/histories';
+import { until } from '../helpers/wait';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
-import { recordHistory } from '../helpers/histories';
 import { billingWorker, startDevServer } from '../helpers/temporal';
-import { until } from '../helpers/wait';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -22,11 +24,12 @@ let smtp: TestSmtpServer;
 let worker: Worker;
 let running: Promise<void>;
 const taskQueue = 'schedule-test';
-const config = { taskQueue, closeGraceHours: 0, closeBatchSize: 100 };
+const config = { taskQueue, closeBatchSize: 100 };
 
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer()]);
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue });
+  // The worker's grace period is the one in force: none here, so last month closes at once.
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, closeGraceHours: 0 });
   running = worker.run();
   for (const [id, zone] of [['sa', 'UTC'], ['sb', 'Asia/Tokyo'], ['sc', 'America/Los_Angeles']] as const) {
     await givenSubscriber(db.pool, { id, timezone: zone, monthlyFeeCents: 1500, serviceStart: '2026-09-01' });
@@ -84,3 +87,36 @@ test('a missed month closed by backfill is billed as on time, and trigger closes
   // September was billed once, however the months were closed.
   expect((await listInvoices(db.pool, { period: '2026-09' })).map((i) => i.totalCents)).toEqual([2000, 2000, 2000]);
 });
+
+test('a scheduled close that finds a close of the same month started by hand still running attaches to it and returns its result', async () => {
+  const lastMonth = previousPeriod(periodOf(Date.now(), 'UTC'));
+  // A subscriber added since: their invoices cannot be mailed while the mail server is down,
+  await givenSubscriber(db.pool, { id: 'sd', monthlyFeeCents: 1500, serviceStart: '2026-09-01' });
+  smtp.setDown(true);
+  try {
+    // so the close of last month started by hand keeps running,
+    const manual = await env.client.workflow.start(monthCloseWorkflow, {
+      workflowId: monthCloseWorkflowId(lastMonth), taskQueue, args: [{ period: lastMonth, batchSize: 100 }],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    });
+    await until(() => listInvoices(db.pool, { subscriberId: 'sd' }), (invoices) => invoices.length >= 1);
+    // when the Schedule fires and its run finds that close running.
+    const schedule = env.client.schedule.getHandle(MONTH_CLOSE_SCHEDULE_ID);
+    const before = (await schedule.describe()).info.recentActions.length;
+    await schedule.trigger();
+    const started = await until(() => schedule.describe(), (d) => d.info.recentActions.length > before);
+    const action = started.info.recentActions[started.info.recentActions.length - 1]!.action;
+    const scheduled = env.client.workflow.getHandle<typeof scheduledMonthCloseWorkflow>(action.workflow.workflowId, action.workflow.firstExecutionRunId);
+    const described = await until(() => scheduled.describe(), (d) => d.status.name !== 'RUNNING' || (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'awaitMonthCloseResult'));
+    // It waits for that close instead of failing,
+    expect(described.status.name).toBe('RUNNING');
+    smtp.setDown(false);
+    // and returns its result once it is complete.
+    const summary = await manual.result();
+    expect(summary).toMatchObject({ period: lastMonth, complete: true, subscribers: 4, invoices: 4, emailed: 4 });
+    expect(await scheduled.result()).toEqual(summary);
+    recordHistory('scheduled-close-attached', await scheduled.fetchHistory());
+  } finally {
+    smtp.setDown(false);
+  }
+}, 240_000);

@@ -31,6 +31,7 @@ test('there are recorded histories of every workflow type', () => {
     'limit-request-approved.json', 'abuse-scan-one-case.json', 'email-delivery-usage-alerts.json', 'scheduled-month-close-backfilled.json',
     'subscriber-cycle-marked-calls.json', 'subscriber-cycle-marked-calls-late-adjustment.json', 'subscriber-cycle-marked-calls-terminated-in-grace.json',
     'subscriber-cycle-marked-calls-final-adjustments.json', 'subscriber-cycle-marked-calls-close-failed.json', 'limit-request-approved-in-grace.json',
+    'month-close-waiting-continued.json', 'month-close-waiting-completed.json', 'scheduled-close-attached.json', 'subscriber-cycle-grace-from-worker.json',
   ]));
 });
 
