@@ -232,7 +232,9 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
     try {
       return await policyInEffectOn(pool, `${period}-01`);
     } catch (error) {
-      if (error instanceof NoPolicyInEffectError) throw ApplicationFailure.nonRetryable(error.message, 'NoPolicyInEffect');
+      if (error instanceof NoPolicyInEffectError) {
+        throw ApplicationFailure.nonRetryable(`no policy version is in effect on ${period}-01: the month begins before the first policy version took effect`, 'NoPolicyInEffect');
+      }
       throw error;
     }
   }

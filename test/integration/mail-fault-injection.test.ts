@@ -101,6 +101,7 @@ afterAll(async () => {
   fs.rmSync(base, { recursive: true, force: true });
 });
 
+// About 90 s on a quiet machine: two worker processes, a PostgreSQL restart and 200 slow mails.
 test('a close through a slow relay, its worker killed and PostgreSQL restarted half way: one invoice each, no mail twice beyond the outcomes the outbox counts unknown', async () => {
   const first = await startWorker();
   const handle = await env.client.workflow.start(monthCloseWorkflow, {
@@ -144,4 +145,4 @@ test('a close through a slow relay, its worker killed and PostgreSQL restarted h
   const unknown = outbox.reduce((n, r) => n + r.unknownOutcomes, 0);
   expect(duplicates).toBeLessThanOrEqual(unknown);
   process.stdout.write(`fault injection: ${invoiceMails().length} invoice emails for ${SUBSCRIBERS} subscribers, ${duplicates} resent, ${unknown} attempts of unknown outcome\n`);
-});
+}, 300_000);

@@ -221,6 +221,8 @@ test('invalid decisions change nothing and are recorded; a later valid approval 
 });
 
 describe('the CLI', () => {
+  // Each case is a CLI process (TypeScript compiled at start): minutes on a busy machine.
+  jest.setTimeout(300_000);
   const billing = cliAgainst(() => ({ env: t.env, databaseUrl: t.db.url, taskQueue }));
 
   test('exits 2 with one line on decisions that break the rules, and sends nothing', async () => {

@@ -226,7 +226,7 @@ test('a close that can never succeed fails visibly and waits instead of retrying
   const handle = await startCycle('ancient', '1970-01');
   await handle.signal(closeCycleSignal, { period: '1970-01' });
   const status = await until(() => handle.query(statusQuery), (s) => s.state === 'close-failed');
-  expect(status.closeFailure).toContain('no policy version is in effect on 1970-01-01');
+  expect(status.closeFailure).toBe('no policy version is in effect on 1970-01-01: the month begins before the first policy version took effect');
   const { rows } = await t.db.pool.query(`SELECT subscriber_id, period, reason FROM close_failures WHERE subscriber_id = 'ancient'`);
   expect(rows).toEqual([{ subscriber_id: 'ancient', period: '1970-01', reason: expect.stringContaining('no policy version is in effect') }]);
   recordHistory('subscriber-cycle-marked-calls-close-failed', await handle.fetchHistory());

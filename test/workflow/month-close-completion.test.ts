@@ -25,6 +25,8 @@ const taskQueue = 'month-close-completion-test';
 const t = useTimeSkippingWorker(taskQueue);
 
 const NO_POLICY = 'no policy version is in effect on 1970-01-01';
+/** What a cycle that starts before the first policy version records. */
+const NO_POLICY_CYCLE = `${NO_POLICY}: the month begins before the first policy version took effect`;
 
 async function outbox(key: string): Promise<{ status: string; attempts: number; text: string } | undefined> {
   const { rows } = await t.db.pool.query('SELECT status, attempts, text_body AS text FROM email_outbox WHERE idempotency_key = $1', [key]);
@@ -113,8 +115,9 @@ test('an invoice whose email the mail server refused for good counts as done; a 
     await until(() => outbox(`invoice:INV-${period}-bounce-1`), (o) => (o?.attempts ?? 0) >= 1, 60_000);
     // The mail server's permanent refusal, as the outbox records it: the email ends as failed.
     await t.db.pool.query(`UPDATE email_outbox SET status = 'failed', last_error = '550 5.1.1 Recipient address rejected' WHERE idempotency_key = $1`, [`invoice:INV-${period}-bounce-1`]);
-    // The failure of nopolicy-1's cycle at its first month, as its workflow records it.
-    await t.db.pool.query(`INSERT INTO close_failures (subscriber_id, period, reason) VALUES ('nopolicy-1', '1970-01', $1)`, [NO_POLICY]);
+    // nopolicy-1's cycle fails visibly at its first month: its workflow records why.
+    const failure = await until(async () => (await t.db.pool.query(`SELECT period, reason FROM close_failures WHERE subscriber_id = 'nopolicy-1'`)).rows[0], (r) => r !== undefined, 60_000);
+    expect(failure).toEqual({ period: '1970-01', reason: NO_POLICY_CYCLE });
 
     // The close is complete: its summary for billing operations is queued.
     const summaryMail = await until(() => outbox(`close-summary:${period}`), (o) => o !== undefined, 60_000);
@@ -122,12 +125,12 @@ test('an invoice whose email the mail server refused for good counts as done; a 
     expect(summaryMail!.text).toContain('Invoices written: 1');
     expect(summaryMail!.text).toContain('Invoices mailed: 0');
     expect(summaryMail!.text).toContain('Invoice emails refused by the mail server: 1');
-    expect(summaryMail!.text).toContain(`nopolicy-1: ${NO_POLICY} (closing 1970-01)`);
+    expect(summaryMail!.text).toContain(`nopolicy-1: ${NO_POLICY_CYCLE} (closing 1970-01)`);
     t.smtp.setDown(false);
     await until(() => statusOf(monthCloseWorkflowId(period)), (s) => s !== 'RUNNING', 60_000);
     expect(await handle.result()).toMatchObject({
       period, complete: true, subscribers: 2, invoices: 1, emailed: 0, mailFailed: 1, failed: 1,
-      failures: [{ subscriberId: 'nopolicy-1', reason: `${NO_POLICY} (closing 1970-01)` }],
+      failures: [{ subscriberId: 'nopolicy-1', reason: `${NO_POLICY_CYCLE} (closing 1970-01)` }],
     });
   } finally {
     t.smtp.setDown(false);
@@ -140,5 +143,5 @@ test('an invoice whose email the mail server refused for good counts as done; a 
   expect(closed.stdout).toContain(`closed ${period}: 1 invoices for 2 subscribers, `);
   expect(closed.stdout).toContain('mail failed');
   expect(closed.stdout).toContain('failed:  1 subscribers without an invoice');
-  expect(closed.stdout).toContain(`nopolicy-1: ${NO_POLICY} (closing 1970-01)`);
+  expect(closed.stdout).toContain(`nopolicy-1: ${NO_POLICY_CYCLE} (closing 1970-01)`);
 });
