@@ -96,12 +96,13 @@ export interface ScannedSubscriber {
   id: string;
   timezone: string;
   serviceStart: string;
+  monthlyFeeCents: number;
 }
 
 /** Subscribers in service on `day` and not terminated, after `afterId`, in id order. */
 export async function subscribersToScan(db: Pool, day: string, afterId: string | undefined, limit: number): Promise<ScannedSubscriber[]> {
   const { rows } = await db.query(
-    `SELECT id, timezone, service_start AS "serviceStart" FROM subscribers
+    `SELECT id, timezone, service_start AS "serviceStart", monthly_fee_cents AS "monthlyFeeCents" FROM subscribers
       WHERE status <> 'terminated' AND service_start <= $1::date AND ($2::text IS NULL OR id > $2)
       ORDER BY id LIMIT $3`,
     [day, afterId ?? null, limit],
