@@ -10,17 +10,16 @@ import {
   answeredSecondsByDay, localDayBounds, runDetectors, scanWindow, trailingDays, type AbuseDecision,
 } from '../billing/abuse';
 import { abuseCaseOpenedEmail, abuseCaseReminderEmail, accountResumedEmail, accountSuspendedEmail, accountTerminatedEmail, type AbuseCaseEmailData } from '../billing/abuse/emails';
-import { limitForPeriod } from '../billing/limits';
 import { periodOf, periodsBetween } from '../billing/periods';
 import { allowanceSeconds } from '../billing/rating';
+import { termsForPeriod } from '../billing/terms';
 import {
   abuseCaseFindings, abuseDismissals, countedCallsBetween, endSuspension, getAbuseCase, insertAbuseEvent, markAnnounced, recordFindings,
   accountHold, settleAbuseDecision, subscribersToScan, unannouncedFindings, type ScannedSubscriber,
 } from '../db/abuse';
-import { limitGrantsFor } from '../db/limit-requests';
-import { planInEffect } from '../db/plans';
 import { policyInEffectOn } from '../db/policies';
 import { enqueueEmail } from '../db/outbox';
+import { periodFacts } from '../db/terms';
 import { getSubscriber, type Subscriber } from '../db/subscribers';
 import type { PolicyVersion } from '../billing/policy';
 import {
@@ -58,8 +57,9 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
   async function scanSubscriber(subscriber: ScannedSubscriber, day: string) {
     const zone = subscriber.timezone;
     const period = day.slice(0, 7);
-    const [thresholdsPolicy, billingPolicy, plan, grants, dismissals] = await Promise.all([
-      policyOn(day), policyOn(`${period}-01`), planInEffect(pool, subscriber.id, period), limitGrantsFor(pool, subscriber.id), abuseDismissals(pool, subscriber.id),
+    // The allowance is the month's (DESIGN, "allowance"; a partial month's is prorated); the thresholds are the day's.
+    const [thresholdsPolicy, facts, dismissals] = await Promise.all([
+      policyOn(day), periodFacts(pool, subscriber, period, { policyOn }), abuseDismissals(pool, subscriber.id),
     ]);
     const thresholds = thresholdsPolicy.abuse;
     // The sudden-change baseline: the trailing days since the subscriber's service start.
@@ -72,7 +72,7 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
       timeZone: zone,
       day,
       calls,
-      allowanceSeconds: allowanceSeconds({ rules: billingPolicy, limitMinutes: limitForPeriod(grants, period), plan: plan ?? undefined }),
+      allowanceSeconds: allowanceSeconds(termsForPeriod(facts)),
       trailingDailySeconds: answeredSecondsByDay(calls, zone, baselineDays),
       thresholds,
       dismissals,

@@ -2,17 +2,16 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { invoiceEmail, minutePlanEmail, minutePlanReductionEmail } from '../billing/emails';
-import { limitForPeriod } from '../billing/limits';
 import type { OverageStreak, PlanDecision, PlanReduction } from '../billing/minute-plans';
 import { periodBounds, startOfDayMs } from '../billing/periods';
 import type { MinutePlan, PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, invoiceIdFor, roundUsage, type CycleRating, type CycleUsage } from '../billing/rating';
-import { priceInvoice, termsForPeriod } from '../billing/terms';
+import { priceInvoice, termsForPeriod, type PeriodFacts } from '../billing/terms';
 import { monthsWithLateCalls, recordInvoiceOnce, recordRatedInvoiceOnce } from '../db/invoices';
-import { limitGrantsFor } from '../db/limit-requests';
-import { addPlanOnce, planInEffect, reducePlanOnce } from '../db/plans';
-import { NoPolicyInEffectError, policyInEffectOn, policyVersion } from '../db/policies';
+import { addPlanOnce, reducePlanOnce } from '../db/plans';
+import { NoPolicyInEffectError, policyVersion } from '../db/policies';
 import { getSubscriber, type Subscriber } from '../db/subscribers';
+import { periodFacts, type PeriodFactsOptions } from '../db/terms';
 import { countedDurations } from '../db/usage';
 
 export interface CycleTerms {
@@ -58,8 +57,8 @@ export interface WrittenInvoice extends RecordedInvoice {
   allowanceSeconds: number;
   overageMinutes: number;
   totalCents: number;
-  /** The terms the minute-plan decision needs. */
-  policy: PolicyVersion;
+  /** The terms the minute-plan decision needs: the policy's plan rules, and the plan carried. */
+  policy: PlanPolicy;
   plan: MinutePlan | null;
   /** The month's allowance as it would be without the plan: whether the usage fit without it. */
   allowanceWithoutPlanSeconds: number;
@@ -69,6 +68,16 @@ export interface WrittenInvoice extends RecordedInvoice {
    * to its own delivery).
    */
   mail: 'sent' | 'failed' | 'pending';
+}
+
+/**
+ * The policy as the minute-plan decisions read it (billing/minute-plans.ts). Histories recorded
+ * before it was narrowed carry the whole policy version, a superset the workflow reads the same.
+ */
+export type PlanPolicy = Pick<PolicyVersion, 'version' | 'currency' | 'planStreakCycles' | 'planCatalog'>;
+
+export function planPolicyOf(policy: PolicyVersion): PlanPolicy {
+  return { version: policy.version, currency: policy.currency, planStreakCycles: policy.planStreakCycles, planCatalog: policy.planCatalog };
 }
 
 export interface WriteInvoiceInput {
@@ -99,16 +108,17 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
   /** The subscriber's terms for a period, under the policy version in effect when it began. */
   async function loadCycleTerms(input: { subscriberId: string; period: string }): Promise<CycleTerms> {
     const subscriber = await subscriberOrFail(input.subscriberId);
-    const [policy, plan, grants] = await Promise.all([policyOrFail(input.period), planInEffect(pool, subscriber.id, input.period), limitGrantsFor(pool, subscriber.id)]);
+    const facts = await factsOrFail(subscriber, input.period);
+    const terms = termsForPeriod(facts);
     return {
       subscriberId: subscriber.id,
       timezone: subscriber.timezone,
       monthlyFeeCents: subscriber.monthlyFeeCents,
       serviceStart: subscriber.serviceStart,
       periodEndMs: periodBounds(input.period, subscriber.timezone).endMs,
-      policy,
-      plan,
-      limitMinutes: limitForPeriod(grants, input.period) ?? null,
+      policy: facts.policy,
+      plan: facts.plan,
+      limitMinutes: terms.limitMinutes ?? null,
     };
   }
 
@@ -121,7 +131,6 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
   /** Earlier invoiced months with late calls, each re-rated under its own terms. */
   async function collectLateMonths(input: { subscriberId: string; period: string }): Promise<LateMonth[]> {
     const months = await monthsWithLateCalls(pool, input.subscriberId, input.period);
-    const grants = months.length > 0 ? await limitGrantsFor(pool, input.subscriberId) : [];
     const out: LateMonth[] = [];
     for (const month of months) {
       const policy = await policyVersion(pool, month.policyVersion);
@@ -130,7 +139,8 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
         period: month.period,
         overageRateMicros: policy.overageRateMicros,
         usedSeconds: usage.billableSeconds,
-        allowanceSeconds: allowanceSeconds({ rules: policy, limitMinutes: limitForPeriod(grants, month.period), plan: month.planMinutes === null ? undefined : { minutes: month.planMinutes, feeCents: 0 } }),
+        // Re-rated under its invoice's terms: the allowance it was invoiced with (a partial month's prorated).
+        allowanceSeconds: month.allowanceSeconds,
         billed: { minutes: month.billedMinutes, cents: month.billedCents },
       });
     }
@@ -172,11 +182,9 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
    */
   async function writeInvoice(input: WriteInvoiceInput): Promise<WrittenInvoice | null> {
     const subscriber = await subscriberOrFail(input.subscriberId);
-    const [policy, plan, grants] = await Promise.all([policyOrFail(input.period), planInEffect(pool, subscriber.id, input.period), limitGrantsFor(pool, subscriber.id)]);
-    const terms = termsForPeriod({
-      period: input.period, timezone: subscriber.timezone, monthlyFeeCents: subscriber.monthlyFeeCents, serviceStart: subscriber.serviceStart,
-      policy, plan, grants, ...(input.serviceEndMs === undefined ? {} : { serviceEndMs: input.serviceEndMs }),
-    });
+    const facts = await factsOrFail(subscriber, input.period, input.serviceEndMs === undefined ? {} : { serviceEndMs: input.serviceEndMs });
+    const { policy, plan } = facts;
+    const terms = termsForPeriod(facts);
     const invoiceId = invoiceIdFor(subscriber.id, input.period);
     // Usage dated before the service start is kept but never rated (DESIGN, "partial months").
     const fromMs = startOfDayMs(subscriber.serviceStart, subscriber.timezone);
@@ -211,7 +219,7 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
     return {
       invoiceId: i.id, created: written.created, emailKey: written.emailKey, period: i.period,
       usedSeconds: Number(i.usedSeconds), allowanceSeconds: Number(i.allowanceSeconds), overageMinutes: i.overageMinutes, totalCents: Number(i.totalCents),
-      policy, plan, allowanceWithoutPlanSeconds: allowanceSeconds({ ...terms, plan: undefined }),
+      policy: planPolicyOf(policy), plan, allowanceWithoutPlanSeconds: allowanceSeconds({ ...terms, plan: undefined }),
       mail: await tryMailOnce(written.emailKey),
     };
   }
@@ -227,10 +235,10 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
     }
   }
 
-  /** The policy in effect when the period began; none is a fact no retry mends. */
-  async function policyOrFail(period: string): Promise<PolicyVersion> {
+  /** The facts of the subscriber's terms for the period; no policy in effect is a fact no retry mends. */
+  async function factsOrFail(subscriber: Subscriber, period: string, options: PeriodFactsOptions = {}): Promise<PeriodFacts> {
     try {
-      return await policyInEffectOn(pool, `${period}-01`);
+      return await periodFacts(pool, subscriber, period, options);
     } catch (error) {
       if (error instanceof NoPolicyInEffectError) {
         throw ApplicationFailure.nonRetryable(`no policy version is in effect on ${period}-01: the month begins before the first policy version took effect`, 'NoPolicyInEffect');

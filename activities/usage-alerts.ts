@@ -4,15 +4,16 @@ import { alertMonth, thresholdsReached, usageAlertKey } from '../billing/alerts'
 import { usageAlertEmail } from '../billing/emails';
 import type { PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, roundUsage, type DurationCount } from '../billing/rating';
+import { termsForPeriod } from '../billing/terms';
 import { enqueueEmail } from '../db/outbox';
-import { allowanceTerms } from '../db/plans';
 import { policyInEffectOn } from '../db/policies';
+import { periodFacts } from '../db/terms';
 
 /** Returns the keys of the alert emails that are due and not yet sent. */
 export async function queueUsageAlerts(pool: Pool, touched: { subscriberId: string; period: string }[], nowMs: number = Date.now()): Promise<string[]> {
   if (touched.length === 0) return [];
   const { rows: subscribers } = await pool.query(
-    `SELECT id, name, email, timezone, service_start FROM subscribers WHERE id = ANY($1) AND status = 'active'`,
+    `SELECT id, name, email, timezone, service_start, monthly_fee_cents FROM subscribers WHERE id = ANY($1) AND status = 'active'`,
     [[...new Set(touched.map((t) => t.subscriberId))]],
   );
   const byId = new Map(subscribers.map((s) => [s.id as string, s]));
@@ -37,16 +38,20 @@ export async function queueUsageAlerts(pool: Pool, touched: { subscriberId: stri
     if (!durations.has(key)) durations.set(key, []);
     durations.get(key)!.push({ seconds: r.seconds, calls: r.calls, callSeconds: r.callSeconds, finalSegment: r.finalSegment });
   }
-  const policies = new Map<string, PolicyVersion>();
+  const policies = new Map<string, Promise<PolicyVersion>>();
+  const policyOn = (day: string): Promise<PolicyVersion> => {
+    if (!policies.has(day)) policies.set(day, policyInEffectOn(pool, day));
+    return policies.get(day)!;
+  };
   const due: string[] = [];
   for (const [key, list] of durations) {
     const [subscriberId, period] = key.split('\u0000') as [string, string];
-    if (!policies.has(period)) policies.set(period, await policyInEffectOn(pool, `${period}-01`));
-    const policy = policies.get(period)!;
-    const used = roundUsage(list, policy.roundingIncrementSeconds).billableSeconds;
-    // The allowance a subscriber really has: with their plan and any approved limit.
     const subscriber = byId.get(subscriberId);
-    const allowance = allowanceSeconds({ rules: policy, ...(await allowanceTerms(pool, subscriberId, period, subscriber.service_start)) });
+    // The allowance a subscriber really has: their terms for the month (plan, approved limit, a partial month).
+    const facts = await periodFacts(pool, { id: subscriberId, timezone: subscriber.timezone, monthlyFeeCents: subscriber.monthly_fee_cents, serviceStart: subscriber.service_start }, period, { policyOn });
+    const { policy } = facts;
+    const used = roundUsage(list, policy.roundingIncrementSeconds).billableSeconds;
+    const allowance = allowanceSeconds(termsForPeriod(facts));
     // Only the highest threshold reached is news: a month that jumps past 100 % gets no 80 % mail.
     const reached = thresholdsReached(used, allowance, policy.alertThresholdsPercent);
     for (const pct of reached.length > 0 ? [Math.max(...reached)] : []) {

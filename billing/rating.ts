@@ -109,10 +109,17 @@ export function allowanceSeconds(terms: Pick<CycleTerms, 'rules' | 'limitMinutes
 }
 
 export function allowanceMinutes(terms: Pick<CycleTerms, 'rules' | 'limitMinutes' | 'plan' | 'proration'>): number {
-  const base = Math.max(terms.rules.includedMinutes, terms.limitMinutes ?? 0);
-  const full = base + (terms.plan?.minutes ?? 0);
+  const full = monthlyLimitMinutes(terms) + (terms.plan?.minutes ?? 0);
   const p = terms.proration;
   return p ? ceilDiv(full * p.days, p.ofDays) : full;
+}
+
+/**
+ * The monthly limit in force, the allowance's base: the larger of the included minutes and an
+ * approved raised limit, before any plan and proration. What a limit request must go beyond.
+ */
+export function monthlyLimitMinutes(terms: Pick<CycleTerms, 'rules' | 'limitMinutes'>): number {
+  return Math.max(terms.rules.includedMinutes, terms.limitMinutes ?? 0);
 }
 
 /** A monthly charge for a partial month: in proportion to the days of service, half-up to the cent. */

@@ -1,6 +1,7 @@
 /** Abuse cases, their findings and trail, the holds a decision puts on an account, and muted detectors. */
 import type { Pool, PoolClient } from 'pg';
 import type { AbuseCall, AbuseCaseState, AbuseDecision, AbuseDetector, AbuseDismissal, Finding } from '../billing/abuse';
+import { nextCaseState } from '../billing/abuse/decisions';
 import { enqueueEmail, type OutboxEmail } from './outbox';
 import { inTransaction } from './pool';
 import { insertTrailStep } from './trail';
@@ -96,12 +97,13 @@ export interface ScannedSubscriber {
   id: string;
   timezone: string;
   serviceStart: string;
+  monthlyFeeCents: number;
 }
 
 /** Subscribers in service on `day` and not terminated, after `afterId`, in id order. */
 export async function subscribersToScan(db: Pool, day: string, afterId: string | undefined, limit: number): Promise<ScannedSubscriber[]> {
   const { rows } = await db.query(
-    `SELECT id, timezone, service_start AS "serviceStart" FROM subscribers
+    `SELECT id, timezone, service_start AS "serviceStart", monthly_fee_cents AS "monthlyFeeCents" FROM subscribers
       WHERE status <> 'terminated' AND service_start <= $1::date AND ($2::text IS NULL OR id > $2)
       ORDER BY id LIMIT $3`,
     [day, afterId ?? null, limit],
@@ -207,24 +209,27 @@ export async function settleAbuseDecision(
     const row = current.rows[0] as { subscriber_id: string; state: AbuseCaseState } | undefined;
     if (!row) throw new Error(`abuse case ${caseId} does not exist`);
     const from = row.state;
-    const to: AbuseCaseState = d.action === 'suspend' ? 'suspended' : d.action === 'terminate' ? 'terminated' : 'dismissed';
-    if (from === to || !(from === 'open' || from === 'suspended')) return; // already done
+    // The core's state machine decides; a retry finds the case moved on and is refused: already done.
+    const step = nextCaseState(from, d.action);
+    if ('refused' in step) return;
+    const to = step.state;
     const at = 'to_timestamp($2::double precision / 1000)';
     await client.query(
       `UPDATE abuse_cases SET state = $3, action = $4, reviewer = $5, reason = $6, until_at = to_timestamp($7::double precision / 1000),
-              decided_at = ${at}, closed_at = CASE WHEN $3 = 'suspended' THEN NULL ELSE ${at} END
+              decided_at = ${at}, closed_at = CASE WHEN $8 THEN ${at} ELSE NULL END
         WHERE id = $1`,
-      [caseId, atMs, to, d.action, d.reviewer, d.reason, change.untilMs],
+      [caseId, atMs, to, d.action, d.reviewer, d.reason, change.untilMs, step.closed],
     );
-    if (d.action === 'suspend' || d.action === 'terminate') {
+    if (step.hold) {
       await client.query(
         `INSERT INTO account_holds (case_id, subscriber_id, kind, starts_at, until_at, reason)
          VALUES ($1, $3, $4, ${at}, to_timestamp($5::double precision / 1000), $6)
          ON CONFLICT (case_id) DO UPDATE SET kind = EXCLUDED.kind, until_at = EXCLUDED.until_at, reason = EXCLUDED.reason`, // a suspension escalated keeps its start
-        [caseId, atMs, row.subscriber_id, to, change.untilMs, d.reason],
+        [caseId, atMs, row.subscriber_id, step.hold, change.untilMs, d.reason],
       );
-      await client.query(`UPDATE subscribers SET status = $2 WHERE id = $1 AND status <> 'terminated'`, [row.subscriber_id, to]);
-    } else {
+      await client.query(`UPDATE subscribers SET status = $2 WHERE id = $1 AND status <> 'terminated'`, [row.subscriber_id, step.hold]);
+    }
+    if (step.mutesDetectors) {
       await client.query(
         `INSERT INTO abuse_mutes (case_id, subscriber_id, detector, day)
          SELECT $1, subscriber_id, detector, max(day) FROM abuse_findings WHERE case_id = $1 GROUP BY subscriber_id, detector
@@ -232,11 +237,11 @@ export async function settleAbuseDecision(
          ON CONFLICT DO NOTHING`,
         [caseId, change.localDay],
       );
-      if (from === 'suspended') {
-        // Lifted: the suspension ends now.
-        await client.query(`UPDATE account_holds SET ended_at = ${at} WHERE case_id = $1 AND ended_at IS NULL`, [caseId, atMs]);
-        await reactivateIfFree(client, row.subscriber_id);
-      }
+    }
+    if (step.endsSuspension) {
+      // Lifted: the suspension ends now.
+      await client.query(`UPDATE account_holds SET ended_at = ${at} WHERE case_id = $1 AND ended_at IS NULL`, [caseId, atMs]);
+      await reactivateIfFree(client, row.subscriber_id);
     }
     await insertAbuseEvent(client, {
       key: `${caseId}:${to}`, caseId, atMs, actor: d.reviewer, kind: to,
@@ -258,14 +263,20 @@ async function reactivateIfFree(client: PoolClient, subscriberId: string): Promi
 /** A timed suspension is over: the hold ends, the case is `resumed`, the subscriber active again; once. */
 export async function endSuspension(pool: Pool, change: { caseId: string; atMs: number; email: OutboxEmail }): Promise<void> {
   await inTransaction(pool, async (client) => {
-    const ended = await client.query(
-      `UPDATE abuse_cases SET state = 'resumed', closed_at = to_timestamp($2::double precision / 1000)
-        WHERE id = $1 AND state = 'suspended' RETURNING subscriber_id`,
-      [change.caseId, change.atMs],
+    const current = await client.query(`SELECT subscriber_id, state FROM abuse_cases WHERE id = $1 FOR UPDATE`, [change.caseId]);
+    const row = current.rows[0] as { subscriber_id: string; state: AbuseCaseState } | undefined;
+    if (!row) return;
+    // Once: a retry finds the case resumed, and the state machine refuses.
+    const step = nextCaseState(row.state, 'suspension-ended');
+    if ('refused' in step) return;
+    await client.query(
+      `UPDATE abuse_cases SET state = $3, closed_at = CASE WHEN $4 THEN to_timestamp($2::double precision / 1000) ELSE closed_at END WHERE id = $1`,
+      [change.caseId, change.atMs, step.state, step.closed],
     );
-    if (ended.rowCount !== 1) return;
-    await client.query(`UPDATE account_holds SET ended_at = to_timestamp($2::double precision / 1000) WHERE case_id = $1 AND ended_at IS NULL`, [change.caseId, change.atMs]);
-    await reactivateIfFree(client, ended.rows[0].subscriber_id);
+    if (step.endsSuspension) {
+      await client.query(`UPDATE account_holds SET ended_at = to_timestamp($2::double precision / 1000) WHERE case_id = $1 AND ended_at IS NULL`, [change.caseId, change.atMs]);
+      await reactivateIfFree(client, row.subscriber_id);
+    }
     await insertAbuseEvent(client, { key: `${change.caseId}:resumed`, caseId: change.caseId, atMs: change.atMs, actor: 'system', kind: 'resumed', detail: {} });
     await enqueueEmail(client, change.email);
   });

@@ -247,6 +247,8 @@ export interface BilledOverage {
   period: string;
   policyVersion: number;
   planMinutes: number | null;
+  /** The allowance its invoice was rated with: a re-rating of its late calls uses the same. */
+  allowanceSeconds: number;
   /** Overage minutes and charge billed for the month so far: its invoice plus later adjustments. */
   billedMinutes: number;
   billedCents: number;
@@ -258,7 +260,7 @@ export interface BilledOverage {
  */
 export async function monthsWithLateCalls(pool: Pool, subscriberId: string, period: string): Promise<BilledOverage[]> {
   const { rows } = await pool.query(
-    `SELECT i.period, i.policy_version AS "policyVersion", i.plan_minutes AS "planMinutes",
+    `SELECT i.period, i.policy_version AS "policyVersion", i.plan_minutes AS "planMinutes", i.allowance_seconds AS "allowanceSeconds",
             i.overage_minutes + coalesce(sum(a.overage_minutes), 0) AS "billedMinutes",
             i.overage_cents + coalesce(sum(a.amount_cents), 0) AS "billedCents"
        FROM invoices i
@@ -270,5 +272,5 @@ export async function monthsWithLateCalls(pool: Pool, subscriberId: string, peri
       ORDER BY i.period`,
     [subscriberId, period],
   );
-  return rows.map((r) => ({ ...r, billedMinutes: Number(r.billedMinutes), billedCents: Number(r.billedCents) }));
+  return rows.map((r) => ({ ...r, allowanceSeconds: Number(r.allowanceSeconds), billedMinutes: Number(r.billedMinutes), billedCents: Number(r.billedCents) }));
 }

@@ -1,12 +1,8 @@
 import { inTransaction } from './pool';
-import { partialMonth } from '../billing/periods';
-import type { Proration } from '../billing/rating';
 import type { Pool } from 'pg';
 import type { MinutePlan } from '../billing/policy';
 import type { OverageStreak, PlanFitStreak } from '../billing/minute-plans';
 import type { EmailContent } from '../billing/emails';
-import { limitForPeriod } from '../billing/limits';
-import { limitGrantsFor } from './limit-requests';
 import { enqueueEmail } from './outbox';
 
 /** The plan a subscriber carries in a month: the latest one effective by then (none once removed). */
@@ -60,12 +56,3 @@ export async function reducePlanOnce(
   });
 }
 
-/**
- * The allowance terms of a subscriber's month besides the policy: the plan they carry and the
- * approved limit, if any (DESIGN, "allowance").
- */
-export async function allowanceTerms(pool: Pool, subscriberId: string, period: string, serviceStart?: string): Promise<{ plan: MinutePlan | undefined; limitMinutes: number | undefined; proration: Proration | undefined }> {
-  const [plan, grants] = await Promise.all([planInEffect(pool, subscriberId, period), limitGrantsFor(pool, subscriberId)]);
-  // The first month from a mid-month start has the allowance of its days (DESIGN, "partial months").
-  return { plan: plan ?? undefined, limitMinutes: limitForPeriod(grants, period), proration: serviceStart === undefined ? undefined : partialMonth(period, serviceStart) };
-}

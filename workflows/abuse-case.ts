@@ -11,7 +11,7 @@
 import {
   allHandlersFinished, condition, log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import { checkAbuseDecision, dayOf, type AbuseCaseState, type AbuseDecision } from '../billing/abuse';
+import { awaitsDecision, checkAbuseDecision, dayOf, nextCaseState, type AbuseCaseState, type AbuseDecision } from '../billing/abuse';
 import { db, mail } from './activity-proxies';
 import {
   AbuseDetectorKey, CaseStateKey, SubscriberIdKey, abuseCaseStatusQuery, decideSignal, findingsAddedSignal,
@@ -94,10 +94,12 @@ export async function abuseCaseWorkflow(input: AbuseCaseInput): Promise<AbuseCas
 
   /** Records the decision, tells the entity, mails the subscriber. */
   const carryOut = async (d: AbuseDecision): Promise<void> => {
-    const lifting = state === 'suspended' && d.action === 'dismiss';
+    const step = nextCaseState(state, d.action);
+    if ('refused' in step) throw new Error(step.refused); // never: nextDecision checked it against this state
+    const lifting = step.endsSuspension;
     decision = d;
     settled = false;
-    state = d.action === 'suspend' ? 'suspended' : d.action === 'terminate' ? 'terminated' : 'dismissed';
+    state = step.state;
     show(`Decided by ${d.reviewer}: ${d.action}; carrying it out.`);
     const atMs = Date.now();
     const result = await db(`Record the ${d.action}`).settleAbuseCase({ caseId, atMs, decision: d, localDay: dayOf(atMs, input.timezone), lifting });
@@ -119,7 +121,7 @@ export async function abuseCaseWorkflow(input: AbuseCaseInput): Promise<AbuseCas
   };
 
   // Open, then (when suspended) until the suspension ends or a further decision: whichever first.
-  while (state === 'open' || state === 'suspended') {
+  while (awaitsDecision(state)) {
     if (inbox.length > 0) {
       const valid = await nextDecision();
       if (valid) await carryOut(valid);
@@ -137,7 +139,8 @@ export async function abuseCaseWorkflow(input: AbuseCaseInput): Promise<AbuseCas
       const key = await db('Record the end of the suspension').endAbuseSuspension({ caseId, atMs: now });
       await db('Tell the subscriber\'s cycle: resumed').tellSubscriberEntity({ subscriberId, signal: 'resume', payload: { caseId } });
       await mail('Email the subscriber: resumed').deliverEmail({ key });
-      state = 'resumed';
+      const ended = nextCaseState(state, 'suspension-ended');
+      if (!('refused' in ended)) state = ended.state;
       show(`Suspension by ${decision!.reviewer} ended at ${new Date(untilMs).toISOString()}; the account is active again.`);
       break;
     }

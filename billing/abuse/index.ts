@@ -49,4 +49,7 @@ export function runDetectors(input: AbuseScanInput): Finding[] {
   ].filter((f): f is Finding => f !== undefined);
   return findings.filter((f) => !isMuted(f.detector, f.day, input.dismissals ?? [], thresholds.dismissMuteDays));
 }
-export { ABUSE_ACTIONS, ABUSE_CASE_STATES, AbuseDecisionSchema, checkAbuseDecision, type AbuseAction, type AbuseCaseState, type AbuseDecision, type AbuseDecisionPayload } from './decisions';
+export {
+  ABUSE_ACTIONS, ABUSE_CASE_STATES, AbuseDecisionSchema, awaitsDecision, checkAbuseDecision, nextCaseState,
+  type AbuseAction, type AbuseCaseEvent, type AbuseCaseState, type AbuseCaseStep, type AbuseDecision, type AbuseDecisionPayload,
+} from './decisions';

@@ -8,13 +8,15 @@ import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
 import os from 'node:os';
 import { z } from 'zod';
-import { checkDecision, limitForPeriod, limitRequestProblem, reviewerProblem, type LimitDecision, type LimitRequestState } from '../../billing/limits';
+import { checkDecision, limitRequestProblem, reviewerProblem, type LimitDecision, type LimitRequestState } from '../../billing/limits';
 import { periodOf } from '../../billing/periods';
+import { monthlyLimitMinutes } from '../../billing/rating';
+import { termsForPeriod } from '../../billing/terms';
 import { IdSchema } from '../../billing/validation';
-import { createLimitRequest, discardLimitRequest, getLimitRequest, limitGrantsFor, limitRequestEvents, listLimitRequests, PendingRequestError, pendingRequestFor, type LimitRequestRecord } from '../../db/limit-requests';
-import { policyInEffectOn } from '../../db/policies';
+import { createLimitRequest, discardLimitRequest, getLimitRequest, limitRequestEvents, listLimitRequests, PendingRequestError, pendingRequestFor, type LimitRequestRecord } from '../../db/limit-requests';
 import { getStaffMember } from '../../db/staff';
 import { getSubscriber } from '../../db/subscribers';
+import { periodFacts } from '../../db/terms';
 import type { limitRequestWorkflow } from '../../workflows/limit-request';
 import { approveSignal, limitRequestStatusQuery, limitRequestWorkflowId, rejectSignal, type LimitRequestStatus } from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
@@ -100,8 +102,9 @@ export function registerLimitCommands(program: Command, run: RunCommand): void {
       const pending = await pendingRequestFor(pool, subscriber.id);
       if (pending) throw new InputError(new PendingRequestError(pending).message);
       const period = periodOf(Date.now(), subscriber.timezone);
-      const [policy, grants] = await Promise.all([policyInEffectOn(pool, `${period}-01`), limitGrantsFor(pool, subscriber.id)]);
-      const rules = { currentLimitMinutes: Math.max(policy.includedMinutes, limitForPeriod(grants, period) ?? 0), ceilingMinutes: ctx.config.limitCeilingMinutes };
+      // The limit in force this month: the included minutes or a grant, before plan and proration.
+      const currentLimitMinutes = monthlyLimitMinutes(termsForPeriod(await periodFacts(pool, subscriber, period)));
+      const rules = { currentLimitMinutes, ceilingMinutes: ctx.config.limitCeilingMinutes };
       const problem = limitRequestProblem({ subscriberStatus: subscriber.status, minutes, reason }, rules);
       if (problem) throw new InputError(problem.startsWith("the ") ? problem : `--${problem}`);
 

@@ -4,12 +4,12 @@ import { DEFAULT_SOURCE, type CdrFormat } from '../../billing/cdr/types';
 import { formatMinutes } from '../../billing/emails';
 import { periodOf } from '../../billing/periods';
 import { allowanceSeconds, overageMinutes, roundUsage } from '../../billing/rating';
+import { termsForPeriod } from '../../billing/terms';
 import { IdSchema, PeriodSchema, TimeZoneSchema } from '../../billing/validation';
 import { rematchUnmatched } from '../../activities/rematch';
 import { queueUsageAlerts } from '../../activities/usage-alerts';
 import { ImportInputError, importUsageFile, type ImportProgress } from '../../activities/usage-import';
-import { allowanceTerms } from '../../db/plans';
-import { policyInEffectOn } from '../../db/policies';
+import { periodFacts } from '../../db/terms';
 import { getSubscriber } from '../../db/subscribers';
 import { countedDurations, usageByDay } from '../../db/usage';
 import { sendUsageAlerts } from '../alerts';
@@ -109,9 +109,10 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
       const subscriber = await getSubscriber(pool, flag(IdSchema, subscriberId, 'SUBSCRIBER'));
       if (!subscriber) throw new InputError(`subscriber "${subscriberId}" does not exist; see \`billing subscribers list\``);
       const period = opts.period ? flag(PeriodSchema, opts.period, '--period') : periodOf(Date.now(), subscriber.timezone);
-      const policy = await policyInEffectOn(pool, `${period}-01`);
+      const facts = await periodFacts(pool, subscriber, period);
+      const { policy } = facts;
       const used = roundUsage(await countedDurations(pool, subscriber.id, period), policy.roundingIncrementSeconds);
-      const allowance = allowanceSeconds({ rules: policy, ...(await allowanceTerms(pool, subscriber.id, period, subscriber.serviceStart)) });
+      const allowance = allowanceSeconds(termsForPeriod(facts));
       const days = await usageByDay(pool, subscriber.id, period, subscriber.timezone);
       const view = {
         subscriberId: subscriber.id,

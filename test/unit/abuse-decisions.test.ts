@@ -1,5 +1,6 @@
 /** Support's `decide` on an abuse case, checked by the core before anything changes (issue 7). */
-import { checkAbuseDecision, type AbuseCaseState } from '../../billing/abuse';
+import fc from 'fast-check';
+import { ABUSE_ACTIONS, ABUSE_CASE_STATES, awaitsDecision, checkAbuseDecision, nextCaseState, type AbuseCaseState } from '../../billing/abuse';
 import { abuseCaseOpenedEmail, accountSuspendedEmail } from '../../billing/abuse/emails';
 
 const TODAY = '2026-11-10';
@@ -49,4 +50,47 @@ test('the emails name the case, the findings, the way to decide and the way to a
   expect(suspended.text).toContain('Reason: Robocalls');
   expect(suspended.text).toContain('write to help@x.test, quoting case AC-7');
   expect(suspended.html).not.toContain('<script');
+});
+
+describe('nextCaseState: the one state machine of a case, for the workflow and the database', () => {
+  it('an open case: suspend holds the account, terminate ends it, dismiss mutes the detectors', () => {
+    expect(nextCaseState('open', 'suspend')).toEqual({ state: 'suspended', hold: 'suspended', endsSuspension: false, mutesDetectors: false, closed: false });
+    expect(nextCaseState('open', 'terminate')).toEqual({ state: 'terminated', hold: 'terminated', endsSuspension: false, mutesDetectors: false, closed: true });
+    expect(nextCaseState('open', 'dismiss')).toEqual({ state: 'dismissed', hold: null, endsSuspension: false, mutesDetectors: true, closed: true });
+  });
+
+  it('a suspended case: escalated, lifted (the suspension ends), or over at its day; not suspended again', () => {
+    expect(nextCaseState('suspended', 'terminate')).toMatchObject({ state: 'terminated', hold: 'terminated', endsSuspension: false, closed: true });
+    expect(nextCaseState('suspended', 'dismiss')).toMatchObject({ state: 'dismissed', hold: null, endsSuspension: true, mutesDetectors: true });
+    expect(nextCaseState('suspended', 'suspension-ended')).toEqual({ state: 'resumed', hold: null, endsSuspension: true, mutesDetectors: false, closed: true });
+    expect(nextCaseState('suspended', 'suspend')).toEqual({ refused: expect.stringContaining('already suspended') });
+  });
+
+  it('a closed case takes nothing, and only a suspension can end: a retry of a step done is refused', () => {
+    for (const from of ['resumed', 'terminated', 'dismissed'] as const) {
+      for (const action of ABUSE_ACTIONS) expect(nextCaseState(from, action)).toEqual({ refused: `decide ${action}: the case is already ${from}: the first decision stands` });
+      expect(awaitsDecision(from)).toBe(false);
+    }
+    expect(nextCaseState('open', 'suspension-ended')).toEqual({ refused: 'the case is open, not suspended: no suspension to end' });
+    expect(nextCaseState('resumed', 'suspension-ended')).toHaveProperty('refused');
+  });
+
+  it('property: every step leaves open for good, and a state that takes no decision is closed', () => {
+    fc.assert(fc.property(fc.constantFrom(...ABUSE_CASE_STATES), fc.constantFrom(...ABUSE_ACTIONS, 'suspension-ended' as const), (from, event) => {
+      const step = nextCaseState(from, event);
+      if ('refused' in step) return;
+      expect(step.state).not.toBe('open');
+      expect(step.closed).toBe(!awaitsDecision(step.state));
+    }));
+  });
+
+  it('checkAbuseDecision refuses exactly what the state machine refuses', () => {
+    for (const state of ABUSE_CASE_STATES) {
+      for (const action of ABUSE_ACTIONS) {
+        const step = nextCaseState(state, action);
+        const checked = checkAbuseDecision({ reviewer: 'sam', action, reason: 'x' }, { state, today: TODAY });
+        expect(checked).toEqual('refused' in step ? { problem: step.refused } : { decision: { action, reviewer: 'sam', reason: 'x', untilDay: null } });
+      }
+    }
+  });
 });

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { limitForPeriod } from '../../billing/limits';
 import { daysInPeriod, partialMonth, splitAtMonthBoundaries } from '../../billing/periods';
 import { DEFAULT_POLICY_RULES, INITIAL_POLICY } from '../../billing/policy';
-import { allowanceSeconds, proratedCents, rateCycle, roundUsage, roundedShareSeconds, roundUpToIncrement } from '../../billing/rating';
+import { allowanceSeconds, monthlyLimitMinutes, proratedCents, rateCycle, roundUsage, roundedShareSeconds, roundUpToIncrement } from '../../billing/rating';
 import { priceInvoice, termsForPeriod } from '../../billing/terms';
 
 const rules = DEFAULT_POLICY_RULES;
@@ -125,5 +125,28 @@ describe('priceInvoice', () => {
 
   it('days in a period', () => {
     expect(['2027-02', '2028-02', '2027-04', '2027-12'].map(daysInPeriod)).toEqual([28, 29, 30, 31]);
+  });
+});
+
+describe('monthlyLimitMinutes: the limit a request must go beyond', () => {
+  it('the larger of the included minutes and the grant in force, without the plan or a partial month', () => {
+    const facts = { period: '2027-03', timezone: 'UTC', monthlyFeeCents: 1000, serviceStart: '2027-03-20', policy: INITIAL_POLICY, plan: { minutes: 500, feeCents: 1500 }, grants: [] };
+    expect(monthlyLimitMinutes(termsForPeriod(facts))).toBe(2400);
+    const granted = { ...facts, grants: [{ requestId: 'LR-1', minutes: 4000, fromPeriod: '2027-02', untilPeriod: '2027-03' }] };
+    expect(monthlyLimitMinutes(termsForPeriod(granted))).toBe(4000);
+    expect(monthlyLimitMinutes(termsForPeriod({ ...granted, period: '2027-04' }))).toBe(2400);
+    expect(monthlyLimitMinutes(termsForPeriod({ ...granted, grants: [{ ...granted.grants[0]!, minutes: 2000 }] }))).toBe(2400);
+  });
+
+  it('property: the allowance is the limit plus the plan, prorated', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 10_000 }), fc.option(fc.integer({ min: 1, max: 10_000 })), fc.option(fc.integer({ min: 1, max: 3000 })), fc.integer({ min: 1, max: 28 }), (included, limit, plan, startDay) => {
+      const terms = termsForPeriod({
+        period: '2027-02', timezone: 'UTC', monthlyFeeCents: 0, serviceStart: `2027-02-${String(startDay).padStart(2, '0')}`,
+        policy: { ...INITIAL_POLICY, includedMinutes: included }, plan: plan === null ? null : { minutes: plan, feeCents: 0 },
+        grants: limit === null ? [] : [{ requestId: 'LR-1', minutes: limit, fromPeriod: '2027-01', untilPeriod: null }],
+      });
+      const full = monthlyLimitMinutes(terms) + (plan ?? 0);
+      expect(allowanceSeconds(terms)).toBe(Math.ceil((full * (29 - startDay)) / 28) * 60);
+    }));
   });
 });

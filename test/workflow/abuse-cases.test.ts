@@ -277,6 +277,19 @@ test('invalid decisions change nothing and are recorded; a suspension cannot be 
   expect(events[2]!.detail).toMatchObject({ payload: { reviewer: 'nobody', action: 'suspend' } });
 });
 
+test('excessive use in a first partial month is measured against the allowance of its days, as the invoice rates it', async () => {
+  // The last day of a month, and the subscriber's first: 1 day of service, an allowance of ceil(2400/days) min.
+  const day = shiftDay(`${(await yesterday()).slice(0, 7)}-01`, -1);
+  const period = day.slice(0, 7);
+  await givenSubscriber(t.db.pool, { id: 'newcomer', serviceStart: day });
+  // 5 calls of 3500 s one after the other: 291.7 min, past 300 % of a one-day allowance, far below that of a whole month.
+  await givenCalls(t.db.pool, Array.from({ length: 5 }, (_, i) => ({ subscriber: 'newcomer', start: `${day} ${String(8 + i).padStart(2, '0')}:00:00`, seconds: 3500 })));
+  await scan(day);
+  const allowance = Math.ceil(2400 / daysInPeriod(period)) * 60;
+  const { rows } = await t.db.pool.query(`SELECT evidence FROM abuse_findings WHERE subscriber_id = 'newcomer' AND detector = 'excessive-use'`);
+  expect(rows.map((r) => r.evidence)).toEqual([expect.objectContaining({ measured: { monthToDateSeconds: 17_500, allowanceSeconds: allowance } })]);
+});
+
 describe('the CLI', () => {
   const billing = cliAgainst(() => ({ env: t.env, databaseUrl: t.db.url, taskQueue }));
 
