@@ -80,6 +80,11 @@ export function planPolicyOf(policy: PolicyVersion): PlanPolicy {
   return { version: policy.version, currency: policy.currency, planStreakCycles: policy.planStreakCycles, planCatalog: policy.planCatalog };
 }
 
+/** Where a period's close stands: not due yet (and when it is), or done, with its invoice. */
+export type CloseStep =
+  | { due: false; final: boolean; closeAtMs: number; timezone: string }
+  | { due: true; final: boolean; invoice: WrittenInvoice | null };
+
 export interface WriteInvoiceInput {
   subscriberId: string;
   period: string;
@@ -181,7 +186,10 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
    * transaction (db/invoices.ts recordRatedInvoiceOnce), with the late calls of earlier months.
    */
   async function writeInvoice(input: WriteInvoiceInput): Promise<WrittenInvoice | null> {
-    const subscriber = await subscriberOrFail(input.subscriberId);
+    return writeInvoiceOf(await subscriberOrFail(input.subscriberId), input);
+  }
+
+  async function writeInvoiceOf(subscriber: Subscriber, input: WriteInvoiceInput): Promise<WrittenInvoice | null> {
     const facts = await factsOrFail(subscriber, input.period, input.serviceEndMs === undefined ? {} : { serviceEndMs: input.serviceEndMs });
     const { policy, plan } = facts;
     const terms = termsForPeriod(facts);
@@ -250,6 +258,24 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
   return {
     loadCycleTerms,
     writeInvoice,
+
+    /**
+     * The close of a period in one local activity when it is due (the hot path of a month close:
+     * one activation, the subscriber and the terms read once): not due before the month has ended in
+     * the subscriber's zone plus the grace period, as of `nowMs` (the workflow's time, so that the
+     * answer is recorded and replays); a termination within the period is due at once, its last
+     * month prorated. Otherwise the invoice is written as by writeInvoice.
+     */
+    async closeCycleWhenDue(input: WriteInvoiceInput & { nowMs: number; graceHours: number }): Promise<CloseStep> {
+      const subscriber = await subscriberOrFail(input.subscriberId);
+      const { endMs } = periodBounds(input.period, subscriber.timezone);
+      const final = input.serviceEndMs !== undefined && input.serviceEndMs < endMs;
+      const closeAtMs = endMs + input.graceHours * 3_600_000;
+      if (!final && input.nowMs < closeAtMs) return { due: false, final, closeAtMs, timezone: subscriber.timezone };
+      const { serviceEndMs, ...rest } = input;
+      const invoice = await writeInvoiceOf(subscriber, { ...rest, ...(final ? { serviceEndMs } : {}) });
+      return { due: true, final, invoice };
+    },
     collectUsage,
     collectLateMonths,
 

@@ -17,7 +17,7 @@ import {
 import { formatCents } from '../billing/money';
 import { EMPTY_FIT_STREAK, EMPTY_STREAK, extendStreak, planDecision, reviewPlan, streakComplete } from '../billing/minute-plans';
 import { overageMinutes } from '../billing/rating';
-import { comparePeriods, nextPeriod, periodBounds } from '../billing/periods';
+import { comparePeriods, nextPeriod } from '../billing/periods';
 import type { WrittenInvoice } from '../activities/cycle';
 import { local, localMail, mail } from './activity-proxies';
 import { deliverEmailsWorkflow } from './email-delivery';
@@ -159,17 +159,18 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   let invoice: WrittenInvoice;
   for (;;) {
     try {
-      const terms = await local(`Terms of ${period}`).loadCycleTerms({ subscriberId, period });
-      // Terminated after the month ended: it closes as usual, then the next run ends with its month so far.
-      if (ending && terminatedAtMs !== undefined && terminatedAtMs >= terms.periodEndMs) ending = false;
-      const closeAtMs = terms.periodEndMs + graceHours * 3_600_000;
-      if (!ending && Date.now() < closeAtMs) {
-        show('waiting-for-period-end', `Closes at ${new Date(closeAtMs).toISOString()} (month end in ${terms.timezone} + ${graceHours} h grace).`);
-        await sleep(closeAtMs - Date.now());
+      // One local activity when the month is over (the month close's hot path); before, it says
+      // when the close is due and the run sleeps until then. A termination after the month ended
+      // lets it close as usual (not final); the next run ends with its month so far.
+      let step = await localMail(`Invoice for ${period}`).closeCycleWhenDue({ subscriberId, period, nowMs: Date.now(), graceHours, ...(ending && terminatedAtMs !== undefined ? { serviceEndMs: terminatedAtMs } : {}) });
+      if (!step.due) {
+        show('waiting-for-period-end', `Closes at ${new Date(step.closeAtMs).toISOString()} (month end in ${step.timezone} + ${graceHours} h grace).`);
+        await sleep(step.closeAtMs - Date.now());
+        step = await localMail(`Invoice for ${period}`).closeCycleWhenDue({ subscriberId, period, nowMs: Date.now(), graceHours });
       }
-      const written = await localMail(`Invoice for ${period}, rated and written`).writeInvoice({ subscriberId, period, ...(ending && terminatedAtMs !== undefined ? { serviceEndMs: terminatedAtMs } : {}) });
-      if (!written) throw new Error(`no invoice was written for ${period}`);
-      invoice = written;
+      if (!step.due || !step.invoice) throw new Error(`no invoice was written for ${period}`);
+      ending = step.final;
+      invoice = step.invoice;
       closeFailure = undefined;
       break;
     } catch (error) {
@@ -258,10 +259,12 @@ async function finalAdjustments(subscriberId: string, lastPeriod: string, graceH
   let month = lastPeriod;
   for (let i = 0; i < FINAL_ADJUSTMENT_MONTHS; i += 1) {
     month = nextPeriod(month);
-    const terms = await local(`Terms of ${month}`).loadCycleTerms({ subscriberId, period: month });
-    const closeAtMs = periodBounds(month, terms.timezone).endMs + graceHours * 3_600_000;
-    if (Date.now() < closeAtMs) await sleep(closeAtMs - Date.now());
-    const adjustment = await localMail(`Final adjustment invoice for ${month}`).writeInvoice({ subscriberId, period: month, finalAdjustment: true });
+    let step = await localMail(`Final adjustment invoice for ${month}`).closeCycleWhenDue({ subscriberId, period: month, finalAdjustment: true, nowMs: Date.now(), graceHours });
+    if (!step.due) {
+      await sleep(step.closeAtMs - Date.now());
+      step = await localMail(`Final adjustment invoice for ${month}`).closeCycleWhenDue({ subscriberId, period: month, finalAdjustment: true, nowMs: Date.now(), graceHours });
+    }
+    const adjustment = step.due ? step.invoice : null;
     if (adjustment) await mailLater(adjustment);
   }
 }
