@@ -321,6 +321,7 @@ test('cancel and activate by Update: the core\'s refusal comes back at once and 
   const { revision, handle, status } = await publish({ roundingIncrementSeconds: 30 }, eff);
   const subscribers = await billedSubscriberEmails();
   await until(countOf('notice', eff), (n) => n === subscribers.length);
+  await until(status, (s) => s.phase === 'scheduled');
 
   expect(await refusal(handle.executeUpdate(policyActivateUpdate, { args: [{ operator: 'kim' }] })))
     .toBe(`policy version ${revision.version} takes effect on ${eff}; it can be activated by hand only once that date has passed and activation is held`);
