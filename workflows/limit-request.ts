@@ -4,8 +4,8 @@
  * It tells the subscriber and support, waits for `approve` or `reject`, as a signal or an Update
  * (checked by the core's rules and against active support staff; the first valid one wins,
  * invalid ones are recorded and change nothing; an Update's validator refuses what breaks the
- * core's rules before it is recorded anywhere), reminds support once, expires the request when nobody decides, and on
- * approval records the raised limit and tells the subscriber's entity. It stays open, recording
+ * core's rules before it is recorded anywhere), reminds support once, expires the request when
+ * nobody decides, and on approval records the raised limit and tells the subscriber's entity. It stays open, recording
  * late decisions as invalid, until the request's expiry time or the limit's end, whichever is later.
  */
 import {

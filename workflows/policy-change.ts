@@ -6,8 +6,8 @@
  * told a full notice period ahead (alerting billing operations), until they have been or ops
  * decide by `activate`. `cancel` before the date withdraws it and tells everyone who got the
  * notice. Both come as a signal or an Update (the Update's validator refuses what the core's rules
- * refuse, and an accepted one is answered once the decision is recorded). Every email is keyed per version, kind and subscriber in the outbox, so a retry
- * or a crash sends none twice and misses none.
+ * refuse, and an accepted one is answered once the decision is recorded). Every email is keyed per
+ * version, kind and subscriber in the outbox, so a retry or a crash sends none twice and misses none.
  */
 import {
   allHandlersFinished, condition, continueAsNew, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
