@@ -1,9 +1,10 @@
 /**
  * abuse-case-<caseId>: a subscriber's suspected abuse awaiting customer support (DESIGN,
  * "Processes" and "abuse"; the policy's "Abuse Prevention"). Started by the daily scan with the
- * first findings, told of later ones by `findingsAdded`, it mails support, waits for `decide`
- * (checked by the core's rules and against active support staff; the first valid decision wins,
- * invalid ones are recorded and change nothing), reminds support once, and carries the decision
+ * first findings, told of later ones by `findingsAdded`, it mails support, waits for `decide`, as
+ * a signal or an Update (checked by the core's rules and against active support staff; the first
+ * valid decision wins, invalid ones are recorded and change nothing; an Update's validator refuses
+ * what breaks the core's rules before it is recorded anywhere), reminds support once, and carries the decision
  * out: suspend (until a day, then resumed automatically), terminate (the entity ends the
  * subscription with a final invoice), or dismiss (the case's detectors are muted). A suspended
  * case stays open for a later `terminate`, or a `dismiss` that lifts the suspension.
@@ -14,9 +15,10 @@ import {
 import { awaitsDecision, checkAbuseDecision, dayOf, nextCaseState, type AbuseCaseState, type AbuseDecision } from '../billing/abuse';
 import { db, mail } from './activity-proxies';
 import {
-  AbuseDetectorKey, CaseStateKey, SubscriberIdKey, abuseCaseStatusQuery, decideSignal, findingsAddedSignal,
+  AbuseDetectorKey, CaseStateKey, SubscriberIdKey, abuseCaseStatusQuery, decideSignal, decideUpdate, findingsAddedSignal,
   type AbuseCaseStatus, type CaseFinding, type RejectedAbuseDecision,
 } from './messages';
+import { DecisionReplies, refuse } from './decision-updates';
 
 export interface AbuseCaseInput {
   caseId: string;
@@ -41,7 +43,8 @@ export async function abuseCaseWorkflow(input: AbuseCaseInput): Promise<AbuseCas
   let untilMs: number | null = null;
   const findings: CaseFinding[] = [];
   const rejectedDecisions: RejectedAbuseDecision[] = [];
-  const inbox: unknown[] = [];
+  const inbox: { payload: unknown }[] = [];
+  const replies = new DecisionReplies<AbuseDecision>();
 
   const status = (): AbuseCaseStatus => ({
     caseId, subscriberId, state, findings, decision, settled, reminded, rejectedDecisions,
@@ -64,7 +67,28 @@ export async function abuseCaseWorkflow(input: AbuseCaseInput): Promise<AbuseCas
     }
   });
   // Decisions are checked one at a time, in arrival order, in the main loop: the first valid one wins.
-  setHandler(decideSignal, (payload) => { inbox.push(payload); });
+  setHandler(decideSignal, (payload) => { inbox.push({ payload }); });
+  /** The core's rules for a decision now, with who decided a closed case. */
+  const check = (payload: unknown, atMs: number): { decision: AbuseDecision } | { problem: string } => {
+    const result = checkAbuseDecision(payload, { state, today: dayOf(atMs, input.timezone) });
+    if ('problem' in result && decision && state !== 'suspended') return { problem: `${result.problem} (${state} by ${decision.reviewer})` };
+    return result;
+  };
+  // The same as an Update: refused at once when the core's rules say no (nothing recorded), else
+  // queued like a signal and answered when it is carried out, or with the reason it was refused.
+  setHandler(decideUpdate, async (payload) => {
+    const item = { payload };
+    const verdict = replies.verdict(item);
+    inbox.push(item);
+    const taken = await verdict;
+    await condition(() => settled && decision === taken);
+    return status();
+  }, {
+    validator: (payload) => {
+      const result = check(payload, Date.now());
+      if ('problem' in result) refuse(result.problem);
+    },
+  });
   setHandler(abuseCaseStatusQuery, status);
 
   // The scan starts the case with its first findings (signal-with-start): they are here already.
@@ -75,20 +99,25 @@ export async function abuseCaseWorkflow(input: AbuseCaseInput): Promise<AbuseCas
 
   /** The next decision in the inbox, checked; invalid ones are recorded and yield null. */
   const nextDecision = async (): Promise<AbuseDecision | null> => {
-    const payload = inbox.shift();
+    const item = inbox.shift()!;
+    const { payload } = item;
     const atMs = Date.now();
     let problem: string | undefined;
-    const result = checkAbuseDecision(payload, { state, today: dayOf(atMs, input.timezone) });
+    const result = check(payload, atMs);
     if ('problem' in result) {
-      problem = decision && state !== 'suspended' ? `${result.problem} (${state} by ${decision.reviewer})` : result.problem;
+      problem = result.problem;
     } else {
       problem = (await db(`Is ${result.decision.reviewer} active support staff?`).checkReviewer({ reviewer: result.decision.reviewer })) ?? undefined;
-      if (!problem) return result.decision;
+      if (!problem) {
+        replies.answer(item, result);
+        return result.decision;
+      }
     }
     log.warn('abuse decision rejected', { caseId, problem });
     // In the case's trail first, then in the status: whoever reads the status finds it in both.
     await db('Record the invalid decision').recordInvalidAbuseDecision({ caseId, index: rejectedDecisions.length + 1, atMs, payload: payload ?? null, problem: problem! });
     rejectedDecisions.push({ at: new Date(atMs).toISOString(), payload: payload ?? null, problem: problem! });
+    replies.answer(item, { problem: problem! });
     return null;
   };
 

@@ -1,10 +1,11 @@
 /**
  * limit-request-<requestId>: one limit-increase request awaiting customer support (DESIGN,
  * "Processes"; the policy's "reviewed on a case-by-case basis by our customer support team").
- * It tells the subscriber and support, waits for `approve` or `reject` (checked by the core's
- * rules and against active support staff; the first valid one wins, invalid ones are recorded
- * and change nothing), reminds support once, expires the request when nobody decides, and on
- * approval records the raised limit and tells the subscriber's entity. It stays open, recording
+ * It tells the subscriber and support, waits for `approve` or `reject`, as a signal or an Update
+ * (checked by the core's rules and against active support staff; the first valid one wins,
+ * invalid ones are recorded and change nothing; an Update's validator refuses what breaks the
+ * core's rules before it is recorded anywhere), reminds support once, expires the request when
+ * nobody decides, and on approval records the raised limit and tells the subscriber's entity. It stays open, recording
  * late decisions as invalid, until the request's expiry time or the limit's end, whichever is later.
  */
 import {
@@ -15,9 +16,10 @@ import { openPeriodAt, periodOf } from '../billing/periods';
 import { DEFAULT_CLOSE_GRACE_HOURS } from './subscriber-legacy';
 import { db, mail } from './activity-proxies';
 import {
-  RequestStateKey, SubscriberIdKey, approveSignal, limitChangedSignal, limitRequestStatusQuery, rejectSignal, subscriberWorkflowId,
+  RequestStateKey, SubscriberIdKey, approveSignal, approveUpdate, limitChangedSignal, limitRequestStatusQuery, rejectSignal, rejectUpdate, subscriberWorkflowId,
   type LimitRequestStatus, type RejectedDecision,
 } from './messages';
+import { DecisionReplies, refuse } from './decision-updates';
 
 export interface LimitRequestInput {
   requestId: string;
@@ -60,6 +62,7 @@ export async function limitRequestWorkflow(input: LimitRequestInput): Promise<Li
   let reminded = false;
   const rejectedDecisions: RejectedDecision[] = [];
   const inbox: { signal: 'approve' | 'reject'; payload: unknown }[] = [];
+  const replies = new DecisionReplies<LimitDecision>();
 
   const status = (): LimitRequestStatus => ({
     requestId, subscriberId, requestedMinutes: input.requestedMinutes, state, decision, settled, fromPeriod, ended, reminded,
@@ -72,9 +75,39 @@ export async function limitRequestWorkflow(input: LimitRequestInput): Promise<Li
     setCurrentDetails(`**${requestId}**: ${subscriberId} asks for ${input.requestedMinutes} min a month. **${state}**. ${details}`);
   };
 
+  /** Why no decision is taken any more, whatever it says. */
+  const closedProblem = (signal: 'approve' | 'reject'): string | undefined => {
+    if (decision) return `${signal} after the request was already ${state} by ${decision.reviewer}: the first decision stands`;
+    if (state === 'expired') return `${signal} after the request expired at ${new Date(expiresAtMs).toISOString()}`;
+    return undefined;
+  };
+
   // Decisions are checked one at a time, in arrival order, in the main loop: the first valid one wins.
   setHandler(approveSignal, (payload) => { inbox.push({ signal: 'approve', payload }); });
   setHandler(rejectSignal, (payload) => { inbox.push({ signal: 'reject', payload }); });
+  // The same as Updates: refused at once when the core's rules say no (nothing recorded), else
+  // queued like a signal and answered when it is carried out, or with the reason it was refused.
+  const decisionUpdate = (signal: 'approve' | 'reject') => ({
+    handler: async (payload: unknown): Promise<LimitRequestStatus> => {
+      const item = { signal, payload };
+      const verdict = replies.verdict(item);
+      inbox.push(item);
+      await verdict;
+      await condition(() => settled);
+      return status();
+    },
+    validator: (payload: unknown): void => {
+      const closed = closedProblem(signal);
+      if (closed) refuse(closed);
+      const currentPeriod = openPeriodAt(Date.now(), input.timezone, input.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS);
+      const result = checkDecision(signal, payload, { ...rules, requestedMinutes: input.requestedMinutes, currentPeriod });
+      if ('problem' in result) refuse(result.problem);
+    },
+  });
+  const approveByUpdate = decisionUpdate('approve');
+  setHandler(approveUpdate, approveByUpdate.handler, { validator: approveByUpdate.validator });
+  const rejectByUpdate = decisionUpdate('reject');
+  setHandler(rejectUpdate, rejectByUpdate.handler, { validator: rejectByUpdate.validator });
   setHandler(limitRequestStatusQuery, status);
 
   show(`Decide with the signal \`approve\` or \`reject\`; reminder to support at ${new Date(remindAtMs).toISOString()}, expires at ${new Date(expiresAtMs).toISOString()}.`);
@@ -88,15 +121,12 @@ export async function limitRequestWorkflow(input: LimitRequestInput): Promise<Li
 
   /** The next decision in the inbox, checked; invalid ones are recorded and yield null. */
   const nextDecision = async (): Promise<LimitDecision | null> => {
-    const { signal, payload } = inbox.shift()!;
+    const item = inbox.shift()!;
+    const { signal, payload } = item;
     const atMs = Date.now();
-    let problem: string | undefined;
+    let problem: string | undefined = closedProblem(signal);
     let checked: LimitDecision | undefined;
-    if (decision) {
-      problem = `${signal} after the request was already ${state} by ${decision.reviewer}: the first decision stands`;
-    } else if (state === 'expired') {
-      problem = `${signal} after the request expired at ${new Date(expiresAtMs).toISOString()}`;
-    } else {
+    if (!problem) {
       const oneReading = patched(ONE_READING_PATCH);
       const currentPeriod = oneReading ? openPeriodAt(atMs, input.timezone, input.graceHours ?? DEFAULT_CLOSE_GRACE_HOURS) : periodOf(atMs, input.timezone);
       const result = checkDecision(signal, payload, { ...rules, requestedMinutes: input.requestedMinutes, currentPeriod });
@@ -109,11 +139,15 @@ export async function limitRequestWorkflow(input: LimitRequestInput): Promise<Li
         }
       }
     }
-    if (checked) return checked;
+    if (checked) {
+      replies.answer(item, { decision: checked });
+      return checked;
+    }
     log.warn('limit decision rejected', { requestId, signal, problem });
     // In the request's record first, then in the status: whoever reads the status finds it in both.
     await db(`Record the invalid ${signal}`).recordInvalidDecision({ requestId, index: rejectedDecisions.length + 1, atMs, signal, payload: payload ?? null, problem: problem! });
     rejectedDecisions.push({ at: new Date(atMs).toISOString(), signal, payload: payload ?? null, problem: problem! });
+    replies.answer(item, { problem: problem! });
     return null;
   };
 

@@ -2,9 +2,19 @@
  * The messages of every process, defined once for workflows, the CLI and the docs (DESIGN,
  * "Processes and their names"). Payloads are plain JSON objects so support can send them from
  * the `temporal` CLI or the Temporal UI as well.
+ *
+ * Support's decisions (`approve`, `reject`, `decide`, `cancel`, `activate`) are both a signal and
+ * an Update of the same name, with the same payload (the SDK keeps signal and update handlers
+ * apart, and so does the server). Both go through one queue in the workflow, checked by the same
+ * core rules; the first valid decision wins, whichever way it came. The Update answers the
+ * caller: its validator refuses a decision that breaks the core's rules before anything is
+ * recorded (it does not enter the history), and an accepted one returns the workflow's status once
+ * the decision is carried out, or fails with the reason (an ApplicationFailure of type
+ * DECISION_REFUSED, one line) when the workflow refused it after all (the reviewer is not active
+ * support staff, or another decision came first); those are recorded like an invalid signal.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AbuseCaseState, AbuseDecision, AbuseDecisionPayload, AbuseDetector } from '../billing/abuse';
 import type { ApproveDecision, LimitDecision, LimitRequestState, RejectDecision } from '../billing/limits';
 import type { CloseFailure } from '../billing/month-close';
@@ -144,6 +154,12 @@ export type { ApproveDecision, RejectDecision, LimitDecision, LimitRequestState 
 export const approveSignal = defineSignal<[ApproveDecision]>('approve');
 /** `{ "reviewer": "sam", "reason": "..." }` */
 export const rejectSignal = defineSignal<[RejectDecision]>('reject');
+/** The same decisions as Updates: the status once carried out, or a DECISION_REFUSED failure with the reason. */
+export const approveUpdate = defineUpdate<LimitRequestStatus, [ApproveDecision]>('approve');
+export const rejectUpdate = defineUpdate<LimitRequestStatus, [RejectDecision]>('reject');
+
+/** The failure type of a decision Update the workflow refused; its message is the one-line reason. */
+export const DECISION_REFUSED = 'DecisionRefused';
 
 export interface RejectedDecision {
   at: string;
@@ -202,6 +218,8 @@ export interface CaseFinding {
 export const findingsAddedSignal = defineSignal<[CaseFinding[]]>('findingsAdded');
 /** `{ "reviewer": "sam", "action": "suspend" | "terminate" | "dismiss", "reason": "...", "until"?: "YYYY-MM-DD" }` */
 export const decideSignal = defineSignal<[AbuseDecisionPayload]>('decide');
+/** `decide` as an Update: the case's status once the decision is carried out, or a DECISION_REFUSED failure. */
+export const decideUpdate = defineUpdate<AbuseCaseStatus, [AbuseDecisionPayload]>('decide');
 
 export interface RejectedAbuseDecision {
   at: string;
@@ -227,6 +245,9 @@ export interface PolicyActivatePayload {
   reason?: string;
 }
 export const policyActivateSignal = defineSignal<[PolicyActivatePayload]>('activate');
+/** `cancel` and `activate` as Updates: the revision's status once recorded, or a DECISION_REFUSED failure. */
+export const policyCancelUpdate = defineUpdate<PolicyChangeStatus, [PolicyCancelPayload]>('cancel');
+export const policyActivateUpdate = defineUpdate<PolicyChangeStatus, [PolicyActivatePayload]>('activate');
 
 /** `{ "subscriberId": "zoe" }`, sent by `billing subscribers add`: a notice for them is queued; send it now. */
 export const subscriberJoinedSignal = defineSignal<[{ subscriberId: string }]>('subscriberJoined');

@@ -4,9 +4,10 @@
  * billed) at publication, in bounded batches, and reminds them 7 days before the effective date;
  * it activates the version on that date, or holds it while anyone billed at publication was not
  * told a full notice period ahead (alerting billing operations), until they have been or ops
- * decide by the signal `activate`. `cancel` before the date withdraws it and tells everyone who
- * got the notice. Every email is keyed per version, kind and subscriber in the outbox, so a retry
- * or a crash sends none twice and misses none.
+ * decide by `activate`. `cancel` before the date withdraws it and tells everyone who got the
+ * notice. Both come as a signal or an Update (the Update's validator refuses what the core's rules
+ * refuse, and an accepted one is answered once the decision is recorded). Every email is keyed per
+ * version, kind and subscriber in the outbox, so a retry or a crash sends none twice and misses none.
  */
 import {
   allHandlersFinished, condition, continueAsNew, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
@@ -17,9 +18,10 @@ import {
 } from '../billing/policy-revision';
 import { db } from './activity-proxies';
 import {
-  PolicyStateKey, policyActivateSignal, policyCancelSignal, policyChangeStatusQuery, subscriberJoinedSignal,
+  PolicyStateKey, policyActivateSignal, policyActivateUpdate, policyCancelSignal, policyCancelUpdate, policyChangeStatusQuery, subscriberJoinedSignal,
   type PolicyChangePhase, type PolicyChangeStatus, type PolicyDecision, type PolicyHold, type RejectedPolicySignal,
 } from './messages';
+import { DecisionReplies, refuse } from './decision-updates';
 
 export interface PolicyChangeInput {
   version: number;
@@ -89,6 +91,9 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
   let hold: PolicyHold | null = null;
   let activeFrom: string | null = null;
   let decision: PolicyDecision | null = null;
+  /** The decision is recorded in PostgreSQL (the revision cancelled or activated). */
+  let decisionRecorded = false;
+  const replies = new DecisionReplies<PolicyDecision>();
   // Emails were queued since the last send (a page, a joiner, an alert): send before deciding.
   let queuedSinceSend = true;
   let joined = false;
@@ -120,6 +125,35 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
 
   setHandler(policyCancelSignal, (payload) => { s.inbox.push({ signal: 'cancel', payload }); });
   setHandler(policyActivateSignal, (payload) => { s.inbox.push({ signal: 'activate', payload }); });
+  /** The core's rules for `cancel` or `activate` now. */
+  const decisionProblem = (kind: Signal['signal'], payload: unknown, nowMs: number): string | undefined => {
+    const operator = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).operator : undefined;
+    return kind === 'cancel'
+      ? cancelProblem({ version, state: 'scheduled', effectiveFrom, nowMs })
+      : forcedActivationProblem({ version, effectiveFrom, nowMs, operator });
+  };
+  // The same as Updates: refused at once when the core's rules say no (nothing recorded), else
+  // queued like a signal and answered once the decision is recorded, or with the reason it was refused.
+  const decisionUpdate = (kind: Signal['signal']) => ({
+    handler: async (payload: unknown): Promise<PolicyChangeStatus> => {
+      const item: Signal = { signal: kind, payload };
+      const verdict = replies.verdict(item);
+      s.inbox.push(item);
+      await verdict;
+      await condition(() => decisionRecorded);
+      return status();
+    },
+    validator: (payload: unknown): void => {
+      const decided = phase === 'active' || phase === 'cancelled' ? phase : decision ? (decision.kind === 'cancel' ? 'cancelled' : 'active') : null;
+      if (decided) refuse((kind === 'cancel' && cancelProblem({ version, state: decided, effectiveFrom, nowMs: Date.now() })) || `policy version ${version} is already ${decided}`);
+      const problem = decisionProblem(kind, payload, Date.now());
+      if (problem) refuse(problem);
+    },
+  });
+  const cancelByUpdate = decisionUpdate('cancel');
+  setHandler(policyCancelUpdate, cancelByUpdate.handler, { validator: cancelByUpdate.validator });
+  const activateByUpdate = decisionUpdate('activate');
+  setHandler(policyActivateUpdate, activateByUpdate.handler, { validator: activateByUpdate.validator });
   setHandler(subscriberJoinedSignal, () => { joined = true; });
   setHandler(policyChangeStatusQuery, status);
   show();
@@ -144,6 +178,7 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
   const reject = (signal: Signal, problem: string): void => {
     log.warn('policy-change signal refused', { version, signal: signal.signal, problem });
     s.rejectedSignals.push({ at: new Date(Date.now()).toISOString(), signal: signal.signal, payload: signal.payload ?? null, problem });
+    replies.answer(signal, { problem });
   };
   const textOf = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, 500) : null);
 
@@ -153,14 +188,14 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
       const signal = s.inbox.shift()!;
       const payload = (typeof signal.payload === 'object' && signal.payload !== null ? signal.payload : {}) as Record<string, unknown>;
       const nowMs = Date.now();
-      const problem = signal.signal === 'cancel'
-        ? cancelProblem({ version, state: 'scheduled', effectiveFrom, nowMs })
-        : forcedActivationProblem({ version, effectiveFrom, nowMs, operator: payload.operator });
+      const problem = decisionProblem(signal.signal, payload, nowMs);
       if (problem) {
         reject(signal, problem);
         continue;
       }
-      return { kind: signal.signal, operator: textOf(payload.operator) ?? 'unknown', reason: textOf(payload.reason), at: new Date(nowMs).toISOString() };
+      const taken: PolicyDecision = { kind: signal.signal, operator: textOf(payload.operator) ?? 'unknown', reason: textOf(payload.reason), at: new Date(nowMs).toISOString() };
+      replies.answer(signal, { decision: taken });
+      return taken;
     }
     return null;
   };
@@ -181,6 +216,7 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
     activeFrom = from;
     phase = 'active';
     hold = null;
+    decisionRecorded = true;
     // Activated by ops while notices were held up: they still go out, late (reminders are withdrawn).
     await sendBatch();
     await sendRemaining();
@@ -190,7 +226,8 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
 
   for (;;) {
     // A long revision (many subscribers, days of retries) goes on in a new run with its state.
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.continueAsNewAfterEvents ?? Infinity)) {
+    // Not under a waiting Update: its answer comes from this run (the next turn takes the decision).
+    if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.continueAsNewAfterEvents ?? Infinity)) && replies.pending === 0) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof policyChangeWorkflow>({ ...input, resume: s });
     }
@@ -279,6 +316,7 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
   hold = null;
   show();
   await db(`Cancel version ${version}`).cancelPolicyRevision({ version, atMs: Date.now(), by: `ops:${cancel.operator}`, reason: cancel.reason });
+  decisionRecorded = true;
   let cursor: string | null = null;
   for (;;) {
     const page: { lastId: string | null; done: boolean } = await db('Queue a page of cancellations').queuePolicyEmails({ version, kind: 'cancellation', afterId: cursor, limit: batchSize, atPublication: false });

@@ -1,8 +1,8 @@
 /**
  * `billing abuse scan|list|show|decide|suspended`: abuse prevention (issue 7). The rules of a
- * decision are the core's (billing/abuse/decisions.ts), checked here before anything is sent and
- * again by `abuse-case-<id>` on every signal, so our CLI, the `temporal` CLI and the UI's "send
- * signal" have the same result.
+ * decision are the core's (billing/abuse/decisions.ts), checked by `abuse-case-<id>` on every
+ * decision: `decide` is sent as an Update whose validator runs them, so our CLI, `temporal
+ * workflow update execute` and the signal from the `temporal` CLI or the UI have the same result.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -11,10 +11,10 @@ import { reviewerProblem } from '../../billing/reviewers';
 import { DaySchema, IdSchema } from '../../billing/validation';
 import { abuseCaseEvents, abuseCaseFindings, getAbuseCase, listAbuseCases, suspendedAccounts } from '../../db/abuse';
 import { getStaffMember } from '../../db/staff';
-import { getSubscriber } from '../../db/subscribers';
 import type { abuseScanWorkflow } from '../../workflows/abuse-scan';
-import { abuseCaseStatusQuery, abuseCaseWorkflowId, abuseScanWorkflowId, decideSignal, type AbuseCaseStatus } from '../../workflows/messages';
+import { abuseCaseWorkflowId, abuseScanWorkflowId, decideUpdate, type AbuseCaseStatus, type AbuseDecisionPayload } from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
+import { decideByUpdate } from '../decisions';
 import { printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
 import { formatAge } from './limit';
@@ -22,9 +22,6 @@ import { formatAge } from './limit';
 const CaseIdSchema = z.string().regex(/^AC-\d+$/, 'must be a case id like AC-12 (see `billing abuse list`)');
 const StateSchema = z.enum(ABUSE_CASE_STATES, { error: `must be one of ${ABUSE_CASE_STATES.join(', ')}` });
 const ActionSchema = z.enum(ABUSE_ACTIONS, { error: `must be one of ${ABUSE_ACTIONS.join(', ')}` });
-
-/** How long `decide` waits for the workflow to carry the decision out. */
-const APPLY_TIMEOUT_MS = 60_000;
 
 export function describeCase(s: Pick<AbuseCaseStatus, 'state' | 'decision' | 'suspendedUntil'>): string {
   const d = s.decision;
@@ -35,34 +32,26 @@ export function describeCase(s: Pick<AbuseCaseStatus, 'state' | 'decision' | 'su
   return `dismissed by ${d.reviewer}: ${d.reason}`;
 }
 
-/** Checks the decision by the workflow's own rules, sends it, and waits until it is carried out. */
+/**
+ * Sends the decision as an Update and prints the outcome once it is carried out; the workflow's
+ * refusal (the core's rules, by its clock and the case's state) exits 2 with its reason. A closed
+ * case (its workflow has ended) is refused from its record; the reviewer is looked up first, so a
+ * typo is refused without entering the case's trail.
+ */
 async function decide(ctx: CommandContext, caseId: string, payload: Record<string, unknown>, json: boolean): Promise<void> {
   const pool = await ctx.pool();
   const record = await getAbuseCase(pool, caseId);
   if (!record) throw new InputError(`abuse case "${caseId}" does not exist; see \`billing abuse list\``);
-  const subscriber = await getSubscriber(pool, record.subscriberId);
-  const checked = checkAbuseDecision(payload, { state: record.state, today: dayOf(Date.now(), subscriber?.timezone ?? 'UTC') });
-  if ('problem' in checked) throw new InputError(checked.problem);
-  const reviewer = reviewerProblem(checked.decision.reviewer, await getStaffMember(pool, checked.decision.reviewer));
-  if (reviewer) throw new InputError(reviewer);
-
-  const handle = (await ctx.temporal()).workflow.getHandle(abuseCaseWorkflowId(caseId));
-  const before = await handle.query(abuseCaseStatusQuery);
-  await handle.signal(decideSignal, payload as never);
-  const deadline = Date.now() + APPLY_TIMEOUT_MS;
-  for (;;) {
-    const status = await handle.query(abuseCaseStatusQuery);
-    if (status.rejectedDecisions.length > before.rejectedDecisions.length) {
-      // Someone decided first, or the rules changed under us (the reviewer was deactivated).
-      throw new InputError(`decide on ${caseId} changed nothing: ${status.rejectedDecisions[status.rejectedDecisions.length - 1]!.problem}`);
-    }
-    if (status.settled && JSON.stringify(status.decision) !== JSON.stringify(before.decision)) {
-      if (json) return printJson(status);
-      return printLines([`${caseId} (${status.subscriberId}): ${describeCase(status)}`]);
-    }
-    if (Date.now() > deadline) throw new Error(`decide sent to ${abuseCaseWorkflowId(caseId)}, but not carried out within ${APPLY_TIMEOUT_MS / 1000} s; is a billing worker running? See \`billing abuse list\``);
-    await new Promise((r) => setTimeout(r, 200));
+  if (record.state !== 'open' && record.state !== 'suspended') {
+    const closed = checkAbuseDecision(payload, { state: record.state, today: dayOf(Date.now(), 'UTC') });
+    if ('problem' in closed) throw new InputError(closed.problem);
   }
+  const reviewerId = String(payload.reviewer);
+  const reviewer = reviewerProblem(reviewerId, await getStaffMember(pool, reviewerId));
+  if (reviewer) throw new InputError(reviewer);
+  const status = await decideByUpdate(await ctx.temporal(), abuseCaseWorkflowId(caseId), decideUpdate, payload as unknown as AbuseDecisionPayload);
+  if (json) return printJson(status);
+  printLines([`${caseId} (${status.subscriberId}): ${describeCase(status)}`]);
 }
 
 export function registerAbuseCommands(program: Command, run: RunCommand): void {

@@ -1,14 +1,15 @@
 /**
  * `billing limit request|approve|reject|list|show`: limit-increase requests (DESIGN, "limit
- * increase"). The rules are the core's (billing/limits.ts), checked here before anything is sent
- * and again by `limit-request-<id>` on every signal, so our CLI, the `temporal` CLI and the UI's
- * "send signal" have the same result.
+ * increase"). The rules are the core's (billing/limits.ts), checked by `limit-request-<id>` on
+ * every decision: `approve` and `reject` are sent as Updates whose validator runs them, so our
+ * CLI, `temporal workflow update execute` and the signals from the `temporal` CLI or the UI have
+ * the same result.
  */
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
 import os from 'node:os';
 import { z } from 'zod';
-import { checkDecision, limitRequestProblem, reviewerProblem, type LimitDecision, type LimitRequestState } from '../../billing/limits';
+import { limitRequestProblem, reviewerProblem, type LimitDecision, type LimitRequestState } from '../../billing/limits';
 import { periodOf } from '../../billing/periods';
 import { monthlyLimitMinutes } from '../../billing/rating';
 import { termsForPeriod } from '../../billing/terms';
@@ -18,17 +19,15 @@ import { getStaffMember } from '../../db/staff';
 import { getSubscriber } from '../../db/subscribers';
 import { periodFacts } from '../../db/terms';
 import type { limitRequestWorkflow } from '../../workflows/limit-request';
-import { approveSignal, limitRequestStatusQuery, limitRequestWorkflowId, rejectSignal, type LimitRequestStatus } from '../../workflows/messages';
+import { approveUpdate, limitRequestWorkflowId, rejectUpdate, type ApproveDecision, type LimitRequestStatus, type RejectDecision } from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
+import { decideByUpdate } from '../decisions';
 import { printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
 
 const RequestIdSchema = z.string().regex(/^LR-\d+$/, 'must be a request id like LR-12 (see `billing limit list`)');
 const StatusSchema = z.enum(['pending', 'approved', 'rejected', 'expired']);
 const MinutesSchema = z.string().regex(/^\d+$/, 'must be a whole number of minutes').transform(Number);
-
-/** How long `approve`/`reject` wait for the workflow to carry the decision out. */
-const APPLY_TIMEOUT_MS = 60_000;
 
 export function formatAge(seconds: number): string {
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
@@ -53,33 +52,23 @@ async function pendingRequest(ctx: CommandContext, requestId: string): Promise<L
   return request;
 }
 
-/** Checks the decision by the workflow's own rules, sends it, and waits until it is carried out. */
+/**
+ * Sends the decision as an Update and prints the outcome once it is carried out; the workflow's
+ * refusal (the core's rules, by its clock) exits 2 with its reason. The reviewer is looked up
+ * first, so a typo is refused without entering the request's trail.
+ */
 async function decide(ctx: CommandContext, requestId: string, kind: 'approve' | 'reject', payload: Record<string, unknown>, json: boolean): Promise<void> {
-  const request = await pendingRequest(ctx, requestId);
-  const pool = await ctx.pool();
-  const subscriber = await getSubscriber(pool, request.subscriberId);
-  const handle = (await ctx.temporal()).workflow.getHandle(limitRequestWorkflowId(requestId));
-  const before = await handle.query(limitRequestStatusQuery);
-  const checked = checkDecision(kind, payload, { ...before.rules, requestedMinutes: request.requestedMinutes, currentPeriod: periodOf(Date.now(), subscriber?.timezone ?? 'UTC') });
-  if ('problem' in checked) throw new InputError(checked.problem);
-  const reviewer = reviewerProblem(checked.decision.reviewer, await getStaffMember(pool, checked.decision.reviewer));
+  await pendingRequest(ctx, requestId);
+  const reviewerId = String(payload.reviewer);
+  const reviewer = reviewerProblem(reviewerId, await getStaffMember(await ctx.pool(), reviewerId));
   if (reviewer) throw new InputError(reviewer);
-
-  await handle.signal(kind === 'approve' ? approveSignal : rejectSignal, payload as never);
-  const deadline = Date.now() + APPLY_TIMEOUT_MS;
-  for (;;) {
-    const status = await handle.query(limitRequestStatusQuery);
-    if (status.rejectedDecisions.length > before.rejectedDecisions.length) {
-      // Someone decided first, or the rules changed under us (the reviewer was deactivated).
-      throw new InputError(`${kind} of ${requestId} changed nothing: ${status.rejectedDecisions[status.rejectedDecisions.length - 1]!.problem}`);
-    }
-    if (status.settled) {
-      if (json) return printJson(status);
-      return printLines([`${requestId} (${status.subscriberId}, asked for ${status.requestedMinutes} minutes): ${describeDecision(status.decision, status)}; the subscriber is told`]);
-    }
-    if (Date.now() > deadline) throw new Error(`${kind} sent to ${limitRequestWorkflowId(requestId)}, but not carried out within ${APPLY_TIMEOUT_MS / 1000} s; is a billing worker running? See \`billing limit list\``);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const client = await ctx.temporal();
+  const workflowId = limitRequestWorkflowId(requestId);
+  const status = kind === 'approve'
+    ? await decideByUpdate(client, workflowId, approveUpdate, payload as unknown as ApproveDecision)
+    : await decideByUpdate(client, workflowId, rejectUpdate, payload as unknown as RejectDecision);
+  if (json) return printJson(status);
+  printLines([`${requestId} (${status.subscriberId}, asked for ${status.requestedMinutes} minutes): ${describeDecision(status.decision, status)}; the subscriber is told`]);
 }
 
 export function registerLimitCommands(program: Command, run: RunCommand): void {

@@ -9,17 +9,14 @@ import { z } from 'zod';
 import { cancelProblem, dayOf, parsePolicyChanges, policyDifferences, POLICY_PARAMETERS, type PolicyChanges } from '../../billing/policy-revision';
 import { DaySchema } from '../../billing/validation';
 import { findPolicyVersion, listPolicyVersions, type PolicyRecord } from '../../db/policies';
-import {
-  policyActivateSignal, policyCancelSignal, policyChangeStatusQuery, policyChangeWorkflowId,
-  type PolicyActivatePayload, type PolicyCancelPayload, type PolicyChangeStatus,
-} from '../../workflows/messages';
+import { policyActivateUpdate, policyCancelUpdate, policyChangeStatusQuery, policyChangeWorkflowId, type PolicyChangeStatus } from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
+import { decideByUpdate } from '../decisions';
 import { printJson, printLines, printTable } from '../output';
 import { publishPolicyRevision } from '../policy-revisions';
 import { flag } from '../validate';
 
 const VersionSchema = z.string().regex(/^\d{1,9}$/, 'must be a policy version number (see `billing policy list`)').transform(Number);
-const SIGNAL_TIMEOUT_MS = 60_000;
 
 /** The state as people read it: a scheduled version past its date is held, not active. */
 function stateOf(p: PolicyRecord, today: string): string {
@@ -49,24 +46,6 @@ async function workflowStatus(ctx: CommandContext, version: number): Promise<Pol
 
 const progressLine = (s: PolicyChangeStatus): string => (['notice', 'reminder', 'cancellation', 'alert'] as const)
   .map((k) => `${k}s ${s.progress[k].sent} sent, ${s.progress[k].pending} pending, ${s.progress[k].failed} failed`).join('; ');
-
-/** Sends `cancel` or `activate` and waits until the workflow has carried it out; a refusal exits 2 with its reason. */
-async function signalAndWait(
-  ctx: CommandContext, version: number, kind: 'cancel' | 'activate', payload: PolicyCancelPayload | PolicyActivatePayload,
-  done: (s: PolicyChangeStatus) => boolean, recorded: () => Promise<boolean> = async () => true,
-): Promise<PolicyChangeStatus> {
-  const handle = (await ctx.temporal()).workflow.getHandle(policyChangeWorkflowId(version));
-  const before = await handle.query(policyChangeStatusQuery);
-  await handle.signal(kind === 'cancel' ? policyCancelSignal : policyActivateSignal, payload as PolicyActivatePayload);
-  const deadline = Date.now() + SIGNAL_TIMEOUT_MS;
-  for (;;) {
-    const status = await handle.query(policyChangeStatusQuery);
-    if (status.rejectedSignals.length > before.rejectedSignals.length) throw new InputError(status.rejectedSignals[status.rejectedSignals.length - 1]!.problem);
-    if (done(status) && (await recorded())) return status;
-    if (Date.now() > deadline) throw new Error(`${kind} sent to ${policyChangeWorkflowId(version)}, but not carried out within ${SIGNAL_TIMEOUT_MS / 1000} s; is a billing worker running?`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 export function registerPolicyCommands(program: Command, run: RunCommand): void {
   const policy = program.command('policy').description('policy versions: publish a revision, follow it, cancel it');
@@ -146,7 +125,7 @@ export function registerPolicyCommands(program: Command, run: RunCommand): void 
       const p = await versionOrFail(ctx, flag(VersionSchema, versionText, 'VERSION'));
       if (p.state !== 'scheduled') throw new InputError(`policy version ${p.version} is ${p.state}: only a scheduled revision whose activation is held can be activated by hand`);
       // The workflow decides whether the date has passed, by its own clock; a refusal comes back as exit 2.
-      const status = await signalAndWait(ctx, p.version, 'activate', { operator: opts.operator, ...(opts.reason ? { reason: opts.reason } : {}) }, (s) => s.phase === 'active');
+      const status = await decideByUpdate(await ctx.temporal(), policyChangeWorkflowId(p.version), policyActivateUpdate, { operator: opts.operator, ...(opts.reason ? { reason: opts.reason } : {}) });
       if (opts.json) return printJson(status);
       printLines([`activated policy version ${p.version} from ${status.activeFrom}, decided by ${opts.operator}; notices still unsent go out late: ${progressLine(status)}`]);
     }));
@@ -161,8 +140,8 @@ export function registerPolicyCommands(program: Command, run: RunCommand): void 
       const p = await versionOrFail(ctx, flag(VersionSchema, versionText, 'VERSION'));
       const problem = cancelProblem({ version: p.version, state: p.state, effectiveFrom: p.effectiveFrom, nowMs: Date.now() });
       if (problem) throw new InputError(problem);
-      const status = await signalAndWait(ctx, p.version, 'cancel', { operator: opts.operator ?? `cli:${os.userInfo().username}`, ...(opts.reason ? { reason: opts.reason } : {}) },
-        (st) => st.phase === 'cancelled', async () => (await findPolicyVersion(await ctx.pool(), p.version))?.state === 'cancelled');
+      // Answered once the cancellation is recorded; the workflow goes on telling everyone who got the notice.
+      const status = await decideByUpdate(await ctx.temporal(), policyChangeWorkflowId(p.version), policyCancelUpdate, { operator: opts.operator ?? `cli:${os.userInfo().username}`, ...(opts.reason ? { reason: opts.reason } : {}) });
       if (opts.json) return printJson(status);
       printLines([`cancelled policy version ${p.version}; ${status.progress.notice.sent} subscriber(s) had the notice and get a cancellation (${status.progress.cancellation.sent} sent so far); version ${p.basedOn} stays in effect`]);
     }));

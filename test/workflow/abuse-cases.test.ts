@@ -14,7 +14,7 @@ import { insertStaff } from '../../db/staff';
 import { getSubscriber } from '../../db/subscribers';
 import { abuseScanWorkflow } from '../../workflows/abuse-scan';
 import {
-  abuseCaseStatusQuery, abuseCaseWorkflowId, abuseScanProgressQuery, abuseScanWorkflowId, decideSignal, statusQuery, subscriberWorkflowId, type AbuseCaseStatus,
+  abuseCaseStatusQuery, abuseCaseWorkflowId, abuseScanProgressQuery, abuseScanWorkflowId, decideSignal, decideUpdate, statusQuery, subscriberWorkflowId, type AbuseCaseStatus,
 } from '../../workflows/messages';
 import { cliAgainst } from '../helpers/cli';
 import { recordHistory } from '../helpers/histories';
@@ -22,6 +22,7 @@ import { givenCalls, givenSubscriber, type CallRow } from '../helpers/fixtures';
 import { TEST_SUPPORT_EMAIL } from '../helpers/temporal';
 import { untilAtRest, until } from '../helpers/wait';
 import { useTimeSkippingWorker } from '../helpers/harness';
+import { acceptedUpdates, refusal } from '../helpers/updates';
 
 const taskQueue = 'abuse-cases-test';
 
@@ -288,6 +289,35 @@ test('excessive use in a first partial month is measured against the allowance o
   const allowance = Math.ceil(2400 / daysInPeriod(period)) * 60;
   const { rows } = await t.db.pool.query(`SELECT evidence FROM abuse_findings WHERE subscriber_id = 'newcomer' AND detector = 'excessive-use'`);
   expect(rows.map((r) => r.evidence)).toEqual([expect.objectContaining({ measured: { monthToDateSeconds: 17_500, allowanceSeconds: allowance } })]);
+});
+
+test('a decision by Update answers once carried out; the core\'s refusal comes back at once and leaves nothing; a lift by Update ends the case', async () => {
+  const day = await yesterday();
+  await givenSuspicious('hal', day);
+  const { caseId, handle } = await givenCase('hal', day);
+  const today = dayOf(await t.env.currentTimeMs(), 'UTC');
+
+  expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ reviewer: 'sam', action: 'suspend', reason: 'x', until: today }] })))
+    .toBe(`decide until "${today}" must be after today (${today}) in the subscriber's zone`);
+  expect(await handle.query(abuseCaseStatusQuery)).toMatchObject({ state: 'open', rejectedDecisions: [] });
+  expect(await kinds(caseId)).toEqual(['opened', 'finding']);
+  expect(acceptedUpdates(await handle.fetchHistory())).toBe(0);
+  expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ reviewer: 'nobody', action: 'suspend', reason: 'x' }] })))
+    .toBe('reviewer "nobody" is not support staff; see `billing staff list`');
+
+  const suspended = await handle.executeUpdate(decideUpdate, { args: [{ reviewer: 'sam', action: 'suspend', reason: 'Investigating' }] });
+  expect(suspended).toMatchObject({ state: 'suspended', settled: true, decision: { action: 'suspend', reviewer: 'sam' } });
+  expect((await getSubscriber(t.db.pool, 'hal'))!.status).toBe('suspended');
+  expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ reviewer: 'sam', action: 'suspend', reason: 'again' }] }))).toContain('already suspended');
+
+  const dismissed = await handle.executeUpdate(decideUpdate, { args: [{ reviewer: 'sam', action: 'dismiss', reason: 'Cleared' }] });
+  expect(dismissed).toMatchObject({ state: 'dismissed', settled: true, decision: { action: 'dismiss' } });
+  expect((await getSubscriber(t.db.pool, 'hal'))!.status).toBe('active');
+  expect(await kinds(caseId)).toEqual(['opened', 'finding', 'invalid-decision', 'suspended', 'dismissed']);
+  await atRest(caseId, 'hal');
+  expect((await handle.describe()).status.name).toBe('COMPLETED');
+  expect(acceptedUpdates(await handle.fetchHistory())).toBe(3);
+  recordHistory('abuse-case-decided-by-update', await handle.fetchHistory());
 });
 
 describe('the CLI', () => {

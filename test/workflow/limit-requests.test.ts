@@ -10,7 +10,7 @@ import { createLimitRequest, getLimitRequest, limitGrantsFor, limitRequestEvents
 import { insertStaff } from '../../db/staff';
 import { limitRequestWorkflow } from '../../workflows/limit-request';
 import {
-  approveSignal, closeCycleSignal, limitRequestStatusQuery, limitRequestWorkflowId, rejectSignal, statusQuery, subscriberWorkflowId,
+  approveSignal, approveUpdate, closeCycleSignal, limitRequestStatusQuery, limitRequestWorkflowId, rejectSignal, rejectUpdate, statusQuery, subscriberWorkflowId,
   type LimitRequestStatus,
 } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
@@ -20,6 +20,7 @@ import { outboxRows, untilAtRest, until } from '../helpers/wait';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { TEST_SUPPORT_EMAIL } from '../helpers/temporal';
 import { useTimeSkippingWorker } from '../helpers/harness';
+import { acceptedUpdates, refusal } from '../helpers/updates';
 
 const taskQueue = 'limit-requests-test';
 
@@ -218,6 +219,52 @@ test('invalid decisions change nothing and are recorded; a later valid approval 
     ['approved', 'sam'], ['applied', 'system'], ['invalid-decision', 'sam'],
   ]);
   expect(events[1]!.detail).toMatchObject({ signal: 'approve', payload: { reviewer: 'nobody' } });
+});
+
+test('a decision by Update answers once carried out; the core\'s refusal comes back at once and leaves nothing; the first valid decision wins over a later one by either way', async () => {
+  await givenSubscriber(t.db.pool, { id: 'hal', serviceStart: `${await currentPeriod()}-01` });
+  const { id, handle } = await givenRequest('hal', 4000);
+
+  // Refused by the validator (the core's rules): not recorded, not even in the history.
+  expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ reviewer: 'sam', minutes: 100 }] })))
+    .toBe('approve minutes 100 must be above the current limit of 2400 minutes');
+  expect(await refusal(handle.executeUpdate(rejectUpdate, { args: [{ reviewer: 'sam', reason: ' ' }] }))).toContain('must not be empty');
+  expect(await handle.query(limitRequestStatusQuery)).toMatchObject({ state: 'pending', rejectedDecisions: [] });
+  expect(await kinds(id)).toEqual(['requested']);
+  expect(acceptedUpdates(await handle.fetchHistory())).toBe(0);
+
+  // Refused by the workflow (a reviewer no longer active, read through an activity): recorded like a signal.
+  expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ reviewer: 'old' }] }))).toBe('reviewer "old" is no longer active support staff');
+  expect((await handle.query(limitRequestStatusQuery)).rejectedDecisions.map((r) => r.problem)).toEqual(['reviewer "old" is no longer active support staff']);
+
+  const approved = await handle.executeUpdate(approveUpdate, { args: [{ reviewer: 'sam', minutes: 4500 }] });
+  expect(approved).toMatchObject({ state: 'approved', settled: true, decision: { kind: 'approve', reviewer: 'sam', minutes: 4500 } });
+  expect(await getLimitRequest(t.db.pool, id)).toMatchObject({ status: 'approved', approvedMinutes: 4500 });
+  expect((await limitGrantsFor(t.db.pool, 'hal')).map((g) => g.minutes)).toEqual([4500]);
+
+  // Decided: an Update is refused by its validator (nothing recorded), a signal is recorded as invalid.
+  expect(await refusal(handle.executeUpdate(rejectUpdate, { args: [{ reviewer: 'sam', reason: 'No' }] })))
+    .toBe('reject after the request was already approved by sam: the first decision stands');
+  await handle.signal(rejectSignal, { reviewer: 'sam', reason: 'No' });
+  const final = await until(status(handle), (s) => s.rejectedDecisions.length === 2);
+  expect(final.rejectedDecisions[1]!.problem).toBe('reject after the request was already approved by sam: the first decision stands');
+  expect(await kinds(id)).toEqual(['requested', 'invalid-decision', 'approved', 'applied', 'invalid-decision']);
+  expect(acceptedUpdates(await handle.fetchHistory())).toBe(2);
+  await t.env.sleep('15 days');
+  await untilAtRest(t.env.client, [limitRequestWorkflowId(id)]);
+  expect((await handle.describe()).status.name).toBe('COMPLETED');
+  recordHistory('limit-request-approved-by-update', await handle.fetchHistory());
+});
+
+test('a signal and an Update racing: the first valid one wins, the other is refused with the reason', async () => {
+  await givenSubscriber(t.db.pool, { id: 'ida', serviceStart: `${await currentPeriod()}-01` });
+  const { id, handle } = await givenRequest('ida', 4000);
+  await handle.signal(approveSignal, { reviewer: 'sam' });
+  // Whether the validator or the workflow's queue refuses it depends on timing; the reason is the same.
+  expect(await refusal(handle.executeUpdate(rejectUpdate, { args: [{ reviewer: 'sam', reason: 'Too late' }] })))
+    .toBe('reject after the request was already approved by sam: the first decision stands');
+  expect(await until(status(handle), (s) => s.settled)).toMatchObject({ state: 'approved', decision: { kind: 'approve', minutes: 4000 } });
+  expect(await getLimitRequest(t.db.pool, id)).toMatchObject({ status: 'approved' });
 });
 
 describe('the CLI', () => {

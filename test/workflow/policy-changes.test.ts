@@ -12,7 +12,7 @@ import { publishPolicyRevision } from '../../client/policy-revisions';
 import { getInvoice } from '../../db/invoices';
 import { findPolicyVersion, policyInEffectOn, scheduledPolicy } from '../../db/policies';
 import {
-  closeCycleSignal, policyActivateSignal, policyCancelSignal, policyChangeStatusQuery, subscriberWorkflowId,
+  closeCycleSignal, policyActivateSignal, policyActivateUpdate, policyCancelSignal, policyCancelUpdate, policyChangeStatusQuery, subscriberWorkflowId,
 } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { cliAgainst } from '../helpers/cli';
@@ -20,6 +20,7 @@ import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures
 import { recordHistory, runChain } from '../helpers/histories';
 import { useTimeSkippingWorker } from '../helpers/harness';
 import { TEST_OPS_EMAIL } from '../helpers/temporal';
+import { acceptedUpdates, refusal } from '../helpers/updates';
 import { untilAtRest, until } from '../helpers/wait';
 
 const t = useTimeSkippingWorker('policy-changes-test');
@@ -261,9 +262,10 @@ describe('the CLI', () => {
     expect(early.stderr).toContain(`policy version 8 takes effect on ${eff}; it can be activated by hand only once that date has passed`);
     await sleepUntil(dayStartMs(eff) + HOUR);
     expect(await until(status, (s) => s.phase === 'held')).toMatchObject({ hold: { reason: 'notices-unsent' } });
-    // As from the temporal CLI, a payload without an operator changes nothing.
+    // As from the temporal CLI, a payload without an operator changes nothing. (The CLI's early
+    // activate was refused by the Update's validator: not recorded.)
     await handle.signal(policyActivateSignal, { reason: 'nobody' } as never);
-    expect((await until(status, (s) => s.rejectedSignals.length === 2)).rejectedSignals[1]!.problem).toBe('activate needs {"operator": "your name", "reason": "..."}');
+    expect((await until(status, (s) => s.rejectedSignals.length === 1)).rejectedSignals[0]!.problem).toBe('activate needs {"operator": "your name", "reason": "..."}');
     const activated = await billing('policy', 'activate', '8', '--operator', 'kim', '--reason', 'Board decision');
     expect(activated.code).toBe(0);
     expect(activated.stdout).toContain(`activated policy version 8 from ${await today()}, decided by kim`);
@@ -312,4 +314,25 @@ test('publishing a revision that includes more minutes lists the approved limits
   expect(overtaken).toEqual([{ requestId: 'LR-low', subscriberId: 'granted', minutes: 2600, fromPeriod: '2020-01', untilPeriod: null }]);
   await handle.signal(policyCancelSignal, { operator: 'kim', reason: 'test over' });
   await handle.result();
+});
+
+test('cancel and activate by Update: the core\'s refusal comes back at once and leaves nothing; a cancel answers once recorded', async () => {
+  const eff = addDays(await today(), 30);
+  const { revision, handle, status } = await publish({ roundingIncrementSeconds: 30 }, eff);
+  const subscribers = await billedSubscriberEmails();
+  await until(countOf('notice', eff), (n) => n === subscribers.length);
+  await until(status, (s) => s.phase === 'scheduled');
+
+  expect(await refusal(handle.executeUpdate(policyActivateUpdate, { args: [{ operator: 'kim' }] })))
+    .toBe(`policy version ${revision.version} takes effect on ${eff}; it can be activated by hand only once that date has passed and activation is held`);
+  expect(await refusal(handle.executeUpdate(policyActivateUpdate, { args: [{ reason: 'nobody' } as never] }))).toBe('activate needs {"operator": "your name", "reason": "..."}');
+  expect(await status()).toMatchObject({ phase: 'scheduled', rejectedSignals: [], decision: null });
+  expect(acceptedUpdates(await handle.fetchHistory())).toBe(0);
+
+  const cancelled = await handle.executeUpdate(policyCancelUpdate, { args: [{ operator: 'kim', reason: 'By update' }] });
+  expect(cancelled).toMatchObject({ phase: 'cancelled', decision: { kind: 'cancel', operator: 'kim', reason: 'By update' } });
+  expect(await findPolicyVersion(t.db.pool, revision.version)).toMatchObject({ state: 'cancelled', cancelledBy: 'ops:kim', cancelReason: 'By update' });
+  const final = await handle.result();
+  expect(final).toMatchObject({ phase: 'cancelled', rejectedSignals: [], progress: { cancellation: { sent: subscribers.length, pending: 0 } } });
+  recordHistory('policy-change-cancelled-by-update', await handle.fetchHistory());
 });

@@ -32,6 +32,8 @@ test('there are recorded histories of every workflow type', () => {
     'subscriber-cycle-marked-calls.json', 'subscriber-cycle-marked-calls-late-adjustment.json', 'subscriber-cycle-marked-calls-terminated-in-grace.json',
     'subscriber-cycle-marked-calls-final-adjustments.json', 'subscriber-cycle-marked-calls-close-failed.json', 'limit-request-approved-in-grace.json',
     'month-close-waiting-continued.json', 'month-close-waiting-completed.json', 'scheduled-close-attached.json', 'subscriber-cycle-grace-from-worker.json',
+    // Decided by Update (accepted, refused by the validator, refused by the workflow) rather than by signal.
+    'limit-request-approved-by-update.json', 'abuse-case-decided-by-update.json', 'policy-change-cancelled-by-update.json',
   ]));
 });
 
