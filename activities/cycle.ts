@@ -268,12 +268,14 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
      */
     async closeCycleWhenDue(input: WriteInvoiceInput & { nowMs: number; graceHours: number }): Promise<CloseStep> {
       const subscriber = await subscriberOrFail(input.subscriberId);
-      const { endMs } = periodBounds(input.period, subscriber.timezone);
+      const { startMs, endMs } = periodBounds(input.period, subscriber.timezone);
       const final = input.serviceEndMs !== undefined && input.serviceEndMs < endMs;
       const closeAtMs = endMs + input.graceHours * 3_600_000;
       if (!final && input.nowMs < closeAtMs) return { due: false, final, closeAtMs, timezone: subscriber.timezone };
       const { serviceEndMs, ...rest } = input;
-      const invoice = await writeInvoiceOf(subscriber, { ...rest, ...(final ? { serviceEndMs } : {}) });
+      // Service that ended before the period began: no fee, only the late calls of earlier months.
+      const endedBefore = serviceEndMs !== undefined && serviceEndMs < startMs;
+      const invoice = await writeInvoiceOf(subscriber, endedBefore ? { ...rest, finalAdjustment: true } : { ...rest, ...(final ? { serviceEndMs } : {}) });
       return { due: true, final, invoice };
     },
     collectUsage,

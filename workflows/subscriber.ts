@@ -157,6 +157,14 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   // fails visibly: recorded for the month close's progress and summary, then it waits for the
   // next close request to try again instead of retrying for ever.
   let invoice: WrittenInvoice;
+  // The subscription ends: the final invoice (if any) is written; late calls of the last months
+  // go on final adjustment invoices for a few months, then the cycle stops.
+  const endSubscription = async (final: WrittenInvoice | null): Promise<void> => {
+    show('terminated', `Subscription terminated (abuse case ${termination?.caseId}): ${final ? `final invoice ${final.invoiceId} for ${period}, ${formatCents(final.totalCents)}` : `no invoice for ${period}`}. Late calls are billed on final adjustment invoices for ${FINAL_ADJUSTMENT_MONTHS} months.`, final?.overageMinutes ?? 0);
+    await finalAdjustments(subscriberId, period, graceHours);
+    await condition(() => claims.length === 0 && !confirming);
+    await condition(allHandlersFinished);
+  };
   for (;;) {
     try {
       // One local activity when the month is over (the month close's hot path); before, it says
@@ -166,10 +174,16 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
       if (!step.due) {
         show('waiting-for-period-end', `Closes at ${new Date(step.closeAtMs).toISOString()} (month end in ${step.timezone} + ${graceHours} h grace).`);
         await sleep(step.closeAtMs - Date.now());
-        step = await localMail(`Invoice for ${period}`).closeCycleWhenDue({ subscriberId, period, nowMs: Date.now(), graceHours });
+        // A termination confirmed meanwhile that took effect within the month makes it the last.
+        step = await localMail(`Invoice for ${period}`).closeCycleWhenDue({ subscriberId, period, nowMs: Date.now(), graceHours, ...(terminatedAtMs !== undefined ? { serviceEndMs: terminatedAtMs } : {}) });
       }
-      if (!step.due || !step.invoice) throw new Error(`no invoice was written for ${period}`);
+      if (!step.due || (!step.invoice && !step.final)) throw new Error(`no invoice was written for ${period}`);
       ending = step.final;
+      if (!step.invoice) {
+        // Terminated before this month began, with no late calls to bill: nothing to invoice.
+        await endSubscription(null);
+        return;
+      }
       invoice = step.invoice;
       closeFailure = undefined;
       break;
@@ -207,10 +221,7 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   }
 
   if (ending) {
-    show('terminated', `Subscription terminated (abuse case ${termination!.caseId}): final invoice ${invoice.invoiceId} for ${period}, ${formatCents(invoice.totalCents)}. Late calls are billed on final adjustment invoices for ${FINAL_ADJUSTMENT_MONTHS} months.`, invoice.overageMinutes);
-    await finalAdjustments(subscriberId, period, graceHours);
-    await condition(() => claims.length === 0 && !confirming);
-    await condition(allHandlersFinished);
+    await endSubscription(invoice);
     return;
   }
 

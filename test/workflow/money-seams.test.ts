@@ -218,6 +218,22 @@ describe('terminations', () => {
     recordHistory('subscriber-cycle-marked-calls-terminated-in-grace', chain[0]!.history);
     recordHistory('subscriber-cycle-marked-calls-final-adjustments', chain[1]!.history);
   });
+  test('a termination within the month that reaches the cycle only in its grace period: that month is the last, prorated; no fresh month', async () => {
+    await givenSubscriber(t.db.pool, { id: 'delayed', serviceStart: '2029-01-01', monthlyFeeCents: 3000 });
+    const handle = await startCycle('delayed', '2029-09');
+    await handle.signal(closeCycleSignal, { period: '2029-09' });
+    await until(() => handle.query(statusQuery), (s) => s.state === 'waiting-for-period-end');
+    // Decided on 20 September; the signal arrives late, while September waits for its grace period.
+    await givenTermination('delayed', 'AC-delayed', '2029-09-20T12:00:00Z');
+    await handle.signal(terminateSignal, { caseId: 'AC-delayed', reason: 'resold' });
+    await until(() => handle.query(statusQuery), (s) => s.termination !== null);
+    await sleepUntil('2029-10-02T00:00:00Z');
+    const [september] = await invoicesOf('delayed', 1);
+    // 20 of 30 days: 30.00 × 20 / 30 = 20.00.
+    expect(september).toMatchObject({ period: '2029-09', totalCents: 2000 });
+    expect(await until(() => handle.query(statusQuery), (s) => s.state === 'terminated')).toMatchObject({ period: '2029-09' });
+    expect(await listInvoices(t.db.pool, { subscriberId: 'delayed' })).toHaveLength(1);
+  });
 });
 
 test('a close that can never succeed fails visibly and waits instead of retrying for ever', async () => {
