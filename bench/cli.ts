@@ -64,7 +64,7 @@ export async function benchCli(): Promise<void> {
   const temporal = temporalCliPath(config);
   await withDatabase(async (url) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-bench-cli-'));
-    const pool = createPool(url, 2);
+    const pool = createPool(url);
     let env: TestWorkflowEnvironment | undefined;
     try {
       say('seeding one subscriber and 40 calls of the last days');
