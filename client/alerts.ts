@@ -1,5 +1,5 @@
 /** Hands queued usage-alert emails to a Temporal workflow for durable delivery. */
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { deliverEmailsWorkflow } from '../workflows/email-delivery';
 import { usageAlertsWorkflowId } from '../workflows/messages';
 import type { CommandContext } from './context';
