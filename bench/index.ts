@@ -4,6 +4,7 @@
  *   import  [--rows 1000000] [--subscribers 10000]   CDR import vs row-by-row INSERTs
  *   close   [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50]
  *                                                    month close on the dev server vs one SQL rating
+ *   cli     [--runs 7]                               billing --help and two queries as processes vs node -e 0, temporal --help
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ import { loadDirectory } from '../db/directory';
 import { recordKey } from '../activities/usage-import';
 import { benchSubscribers, writeAsteriskFile, type GeneratedSubscriber } from './asterisk-generator';
 import { benchClose } from './close';
+import { benchCli } from './cli';
 import { option, perSecond, say, withDatabase } from './common';
 
 async function addSubscribers(pool: Pool, subscribers: GeneratedSubscriber[]): Promise<void> {
@@ -114,7 +116,7 @@ async function benchImport(): Promise<void> {
   }
 }
 
-const benches: Record<string, () => Promise<void>> = { import: benchImport, close: benchClose };
+const benches: Record<string, () => Promise<void>> = { import: benchImport, close: benchClose, cli: benchCli };
 
 const name = process.argv[2];
 const bench = name ? benches[name] : undefined;

@@ -24,12 +24,17 @@ export interface LimitGrant {
  * supersedes an earlier one for the months both cover); undefined when none does.
  */
 export function limitForPeriod(grants: readonly LimitGrant[], period: string): number | undefined {
-  let best: LimitGrant | undefined;
+  return grantInForce(grants, period)?.minutes;
+}
+
+/** The grant whose limit is in effect in a month (limitForPeriod), to name it; undefined when none. */
+export function grantInForce<G extends LimitGrant>(grants: readonly G[], period: string): G | undefined {
+  let best: G | undefined;
   for (const grant of grants) {
     const covers = comparePeriods(grant.fromPeriod, period) <= 0 && (grant.untilPeriod === null || comparePeriods(period, grant.untilPeriod) <= 0);
     if (covers && (!best || comparePeriods(grant.fromPeriod, best.fromPeriod) >= 0)) best = grant;
   }
-  return best?.minutes;
+  return best;
 }
 
 /**

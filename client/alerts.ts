@@ -1,8 +1,9 @@
 /** Hands queued usage-alert emails to a Temporal workflow for durable delivery. */
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { deliverEmailsWorkflow } from '../workflows/email-delivery';
 import { usageAlertsWorkflowId } from '../workflows/messages';
 import type { CommandContext } from './context';
+import { plural } from './output';
 
 export async function sendUsageAlerts(ctx: CommandContext, keys: string[], origin: string): Promise<string> {
   if (keys.length === 0) return 'no usage alerts due';
@@ -14,10 +15,10 @@ export async function sendUsageAlerts(ctx: CommandContext, keys: string[], origi
       taskQueue: ctx.config.taskQueue,
       args: [{ keys }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      staticSummary: `Usage alerts: ${keys.length} emails`,
+      staticSummary: `Usage alerts: ${plural(keys.length, 'email')}`,
     });
-    return `${keys.length} usage alert email(s) handed to ${workflowId}`;
+    return `${plural(keys.length, 'usage alert email')} handed to ${workflowId}`;
   } catch (error) {
-    return `${keys.length} usage alert email(s) queued but not handed over (${(error as Error).message}); the next import or \`billing usage rematch\` retries`;
+    return `${plural(keys.length, 'usage alert email')} queued but not handed over (${(error as Error).message}); the next import or \`billing usage rematch\` retries`;
   }
 }

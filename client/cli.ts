@@ -3,19 +3,8 @@
  * 0 success, 2 bad input (one line on stderr naming the bad value), 1 failure.
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config';
-import { CommandContext, InputError } from './context';
-import { registerAbuseCommands } from './commands/abuse';
-import { registerCloseCommand } from './commands/close';
-import { registerInvoiceCommands } from './commands/invoices';
-import { registerLimitCommands } from './commands/limit';
-import { registerPolicyCommands } from './commands/policy';
-import { registerScheduleCommands } from './commands/schedule';
-import { registerServiceCommands } from './commands/services';
-import { registerStaffCommands } from './commands/staff';
-import { registerStatusCommand } from './commands/status';
-import { registerSubscriberCommands } from './commands/subscribers';
-import { registerUsageCommands } from './commands/usage';
+import path from 'node:path';
+import type { CommandContext, RunCommand } from './context';
 import { flushOutput, guardOutput } from './output';
 
 export const EXIT_OK = 0;
@@ -28,47 +17,102 @@ class ExitSignal extends Error {
   }
 }
 
-function isInputError(error: unknown): boolean {
-  return error instanceof InputError || error instanceof ConfigError || error instanceof RangeError;
+type Registrar = (program: Command, run: RunCommand) => void;
+
+/*
+ * The command groups, loaded only when one of their commands runs: the modules behind them pull in
+ * PostgreSQL, the Temporal client and, for `worker`, `dev` and `demo`, the worker SDK, which took
+ * most of every command's start-up when all were loaded for `--help` as well. Each top-level
+ * command's description is here, for the overview `billing --help` prints without loading any;
+ * test/unit/cli-commands.test.ts checks it is the one the module registers.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const load = {
+  services: (): Registrar => (require('./commands/services') as typeof import('./commands/services')).registerServiceCommands,
+  subscribers: (): Registrar => (require('./commands/subscribers') as typeof import('./commands/subscribers')).registerSubscriberCommands,
+  staff: (): Registrar => (require('./commands/staff') as typeof import('./commands/staff')).registerStaffCommands,
+  usage: (): Registrar => (require('./commands/usage') as typeof import('./commands/usage')).registerUsageCommands,
+  close: (): Registrar => (require('./commands/close') as typeof import('./commands/close')).registerCloseCommand,
+  schedule: (): Registrar => (require('./commands/schedule') as typeof import('./commands/schedule')).registerScheduleCommands,
+  invoices: (): Registrar => (require('./commands/invoices') as typeof import('./commands/invoices')).registerInvoiceCommands,
+  limit: (): Registrar => (require('./commands/limit') as typeof import('./commands/limit')).registerLimitCommands,
+  abuse: (): Registrar => (require('./commands/abuse') as typeof import('./commands/abuse')).registerAbuseCommands,
+  policy: (): Registrar => (require('./commands/policy') as typeof import('./commands/policy')).registerPolicyCommands,
+  status: (): Registrar => (require('./commands/status') as typeof import('./commands/status')).registerStatusCommand,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Every top-level command, in the order of `billing --help`: its description and the group that registers it. */
+export const TOP_LEVEL_COMMANDS: ReadonlyArray<{ name: string; description: string; group: keyof typeof load }> = [
+  { name: 'db', description: 'database administration', group: 'services' },
+  { name: 'worker', description: 'run a worker against the configured services until Ctrl-C', group: 'services' },
+  { name: 'dev', description: 'start everything locally: Temporal dev server with UI, PostgreSQL, mail inbox, worker', group: 'services' },
+  { name: 'demo', description: 'a realistic example end to end: subscribers, a month of calls, the close, invoices; then where to look', group: 'services' },
+  { name: 'subscribers', description: 'register and list subscribers', group: 'subscribers' },
+  { name: 'staff', description: 'support reviewers, who may decide requests and cases', group: 'staff' },
+  { name: 'usage', description: 'import call records and look at usage', group: 'usage' },
+  { name: 'close', description: 'close a month for every subscriber: rate, invoice and mail', group: 'close' },
+  { name: 'schedule', description: 'the Schedule billing-month-close, which closes each month on the 1st', group: 'schedule' },
+  { name: 'invoices', description: 'look at invoices', group: 'invoices' },
+  { name: 'limit', description: 'limit-increase requests, decided by customer support', group: 'limit' },
+  { name: 'abuse', description: 'abuse prevention: the daily scan, cases decided by customer support, suspended accounts', group: 'abuse' },
+  { name: 'policy', description: 'policy versions: publish a revision, follow it, cancel it', group: 'policy' },
+  { name: 'status', description: "a subscriber's account and where their billing cycle stands", group: 'status' },
+];
+
+/** Every command group's registrar, each module loaded now (tests; the lazy path is buildProgram's). */
+export function allGroups(): Registrar[] {
+  return Object.values(load).map((loader) => loader());
 }
 
-function buildProgram(): Command {
+/** The package's version, read from package.json when asked (not bundled into dist/). */
+function packageVersion(): string {
+  const root = path.resolve(__dirname, __filename.endsWith('.js') ? '../..' : '..');
+  return (require(path.join(root, 'package.json')) as { version: string }).version;
+}
+
+async function runAction(action: (ctx: CommandContext) => Promise<void>): Promise<void> {
+  // Loaded with the first command that runs: config, PostgreSQL's client and the Temporal client's types.
+  const { CommandContext, InputError } = require('./context') as typeof import('./context');
+  const { ConfigError } = require('../config') as typeof import('../config');
+  let ctx: CommandContext | undefined;
+  try {
+    ctx = new CommandContext();
+    await action(ctx);
+  } catch (error) {
+    const message = (error as Error).message ?? String(error);
+    process.stderr.write(`billing: ${message}\n`);
+    if (error instanceof InputError || error instanceof ConfigError || error instanceof RangeError) {
+      throw new ExitSignal(EXIT_BAD_INPUT);
+    }
+    if (process.env.BILLING_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    throw new ExitSignal(EXIT_FAILURE);
+  } finally {
+    await ctx?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The program for one command line: the group of the command it names, or (for `--help`, an
+ * unknown command) every top-level command's name and description without loading any group.
+ */
+function buildProgram(args: string[]): Command {
   const program = new Command('billing')
     .description('RedConnect fair-usage billing: subscribers, usage, monthly close, invoices')
+    .version(packageVersion(), '-V, --version', 'the version of billing')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
-  const run = async (action: (ctx: CommandContext) => Promise<void>): Promise<void> => {
-    let ctx: CommandContext | undefined;
-    try {
-      ctx = new CommandContext();
-      await action(ctx);
-    } catch (error) {
-      const message = (error as Error).message ?? String(error);
-      if (isInputError(error)) {
-        process.stderr.write(`billing: ${message}\n`);
-        throw new ExitSignal(EXIT_BAD_INPUT);
-      }
-      process.stderr.write(`billing: ${message}\n`);
-      if (process.env.BILLING_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
-      throw new ExitSignal(EXIT_FAILURE);
-    } finally {
-      await ctx?.close().catch(() => undefined);
-    }
-  };
-
-  registerServiceCommands(program, run);
-  registerSubscriberCommands(program, run);
-  registerStaffCommands(program, run);
-  registerUsageCommands(program, run);
-  registerCloseCommand(program, run);
-  registerScheduleCommands(program, run);
-  registerInvoiceCommands(program, run);
-  registerLimitCommands(program, run);
-  registerAbuseCommands(program, run);
-  registerPolicyCommands(program, run);
-  registerStatusCommand(program, run);
+  const positional = args.filter((a) => !a.startsWith('-'));
+  // `billing help <command>` is `billing <command> --help`.
+  const named = positional[0] === 'help' ? positional[1] : positional[0];
+  const chosen = TOP_LEVEL_COMMANDS.find((c) => c.name === named);
+  if (chosen) {
+    load[chosen.group]()(program, runAction);
+  } else {
+    for (const { name, description } of TOP_LEVEL_COMMANDS) program.command(name).description(description);
+  }
   // Nested command groups must not exit the process on a bad flag either.
   const override = (command: Command): void => {
     command.exitOverride();
@@ -82,7 +126,7 @@ function buildProgram(): Command {
 /** Runs one command line; returns its exit code instead of exiting, so commands can call others. */
 export async function runCli(args: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(args, { from: 'user' });
+    await buildProgram(args).parseAsync(args, { from: 'user' });
     return EXIT_OK;
   } catch (error) {
     if (error instanceof ExitSignal) {

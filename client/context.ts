@@ -3,7 +3,6 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { loadConfig, redactUrl, type Config } from '../config';
 import { createPool } from '../db/pool';
-import { connectClient } from './temporal';
 
 export class InputError extends Error {}
 
@@ -35,7 +34,9 @@ export class CommandContext {
   }
 
   async temporal(): Promise<Client> {
-    this.clientInstance ??= await connectClient();
+    // Loaded on first use: the commands that only read the database never load the Temporal client.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.clientInstance ??= await (require('./temporal') as typeof import('./temporal')).connectClient();
     return this.clientInstance;
   }
 

@@ -39,15 +39,36 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
+/**
+ * A column of a table: the row's key, its header by default in words ("monthlyFee" is "Monthly
+ * fee", "subscriberId" is "Subscriber"), or the key and a header of its own (an "id" says what it is).
+ */
+export type Column = string | readonly [key: string, header: string];
+
+/** "monthlyFee" → "Monthly fee", "subscriberId" → "Subscriber", "not counted" → "Not counted". */
+export function headerOf(key: string): string {
+  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[\s_]+/).filter(Boolean);
+  if (words.length > 1 && words[words.length - 1] === 'id') words.pop();
+  const text = words.join(' ');
+  return text === 'id' ? 'ID' : text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+export function printTable(rows: Record<string, unknown>[], columns: Column[]): void {
   if (rows.length === 0) {
     process.stdout.write('(none)\n');
     return;
   }
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const keys = columns.map((c) => (typeof c === 'string' ? c : c[0]));
+  const headers = columns.map((c) => (typeof c === 'string' ? headerOf(c) : c[1]));
+  const widths = keys.map((k, i) => Math.max(headers[i]!.length, ...rows.map((r) => String(r[k] ?? '').length)));
   const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
-  process.stdout.write(`${line(columns)}\n`);
-  for (const row of rows) process.stdout.write(`${line(columns.map((c) => String(row[c] ?? '')))}\n`);
+  process.stdout.write(`${line(headers)}\n`);
+  for (const row of rows) process.stdout.write(`${line(keys.map((k) => String(row[k] ?? '')))}\n`);
+}
+
+/** "1 call", "2 calls", "0 calls"; nouns with another plural give it ("1 was", "2 were"). */
+export function plural(count: number, noun: string, nounPlural = `${noun}s`): string {
+  return `${count.toLocaleString('en')} ${count === 1 ? noun : nounPlural}`;
 }
 
 export function printLines(lines: string[]): void {

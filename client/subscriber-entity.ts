@@ -1,5 +1,6 @@
 /** Starting a subscriber's entity workflow, as `billing subscribers add` does (and the close benchmark). */
-import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { subscriberWorkflowId } from '../workflows/messages';
 import type { subscriberWorkflow } from '../workflows/subscriber';
 

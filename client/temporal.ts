@@ -5,7 +5,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 
 export function temporalSettings(): { address: string; namespace: string; connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'] } {
   const { connectionOptions, namespace } = loadClientConnectConfig();
@@ -25,7 +25,10 @@ export async function connectClient(): Promise<Client> {
 export async function connectWorkerConnection(): Promise<{ connection: NativeConnection; namespace: string }> {
   const { connectionOptions, namespace, address } = temporalSettings();
   try {
-    return { connection: await NativeConnection.connect(connectionOptions), namespace };
+    // The worker SDK (a native module) is loaded only by the commands that run a worker.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { NativeConnection: Native } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+    return { connection: await Native.connect(connectionOptions), namespace };
   } catch (error) {
     throw new Error(`cannot reach Temporal at ${address} (${(error as Error).message}); start the local stack with \`npx billing dev\` or set TEMPORAL_ADDRESS`);
   }

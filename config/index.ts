@@ -19,7 +19,8 @@ export const DEFAULT_IMPORT_BATCH_ROWS = 50_000;
 export const DEFAULT_IMPORT_EARLIEST = '2000-01-01';
 export const DEFAULT_IMPORT_MAX_FUTURE_HOURS = 24;
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** The checkout's root, whether this runs from the sources (tsx, jest) or compiled into dist/ (bin/billing.js). */
+export const PROJECT_ROOT = path.resolve(__dirname, __filename.endsWith('.js') ? '../..' : '..');
 
 /** Ports of the local stack started by `billing dev`; docker-compose.yml publishes the same. */
 export const LOCAL_PORTS = {

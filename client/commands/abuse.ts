@@ -86,7 +86,7 @@ export function registerAbuseCommands(program: Command, run: RunCommand): void {
       const rows = await listAbuseCases(await ctx.pool(), { state, subscriberId });
       if (opts.json) return printJson(rows);
       printTable(rows.map((r) => ({ ...r, age: formatAge(r.ageSeconds), detectors: r.detectors.join(','), reviewer: r.reviewer ?? '', until: r.untilAt ?? '' })),
-        ['id', 'subscriberId', 'state', 'age', 'findings', 'detectors', 'reviewer', 'until', 'reason']);
+        [['id', 'Case'], 'subscriberId', 'state', 'age', 'findings', 'detectors', 'reviewer', 'until', 'reason']);
     }));
 
   abuse

@@ -4,14 +4,14 @@ import type { Pool } from 'pg';
 import { formatCents } from '../../billing/money';
 import { periodBounds } from '../../billing/periods';
 import { closePeriodProblem, PeriodSchema } from '../../billing/validation';
-import { firstPolicyDay } from '../../db/policies';
+import { firstPolicyDay, policyInEffectOn } from '../../db/policies';
 import { formatMinutes } from '../../billing/emails';
 import { closeProgressSnapshot } from '../../db/month-close';
 import { invoiceMailTrouble } from '../../db/outbox';
 import { monthCloseWorkflowId } from '../../workflows/messages';
 import type { monthCloseWorkflow, MonthCloseSummary } from '../../workflows/month-close';
 import { InputError, type RunCommand } from '../context';
-import { printJson, printLines } from '../output';
+import { plural, printJson, printLines } from '../output';
 import { progressBar } from '../progress';
 import { flag } from '../validate';
 
@@ -72,22 +72,23 @@ export function registerCloseCommand(program: Command, run: RunCommand): void {
       }
       const summary = await resultWithProgress(handle.result(), await ctx.pool(), period);
       if (opts.json) return printJson(summary);
+      const { currency } = await policyInEffectOn(await ctx.pool(), `${period}-01`);
       printLines([
-        `closed ${period}: ${summary.invoices} invoices for ${summary.subscribers} subscribers, ${summary.emailed} mailed, ${summary.mailFailed} mail failed`,
+        `closed ${period}: ${plural(summary.invoices, 'invoice')} for ${plural(summary.subscribers, 'subscriber')}, ${summary.emailed} mailed, ${summary.mailFailed} mail failed`,
         ...(summary.failed > 0 ? [
-          `  failed:  ${summary.failed} subscribers without an invoice`,
+          `  failed:  ${plural(summary.failed, 'subscriber')} without an invoice`,
           ...summary.failures.map((f) => `    ${f.subscriberId}: ${f.reason}`),
           ...(summary.failed > summary.failures.length ? [`    and ${summary.failed - summary.failures.length} more`] : []),
         ] : []),
         `  calls:   ${summary.calls}`,
         `  usage:   ${formatMinutes(summary.usedSeconds)}`,
         `  overage: ${summary.overageMinutes} min`,
-        `  total:   ${formatCents(summary.totalCents)}`,
+        `  total:   ${formatCents(summary.totalCents)} ${currency}`,
       ]);
       // Invoice mail that needs a look (README, "What the outbox guarantees"); `billing status` names each.
       const mail = await invoiceMailTrouble(await ctx.pool(), period);
       if (mail.failed > 0 || mail.unknownOutcomes > 0) {
-        printLines([`  mail:    ${mail.failed} refused for good, ${mail.unknownOutcomes} attempts of unknown outcome (possibly delivered twice, same Message-ID)`]);
+        printLines([`  mail:    ${mail.failed} refused for good, ${plural(mail.unknownOutcomes, 'attempt')} of unknown outcome (possibly delivered twice, same Message-ID)`]);
       }
     }));
 }

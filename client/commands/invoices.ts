@@ -5,7 +5,7 @@ import { IdSchema, PeriodSchema } from '../../billing/validation';
 import { getInvoice, listInvoices } from '../../db/invoices';
 import { getSubscriber } from '../../db/subscribers';
 import { InputError, type RunCommand } from '../context';
-import { printJson, printLines, printTable } from '../output';
+import { plural, printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
 
 export function registerInvoiceCommands(program: Command, run: RunCommand): void {
@@ -27,7 +27,7 @@ export function registerInvoiceCommands(program: Command, run: RunCommand): void
       const rows = await listInvoices(pool, { period, subscriberId });
       if (opts.json) return printJson(rows);
       printTable(rows.map((r) => ({ ...r, used: formatMinutes(r.usedSeconds), overage: `${r.overageMinutes} min`, total: `${formatCents(r.totalCents)} ${r.currency}` })),
-        ['id', 'subscriberId', 'period', 'used', 'overage', 'total']);
+        [['id', 'Invoice'], 'subscriberId', 'period', 'used', 'overage', 'total']);
     }));
   invoices
     .command('show <invoice>')
@@ -39,7 +39,7 @@ export function registerInvoiceCommands(program: Command, run: RunCommand): void
       if (opts.json) return printJson(invoice);
       printLines([
         `${invoice.id}: ${invoice.subscriberId}, ${invoice.period} (policy v${invoice.policyVersion})`,
-        `  used ${formatMinutes(invoice.usedSeconds)} in ${invoice.calls} calls of ${formatMinutes(invoice.allowanceSeconds)} allowed; overage ${invoice.overageMinutes} min at ${formatMicros(invoice.overageRateMicros)} ${invoice.currency}/min`,
+        `  used ${formatMinutes(invoice.usedSeconds)} in ${plural(invoice.calls, 'call')} of ${formatMinutes(invoice.allowanceSeconds)} allowed; overage ${invoice.overageMinutes} min at ${formatMicros(invoice.overageRateMicros)} ${invoice.currency}/min`,
         '',
       ]);
       printTable(invoice.lines.map((l) => ({ line: l.description, amount: `${formatCents(l.amountCents)} ${invoice.currency}` })), ['line', 'amount']);

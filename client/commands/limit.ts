@@ -167,7 +167,7 @@ export function registerLimitCommands(program: Command, run: RunCommand): void {
       if (opts.json) return printJson(rows);
       printTable(rows.map((r) => ({
         ...r, age: formatAge(r.ageSeconds), asked: r.requestedMinutes, granted: r.approvedMinutes ?? '', until: r.untilPeriod ?? '', reviewer: r.reviewer ?? '',
-      })), ['id', 'subscriberId', 'asked', 'status', 'age', 'reviewer', 'granted', 'until', 'reason']);
+      })), [['id', 'Request'], 'subscriberId', ['asked', 'Asked (min)'], 'status', 'age', 'reviewer', ['granted', 'Granted (min)'], 'until', 'reason']);
     }));
 
   limit

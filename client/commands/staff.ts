@@ -27,6 +27,6 @@ export function registerStaffCommands(program: Command, run: RunCommand): void {
     .action((opts) => run(async (ctx) => {
       const rows = await listStaff(await ctx.pool());
       if (opts.json) printJson(rows);
-      else printTable(rows.map((r) => ({ ...r, active: r.active ? 'yes' : 'no' })), ['id', 'name', 'email', 'active']);
+      else printTable(rows.map((r) => ({ ...r, active: r.active ? 'yes' : 'no' })), [['id', 'Reviewer'], 'name', 'email', 'active']);
     }));
 }

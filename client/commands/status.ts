@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
+import { grantInForce, type LimitGrant } from '../../billing/limits';
 import { formatCents } from '../../billing/money';
+import { comparePeriods, periodOf } from '../../billing/periods';
 import { IdSchema } from '../../billing/validation';
 import { flaggedCallCount, listAbuseCases } from '../../db/abuse';
 import { listInvoices } from '../../db/invoices';
+import { limitGrantsFor } from '../../db/limit-requests';
 import { emailsNeedingAttention, type OutboxEmailState } from '../../db/outbox';
+import { policyInEffectOn } from '../../db/policies';
 import { getSubscriber } from '../../db/subscribers';
 import { statusQuery, subscriberWorkflowId, type SubscriberStatus } from '../../workflows/messages';
 import { InputError, type RunCommand } from '../context';
-import { printJson, printLines } from '../output';
+import { plural, printJson, printLines } from '../output';
 import { flag } from '../validate';
 
 /** An email whose delivery needs a look: refused, not sent yet, or sent after attempts of unknown outcome. */
@@ -22,6 +26,20 @@ function mailLine(e: OutboxEmailState): string {
     withdrawn: 'withdrawn',
   }[e.status];
   return `  mail ${e.key} to ${e.to}: ${state}${unknown}`;
+}
+
+/**
+ * The limits support granted that apply this month or later: the one in force now (a later grant
+ * supersedes an earlier one for the months both cover, billing/limits.ts) and those still to come.
+ */
+function limitLines(grants: readonly LimitGrant[], period: string): string[] {
+  const range = (g: LimitGrant): string => `${g.fromPeriod} to ${g.untilPeriod ?? 'no end month'}`;
+  const now = grantInForce(grants, period);
+  const later = grants.filter((g) => comparePeriods(g.fromPeriod, period) > 0);
+  return [
+    ...(now ? [`  granted limit: ${plural(now.minutes, 'minute')} a month in ${period} (request ${now.requestId}, ${range(now)})`] : []),
+    ...later.map((g) => `  granted limit: ${plural(g.minutes, 'minute')} a month from ${g.fromPeriod} (request ${g.requestId}, ${range(g)})`),
+  ];
 }
 
 export function registerStatusCommand(program: Command, run: RunCommand): void {
@@ -45,13 +63,17 @@ export function registerStatusCommand(program: Command, run: RunCommand): void {
         emailsNeedingAttention(pool, subscriber.id),
       ]);
       if (opts.json) return printJson({ subscriber, cycle, cycleProblem, invoices, abuseCases: cases, flaggedCalls, mail });
+      const period = periodOf(Date.now(), subscriber.timezone);
+      const [policy, grants] = await Promise.all([policyInEffectOn(pool, `${period}-01`), limitGrantsFor(pool, subscriber.id)]);
       printLines([
         `${subscriber.id} (${subscriber.name ?? 'no name'}, ${subscriber.email}${subscriber.business ? ', business account' : ''}): ${subscriber.status}, ${subscriber.timezone}, since ${subscriber.serviceStart}`,
+        `  monthly fee: ${formatCents(subscriber.monthlyFeeCents)} ${policy.currency}`,
+        ...limitLines(grants, period),
         cycle
-          ? `  cycle ${subscriberWorkflowId(subscriber.id)}: ${cycle.period} ${cycle.state}${cycle.pendingCloses.length ? `, close requested for ${cycle.pendingCloses.join(', ')}` : ''}; ${cycle.closedCycles} cycles closed in this chain`
+          ? `  cycle ${subscriberWorkflowId(subscriber.id)}: ${cycle.period} ${cycle.state}${cycle.pendingCloses.length ? `, close requested for ${cycle.pendingCloses.join(', ')}` : ''}; ${plural(cycle.closedCycles, 'cycle')} closed in this chain`
           : `  cycle ${subscriberWorkflowId(subscriber.id)}: not available (${cycleProblem})`,
-        ...cases.map((c) => `  abuse case ${c.id}: ${c.state}${c.reviewer ? ` (${c.action} by ${c.reviewer}${c.untilAt ? ` until ${c.untilAt}` : ''})` : ''}, ${c.findings} findings: ${c.detectors.join(', ')}`),
-        ...(flaggedCalls > 0 ? [`  ${flaggedCalls} calls arrived while the account was suspended or terminated (view calls_with_flags)`] : []),
+        ...cases.map((c) => `  abuse case ${c.id}: ${c.state}${c.reviewer ? ` (${c.action} by ${c.reviewer}${c.untilAt ? ` until ${c.untilAt}` : ''})` : ''}, ${plural(c.findings, 'finding')}: ${c.detectors.join(', ')}`),
+        ...(flaggedCalls > 0 ? [`  ${plural(flaggedCalls, 'call')} arrived while the account was suspended or terminated (view calls_with_flags)`] : []),
         ...invoices.map((i) => `  invoice ${i.id}: ${formatCents(i.totalCents)} ${i.currency}, overage ${i.overageMinutes} min`),
         ...mail.map(mailLine),
       ]);

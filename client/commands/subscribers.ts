@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { formatCents, parseAmountToCents } from '../../billing/money';
 import { DaySchema, EmailSchema, IdSchema, PhoneNumberSchema, serviceStartProblem, TimeZoneSchema } from '../../billing/validation';
-import { firstPolicyDay } from '../../db/policies';
+import { firstPolicyDay, policyInEffectOn } from '../../db/policies';
 import { DuplicateError, insertSubscriber, listSubscribers } from '../../db/subscribers';
 import { policyChangeWorkflowId, subscriberJoinedSignal, subscriberWorkflowId } from '../../workflows/messages';
 import { queueNoticesForNewSubscriber } from '../../activities/policy-change';
@@ -11,7 +11,7 @@ import { queueUsageAlerts } from '../../activities/usage-alerts';
 import { sendUsageAlerts } from '../alerts';
 import { startSubscriberEntity } from '../subscriber-entity';
 import { InputError, type CommandContext, type RunCommand } from '../context';
-import { printJson, printTable } from '../output';
+import { plural, printJson, printTable } from '../output';
 import { convert, flag } from '../validate';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -85,7 +85,7 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
         cycle = `not started yet (${(error as Error).message}); the first month close starts it`;
       }
       const revisions = await tellAboutRevisions(ctx, subscriber.id);
-      const earlier = rematch.attributed > 0 ? `; ${rematch.attributed} earlier unmatched record(s) attributed (${alerts})` : '';
+      const earlier = rematch.attributed > 0 ? `; ${plural(rematch.attributed, 'earlier unmatched record')} attributed (${alerts})` : '';
       if (opts.json) printJson({ ...subscriber, workflowId: subscriberWorkflowId(subscriber.id), cycle, earlierRecordsAttributed: rematch.attributed, policyNotices: revisions });
       else process.stdout.write(`added subscriber ${subscriber.id} (${subscriber.email}, ${timezone}, since ${subscriber.serviceStart}); billing cycle ${cycle}${earlier}${revisions.length ? `; ${revisions.join('; ')}` : ''}\n`);
     }));
@@ -95,9 +95,11 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
     .description('list subscribers')
     .option('--json', 'print as JSON')
     .action((opts) => run(async (ctx) => {
-      const rows = await listSubscribers(await ctx.pool());
+      const pool = await ctx.pool();
+      const rows = await listSubscribers(pool);
       if (opts.json) return printJson(rows);
-      printTable(rows.map((s) => ({ ...s, monthlyFee: formatCents(s.monthlyFeeCents), numbers: s.numbers.join(' '), business: s.business ? 'yes' : '' })),
-        ['id', 'name', 'email', 'timezone', 'business', 'monthlyFee', 'serviceStart', 'status', 'numbers']);
+      const { currency } = await policyInEffectOn(pool, new Date().toISOString().slice(0, 10));
+      printTable(rows.map((s) => ({ ...s, monthlyFee: `${formatCents(s.monthlyFeeCents)} ${currency}`, numbers: s.numbers.join(' '), business: s.business ? 'yes' : '' })),
+        [['id', 'Subscriber'], 'name', 'email', ['timezone', 'Time zone'], 'business', 'monthlyFee', 'serviceStart', 'status', 'numbers']);
     }));
 }

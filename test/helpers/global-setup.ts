@@ -1,7 +1,8 @@
 /**
  * Once per test run: a real PostgreSQL (embedded unless DATABASE_URL names one) with a migrated
  * template database; each test file clones it (test/helpers/db.ts). The Temporal binaries are
- * checked here so a missing setup fails at once with the fix.
+ * checked here so a missing setup fails at once with the fix, and the compiled CLI that tests run as
+ * a process (bin/billing.js, dist/) is rebuilt when a source changed since (scripts/build.js).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,7 @@ export default async function globalSetup(): Promise<void> {
   const config = loadConfig();
   temporalCliPath(config);
   temporalTestServerPath(config);
+  (require('../../scripts/build.js') as { ensureBuilt: () => boolean }).ensureBuilt();
 
   let adminUrl: string;
   let pg: EmbeddedPostgresHandle | undefined;

@@ -239,21 +239,29 @@ describe('Dockerfile', () => {
     return args.slice(0, -1).map((a) => a.replace(/^\.\//, '').replace(/\/$/, ''));
   });
 
+  // The image is the last stage; an earlier one compiles the sources (tsconfig.build.json).
+  const image = instructions.slice(instructions.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true));
+
   test('is based on Node 20 with the app in /app', () => {
-    expect(instructions.find((l) => /^FROM\s/i.test(l))).toMatch(/^FROM\s+node:20[\w.-]*\b/i);
-    expect(instructions).toContain('WORKDIR /app');
+    for (const from of instructions.filter((l) => /^FROM\s/i.test(l))) expect(from).toMatch(/^FROM\s+node:20[\w.-]*\b/i);
+    expect(image).toContain('WORKDIR /app');
   });
 
   test('installs production dependencies from the lockfile with npm ci', () => {
     expect(copiedSources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json']));
-    const install = instructions.find((l) => /^RUN\s.*\bnpm\s+ci\b/i.test(l));
+    const install = image.find((l) => /^RUN\s.*\bnpm\s+ci\b/i.test(l));
     expect(install).toBeDefined();
     expect(install).toMatch(/--omit=dev/);
     expect(instructions.some((l) => /^RUN\s.*\bnpm\s+(install|i)\b/i.test(l))).toBe(false);
     // The lockfile is copied before the install runs.
-    const lockIndex = instructions.findIndex((l) => /^COPY\s/i.test(l) && l.includes('package-lock.json'));
+    const lockIndex = image.findIndex((l) => /^COPY\s/i.test(l) && l.includes('package-lock.json'));
     expect(lockIndex).toBeGreaterThanOrEqual(0);
-    expect(lockIndex).toBeLessThan(instructions.indexOf(install!));
+    expect(lockIndex).toBeLessThan(image.indexOf(install!));
+  });
+
+  test('compiles the sources in a build stage and copies dist/ and the migrations into the image', () => {
+    expect(instructions.some((l) => /^RUN\s.*scripts\/build\.js/.test(l))).toBe(true);
+    expect(image).toEqual(expect.arrayContaining([expect.stringMatching(/^COPY\s+--from=\S+\s+\/app\/dist\s+\.\/dist$/), 'COPY db/migrations ./db/migrations', 'COPY bin ./bin']));
   });
 
   test.each(SOURCE_FOLDERS)('copies the %s folder', (folder) => {

@@ -140,8 +140,8 @@ test('an invoice whose email the mail server refused for good counts as done; a 
   const billing = cliAgainst(() => ({ env: t.env, databaseUrl: t.db.url, taskQueue }));
   const closed = await billing('close', '--period', period, '--wait');
   expect(closed.stderr).toBe('');
-  expect(closed.stdout).toContain(`closed ${period}: 1 invoices for 2 subscribers, `);
+  expect(closed.stdout).toContain(`closed ${period}: 1 invoice for 2 subscribers, `);
   expect(closed.stdout).toContain('mail failed');
-  expect(closed.stdout).toContain('failed:  1 subscribers without an invoice');
+  expect(closed.stdout).toContain('failed:  1 subscriber without an invoice');
   expect(closed.stdout).toContain(`nopolicy-1: ${NO_POLICY_CYCLE} (closing 1970-01)`);
 });
