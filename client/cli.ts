@@ -99,7 +99,7 @@ export async function runCli(args: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<void> {
   guardOutput();
-  let code = EXIT_OK;
+  let code: number;
   try {
     code = await runCli(argv.slice(2));
   } catch (error) {

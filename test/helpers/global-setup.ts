@@ -14,7 +14,6 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../stack/
 import { freePort } from '../../stack/processes';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __billingTestStack: { pg?: EmbeddedPostgresHandle; base?: string; adminUrl: string; template: string } | undefined;
 }
 
