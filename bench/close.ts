@@ -144,7 +144,7 @@ async function crossCheck(pool: Pool): Promise<CrossCheck> {
 function cpuByCommand(): Map<string, number> {
   const ticks = 100; // USER_HZ on Linux
   const processes: { pid: number; ppid: number; comm: string; cpu: number }[] = [];
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
   } catch {

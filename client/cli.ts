@@ -68,13 +68,16 @@ export function allGroups(): Registrar[] {
 /** The package's version, read from package.json when asked (not bundled into dist/). */
 function packageVersion(): string {
   const root = path.resolve(__dirname, __filename.endsWith('.js') ? '../..' : '..');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- read only when --version is asked
   return (require(path.join(root, 'package.json')) as { version: string }).version;
 }
 
 async function runAction(action: (ctx: CommandContext) => Promise<void>): Promise<void> {
   // Loaded with the first command that runs: config, PostgreSQL's client and the Temporal client's types.
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded with the first command that runs, never for --help */
   const { CommandContext, InputError } = require('./context') as typeof import('./context');
   const { ConfigError } = require('../config') as typeof import('../config');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   let ctx: CommandContext | undefined;
   try {
     ctx = new CommandContext();
@@ -143,7 +146,7 @@ export async function runCli(args: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<void> {
   guardOutput();
-  let code = EXIT_OK;
+  let code: number;
   try {
     code = await runCli(argv.slice(2));
   } catch (error) {

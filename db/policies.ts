@@ -134,6 +134,7 @@ function rulesOf(r: PolicyRecord): PolicyVersion {
 
 const iso = (value: unknown): string | null => (value instanceof Date ? value.toISOString() : (value as string | null));
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a row as pg returns it; its columns are the migrations'
 function fromRow(r: Record<string, any>): PolicyRecord {
   return {
     version: r.version,

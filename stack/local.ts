@@ -5,10 +5,9 @@
  * that is configured externally is used as it is.
  */
 import path from 'node:path';
-import { cliSearchAttributeType } from '../client/search-attributes';
 import { LOCAL_PORTS, PROJECT_ROOT, type Config } from '../config';
 import { migrate } from '../db/migrate';
-import { SEARCH_ATTRIBUTES } from '../workflows/messages';
+import { SEARCH_ATTRIBUTES, cliSearchAttributeType } from '../workflows/messages';
 import { temporalCliPath } from './binaries';
 import { startEmbeddedPostgres } from './postgres';
 import { portInUse, startProcess, waitForPort, type ManagedProcess } from './processes';

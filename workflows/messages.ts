@@ -38,6 +38,9 @@ export const CaseStateKey = defineSearchAttributeKey('CaseState', SearchAttribut
 /** Where a policy revision stands: `notifying`, `scheduled`, `held`, `active` or `cancelled`. */
 export const PolicyStateKey = defineSearchAttributeKey('PolicyState', SearchAttributeType.KEYWORD);
 export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey, RequestStateKey, PolicyStateKey, AbuseDetectorKey, CaseStateKey];
+const CLI_SEARCH_ATTRIBUTE_TYPE: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', KEYWORD_LIST: 'KeywordList' };
+/** The type's name as the `temporal` CLI spells it (`--search-attribute Name=Type`): the dev server is started with them. */
+export const cliSearchAttributeType = (key: { type: string }): string => CLI_SEARCH_ATTRIBUTE_TYPE[key.type]!;
 
 export const subscriberWorkflowId = (subscriberId: string): string => `subscriber-${subscriberId}`;
 export const monthCloseWorkflowId = (period: string): string => `month-close-${period}`;

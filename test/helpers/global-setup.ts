@@ -15,7 +15,6 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../stack/
 import { freePort } from '../../stack/processes';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __billingTestStack: { pg?: EmbeddedPostgresHandle; base?: string; adminUrl: string; template: string } | undefined;
 }
 
@@ -23,6 +22,7 @@ export default async function globalSetup(): Promise<void> {
   const config = loadConfig();
   temporalCliPath(config);
   temporalTestServerPath(config);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain Node script of the project's setup
   (require('../../scripts/build.js') as { ensureBuilt: () => boolean }).ensureBuilt();
 
   let adminUrl: string;
