@@ -43,32 +43,9 @@ export async function recordInvoiceOnce(pool: Pool, invoice: NewInvoice, email: 
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const r = invoice.rating;
-    const inserted = await client.query(
-      `INSERT INTO invoices (id, subscriber_id, period, policy_version, currency, calls, used_seconds,
-                             allowance_seconds, overage_minutes, overage_rate_micros, total_cents,
-                             plan_minutes, plan_fee_cents, overage_cents)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-       ON CONFLICT ON CONSTRAINT invoices_once DO NOTHING RETURNING id`,
-      [invoice.id, invoice.subscriberId, invoice.period, invoice.policyVersion, invoice.currency, r.calls,
-        r.usedSeconds, r.allowanceSeconds, r.overageMinutes, invoice.overageRateMicros, r.totalCents,
-        invoice.plan?.minutes ?? null, invoice.plan?.feeCents ?? null, invoice.overageCents],
-    );
-    const created = inserted.rowCount === 1;
+    // The legacy cycle's write: a second call for the same subscriber and period changes nothing.
+    const created = await insertInvoice(client, invoice, { ifNew: true });
     if (created) {
-      for (const [index, line] of r.lines.entries()) {
-        await client.query(
-          `INSERT INTO invoice_lines (invoice_id, line_no, kind, description, quantity, unit_price_micros, amount_cents)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [invoice.id, index + 1, line.kind, line.description, line.quantity, line.unitPriceMicros, line.amountCents],
-        );
-      }
-      for (const adjustment of invoice.adjustments) {
-        await client.query(
-          'INSERT INTO invoice_adjustments (invoice_id, adjusted_period, overage_minutes, amount_cents) VALUES ($1, $2, $3, $4)',
-          [invoice.id, adjustment.period, adjustment.overageMinutes, adjustment.amountCents],
-        );
-      }
       const outboxEmail: OutboxEmail = { key: emailKey, purpose: 'invoice', subscriberId: invoice.subscriberId, to: email.to, ...email.content };
       await enqueueEmail(client, outboxEmail);
     }
@@ -191,17 +168,20 @@ export async function recordRatedInvoiceOnce(
   }
 }
 
-async function insertInvoice(client: PoolClient, invoice: NewInvoice): Promise<void> {
+/** Writes an invoice with its lines and adjustments; `ifNew`: nothing when the period has one (returns false). */
+async function insertInvoice(client: PoolClient, invoice: NewInvoice, options: { ifNew?: boolean } = {}): Promise<boolean> {
   const r = invoice.rating;
-  await client.query(
+  const inserted = await client.query(
     `INSERT INTO invoices (id, subscriber_id, period, policy_version, currency, calls, used_seconds,
                            allowance_seconds, overage_minutes, overage_rate_micros, total_cents,
                            plan_minutes, plan_fee_cents, overage_cents)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     ${options.ifNew ? 'ON CONFLICT ON CONSTRAINT invoices_once DO NOTHING' : ''}`,
     [invoice.id, invoice.subscriberId, invoice.period, invoice.policyVersion, invoice.currency, r.calls,
       r.usedSeconds, r.allowanceSeconds, r.overageMinutes, invoice.overageRateMicros, r.totalCents,
       invoice.plan?.minutes ?? null, invoice.plan?.feeCents ?? null, invoice.overageCents],
   );
+  if (inserted.rowCount !== 1) return false;
   for (const [index, line] of r.lines.entries()) {
     await client.query(
       `INSERT INTO invoice_lines (invoice_id, line_no, kind, description, quantity, unit_price_micros, amount_cents)
@@ -215,6 +195,7 @@ async function insertInvoice(client: PoolClient, invoice: NewInvoice): Promise<v
       [invoice.id, adjustment.period, adjustment.overageMinutes, adjustment.amountCents],
     );
   }
+  return true;
 }
 
 const INVOICE_COLUMNS = `id, subscriber_id AS "subscriberId", period, policy_version AS "policyVersion", currency, calls,
