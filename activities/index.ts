@@ -6,6 +6,7 @@ import { createCycleActivities } from './cycle';
 import { createLimitRequestActivities } from './limit-requests';
 import { createMailActivities, outboxDelivery } from './mail';
 import { createMonthCloseActivities } from './month-close';
+import { createOnboardingActivities } from './onboarding';
 import { createStaffActivities } from './staff';
 import { createPolicyChangeActivities } from './policy-change';
 
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail, deps.closeGraceHours),
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),
     ...createStaffActivities(deps.pool),
+    ...createOnboardingActivities(deps.pool),
     ...createAbuseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.supportEmail),
     ...createPolicyChangeActivities(deps.pool, deps.mailer, deps.mailFrom, deps.billingOpsEmail),
   };

@@ -6,3 +6,4 @@ export { limitRequestWorkflow } from './limit-request';
 export { abuseCaseWorkflow } from './abuse-case';
 export { abuseScanWorkflow } from './abuse-scan';
 export { policyChangeWorkflow } from './policy-change';
+export { onboardSubscriberWorkflow } from './onboard-subscriber';
