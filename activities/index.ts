@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { createAbuseActivities } from './abuse';
 import { createCycleActivities } from './cycle';
 import { createLimitRequestActivities } from './limit-requests';
+import { createLimitRequestRecordActivities } from './limit-request-record';
 import { createMailActivities, outboxDelivery } from './mail';
 import { createMonthCloseActivities } from './month-close';
 import { createOnboardingActivities } from './onboarding';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMailActivities(deps.pool, deps.mailer, mail),
     ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail, deps.closeGraceHours),
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),
+    ...createLimitRequestRecordActivities(deps.pool),
     ...createStaffActivities(deps.pool),
     ...createOnboardingActivities(deps.pool),
     ...createAbuseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.supportEmail),

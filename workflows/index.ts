@@ -7,3 +7,4 @@ export { abuseCaseWorkflow } from './abuse-case';
 export { abuseScanWorkflow } from './abuse-scan';
 export { policyChangeWorkflow } from './policy-change';
 export { onboardSubscriberWorkflow } from './onboard-subscriber';
+export { recordLimitRequestWorkflow } from './record-limit-request';

@@ -6,6 +6,8 @@
  */
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import nodemailer from 'nodemailer';
@@ -13,14 +15,17 @@ import { addDays, dayOf } from '../../billing/policy-revision';
 import { createActivities, type Activities } from '../../activities';
 import { publishPolicyRevision } from '../../client/policy-revisions';
 import { onboardSubscriberWorkflow } from '../../workflows/onboard-subscriber';
-import { onboardSubscriberWorkflowId, policyChangeStatusQuery, subscriberWorkflowId } from '../../workflows/messages';
+import { recordLimitRequestWorkflow } from '../../workflows/record-limit-request';
+import {
+  limitRequestWorkflowId, onboardSubscriberWorkflowId, OPERATION_REFUSED, policyChangeStatusQuery, recordLimitRequestWorkflowId, subscriberWorkflowId,
+} from '../../workflows/messages';
 import { cliAgainst } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { givenCalls } from '../helpers/fixtures';
+import { givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { recordHistory } from '../helpers/histories';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { billingWorker, startTimeSkippingServer, TEST_MAIL_FROM, TEST_OPS_EMAIL, TEST_SUPPORT_EMAIL, workflowBundle } from '../helpers/temporal';
-import { outboxRows, until, untilAtRest } from '../helpers/wait';
+import { outboxRows, until, untilAtRest, untilOutboxSent } from '../helpers/wait';
 
 const taskQueue = 'operations-test';
 let env: TestWorkflowEnvironment;
@@ -43,6 +48,8 @@ afterAll(async () => {
  * keeps no runs in memory, so its successor is handed every workflow task at once.
  */
 async function startWorkerThatStopsAfter(activity: keyof Activities): Promise<void> {
+  worker?.shutdown();
+  await worker?.running;
   const mailer = nodemailer.createTransport({ url: smtp.url });
   const real = createActivities({
     pool: db.pool, mailer, mailFrom: TEST_MAIL_FROM, temporal: env.client, taskQueue, billingOpsEmail: TEST_OPS_EMAIL, supportEmail: TEST_SUPPORT_EMAIL, closeGraceHours: 6,
@@ -143,4 +150,55 @@ test('`billing subscribers add` for a subscriber who exists exits 2 with one lin
   const added = await billing('subscribers', 'add', '--id', 'yan', '--email', 'yan@example.test');
   expect(added.code).toBe(0);
   expect(added.stdout).toContain(`started subscriber-yan for`);
+});
+
+test('a limit request resumes on a new worker after the first stopped right after recording it: one request, one limit-request workflow, each acknowledgement once', async () => {
+  await givenSubscriber(db.pool, { id: 'acme', business: true });
+  await startWorkerThatStopsAfter('recordLimitRequest');
+  const workflowId = recordLimitRequestWorkflowId('acme', 1);
+  const input = {
+    subscriberId: 'acme', minutes: 4000, reason: 'Call centre season', actor: 'test', timezone: 'UTC',
+    currentLimitMinutes: 2400, ceilingMinutes: 20_000, reminderHours: 48, expiryDays: 14,
+  };
+  await env.client.workflow.start(recordLimitRequestWorkflow, { workflowId, taskQueue, args: [input] });
+  // The request is committed (a durable fact), its report never made: the worker goes away.
+  await until(() => count(`SELECT count(*)::int AS n FROM limit_requests WHERE subscriber_id = 'acme'`, []), (n) => n === 1);
+  await replaceWorker();
+
+  const handle = await untilClosed(workflowId);
+  const { request, workflowId: started } = await handle.result();
+  expect(request).toMatchObject({ subscriberId: 'acme', requestedMinutes: 4000, status: 'pending' });
+  expect(started).toBe(limitRequestWorkflowId(request.id));
+  expect(await attempts(workflowId, 'recordLimitRequest')).toBe(2);
+  expect(await count(`SELECT count(*)::int AS n FROM limit_requests WHERE subscriber_id = 'acme'`, [])).toBe(1);
+  expect(await count(`SELECT count(*)::int AS n FROM limit_request_events WHERE request_id = $1`, [request.id])).toBe(1);
+  expect(await count(`SELECT count(*)::int AS n FROM operation_writes WHERE key LIKE $1`, [`${workflowId}/%`])).toBe(1);
+  // Its workflow runs, started once by this operation, and acknowledges it to the subscriber and support once each.
+  const requestHandle = env.client.workflow.getHandle(started);
+  expect((await requestHandle.describe()).status.name).toBe('RUNNING');
+  expect((await requestHandle.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.parentWorkflowExecution?.workflowId).toBe(workflowId);
+  await untilOutboxSent(db.pool, `limit-request:${request.id}:%`, 2);
+  await untilAtRest(env.client, [started]);
+  const mail = smtp.received.filter((m) => m.subject.includes(request.id) || m.text.includes(request.id));
+  expect(mail.map((m) => m.to[0]).sort()).toEqual(['acme@example.test', TEST_SUPPORT_EMAIL]);
+  recordHistory('record-limit-request-resumed', await handle.fetchHistory());
+
+  // A second request while this one is pending is refused by the operation's first activity, for good, with nothing written.
+  const second = env.client.workflow.start(recordLimitRequestWorkflow, { workflowId: recordLimitRequestWorkflowId('acme', 2), taskQueue, args: [input] });
+  const failure = await (await second).result().catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  const cause = (failure as WorkflowFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect(cause).toMatchObject({ type: OPERATION_REFUSED, message: expect.stringContaining(`already has a pending limit request, ${request.id}`) });
+  expect(await count(`SELECT count(*)::int AS n FROM limit_requests WHERE subscriber_id = 'acme'`, [])).toBe(1);
+});
+
+test('`billing limit request` records a request through its workflow and prints where it waits', async () => {
+  await givenSubscriber(db.pool, { id: 'bizz', business: true });
+  const billing = cliAgainst(() => ({ env, databaseUrl: db.url, taskQueue }));
+  const asked = await billing('limit', 'request', '--subscriber', 'bizz', '--minutes', '5000', '--reason', 'Launch month');
+  expect(asked.code).toBe(0);
+  const id = /recorded limit request (LR-\d+): bizz asks for 5000 minutes a month \(now 2400\); started limit-request-(LR-\d+)/.exec(asked.stdout);
+  expect(id?.[1]).toBe(id?.[2]);
+  expect((await env.client.workflow.getHandle(recordLimitRequestWorkflowId('bizz', 1)).describe()).status.name).toBe('COMPLETED');
 });

@@ -35,7 +35,7 @@ test('there are recorded histories of every workflow type', () => {
     // Decided by Update (accepted, refused by the validator, refused by the workflow) rather than by signal.
     'limit-request-approved-by-update.json', 'abuse-case-decided-by-update.json', 'policy-change-cancelled-by-update.json',
     // Operations run as workflows, resumed on a new worker after the first stopped half way.
-    'onboard-subscriber-resumed.json',
+    'onboard-subscriber-resumed.json', 'record-limit-request-resumed.json',
   ]));
 });
 
