@@ -31,9 +31,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createMailActivities(deps.pool, deps.mailer, mail),
     ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail, deps.closeGraceHours),
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),
-    ...createLimitRequestRecordActivities(deps.pool),
+    ...createLimitRequestRecordActivities(deps.pool, deps.temporal, deps.taskQueue),
     ...createStaffActivities(deps.pool),
-    ...createOnboardingActivities(deps.pool),
+    ...createOnboardingActivities(deps.pool, deps.temporal, deps.taskQueue),
     ...createAbuseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.supportEmail),
     ...createPolicyChangeActivities(deps.pool, deps.mailer, deps.mailFrom, deps.billingOpsEmail),
   };

@@ -8,15 +8,10 @@
  * `policy-change-<version>` woken to send it. A worker that dies at any step leaves the rest to
  * the next one; nothing is undone and nothing done twice.
  */
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ApplicationFailure, ActivityFailure, getExternalWorkflowHandle, ParentClosePolicy, startChild, type ChildWorkflowOptions, type Workflow } from '@temporalio/workflow';
+import { ApplicationFailure, ActivityFailure, getExternalWorkflowHandle } from '@temporalio/workflow';
 import type { NewSubscriber } from '../activities/onboarding';
-import type { deliverEmailsWorkflow } from './email-delivery';
-import type { subscriberWorkflow } from './subscriber';
 import { db } from './activity-proxies';
-import {
-  OPERATION_REFUSED, policyChangeWorkflowId, subscriberJoinedSignal, subscriberWorkflowId, usageAlertsWorkflowId, type OnboardingResult,
-} from './messages';
+import { OPERATION_REFUSED, policyChangeWorkflowId, subscriberJoinedSignal, type OnboardingResult } from './messages';
 
 export async function onboardSubscriberWorkflow(subscriber: NewSubscriber): Promise<OnboardingResult> {
   const subscriberId = subscriber.id;
@@ -32,18 +27,12 @@ export async function onboardSubscriberWorkflow(subscriber: NewSubscriber): Prom
 
   // Records that arrived before this subscriber or number was registered are theirs now.
   const rematch = await db('Attribute unmatched call records').attributeUnmatchedCalls({ subscriberId });
-  let alertsWorkflowId: string | null = null;
-  if (rematch.alertKeys.length > 0) {
-    alertsWorkflowId = usageAlertsWorkflowId(`subscriber-added-${subscriberId}`);
-    await startAbandoned<typeof deliverEmailsWorkflow>('deliverEmailsWorkflow', {
-      workflowId: alertsWorkflowId, args: [{ keys: rematch.alertKeys }], staticSummary: `Usage alerts: ${rematch.alertKeys.length} emails`,
-    });
-  }
+  const alertsWorkflowId = rematch.alertKeys.length > 0
+    ? await db('Hand the usage alerts to their delivery').startUsageAlertDelivery({ subscriberId, keys: rematch.alertKeys })
+    : null;
 
   const firstPeriod = subscriber.serviceStart.slice(0, 7);
-  await startAbandoned<typeof subscriberWorkflow>('subscriberWorkflow', {
-    workflowId: subscriberWorkflowId(subscriberId), args: [{ subscriberId, period: firstPeriod }], staticSummary: `Billing cycle of subscriber ${subscriberId}`,
-  });
+  const entityWorkflowId = await db(`Start ${subscriberId}'s billing cycle`).startSubscriberCycle({ subscriberId, period: firstPeriod });
 
   const policyNotices: OnboardingResult['policyNotices'] = [];
   for (const version of await db('Queue the notice of a policy revision in flight').queuePolicyNoticesForNewSubscriber({ subscriberId })) {
@@ -57,22 +46,7 @@ export async function onboardSubscriberWorkflow(subscriber: NewSubscriber): Prom
     }
   }
   return {
-    subscriberId, entityWorkflowId: subscriberWorkflowId(subscriberId), firstPeriod, earlierRecordsAttributed: rematch.attributed,
+    subscriberId, entityWorkflowId, firstPeriod, earlierRecordsAttributed: rematch.attributed,
     alertEmails: rematch.alertKeys.length, alertsWorkflowId, policyNotices,
   };
-}
-
-/**
- * Starts a workflow that outlives this one (the entity runs for years); one already running
- * (the month close may have started the entity) is kept.
- */
-async function startAbandoned<W extends Workflow>(
-  type: string, options: { workflowId: string; args: Parameters<W>; staticSummary: string },
-): Promise<void> {
-  const start = startChild as (workflowType: string, options: ChildWorkflowOptions & { args: unknown[] }) => Promise<unknown>;
-  try {
-    await start(type, { ...options, parentClosePolicy: ParentClosePolicy.ABANDON });
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-  }
 }

@@ -121,13 +121,11 @@ test('onboarding resumes on a new worker after the first stopped right after ins
   expect(await count(`SELECT count(*)::int AS n FROM subscriber_numbers WHERE subscriber_id = 'zoe'`, [])).toBe(1);
   expect(await count(`SELECT count(*)::int AS n FROM operation_writes WHERE key LIKE $1`, [`${workflowId}/%`])).toBe(1);
   expect(await count(`SELECT count(*)::int AS n FROM calls WHERE subscriber_id = 'zoe'`, [])).toBe(1);
-  // One entity, started once, by this onboarding.
+  // One entity, in its first run, started once.
   const entity = env.client.workflow.getHandle(subscriberWorkflowId('zoe'));
   expect((await entity.describe()).status.name).toBe('RUNNING');
-  const started = (await entity.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
-  expect(started.parentWorkflowExecution?.workflowId).toBe(workflowId);
-  const childStarts = ((await handle.fetchHistory()).events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId === subscriberWorkflowId('zoe'));
-  expect(childStarts).toHaveLength(1);
+  expect((await entity.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.continuedExecutionRunId).toBeFalsy();
+  expect(await attempts(workflowId, 'startSubscriberCycle')).toBe(1);
   // The notice is sent once: its outbox row is sent and the revision has nothing left to do now.
   const notices = await until(() => outboxRows(db.pool, `policy:${published.revision.version}:notice:zoe%`), (rows) => rows.some((r) => r.status === 'sent'));
   await untilAtRest(env.client, [published.workflowId]);
@@ -173,10 +171,10 @@ test('a limit request resumes on a new worker after the first stopped right afte
   expect(await count(`SELECT count(*)::int AS n FROM limit_requests WHERE subscriber_id = 'acme'`, [])).toBe(1);
   expect(await count(`SELECT count(*)::int AS n FROM limit_request_events WHERE request_id = $1`, [request.id])).toBe(1);
   expect(await count(`SELECT count(*)::int AS n FROM operation_writes WHERE key LIKE $1`, [`${workflowId}/%`])).toBe(1);
-  // Its workflow runs, started once by this operation, and acknowledges it to the subscriber and support once each.
+  // Its workflow runs, started once, and acknowledges it to the subscriber and support once each.
   const requestHandle = env.client.workflow.getHandle(started);
   expect((await requestHandle.describe()).status.name).toBe('RUNNING');
-  expect((await requestHandle.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.parentWorkflowExecution?.workflowId).toBe(workflowId);
+  expect(await attempts(workflowId, 'startLimitRequestProcess')).toBe(1);
   await untilOutboxSent(db.pool, `limit-request:${request.id}:%`, 2);
   await untilAtRest(env.client, [started]);
   const mail = smtp.received.filter((m) => m.subject.includes(request.id) || m.text.includes(request.id));
