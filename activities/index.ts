@@ -4,8 +4,10 @@ import type { Pool } from 'pg';
 import { createAbuseActivities } from './abuse';
 import { createCycleActivities } from './cycle';
 import { createLimitRequestActivities } from './limit-requests';
+import { createLimitRequestRecordActivities } from './limit-request-record';
 import { createMailActivities, outboxDelivery } from './mail';
 import { createMonthCloseActivities } from './month-close';
+import { createOnboardingActivities } from './onboarding';
 import { createStaffActivities } from './staff';
 import { createPolicyChangeActivities } from './policy-change';
 
@@ -29,7 +31,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createMailActivities(deps.pool, deps.mailer, mail),
     ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail, deps.closeGraceHours),
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),
+    ...createLimitRequestRecordActivities(deps.pool, deps.temporal, deps.taskQueue),
     ...createStaffActivities(deps.pool),
+    ...createOnboardingActivities(deps.pool, deps.temporal, deps.taskQueue),
     ...createAbuseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.supportEmail),
     ...createPolicyChangeActivities(deps.pool, deps.mailer, deps.mailFrom, deps.billingOpsEmail),
   };

@@ -48,35 +48,41 @@ export async function pendingRequestFor(db: Pool | PoolClient, subscriberId: str
 }
 
 /** Records a new request and its first step; refuses a second pending one for the subscriber. */
-export async function createLimitRequest(pool: Pool, request: { subscriberId: string; minutes: number; reason: string; actor: string }): Promise<LimitRequestRecord> {
-  const client = await pool.connect();
+export async function createLimitRequest(pool: Pool, request: NewLimitRequest): Promise<LimitRequestRecord> {
   try {
-    await client.query('BEGIN');
-    const { rows } = await client.query(
-      `INSERT INTO limit_requests (id, subscriber_id, requested_minutes, reason)
-       VALUES ('LR-' || nextval('limit_request_numbers'), $1, $2, $3) RETURNING ${COLUMNS}`,
-      [request.subscriberId, request.minutes, request.reason],
-    );
-    const created = rows[0] as LimitRequestRecord;
-    await insertEvent(client, { key: `${created.id}:requested`, requestId: created.id, atMs: null, actor: request.actor, kind: 'requested', detail: { minutes: request.minutes, reason: request.reason } });
-    await client.query('COMMIT');
-    return created;
+    return await inTransaction(pool, (client) => insertLimitRequest(client, request));
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    if ((error as { code?: string }).code === '23505') {
-      const pending = await pendingRequestFor(pool, request.subscriberId);
-      if (pending) throw new PendingRequestError(pending);
-    }
-    throw error;
-  } finally {
-    client.release();
+    throw await asPendingRequestError(pool, request.subscriberId, error);
   }
 }
 
-/** Undoes a request whose workflow could not be started, so the subscriber may ask again. */
-export async function discardLimitRequest(pool: Pool, id: string): Promise<void> {
-  await pool.query('DELETE FROM limit_request_events WHERE request_id = $1', [id]);
-  await pool.query(`DELETE FROM limit_requests WHERE id = $1 AND status = 'pending'`, [id]);
+export interface NewLimitRequest { subscriberId: string; minutes: number; reason: string; actor: string }
+
+/** The same in the caller's transaction: a pending request of the subscriber's is a PendingRequestError. */
+export async function insertLimitRequest(client: PoolClient, request: NewLimitRequest): Promise<LimitRequestRecord> {
+  const pending = await pendingRequestFor(client, request.subscriberId);
+  if (pending) throw new PendingRequestError(pending);
+  const { rows } = await client.query(
+    `INSERT INTO limit_requests (id, subscriber_id, requested_minutes, reason)
+     VALUES ('LR-' || nextval('limit_request_numbers'), $1, $2, $3) RETURNING ${COLUMNS}`,
+    [request.subscriberId, request.minutes, request.reason],
+  );
+  const created = rows[0] as LimitRequestRecord;
+  await insertEvent(client, { key: `${created.id}:requested`, requestId: created.id, atMs: null, actor: request.actor, kind: 'requested', detail: { minutes: request.minutes, reason: request.reason } });
+  return created;
+}
+
+/** A unique violation of the one-pending-request rule (a request made at the same moment), as a PendingRequestError. */
+export async function asPendingRequestError(pool: Pool, subscriberId: string, error: unknown): Promise<unknown> {
+  if ((error as { code?: string }).code !== '23505') return error;
+  const pending = await pendingRequestFor(pool, subscriberId);
+  return pending ? new PendingRequestError(pending) : error;
+}
+
+/** How many requests the subscriber has made, whatever became of them. */
+export async function limitRequestCount(db: Pool | PoolClient, subscriberId: string): Promise<number> {
+  const { rows } = await db.query('SELECT count(*)::int AS n FROM limit_requests WHERE subscriber_id = $1', [subscriberId]);
+  return rows[0].n as number;
 }
 
 export async function getLimitRequest(db: Pool | PoolClient, id: string): Promise<LimitRequestRecord | undefined> {

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from './pool';
 
 export interface Subscriber {
   id: string;
@@ -49,9 +50,12 @@ function fromRow(row: Record<string, unknown>): Subscriber {
 export class DuplicateError extends Error {}
 
 export async function insertSubscriber(pool: Pool, s: NewSubscriber): Promise<void> {
-  const client = await pool.connect();
+  await inTransaction(pool, (client) => insertSubscriberIn(client, s));
+}
+
+/** Inserts the subscriber and their numbers in the caller's transaction; a duplicate is a DuplicateError. */
+export async function insertSubscriberIn(client: PoolClient, s: NewSubscriber): Promise<void> {
   try {
-    await client.query('BEGIN');
     await client.query(
       `INSERT INTO subscribers (id, name, email, timezone, business, monthly_fee_cents, account_code, service_start)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -60,12 +64,8 @@ export async function insertSubscriber(pool: Pool, s: NewSubscriber): Promise<vo
     for (const number of s.numbers) {
       await client.query('INSERT INTO subscriber_numbers (number, subscriber_id) VALUES ($1, $2)', [number, s.id]);
     }
-    await client.query('COMMIT');
   } catch (error) {
-    await client.query('ROLLBACK');
     throw translateUniqueViolation(error, s);
-  } finally {
-    client.release();
   }
 }
 

@@ -6,3 +6,5 @@ export { limitRequestWorkflow } from './limit-request';
 export { abuseCaseWorkflow } from './abuse-case';
 export { abuseScanWorkflow } from './abuse-scan';
 export { policyChangeWorkflow } from './policy-change';
+export { onboardSubscriberWorkflow } from './onboard-subscriber';
+export { recordLimitRequestWorkflow } from './record-limit-request';

@@ -55,6 +55,17 @@ export const abuseScanWorkflowId = (day: string): string => `abuse-scan-${day}`;
 /** The Schedule that scans every day for abuse. */
 export const ABUSE_SCAN_SCHEDULE_ID = 'billing-abuse-scan';
 export const policyChangeWorkflowId = (version: number): string => `policy-change-${version}`;
+/** Onboarding a subscriber (`billing subscribers add`): record, earlier calls, alerts, entity, policy notice. */
+export const onboardSubscriberWorkflowId = (subscriberId: string): string => `onboard-subscriber-${subscriberId}`;
+/** Recording a subscriber's `n`th limit request (`billing limit request`), which starts its `limit-request-<id>`. */
+export const recordLimitRequestWorkflowId = (subscriberId: string, n: number): string => `record-limit-request-${subscriberId}-${n}`;
+
+/**
+ * The failure type of an operation refused by its first activity (a duplicate subscriber, number
+ * or account code; a second pending limit request); its message is the one-line reason, and
+ * nothing was written. The CLI exits 2 with it.
+ */
+export const OPERATION_REFUSED = 'OperationRefused';
 
 // subscriber-<id>
 
@@ -319,3 +330,20 @@ export interface PolicyChangeStatus {
   rejectedSignals: RejectedPolicySignal[];
 }
 export const policyChangeStatusQuery = defineQuery<PolicyChangeStatus>('status');
+
+// onboard-subscriber-<subscriberId>
+
+/** What onboarding did, for `billing subscribers add` to print. */
+export interface OnboardingResult {
+  subscriberId: string;
+  /** `subscriber-<id>`, started for the month of the service start (or already running). */
+  entityWorkflowId: string;
+  firstPeriod: string;
+  /** Records that matched nobody before, attributed now. */
+  earlierRecordsAttributed: number;
+  /** Usage alerts those made due, and the workflow delivering them. */
+  alertEmails: number;
+  alertsWorkflowId: string | null;
+  /** Notices of a policy revision in flight, queued for them; `handedOver`: its workflow was told to send it now. */
+  policyNotices: { version: number; workflowId: string; handedOver: boolean; error?: string }[];
+}

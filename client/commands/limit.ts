@@ -14,14 +14,15 @@ import { periodOf } from '../../billing/periods';
 import { monthlyLimitMinutes } from '../../billing/rating';
 import { termsForPeriod } from '../../billing/terms';
 import { IdSchema } from '../../billing/validation';
-import { createLimitRequest, discardLimitRequest, getLimitRequest, limitRequestEvents, listLimitRequests, PendingRequestError, pendingRequestFor, type LimitRequestRecord } from '../../db/limit-requests';
+import { getLimitRequest, limitRequestCount, limitRequestEvents, listLimitRequests, PendingRequestError, pendingRequestFor, type LimitRequestRecord } from '../../db/limit-requests';
 import { getStaffMember } from '../../db/staff';
 import { getSubscriber } from '../../db/subscribers';
 import { periodFacts } from '../../db/terms';
-import type { limitRequestWorkflow } from '../../workflows/limit-request';
-import { approveUpdate, limitRequestWorkflowId, rejectUpdate, type ApproveDecision, type LimitRequestStatus, type RejectDecision } from '../../workflows/messages';
+import type { recordLimitRequestWorkflow } from '../../workflows/record-limit-request';
+import { approveUpdate, limitRequestWorkflowId, recordLimitRequestWorkflowId, rejectUpdate, type ApproveDecision, type LimitRequestStatus, type RejectDecision } from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
 import { decideByUpdate } from '../decisions';
+import { runOperation } from '../operations';
 import { printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
 
@@ -97,30 +98,18 @@ export function registerLimitCommands(program: Command, run: RunCommand): void {
       const problem = limitRequestProblem({ subscriberStatus: subscriber.status, minutes, reason }, rules);
       if (problem) throw new InputError(problem.startsWith("the ") ? problem : `--${problem}`);
 
-      let request: LimitRequestRecord;
-      try {
-        request = await createLimitRequest(pool, { subscriberId: subscriber.id, minutes, reason, actor: `cli:${os.userInfo().username}` });
-      } catch (error) {
-        if (error instanceof PendingRequestError) throw new InputError(error.message);
-        throw error;
-      }
-      const workflowId = limitRequestWorkflowId(request.id);
-      try {
-        await (await ctx.temporal()).workflow.start<typeof limitRequestWorkflow>('limitRequestWorkflow', {
-          workflowId,
-          taskQueue: ctx.config.taskQueue,
-          args: [{
-            requestId: request.id, subscriberId: subscriber.id, requestedMinutes: minutes, timezone: subscriber.timezone, ...rules,
-            reminderHours: ctx.config.limitReminderHours, expiryDays: ctx.config.limitExpiryDays,
-          }],
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-          staticSummary: `Limit request ${request.id}: ${subscriber.id} asks for ${minutes} minutes a month`,
-          staticDetails: `Reason: ${reason}\n\nDecide with the signal \`approve\` {"reviewer", "minutes"?, "until"?, "note"?} or \`reject\` {"reviewer", "reason"}.`,
-        });
-      } catch (error) {
-        await discardLimitRequest(pool, request.id);
-        throw error;
-      }
+      // Recorded and started by a workflow whose first activity writes the request (refusing a
+      // second pending one): a crash between the two leaves nothing half done.
+      const { request, workflowId } = await runOperation<typeof recordLimitRequestWorkflow>(await ctx.temporal(), 'recordLimitRequestWorkflow', {
+        workflowId: recordLimitRequestWorkflowId(subscriber.id, (await limitRequestCount(pool, subscriber.id)) + 1),
+        taskQueue: ctx.config.taskQueue,
+        args: [{
+          subscriberId: subscriber.id, minutes, reason, actor: `cli:${os.userInfo().username}`, timezone: subscriber.timezone, ...rules,
+          reminderHours: ctx.config.limitReminderHours, expiryDays: ctx.config.limitExpiryDays,
+        }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        staticSummary: `Recording ${subscriber.id}'s request for ${minutes} minutes a month`,
+      });
       if (opts.json) return printJson({ ...request, workflowId });
       printLines([
         `recorded limit request ${request.id}: ${subscriber.id} asks for ${minutes} minutes a month (now ${rules.currentLimitMinutes}); started ${workflowId}`,

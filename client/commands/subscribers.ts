@@ -1,39 +1,18 @@
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { formatCents, parseAmountToCents } from '../../billing/money';
 import { DaySchema, EmailSchema, IdSchema, PhoneNumberSchema, serviceStartProblem, TimeZoneSchema } from '../../billing/validation';
 import { firstPolicyDay, policyInEffectOn } from '../../db/policies';
-import { DuplicateError, insertSubscriber, listSubscribers } from '../../db/subscribers';
-import { policyChangeWorkflowId, subscriberJoinedSignal, subscriberWorkflowId } from '../../workflows/messages';
-import { queueNoticesForNewSubscriber } from '../../activities/policy-change';
-import { rematchUnmatched } from '../../activities/rematch';
-import { queueUsageAlerts } from '../../activities/usage-alerts';
-import { sendUsageAlerts } from '../alerts';
-import { startSubscriberEntity } from '../subscriber-entity';
-import { InputError, type CommandContext, type RunCommand } from '../context';
+import { listSubscribers } from '../../db/subscribers';
+import type { onboardSubscriberWorkflow } from '../../workflows/onboard-subscriber';
+import { onboardSubscriberWorkflowId } from '../../workflows/messages';
+import { InputError, type RunCommand } from '../context';
+import type { runOperation as RunOperation } from '../operations';
 import { plural, printJson, printTable } from '../output';
 import { convert, flag } from '../validate';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-/**
- * A subscriber who joins while a policy revision is in flight is told about it now (issue 6): the
- * notice is queued in the outbox here, and its `policy-change-<version>` is woken to send it. Were
- * the signal lost, the workflow still sends it before the reminder or activation.
- */
-async function tellAboutRevisions(ctx: CommandContext, subscriberId: string): Promise<string[]> {
-  const versions = await queueNoticesForNewSubscriber(await ctx.pool(), subscriberId);
-  const told: string[] = [];
-  for (const version of versions) {
-    try {
-      await (await ctx.temporal()).workflow.getHandle(policyChangeWorkflowId(version)).signal(subscriberJoinedSignal, { subscriberId });
-      told.push(`notice of policy version ${version} handed to ${policyChangeWorkflowId(version)}`);
-    } catch (error) {
-      told.push(`notice of policy version ${version} queued; ${policyChangeWorkflowId(version)} sends it with its next batch (${(error as Error).message})`);
-    }
-  }
-  return told;
-}
 
 export function registerSubscriberCommands(program: Command, run: RunCommand): void {
   const subscribers = program.command('subscribers').description('register and list subscribers');
@@ -67,26 +46,23 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
       if (new Set(subscriber.numbers).size !== subscriber.numbers.length) throw new InputError(`--number lists a number twice: ${subscriber.numbers.join(', ')}`);
       const tooEarly = serviceStartProblem(subscriber.serviceStart, await firstPolicyDay(await ctx.pool()));
       if (tooEarly) throw new InputError(tooEarly);
-      try {
-        await insertSubscriber(await ctx.pool(), subscriber);
-      } catch (error) {
-        if (error instanceof DuplicateError) throw new InputError(error.message);
-        throw error;
-      }
-      // Records that arrived before this subscriber or number was registered are theirs now.
-      const pool = await ctx.pool();
-      const rematch = await rematchUnmatched(pool);
-      const alerts = rematch.attributed > 0 ? await sendUsageAlerts(ctx, await queueUsageAlerts(pool, rematch.touched), `subscriber-added-${subscriber.id}-${Date.now()}`) : undefined;
-      const firstPeriod = subscriber.serviceStart.slice(0, 7);
-      let cycle = `started ${subscriberWorkflowId(subscriber.id)} for ${firstPeriod}`;
-      try {
-        await startSubscriberEntity(await ctx.temporal(), ctx.config.taskQueue, subscriber);
-      } catch (error) {
-        cycle = `not started yet (${(error as Error).message}); the first month close starts it`;
-      }
-      const revisions = await tellAboutRevisions(ctx, subscriber.id);
-      const earlier = rematch.attributed > 0 ? `; ${plural(rematch.attributed, 'earlier unmatched record')} attributed (${alerts})` : '';
-      if (opts.json) printJson({ ...subscriber, workflowId: subscriberWorkflowId(subscriber.id), cycle, earlierRecordsAttributed: rematch.attributed, policyNotices: revisions });
+      // Onboarding runs as a workflow whose first activity inserts the subscriber (refusing a
+      // duplicate); attribution, alerts, the entity and a policy notice follow durably.
+      const workflowId = onboardSubscriberWorkflowId(subscriber.id);
+      // Loaded here: the Temporal client it needs stays out of `subscribers list`.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runOperation } = require('../operations') as { runOperation: typeof RunOperation };
+      const done = await runOperation<typeof onboardSubscriberWorkflow>(await ctx.temporal(), 'onboardSubscriberWorkflow', {
+        workflowId, taskQueue: ctx.config.taskQueue, args: [subscriber], workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        staticSummary: `Onboarding subscriber ${subscriber.id}`,
+      });
+      const cycle = `started ${done.entityWorkflowId} for ${done.firstPeriod}`;
+      const alerts = done.alertsWorkflowId ? `${plural(done.alertEmails, 'usage alert email')} handed to ${done.alertsWorkflowId}` : 'no usage alerts due';
+      const revisions = done.policyNotices.map((n) => (n.handedOver
+        ? `notice of policy version ${n.version} handed to ${n.workflowId}`
+        : `notice of policy version ${n.version} queued; ${n.workflowId} sends it with its next batch (${n.error})`));
+      const earlier = done.earlierRecordsAttributed > 0 ? `; ${plural(done.earlierRecordsAttributed, 'earlier unmatched record')} attributed (${alerts})` : '';
+      if (opts.json) printJson({ ...subscriber, workflowId: done.entityWorkflowId, onboardingWorkflowId: workflowId, cycle, earlierRecordsAttributed: done.earlierRecordsAttributed, policyNotices: revisions });
       else process.stdout.write(`added subscriber ${subscriber.id} (${subscriber.email}, ${timezone}, since ${subscriber.serviceStart}); billing cycle ${cycle}${earlier}${revisions.length ? `; ${revisions.join('; ')}` : ''}\n`);
     }));
 

@@ -34,6 +34,8 @@ test('there are recorded histories of every workflow type', () => {
     'month-close-waiting-continued.json', 'month-close-waiting-completed.json', 'scheduled-close-attached.json', 'subscriber-cycle-grace-from-worker.json',
     // Decided by Update (accepted, refused by the validator, refused by the workflow) rather than by signal.
     'limit-request-approved-by-update.json', 'abuse-case-decided-by-update.json', 'policy-change-cancelled-by-update.json',
+    // Operations run as workflows, resumed on a new worker after the first stopped half way.
+    'onboard-subscriber-resumed.json', 'record-limit-request-resumed.json',
   ]));
 });
 
