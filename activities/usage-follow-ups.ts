@@ -3,7 +3,7 @@
  * (workflows/usage-follow-ups.ts): the usage alerts queued in the outbox, then handed to a
  * `usage-alerts-<origin>` delivery.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -32,7 +32,7 @@ export function createUsageFollowUpActivities(pool: Pool, temporal: Client, task
       const touched = await monthsTouchedByImport(pool, input.importId);
       if (touched === undefined) throw ApplicationFailure.nonRetryable(`import ${input.importId} does not exist; the summary of \`billing usage import\` names its import`, OPERATION_REFUSED);
       if (touched === 'unfinished') throw ApplicationFailure.nonRetryable(`import ${input.importId} stopped before the end of its file; import the file again (its rows already in count once) and that import hands its alerts over`, OPERATION_REFUSED);
-      return queueUsageAlerts(pool, touched);
+      return queueUsageAlerts(pool, touched, Date.now(), heartbeat);
     },
 
     /**
@@ -45,6 +45,7 @@ export function createUsageFollowUpActivities(pool: Pool, temporal: Client, task
       const key = `${operationKey()}/page/`;
       const summary = await rematchUnmatched(pool, {
         onPage: async (client, page) => {
+          heartbeat();
           if (page.attributed > 0) await client.query('INSERT INTO operation_writes (key, result) VALUES ($1, $2)', [key + randomUUID(), JSON.stringify(page)]);
         },
       });
@@ -56,7 +57,7 @@ export function createUsageFollowUpActivities(pool: Pool, temporal: Client, task
         attributed: pages.reduce((sum, p) => sum + p.attributed, 0),
         stillUnmatched: summary.stillUnmatched,
         subscribersTouched: touched.size,
-        alertKeys: await queueUsageAlerts(pool, [...touched.values()]),
+        alertKeys: await queueUsageAlerts(pool, [...touched.values()], Date.now(), heartbeat),
       };
     },
 

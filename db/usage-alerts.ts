@@ -27,8 +27,11 @@ export async function anyAlertableMonth(pool: Pool, touched: Touched[], nowMs: n
   return touched.length > 0 && (await alertable(pool, touched, nowMs)).open.length > 0;
 }
 
-/** Returns the keys of the alert emails that are due and not yet sent. */
-export async function queueUsageAlerts(pool: Pool, touched: Touched[], nowMs: number = Date.now()): Promise<string[]> {
+/**
+ * Returns the keys of the alert emails that are due and not yet sent. `onProgress` is called for
+ * each subscriber month measured (an activity heartbeats there: a large import has many).
+ */
+export async function queueUsageAlerts(pool: Pool, touched: Touched[], nowMs: number = Date.now(), onProgress?: () => void): Promise<string[]> {
   if (touched.length === 0) return [];
   const { byId, monthOf, open } = await alertable(pool, touched, nowMs);
   if (open.length === 0) return [];
@@ -57,6 +60,7 @@ export async function queueUsageAlerts(pool: Pool, touched: Touched[], nowMs: nu
   };
   const due: string[] = [];
   for (const [key, list] of durations) {
+    onProgress?.();
     const [subscriberId, period] = key.split('\u0000') as [string, string];
     const subscriber = byId.get(subscriberId);
     // The allowance a subscriber really has: their terms for the month (plan, approved limit, a partial month).

@@ -12,9 +12,19 @@
  * usage-rematch-<time>: attributes the records that matched nobody to the numbers and subscribers
  * registered since, queues their alerts, and hands them to `usage-alerts-rematch-<time>`.
  */
-import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import { db } from './activity-proxies';
 import { OPERATION_REFUSED, type RematchResult, type UsageAlertsHandedOver } from './messages';
+
+/**
+ * Database work that grows with the import (a usage alert measured per subscriber month touched,
+ * a rematch paging through every unmatched record): up to an hour, heartbeating as it goes, so a
+ * worker that dies is noticed within a minute.
+ */
+const measured = (summary: string) => proxyActivities<Activities>({
+  startToCloseTimeout: '1 hour', heartbeatTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '1 minute' }, summary,
+});
 
 /** `usage-alerts-` and the operation's own id without its `usage-` (`import-<id>`, `rematch-<time>`). */
 async function handOver(keys: string[]): Promise<string | null> {
@@ -26,7 +36,7 @@ async function handOver(keys: string[]): Promise<string | null> {
 export async function usageImportFollowUpWorkflow(input: { importId: number }): Promise<UsageAlertsHandedOver> {
   let keys: string[];
   try {
-    keys = await db(`Queue the usage alerts of import ${input.importId}`).queueImportAlerts(input);
+    keys = await measured(`Queue the usage alerts of import ${input.importId}`).queueImportAlerts(input);
   } catch (error) {
     // An import that does not exist or did not finish: nothing to alert, said once.
     if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === OPERATION_REFUSED) {
@@ -38,6 +48,6 @@ export async function usageImportFollowUpWorkflow(input: { importId: number }): 
 }
 
 export async function usageRematchWorkflow(): Promise<RematchResult> {
-  const { alertKeys, ...rematched } = await db('Attribute unmatched call records and queue their usage alerts').rematchAndQueueAlerts();
+  const { alertKeys, ...rematched } = await measured('Attribute unmatched call records and queue their usage alerts').rematchAndQueueAlerts();
   return { ...rematched, alertEmails: alertKeys.length, alertsWorkflowId: await handOver(alertKeys) };
 }
