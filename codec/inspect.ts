@@ -2,13 +2,13 @@
  * What a history holds as it is stored: its payloads read without any key, for the demo's check and
  * the tests'. Search attributes and headers are never encoded by the SDK and are left out.
  */
-import { METADATA_ENCODING_KEY } from '@temporalio/common';
+import { METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from './encryption';
 
 export interface StoredPayloads {
-  /** Every encrypted payload's key id. */
-  encrypted: string[];
+  /** Every encrypted payload, with its key id. */
+  encrypted: { keyId: string; payload: Payload }[];
   /** Where payloads in another encoding sit, and their encoding. */
   plain: { path: string; encoding: string }[];
 }
@@ -27,7 +27,7 @@ export function storedPayloads(history: temporal.api.history.v1.IHistory): Store
     const metadata = record.metadata as Record<string, Uint8Array> | undefined;
     if (metadata && typeof metadata === 'object' && metadata[METADATA_ENCODING_KEY] instanceof Uint8Array) {
       const encoding = Buffer.from(metadata[METADATA_ENCODING_KEY]).toString('utf8');
-      if (encoding === ENCRYPTED_ENCODING) found.encrypted.push(Buffer.from(metadata[KEY_ID_METADATA] ?? []).toString('utf8'));
+      if (encoding === ENCRYPTED_ENCODING) found.encrypted.push({ keyId: Buffer.from(metadata[KEY_ID_METADATA] ?? []).toString('utf8'), payload: record as Payload });
       else found.plain.push({ path: at, encoding });
       return;
     }

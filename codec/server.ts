@@ -58,8 +58,10 @@ function payloadsOf(body: string): Payload[] {
   } catch {
     throw new HttpError(400, 'the body is not JSON: send {"payloads": [...]}');
   }
-  const payloads = (parsed as { payloads?: unknown } | null)?.payloads;
-  if (!Array.isArray(payloads)) throw new HttpError(400, 'the body has no "payloads" array: send {"payloads": [...]}');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, 'the body is not a JSON object: send {"payloads": [...]}');
+  // Proto3 JSON leaves an empty list out: the temporal CLI sends {} to encode a query without arguments.
+  const payloads = (parsed as { payloads?: unknown }).payloads ?? [];
+  if (!Array.isArray(payloads)) throw new HttpError(400, '"payloads" is not an array: send {"payloads": [...]}');
   return payloads.map((p: JsonPayload, i) => {
     if (typeof p !== 'object' || p === null) throw new HttpError(400, `payloads[${i}] is not an object`);
     const metadata = Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, bytesOf(v, `payloads[${i}].metadata.${k}`)]));

@@ -14,13 +14,13 @@ export function registerCodecCommands(program: Command, run: RunCommand): void {
     .description("decode and encode payloads for the Temporal UI and the temporal CLI with the configured keys (Temporal's codec server protocol)")
     .option('--port <port>', 'port to listen on', String(LOCAL_PORTS.codecServer))
     .option('--host <host>', 'address to listen on (127.0.0.1: this machine only)', '127.0.0.1')
-    .option('--origin <url>', "the Temporal UI's origin, allowed to call it from a browser (repeatable)", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--origin <url>', "the Temporal UI's origin, allowed to call it from a browser (repeatable; default: the local UI's, http://localhost:8233 and http://127.0.0.1:8233)", (v: string, prev: string[] = []) => [...prev, v])
     .action((opts) => run(async (ctx) => {
       const keys = codecKeysFromConfig(ctx.config);
       if (!keys) throw new InputError('no encryption key is configured: set BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE to the keys the workers use');
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InputError(`--port ${JSON.stringify(opts.port)} is not a port number (0 to 65535)`);
-      const origins = (opts.origin as string[]).length > 0 ? (opts.origin as string[]) : localUiOrigins();
+      const origins = (opts.origin as string[] | undefined) ?? localUiOrigins();
       for (const origin of origins) {
         let parsed: URL | undefined;
         try {

@@ -199,7 +199,7 @@ async function whatTemporalStores(subscriber: (typeof DEMO_SUBSCRIBERS)[number])
     const bytes = historyBytes(history);
     const stored = storedPayloads(history);
     const inClear = [subscriber.email, subscriber.name, ...subscriber.numbers].filter((text) => bytes.includes(text));
-    const keys = [...new Set(stored.encrypted)].join(', ');
+    const keys = [...new Set(stored.encrypted.map((p) => p.keyId))].join(', ');
     return [
       `In Temporal, ${workflowId}'s history read without the key holds ${stored.encrypted.length} encrypted payloads${keys ? ` (key ${keys})` : ''} and ${stored.plain.length} in clear;`,
       inClear.length > 0 ? `${subscriber.id}'s ${inClear.join(', ')} can be read in it.` : `${subscriber.id}'s email, name and number appear nowhere in it: the UI shows them through the codec server.`,
