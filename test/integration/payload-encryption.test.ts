@@ -9,6 +9,7 @@
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,8 @@ import { EncryptionCodec } from '../../codec/encryption';
 import { historyBytes, storedPayloads } from '../../codec/inspect';
 import type { CodecKey } from '../../codec/keys';
 import { startCodecServer, type RunningCodecServer } from '../../codec/server';
+import { loadConfig } from '../../config';
+import { temporalCliPath } from '../../stack/binaries';
 import { onboardSubscriberWorkflowId, subscriberWorkflowId } from '../../workflows/messages';
 import { cliAgainst } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -96,6 +99,16 @@ async function decodeOverHttp(server: RunningCodecServer, history: Awaited<Retur
   });
 }
 
+/** The `temporal` CLI against the test's server. */
+function temporalCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const address = (env.connection as unknown as { options: { address: string } }).options.address;
+  return new Promise((resolve) => {
+    execFile(temporalCliPath(loadConfig()), [...args, '--address', address, '--namespace', 'default'], { timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
 function decodedText(body: { payloads: { data: string }[] }): string {
   return body.payloads.map((p) => Buffer.from(p.data, 'base64').toString('utf8')).join('\n');
 }
@@ -167,6 +180,19 @@ test('the codec server decodes the history for the UI\'s origin, and refuses oth
   expect(otherPost.status).toBe(403);
   expect(await otherPost.text()).not.toContain(ada.email);
 
+  // The `temporal` CLI shows ciphertext without the codec server and the subscriber with it;
+  // a query's answer too (its empty argument list is sent to /encode as {}).
+  const show = ['workflow', 'show', '--workflow-id', onboardSubscriberWorkflowId(ada.id), '--detailed'];
+  const sealed = await temporalCli(...show);
+  expect(sealed.code).toBe(0);
+  expect(sealed.stdout).toContain('metadata.encryption-key-id');
+  expect(sealed.stdout).not.toContain(ada.email);
+  const opened = await temporalCli(...show, '--codec-endpoint', server.url);
+  expect(opened.stdout).toContain(ada.email);
+  const query = await temporalCli('workflow', 'query', '--workflow-id', subscriberWorkflowId(ada.id), '--type', 'status', '--codec-endpoint', server.url);
+  expect(query.stderr).toBe('');
+  expect(query.stdout).toContain('"subscriberId":"ada"');
+
   // With a token, a POST without it, or with another, is refused; with it, answered.
   const token = randomBytes(24).toString('hex');
   const guarded = await codecServer([k1], token);
@@ -177,6 +203,8 @@ test('the codec server decodes the history for the UI\'s origin, and refuses oth
   const authorised = await decodeOverHttp(guarded, history, { Authorization: `Bearer ${token}` });
   expect(authorised.status).toBe(200);
   expect(decodedText(await authorised.json() as { payloads: { data: string }[] })).toContain(ada.email);
+  const cliWithToken = await temporalCli(...show, '--codec-endpoint', guarded.url, '--codec-auth', `Bearer ${token}`);
+  expect(cliWithToken.stdout).toContain(ada.email);
 });
 
 test('a key rotation: with k2 current and k1 kept, new runs carry k2, the runs of k1 still decode and keep running', async () => {
