@@ -149,7 +149,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
   const server = http.createServer(codecRequestHandler(options));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE'
-      ? new Error(`port ${options.port} on ${host} is taken: is a codec server already running? Choose another with --port`)
+      ? new Error(`port ${options.port} on ${host} is taken: is another codec server (\`billing dev\`, \`billing codec-server\`) running? Stop it, or give \`billing codec-server\` another --port`)
       : error));
     server.listen(options.port, host, resolve);
   });

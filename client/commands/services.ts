@@ -200,10 +200,9 @@ async function whatTemporalStores(subscriber: (typeof DEMO_SUBSCRIBERS)[number])
     const stored = storedPayloads(history);
     const inClear = [subscriber.email, subscriber.name, ...subscriber.numbers].filter((text) => bytes.includes(text));
     const keys = [...new Set(stored.encrypted.map((p) => p.keyId))].join(', ');
-    return [
-      `In Temporal, ${workflowId}'s history read without the key holds ${stored.encrypted.length} encrypted payloads${keys ? ` (key ${keys})` : ''} and ${stored.plain.length} in clear;`,
-      inClear.length > 0 ? `${subscriber.id}'s ${inClear.join(', ')} can be read in it.` : `${subscriber.id}'s email, name and number appear nowhere in it: the UI shows them through the codec server.`,
-    ].join(' ');
+    const found = inClear.length > 0 ? `${subscriber.id}'s ${inClear.join(', ')} can be read in it by anyone with access to the server.` : `${subscriber.id}'s email, name and number appear nowhere in it: the UI shows them through the codec server.`;
+    if (stored.encrypted.length === 0) return `In Temporal, ${workflowId}'s history holds its ${stored.plain.length} payloads in clear; ${found}`;
+    return `In Temporal, ${workflowId}'s history read without the key holds ${stored.encrypted.length} encrypted payloads (key ${keys}) and ${stored.plain.length} in clear; ${found}`;
   } catch (error) {
     return `Could not read ${workflowId}'s history to show what Temporal stores: ${(error as Error).message}`;
   } finally {

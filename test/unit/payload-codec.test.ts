@@ -1,7 +1,8 @@
 /**
  * The payload codec (codec/encryption.ts) and its keys (codec/keys.ts): AES-256-GCM round trips,
  * a random IV per payload, the key id in the metadata, rotation, and the errors a person reads
- * when a key is wrong, missing or a payload was altered.
+ * when a key is wrong, missing or a payload was altered; the codec server's protocol (its origin and
+ * token checks are in test/integration/payload-encryption.test.ts).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA, PayloadDecryptionError } from '../../codec/encryption';
 import { codecKeysFromConfig, ensureDevKeyFile, parseCodecKeys, type CodecKey } from '../../codec/keys';
+import { startCodecServer, type RunningCodecServer } from '../../codec/server';
 import { ConfigError, loadConfig } from '../../config';
 
 const key = (id: string): CodecKey => ({ id, key: randomBytes(32) });
@@ -134,5 +136,52 @@ describe('keys from configuration', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(first);
     expect(parseCodecKeys(first, file).map((k) => k.id)).toEqual(['dev-1']);
     fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe("the codec server's protocol", () => {
+  let server: RunningCodecServer;
+  const codec = new EncryptionCodec([k1]);
+  beforeAll(async () => {
+    server = await startCodecServer({ codec, origins: ['http://localhost:8233'], port: 0 });
+  });
+  afterAll(() => server.close());
+  const post = (route: string, body: string) => fetch(`${server.url}${route}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+
+  test('encode then decode round-trips proto3 JSON, with or without a namespace segment', async () => {
+    const plain = defaultPayloadConverter.toPayload(subscriber)!;
+    const json = { payloads: [{ metadata: { encoding: Buffer.from(plain.metadata!.encoding!).toString('base64') }, data: Buffer.from(plain.data!).toString('base64') }] };
+    const encoded = await (await post('/encode', JSON.stringify(json))).json() as { payloads: { metadata: Record<string, string>; data: string }[] };
+    expect(Buffer.from(encoded.payloads[0]!.metadata.encoding!, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
+    expect(Buffer.from(encoded.payloads[0]!.metadata[KEY_ID_METADATA]!, 'base64').toString()).toBe('k1');
+    const decoded = await (await post('/default/decode', JSON.stringify(encoded))).json();
+    expect(decoded).toEqual(json);
+  });
+
+  test('an empty list may be left out, as proto3 JSON does ({})', async () => {
+    const response = await post('/encode', '{}');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ payloads: [] });
+  });
+
+  test.each([
+    ['/decode', 'not json', 400, 'the body is not JSON'],
+    ['/decode', '{"payloads": 3}', 400, '"payloads" is not an array'],
+    ['/decode', '{"payloads": [{"data": "***"}]}', 400, 'payloads[0].data must be a base64 string'],
+    ['/nothing', '{}', 404, 'not found'],
+  ])('POST %s %s answers %i', async (route, body, status, message) => {
+    const response = await post(route, body);
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as { message: string }).message).toContain(message);
+  });
+
+  test('only POST (and the preflight) is allowed', async () => {
+    const response = await fetch(`${server.url}/decode`);
+    expect(response.status).toBe(405);
+  });
+
+  test('a taken port is named with what to do', async () => {
+    const port = Number(new URL(server.url).port);
+    await expect(startCodecServer({ codec, origins: [], port })).rejects.toThrow(`port ${port} on 127.0.0.1 is taken: is another codec server`);
   });
 });
