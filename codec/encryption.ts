@@ -67,13 +67,15 @@ export class EncryptionCodec implements PayloadCodec {
     if (!keyId) throw new PayloadDecryptionError(`an encrypted payload carries no ${KEY_ID_METADATA} in its metadata: it was not written by this codec`);
     const key = this.keys.get(keyId);
     if (!key) {
-      const configured = this.keys.size > 0
-        ? `which is not among the configured keys (${[...this.keys.keys()].join(', ')}): add it, after the current key, to BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE`
-        : 'but no encryption key is configured: set BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE (`billing dev` prints the line to export)';
+      const configured =
+        this.keys.size > 0
+          ? `which is not among the configured keys (${[...this.keys.keys()].join(', ')}): add it, after the current key, to BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE`
+          : 'but no encryption key is configured: set BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE (`billing dev` prints the line to export)';
       throw new PayloadDecryptionError(`a payload is encrypted with key "${keyId}", ${configured}`);
     }
     const data = Buffer.from(payload.data ?? []);
-    if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`a payload encrypted with key "${keyId}" is ${data.length} bytes, too short to hold its IV and tag: it was cut or altered`);
+    if (data.length < IV_BYTES + TAG_BYTES)
+      throw new PayloadDecryptionError(`a payload encrypted with key "${keyId}" is ${data.length} bytes, too short to hold its IV and tag: it was cut or altered`);
     const decipher = createDecipheriv(ALGORITHM, key, data.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(keyId, 'utf8'));
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
@@ -81,7 +83,9 @@ export class EncryptionCodec implements PayloadCodec {
     try {
       plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
     } catch {
-      throw new PayloadDecryptionError(`a payload encrypted with key "${keyId}" fails authentication: its ciphertext or key id was altered, or the key configured as "${keyId}" is not the one it was encrypted with`);
+      throw new PayloadDecryptionError(
+        `a payload encrypted with key "${keyId}" fails authentication: its ciphertext or key id was altered, or the key configured as "${keyId}" is not the one it was encrypted with`,
+      );
     }
     return temporal.api.common.v1.Payload.decode(plain);
   }

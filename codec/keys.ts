@@ -24,8 +24,13 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** Parses `id:base64` entries separated by commas or new lines; `where` names the source in errors. */
 export function parseCodecKeys(text: string, where: string): CodecKey[] {
-  const entries = text.split('\n').flatMap((line) => line.replace(/#.*$/, '').split(',')).map((entry) => entry.trim()).filter((entry) => entry.length > 0);
-  if (entries.length === 0) throw new ConfigError(`${where} lists no key: give one or more id:base64 entries, the current key first (generate a key with \`openssl rand -base64 32\`)`);
+  const entries = text
+    .split('\n')
+    .flatMap((line) => line.replace(/#.*$/, '').split(','))
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  if (entries.length === 0)
+    throw new ConfigError(`${where} lists no key: give one or more id:base64 entries, the current key first (generate a key with \`openssl rand -base64 32\`)`);
   const keys: CodecKey[] = [];
   entries.forEach((entry, index) => {
     const at = `${where}, entry ${index + 1}`;
@@ -54,7 +59,9 @@ export function codecKeysFromConfig(config: Pick<Config, 'codecKeys' | 'codecKey
     try {
       text = fs.readFileSync(config.codecKeyFile, 'utf8');
     } catch (error) {
-      throw new ConfigError(`BILLING_CODEC_KEY_FILE=${config.codecKeyFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): point it at a file of id:base64 lines`);
+      throw new ConfigError(
+        `BILLING_CODEC_KEY_FILE=${config.codecKeyFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): point it at a file of id:base64 lines`,
+      );
     }
     return parseCodecKeys(text, `BILLING_CODEC_KEY_FILE ${config.codecKeyFile}`);
   }

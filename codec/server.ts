@@ -38,12 +38,18 @@ const ROUTE = /^(?:\/[^/]+)?\/(encode|decode)\/?$/;
 const ALLOWED_HEADERS = 'Authorization, Content-Type, X-Namespace, Caller-Type, Client-Name, Client-Version';
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
 
-interface JsonPayload { metadata?: Record<string, string>; data?: string }
+interface JsonPayload {
+  metadata?: Record<string, string>;
+  data?: string;
+}
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 function bytesOf(value: unknown, what: string): Buffer {
@@ -148,18 +154,25 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
   const host = options.host ?? '127.0.0.1';
   const server = http.createServer(codecRequestHandler(options));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE'
-      ? new Error(`port ${options.port} on ${host} is taken: is another codec server (\`billing dev\`, \`billing codec-server\`) running? Stop it, or give \`billing codec-server\` another --port`)
-      : error));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(
+              `port ${options.port} on ${host} is taken: is another codec server (\`billing dev\`, \`billing codec-server\`) running? Stop it, or give \`billing codec-server\` another --port`,
+            )
+          : error,
+      ),
+    );
     server.listen(options.port, host, resolve);
   });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

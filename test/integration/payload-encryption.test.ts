@@ -150,7 +150,7 @@ test('a subscriber added through the CLI leaves no email, name or number in clea
   expect(bytes.includes('already registered')).toBe(false);
 });
 
-test('the codec server decodes the history for the UI\'s origin, and refuses other origins and a missing token', async () => {
+test("the codec server decodes the history for the UI's origin, and refuses other origins and a missing token", async () => {
   const history = await rawHistory(onboardSubscriberWorkflowId(ada.id));
   const server = await codecServer([k1]);
 
@@ -168,7 +168,7 @@ test('the codec server decodes the history for the UI\'s origin, and refuses oth
   const decoded = await decodeOverHttp(server, history);
   expect(decoded.status).toBe(200);
   expect(decoded.headers.get('access-control-allow-origin')).toBe(UI_ORIGIN);
-  const text = decodedText(await decoded.json() as { payloads: { data: string }[] });
+  const text = decodedText((await decoded.json()) as { payloads: { data: string }[] });
   for (const value of [ada.email, ada.name, ada.number]) expect(text).toContain(value);
 
   // Another origin is refused, preflight and POST alike, without a byte of the payloads.
@@ -189,6 +189,10 @@ test('the codec server decodes the history for the UI\'s origin, and refuses oth
   expect(sealed.stdout).not.toContain(ada.email);
   const opened = await temporalCli(...show, '--codec-endpoint', server.url);
   expect(opened.stdout).toContain(ada.email);
+  // A failure's message as well: the refusal of ada's number, decoded by the CLI through the codec server.
+  const failedShow = ['workflow', 'show', '--workflow-id', onboardSubscriberWorkflowId('ada-again'), '--detailed'];
+  expect((await temporalCli(...failedShow)).stdout).not.toContain('already registered');
+  expect((await temporalCli(...failedShow, '--codec-endpoint', server.url)).stdout).toContain(`already registered to another subscriber: Key (number)=(${ada.number})`);
   const query = await temporalCli('workflow', 'query', '--workflow-id', subscriberWorkflowId(ada.id), '--type', 'status', '--codec-endpoint', server.url);
   expect(query.stderr).toBe('');
   expect(query.stdout).toContain('"subscriberId":"ada"');
@@ -202,7 +206,7 @@ test('the codec server decodes the history for the UI\'s origin, and refuses oth
   expect((await decodeOverHttp(guarded, history, { Authorization: 'Bearer not-the-token' })).status).toBe(401);
   const authorised = await decodeOverHttp(guarded, history, { Authorization: `Bearer ${token}` });
   expect(authorised.status).toBe(200);
-  expect(decodedText(await authorised.json() as { payloads: { data: string }[] })).toContain(ada.email);
+  expect(decodedText((await authorised.json()) as { payloads: { data: string }[] })).toContain(ada.email);
   const cliWithToken = await temporalCli(...show, '--codec-endpoint', guarded.url, '--codec-auth', `Bearer ${token}`);
   expect(cliWithToken.stdout).toContain(ada.email);
 });
@@ -232,17 +236,18 @@ test('a key rotation: with k2 current and k1 kept, new runs carry k2, the runs o
   const rotated = await codecServer([k2, k1]);
   const decoded = await decodeOverHttp(rotated, adaHistory);
   expect(decoded.status).toBe(200);
-  expect(decodedText(await decoded.json() as { payloads: { data: string }[] })).toContain(ada.email);
+  expect(decodedText((await decoded.json()) as { payloads: { data: string }[] })).toContain(ada.email);
 
   // Once k1 is dropped, that history can no longer be read, and the codec server says why.
   const k2Only = await codecServer([k2]);
   const refused = await decodeOverHttp(k2Only, adaHistory);
   expect(refused.status).toBe(400);
-  expect((await refused.json() as { message: string }).message).toBe(
-    'a payload is encrypted with key "k1", which is not among the configured keys (k2): add it, after the current key, to BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE');
+  expect(((await refused.json()) as { message: string }).message).toBe(
+    'a payload is encrypted with key "k1", which is not among the configured keys (k2): add it, after the current key, to BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE',
+  );
 });
 
-test('the encrypted histories and the recorded plain ones replay with the worker\'s codec', async () => {
+test("the encrypted histories and the recorded plain ones replay with the worker's codec", async () => {
   const history = await rawHistory(onboardSubscriberWorkflowId(ada.id));
   const dataConverter = workerDataConverter([k2, k1]);
   const workflowBundleEncrypted = await workflowBundle({ encrypted: true });

@@ -67,7 +67,8 @@ test('an altered ciphertext, or a key id swapped in the metadata, fails with a c
   const tampered = Buffer.from(sent!.data!);
   tampered[20] = tampered[20]! ^ 0x01;
   await expect(codec.decode([{ ...sent!, data: tampered }])).rejects.toThrow(
-    'a payload encrypted with key "k1" fails authentication: its ciphertext or key id was altered, or the key configured as "k1" is not the one it was encrypted with');
+    'a payload encrypted with key "k1" fails authentication: its ciphertext or key id was altered, or the key configured as "k1" is not the one it was encrypted with',
+  );
   const swapped = { ...sent!, metadata: { ...sent!.metadata, [KEY_ID_METADATA]: Buffer.from('k2') } };
   await expect(codec.decode([swapped])).rejects.toThrow('a payload encrypted with key "k2" fails authentication');
   await expect(codec.decode([{ ...sent!, data: Buffer.alloc(10) }])).rejects.toThrow('too short to hold its IV and tag');
@@ -75,9 +76,14 @@ test('an altered ciphertext, or a key id swapped in the metadata, fails with a c
 
 test('an unknown key id says which keys are configured and where to add it', async () => {
   const [sent] = await new EncryptionCodec([key('k0')]).encode([defaultPayloadConverter.toPayload('x')!]);
-  await expect(new EncryptionCodec([k2, k1]).decode([sent!])).rejects.toThrow(new PayloadDecryptionError(
-    'a payload is encrypted with key "k0", which is not among the configured keys (k2, k1): add it, after the current key, to BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE'));
-  await expect(new EncryptionCodec([]).decode([sent!])).rejects.toThrow('a payload is encrypted with key "k0", but no encryption key is configured: set BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE');
+  await expect(new EncryptionCodec([k2, k1]).decode([sent!])).rejects.toThrow(
+    new PayloadDecryptionError(
+      'a payload is encrypted with key "k0", which is not among the configured keys (k2, k1): add it, after the current key, to BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE',
+    ),
+  );
+  await expect(new EncryptionCodec([]).decode([sent!])).rejects.toThrow(
+    'a payload is encrypted with key "k0", but no encryption key is configured: set BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE',
+  );
 });
 
 describe('keys from configuration', () => {
@@ -151,7 +157,7 @@ describe("the codec server's protocol", () => {
   test('encode then decode round-trips proto3 JSON, with or without a namespace segment', async () => {
     const plain = defaultPayloadConverter.toPayload(subscriber)!;
     const json = { payloads: [{ metadata: { encoding: Buffer.from(plain.metadata!.encoding!).toString('base64') }, data: Buffer.from(plain.data!).toString('base64') }] };
-    const encoded = await (await post('/encode', JSON.stringify(json))).json() as { payloads: { metadata: Record<string, string>; data: string }[] };
+    const encoded = (await (await post('/encode', JSON.stringify(json))).json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
     expect(Buffer.from(encoded.payloads[0]!.metadata.encoding!, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
     expect(Buffer.from(encoded.payloads[0]!.metadata[KEY_ID_METADATA]!, 'base64').toString()).toBe('k1');
     const decoded = await (await post('/default/decode', JSON.stringify(encoded))).json();
