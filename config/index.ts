@@ -42,7 +42,7 @@ export function localDatabaseUrl(port: number = LOCAL_PORTS.postgres, database: 
   return `postgres://${EMBEDDED_POSTGRES.user}:${EMBEDDED_POSTGRES.password}@127.0.0.1:${port}/${database}`;
 }
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   BILLING_TASK_QUEUE: z.string().min(1).default('billing'),
   SMTP_URL: z.string().url().default(`smtp://127.0.0.1:${LOCAL_PORTS.smtp}`),

@@ -10,6 +10,7 @@ import { migrate } from '../../db/migrate';
 import { createPool } from '../../db/pool';
 import { listInvoices } from '../../db/invoices';
 import { startLocalStack } from '../../stack/local';
+import { LIVENESS_FILE_NAME, keepLivenessFile } from '../../workers/liveness';
 import { createBillingWorker } from '../../workers/worker';
 import { connectClient, connectWorkerConnection, temporalSettings } from '../temporal';
 import { InputError, redact, type RunCommand } from '../context';
@@ -36,15 +37,21 @@ async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<voi
   try {
     const worker = await createBillingWorker({ config, connection, namespace, client, pool, codecKeys });
     const payloads = codecKeys ? `payloads encrypted with key ${codecKeys[0]!.id}${codecKeys.length > 1 ? ` (also reading ${codecKeys.slice(1).map((k) => k.id).join(', ')})` : ''}` : 'payloads in clear (no BILLING_CODEC_KEYS)';
-    say(`worker polling task queue "${config.taskQueue}" on ${temporalSettings().address} (namespace ${namespace}), database ${redact(config.databaseUrl)}, ${payloads}`);
-    await worker.runUntil(async () => {
-      await onReady?.();
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+    // The image's health check reads this file (Dockerfile): written before the line below says the worker polls.
+    const stopLiveness = keepLivenessFile(path.join(config.dataDir, LIVENESS_FILE_NAME), () => worker.getState() === 'RUNNING');
+    try {
+      say(`worker polling task queue "${config.taskQueue}" on ${temporalSettings().address} (namespace ${namespace}), database ${redact(config.databaseUrl)}, ${payloads}`);
+      await worker.runUntil(async () => {
+        await onReady?.();
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        say('stopping: finishing the work in hand');
       });
-      say('stopping: finishing the work in hand');
-    });
+    } finally {
+      stopLiveness();
+    }
   } finally {
     await pool.end();
     await client.connection.close();
