@@ -8,7 +8,7 @@ import { outcomesByLine, readFixture, recordAt, runReader, type FixtureRow } fro
 
 const utc = (y: number, mo: number, d: number, h: number, mi: number, s: number): number => Date.UTC(y, mo - 1, d, h, mi, s);
 
-function readAsterisk(name: string, options: { timezone?: string; voicemailNumbers?: string[]; columns?: string[] } = {}): ReadResult[] {
+function readAsterisk(name: string, options: { timezone?: string; voicemailNumbers?: string[]; featureCodes?: string[]; columns?: string[] } = {}): ReadResult[] {
   const { rows, unreadable } = readFixture(name);
   expect(unreadable).toEqual([]);
   return runReader(new AsteriskReader({ timezone: 'UTC', ...options }), rows);
@@ -151,8 +151,8 @@ describe('traps (cdr-formats §1)', () => {
   });
 
   it('takes the access numbers from the options', () => {
-    // *98 is no longer an access number, and its row ran Hangup last: an ordinary call.
-    expect(outcomesByLine(readAsterisk('asterisk-voicemail-retrieval.csv', { voicemailNumbers: ['8500'] }))).toEqual({
+    // *98 is no longer an access number nor a feature code, and its row ran Hangup last: an ordinary call.
+    expect(outcomesByLine(readAsterisk('asterisk-voicemail-retrieval.csv', { voicemailNumbers: ['8500'], featureCodes: [] }))).toEqual({
       1: 'voicemail-retrieval', 2: 'counted 60', 3: 'voicemail-retrieval', 4: 'unanswered',
     });
   });
