@@ -140,6 +140,16 @@ export interface Config {
 export class ConfigError extends Error {}
 
 /**
+ * BILLING_DEFAULT_COUNTRY alone (default US), for code that has no Config in hand: attribution
+ * in activities (the directory of numbers) reads numbers as the CLI does.
+ */
+export function defaultCountryFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const parsed = EnvSchema.shape.BILLING_DEFAULT_COUNTRY.safeParse(env.BILLING_DEFAULT_COUNTRY);
+  if (!parsed.success) throw new ConfigError(`environment variable BILLING_DEFAULT_COUNTRY=${JSON.stringify(env.BILLING_DEFAULT_COUNTRY)} is invalid: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
+
+/**
  * A URL with its password replaced by *** (`postgres://billing:***@db:5432/billing`), for every
  * message and log line that names a database or mail server. Written for malformed URLs too (a
  * password with an unescaped / or @, no //): everything between the user's colon and the last @
