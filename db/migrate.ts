@@ -9,7 +9,15 @@ import { defaultCountryFromEnv } from '../config';
 /** The SQL files stay in the sources: compiled into dist/db, this module reads them from db/migrations. */
 export const MIGRATIONS_DIR = path.resolve(__dirname, __filename.endsWith('.js') ? '../../db/migrations' : 'migrations');
 
-export async function migrate(databaseUrl: string, log: (line: string) => void = () => undefined): Promise<string[]> {
+/**
+ * `notice` hears what a person should know of the data steps (numbers rewritten in E.164, a clash
+ * left as it is): stderr unless told otherwise.
+ */
+export async function migrate(
+  databaseUrl: string,
+  log: (line: string) => void = () => undefined,
+  notice: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<string[]> {
   const applied = await runner({
     databaseUrl,
     dir: MIGRATIONS_DIR,
@@ -19,7 +27,7 @@ export async function migrate(databaseUrl: string, log: (line: string) => void =
     checkOrder: true,
   });
   await seedInitialPolicy(databaseUrl);
-  await normaliseStoredNumbers(databaseUrl, log);
+  await normaliseStoredNumbers(databaseUrl, notice);
   return applied.map((m) => m.name);
 }
 

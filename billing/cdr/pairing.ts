@@ -3,7 +3,9 @@
  *
  * Two rules need a partner row that may come before or after the record (DESIGN, "Usage import
  * rules"): an Asterisk `Local/…;2` row is a duplicate when some row dialled that channel's `;1`
- * half, and a FreeSWITCH A-leg is a voicemail deposit when its B-leg is a voicemail loopback leg.
+ * half, and a FreeSWITCH A-leg is a voicemail deposit when its B-leg is a voicemail loopback leg
+ * (legs=ab) or, as vanilla FreeSWITCH writes only A-legs, when a voicemail leg of the same caller
+ * ends in the same second and started within it (a key, then a check of the partner).
  * Switches write both rows close together (each when its channel hangs up), so the window
  * remembers partners seen in the last `size` rows and holds records back for at most `size`
  * further rows. A held record whose partner shows up is not counted (with the reader's reason);
