@@ -5,7 +5,7 @@
  * subscribers counts for both, once each. Our own formats name the subscriber outright.
  */
 import type { CountryCode } from 'libphonenumber-js';
-import { DEFAULT_COUNTRY, NumberNormalizer, numberTail } from '../numbers';
+import { DEFAULT_COUNTRY, isE164, NumberNormalizer, numberTail } from '../numbers';
 import { splitAtMonthBoundaries, ZoneMonths, type CallSegment } from '../periods';
 import type { CdrRecord } from './types';
 
@@ -47,14 +47,14 @@ export function directoryOf(
   }
   const normalizer = new NumberNormalizer(options.country ?? DEFAULT_COUNTRY);
   const byNumber = new Map<string, Party>();
-  const tails = new Set<string>();
+  const tails = new Set<number>();
   for (const n of numbers) {
     const party = byId.get(n.subscriberId);
     if (!party) continue;
-    const normal = normalizer.normalize(n.number);
+    const normal = isE164(n.number) ? n.number : normalizer.normalize(n.number);
     byNumber.set(normal, party);
     const tail = numberTail(normal);
-    if (tail !== undefined) tails.add(tail);
+    if (tail >= 0) tails.add(tail);
   }
   const lookUp = (number: string): Party | undefined => {
     // Already in the registered form (E.164, or an extension as written): no parsing.
@@ -62,7 +62,7 @@ export function directoryOf(
     if (exact !== undefined) return exact;
     // A number no registered one ends like cannot be anyone's (most callers from outside).
     const tail = numberTail(number);
-    if (tail === undefined || !tails.has(tail)) return undefined;
+    if (tail < 0 || !tails.has(tail)) return undefined;
     return byNumber.get(normalizer.normalize(number));
   };
   return {

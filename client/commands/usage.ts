@@ -86,10 +86,13 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
       const voicemailNumbers = opts.voicemailNumbers === undefined ? undefined : String(opts.voicemailNumbers).split(',').map((n) => n.trim()).filter((n) => n !== '');
       const patterns = opts.featureCodes as string[] | undefined;
       const featureCodes = patterns === undefined ? undefined : patterns.length === 1 && patterns[0] === 'none' ? [] : patterns;
-      try {
-        new ServiceNumbers({ voicemailNumbers, featureCodes });
-      } catch (error) {
-        throw new InputError(`--voicemail-numbers/--feature-codes: ${(error as Error).message}`);
+      const settings: [string, ConstructorParameters<typeof ServiceNumbers>[0]][] = [['--voicemail-numbers', { voicemailNumbers, featureCodes: [] }], ['--feature-codes', { featureCodes }]];
+      for (const [name, given] of settings) {
+        try {
+          new ServiceNumbers(given);
+        } catch (error) {
+          throw new InputError(`${name}: ${(error as Error).message}`);
+        }
       }
       const pool = await ctx.pool();
       const bar = importProgressBar();

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { getExampleNumber, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import examples from 'libphonenumber-js/examples.mobile.json';
-import { normalizeNumber } from '../../billing/numbers';
+import { isE164, normalizeNumber } from '../../billing/numbers';
 
 const COUNTRIES: CountryCode[] = ['US', 'CA', 'GB', 'DE', 'FR', 'IT', 'ES', 'NL', 'BE', 'CH', 'AT', 'SE', 'PL', 'AU', 'NZ', 'IN', 'BR', 'MX', 'JP', 'ZA'];
 const SEPARATORS = [' ', '-', '.', '/'];
@@ -56,6 +56,9 @@ describe('normalizeNumber (property)', () => {
     fc.assert(
       fc.property(numberArb, fc.constantFrom(...COUNTRIES), ({ number }, other) => {
         expect(normalizeNumber(number.number, other)).toBe(number.number);
+        // The directory takes E.164-shaped numbers as they are: they must be fixed points.
+        const normal = normalizeNumber(number.formatInternational(), other);
+        if (isE164(normal)) expect(normalizeNumber(normal, other)).toBe(normal);
         expect(normalizeNumber(normalizeNumber(number.formatNational(), other), other)).toBe(normalizeNumber(number.formatNational(), other));
       }),
       { numRuns: 300 },

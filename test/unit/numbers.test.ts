@@ -4,7 +4,7 @@
  */
 import { AsteriskReader } from '../../billing/cdr/asterisk';
 import { directoryOf, partiesOf } from '../../billing/cdr/attribution';
-import { countryProblem, normalizeNumber, numberTail } from '../../billing/numbers';
+import { countryProblem, isE164, normalizeNumber, numberTail } from '../../billing/numbers';
 import { PhoneNumberSchema } from '../../billing/validation';
 import { readFixture, runReader } from '../helpers/cdr-rows';
 
@@ -41,9 +41,15 @@ describe('normalizeNumber', () => {
     expect(countryProblem('usa')).toContain('"usa"');
   });
 
+  it('isE164: the stored form, taken as it is', () => {
+    expect(['+14155550101', '+442079460018', '+4915112345678'].every(isE164)).toBe(true);
+    expect(['14155550101', '+1 415 555 0101', '+0123456789', '+123', '*97', '+1234567890123456'].some(isE164)).toBe(false);
+  });
+
   it('tails: two writings of one number share their last 7 digits; short ones have none', () => {
-    expect(new Set(FORMS.map(numberTail))).toEqual(new Set(['5550101']));
-    expect(numberTail('1001')).toBeUndefined();
+    expect(new Set(FORMS.map(numberTail))).toEqual(new Set([5550101]));
+    expect(numberTail('+1 415 000-0001')).toBe(1);
+    expect(numberTail('1001')).toBe(-1);
   });
 });
 
