@@ -36,7 +36,7 @@ export interface ImportOptions {
   voicemailNumbers?: string[];
   /** Feature-code patterns (billing/cdr/types.ts, ReaderOptions.featureCodes); default DEFAULT_FEATURE_CODES. */
   featureCodes?: string[];
-  /** Country of numbers written without a country code (billing/numbers.ts); default DEFAULT_COUNTRY. */
+  /** Country of numbers written without a country code (billing/numbers.ts); default BILLING_DEFAULT_COUNTRY (US). */
   country?: CountryCode;
   rejectsFile?: string;
   batchSize?: number;

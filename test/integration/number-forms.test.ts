@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { rematchUnmatched } from '../../activities/rematch';
-import { importUsageFile } from '../../activities/usage-import';
+import { rematchUnmatched } from '../../db/rematch';
+import { importUsageFile } from '../../db/usage-import';
 import { normaliseStoredNumbers } from '../../db/migrate';
 import { CDR_FIXTURES } from '../helpers/cdr-rows';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
