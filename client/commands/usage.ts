@@ -4,13 +4,12 @@ import type { CountryCode } from 'libphonenumber-js';
 import { CDR_FORMATS } from '../../billing/cdr/readers';
 import { ServiceNumbers } from '../../billing/cdr/switch-row';
 import { DEFAULT_FEATURE_CODES, DEFAULT_SOURCE, DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat } from '../../billing/cdr/types';
-import { countryProblem } from '../../billing/numbers';
 import { formatMinutes } from '../../billing/emails';
 import { periodOf } from '../../billing/periods';
 import { allowanceSeconds, overageMinutes, roundUsage } from '../../billing/rating';
 import { termsForPeriod } from '../../billing/terms';
 import { IdSchema, PeriodSchema, TimeZoneSchema } from '../../billing/validation';
-import { ImportInputError, importUsageFile, type ImportProgress } from '../../db/usage-import';
+import type { ImportProgress } from '../../db/usage-import';
 import { periodFacts } from '../../db/terms';
 import { getSubscriber } from '../../db/subscribers';
 import { countedDurations, usageByDay } from '../../db/usage';
@@ -80,6 +79,12 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
       const columns = opts.columns === undefined ? undefined : String(opts.columns).split(',').map((c) => c.trim().toLowerCase());
       const unknownColumn = columns?.find((c) => !ASTERISK_OPTIONAL_COLUMNS.includes(c));
       if (unknownColumn !== undefined) throw new InputError(`--columns "${unknownColumn}" is not an optional Asterisk column; use ${ASTERISK_OPTIONAL_COLUMNS.join(', ')}`);
+      // Loaded by `usage import` alone: the importer and libphonenumber's metadata (some 40 ms of
+      // CPU) stay out of `usage show`.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { countryProblem } = require('../../billing/numbers') as typeof import('../../billing/numbers');
+      const { ImportInputError, importUsageFile } = require('../../db/usage-import') as typeof import('../../db/usage-import');
+      /* eslint-enable @typescript-eslint/no-require-imports */
       const country = String(opts.country ?? ctx.config.defaultCountry);
       const countryWrong = countryProblem(country);
       if (countryWrong) throw new InputError(`${opts.country === undefined ? 'BILLING_DEFAULT_COUNTRY' : '--country'}: ${countryWrong}`);
