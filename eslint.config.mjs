@@ -22,7 +22,7 @@ const NODE_BUILTIN = `^(node:.*|(${builtinModules.map(escape).join('|')})(/.*)?)
 const packageOtherThan = (allowed) => `^(?![./]|node:)(?!(${[...allowed, ...builtinModules].map(escape).join('|')})(/|$)).*$`;
 
 /** The pure core uses these libraries and nothing else from npm: they compute, they do no I/O. */
-const CORE_PACKAGES = ['luxon', 'zod'];
+const CORE_PACKAGES = ['libphonenumber-js', 'luxon', 'zod'];
 /** Workflow code runs in the SDK's deterministic sandbox: its API, and the types of the rest. */
 const WORKFLOW_PACKAGES = ['@temporalio/workflow', '@temporalio/common'];
 

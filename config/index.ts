@@ -66,6 +66,8 @@ export const EnvSchema = z.object({
   BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_IMPORT_BATCH_ROWS),
   BILLING_IMPORT_EARLIEST: DaySchema.default(DEFAULT_IMPORT_EARLIEST),
   BILLING_IMPORT_MAX_FUTURE_HOURS: z.coerce.number().int().min(0).max(24 * 366).default(DEFAULT_IMPORT_MAX_FUTURE_HOURS),
+  // Checked against libphonenumber's countries where it is used (billing/numbers.ts), not on every start.
+  BILLING_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code such as US, GB or DE').default('US'),
   BILLING_WORKER_CACHED_RUNS: z.coerce.number().int().min(2).max(10_000_000).optional(),
   BILLING_CODEC_KEYS: z.string().optional(),
   BILLING_CODEC_KEY_FILE: z.string().min(1).optional(),
@@ -96,6 +98,11 @@ export interface Config {
   importEarliest: string;
   /** ...and so are those dated more than this many hours after the import. */
   importMaxFutureHours: number;
+  /**
+   * The country of numbers written without a country code (`4155550101`, `(415) 555-0101`), for
+   * `subscribers add` and `usage import` unless they are given --country.
+   */
+  defaultCountry: string;
   /** Workflow runs the worker keeps in memory between their tasks; unset, workers/worker.ts sizes it from the heap. */
   workerCachedRuns?: number;
   /** Limit-increase requests: support is reminded after this long without a decision... */
@@ -131,6 +138,16 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * BILLING_DEFAULT_COUNTRY alone (default US), for code that has no Config in hand: attribution
+ * in activities (the directory of numbers) reads numbers as the CLI does.
+ */
+export function defaultCountryFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const parsed = EnvSchema.shape.BILLING_DEFAULT_COUNTRY.safeParse(env.BILLING_DEFAULT_COUNTRY);
+  if (!parsed.success) throw new ConfigError(`environment variable BILLING_DEFAULT_COUNTRY=${JSON.stringify(env.BILLING_DEFAULT_COUNTRY)} is invalid: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
 
 /**
  * A URL with its password replaced by *** (`postgres://billing:***@db:5432/billing`), for every
@@ -174,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importBatchRows: e.BILLING_IMPORT_BATCH_ROWS,
     importEarliest: e.BILLING_IMPORT_EARLIEST,
     importMaxFutureHours: e.BILLING_IMPORT_MAX_FUTURE_HOURS,
+    defaultCountry: e.BILLING_DEFAULT_COUNTRY,
     workerCachedRuns: e.BILLING_WORKER_CACHED_RUNS,
     limitReminderHours: e.BILLING_LIMIT_REMINDER_HOURS,
     limitExpiryDays: e.BILLING_LIMIT_EXPIRY_DAYS,
