@@ -49,7 +49,8 @@ const SUBSCRIBER_WORKFLOW = /^subscriber-(.+)$/;
  * subscriber, period, when known), then the rest of the line's attributes.
  */
 export function jsonLogLine(entry: LogEntry): string {
-  const meta: Record<string, unknown> = { ...(entry.meta ?? {}) };
+  // An activity's task token is an opaque key as long as the line: nobody reads it in a log.
+  const { taskToken: _token, ...meta }: Record<string, unknown> = { ...(entry.meta ?? {}) };
   const take = (...keys: string[]): unknown => {
     let found: unknown;
     for (const key of keys) {
@@ -85,12 +86,18 @@ export function billingLogger(format: LogFormat, level: LogLevel = 'INFO', write
   return new DefaultLogger(level, (entry) => write(`${jsonLogLine(entry)}\n`));
 }
 
+/** What a person at a terminal does not need on every line: the JSON lines keep all but the task token. */
+const NOT_ON_A_TERMINAL = new Set(['sdkComponent', 'taskQueue', 'namespace', 'taskToken', 'trace_id', 'span_id', 'trace_flags', 'isLocal', 'activityId',
+  'runId', 'workflowRunId', 'workflowType', 'workflowNamespace']);
+
+/** `10:59:13.379 WARN  message [workflow id, activity, attempt] {the line's own attributes}`. */
 function textLogLine(entry: LogEntry): string {
   const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString().slice(11, 23);
-  const meta = entry.meta ?? {};
-  const { sdkComponent: _c, taskQueue: _q, namespace: _n, ...shown } = meta as Record<string, unknown>;
-  const rest = Object.keys(shown).length ? ` ${JSON.stringify(shown, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}` : '';
-  return `${time} ${entry.level.padEnd(5)} ${entry.message}${rest}\n`;
+  const { workflowId, activityType, attempt, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
+  const where = [workflowId, activityType, attempt !== undefined && Number(attempt) > 1 ? `attempt ${String(attempt)}` : undefined].filter(Boolean);
+  const shown = Object.fromEntries(Object.entries(meta).filter(([key]) => !NOT_ON_A_TERMINAL.has(key)));
+  const rest = Object.keys(shown).length ? ` ${JSON.stringify(shown, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v))}` : '';
+  return `${time} ${entry.level.padEnd(5)} ${entry.message}${where.length ? ` [${where.join(', ')}]` : ''}${rest}\n`;
 }
 
 /** Warnings and errors only: the bundler's statistics (webpack's table of modules) stay out of the output. */

@@ -10,7 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createPool } from '../../db/pool';
 import {
-  clientTracingInterceptors, installRuntime, jsonLogLine, startTelemetryServer, startTracing, warningsOnly, type InstalledRuntime, type TelemetryServer, type Tracing,
+  billingLogger, clientTracingInterceptors, installRuntime, jsonLogLine, logFormatFor, startTelemetryServer, startTracing, warningsOnly, type InstalledRuntime, type TelemetryServer, type Tracing,
 } from '../../workers/telemetry';
 import { bundleWorkflows, createBillingWorker } from '../../workers/worker';
 import { monthCloseWorkflowId } from '../../workflows/messages';
@@ -155,6 +155,7 @@ test('after an import and a close, /metrics counts the invoices, amounts, overag
   expect(body).toMatch(/^process_resident_memory_bytes /m);
 });
 
+// The close of the test above, as its trace tells it.
 test('the trace of a close holds the spans of its workflow, its activities, the fan-out\'s signals and the cycles\' invoices', async () => {
   const all = spans.getFinishedSpans();
   const root = all.find((s) => s.name === 'StartWorkflow:monthCloseWorkflow');
@@ -186,4 +187,14 @@ test('a log line as JSON names the level, the message, the workflow, its run, th
     time: '2026-05-28T20:26:40.000Z', level: 'warn', message: 'signal rejected', workflowId: 'subscriber-ada', runId: 'r-1', subscriber: 'ada', period: '2026-10',
     sdkComponent: 'workflow', workflowType: 'subscriberWorkflow', problem: 'bad period',
   });
+});
+
+test('on a terminal a log line reads as text: time, level, message, the run and activity, the line\'s own attributes', () => {
+  const lines: string[] = [];
+  const logger = billingLogger('text', 'INFO', (line) => lines.push(line));
+  logger.warn('invoice email not sent yet', { workflowId: 'subscriber-ada', activityType: 'closeCycleWhenDue', attempt: 1, taskToken: 'bG9j', isLocal: true, key: 'invoice:INV-2026-10-ada' });
+  logger.debug('below the level');
+  expect(lines).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} WARN {2}invoice email not sent yet \[subscriber-ada, closeCycleWhenDue\] \{"key":"invoice:INV-2026-10-ada"\}\n$/)]);
+  // JSON unless the log stream is a terminal, or as configured.
+  expect([logFormatFor('auto', { isTTY: true }), logFormatFor('auto', {}), logFormatFor('json', { isTTY: true }), logFormatFor('text', {})]).toEqual(['text', 'json', 'json', 'text']);
 });
