@@ -6,6 +6,8 @@
  */
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@temporalio/client';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createPool } from '../../db/pool';
@@ -153,6 +155,11 @@ test('after an import and a close, /metrics counts the invoices, amounts, overag
   expect(body).toMatch(/^temporal_sticky_cache_size\{/m);
   // And Node's: one process, one set of families.
   expect(body).toMatch(/^process_resident_memory_bytes /m);
+  // Every metric the provisioned Grafana dashboard reads is one the endpoint serves.
+  const dashboard = JSON.parse(fs.readFileSync(path.join(__dirname, '../../deploy/grafana/dashboards/billing.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+  const read = new Set(dashboard.panels.flatMap((p) => p.targets ?? []).flatMap((t) => t.expr.match(/\b(billing|temporal)_[a-z_]+/g) ?? []));
+  expect(read.size).toBeGreaterThan(10);
+  expect([...read].filter((name) => !new RegExp(`^(# TYPE )?${name}[ {]`, 'm').test(body))).toEqual([]);
 });
 
 // The close of the test above, as its trace tells it.
