@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- close [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50] [--cached-runs N] [--encrypted]`:
+ * `npm run bench -- close [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50] [--cached-runs N] [--encrypted] [--metrics] [--tracing]`:
  * the month close end to end (DESIGN, "Targets": 10,000 subscribers rated, invoiced and mailed on
  * the dev server within 5 minutes on 2 cores), beside a plain-SQL rating of the same data.
  *
@@ -354,13 +354,14 @@ export async function benchClose(): Promise<void> {
   const rows = count * 30;
   const subscribers = benchSubscribers(count);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-bench-files-'));
-  // --telemetry: everything on, as a worker with BILLING_METRICS_PORT and OTEL_EXPORTER_OTLP_ENDPOINT
-  // runs: the SDK's exporter, /metrics scraped every 15 s, every span made and handed to a batch
-  // processor (whose exporter drops them: the cost measured is the worker's, not a collector's).
-  const telemetry = process.argv.includes('--telemetry');
-  const runtime = telemetry ? await installRuntime({ metrics: true, logFormat: 'text', logLevel: 'WARN' }) : undefined;
-  if (!telemetry) Runtime.install({ logger: new DefaultLogger('WARN') });
-  const tracing: Tracing | undefined = telemetry
+  // --metrics: as a worker with BILLING_METRICS_PORT runs: the SDK's exporter on, /metrics scraped
+  // every 15 s. --tracing: as one with OTEL_EXPORTER_OTLP_ENDPOINT: every span made and handed to a
+  // batch processor (whose exporter drops them: the cost measured is the worker's, not a collector's).
+  const metrics = process.argv.includes('--metrics');
+  const traced = process.argv.includes('--tracing');
+  const runtime = metrics ? await installRuntime({ metrics: true, logFormat: 'text', logLevel: 'WARN' }) : undefined;
+  if (!metrics) Runtime.install({ logger: new DefaultLogger('WARN') });
+  const tracing: Tracing | undefined = traced
     ? startTracing(new BatchSpanProcessor({ export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined }), 'billing-bench')
     : undefined;
   const problems: string[] = [];
@@ -390,7 +391,7 @@ export async function benchClose(): Promise<void> {
         const baseline = await plainSqlRating(pool);
 
         say('starting the SMTP server, the Temporal dev server and the worker');
-        const workflowBundle = await bundleWorkflows(warningsOnly(Runtime.instance().logger), { encrypted: codecKeys !== null, tracing: telemetry });
+        const workflowBundle = await bundleWorkflows(warningsOnly(Runtime.instance().logger), { encrypted: codecKeys !== null, tracing: traced });
         [smtp, env] = await Promise.all([
           countingSmtpServer(),
           TestWorkflowEnvironment.createLocal({
@@ -429,7 +430,8 @@ export async function benchClose(): Promise<void> {
         endpoint = runtime ? await startTelemetryServer({ host: '127.0.0.1', port: 0, pool, sdkMetricsUrl: runtime.sdkMetricsUrl, workerState: () => worker.getState() }) : undefined;
         const scrapeUrl = `${endpoint?.url}/metrics`;
         scraping = endpoint ? setInterval(() => void fetch(scrapeUrl).then((r) => r.text()).catch(() => undefined), 15_000) : undefined;
-        if (endpoint) say(`telemetry on: ${endpoint.url}/metrics scraped every 15 s, tracing into a batch processor`);
+        if (endpoint) say(`metrics on: ${endpoint.url}/metrics scraped every 15 s`);
+        if (tracing) say('tracing on: every span into a batch processor');
         await worker.runUntil(async () => {
           const onboarding = await startEntities(temporalEnv, subscribers, serviceStart);
           say(`  ${count.toLocaleString('en')} entities running and waiting after ${onboarding.toFixed(1)} s (not part of the close's time)`);

@@ -173,7 +173,7 @@ test('the trace of a close holds the spans of its workflow, its activities, the 
     'RunWorkflow:monthCloseWorkflow',
     'StartActivity:requestCycleClosesFrom', 'RunActivity:requestCycleClosesFrom',
     'StartActivity:awaitCycleCloses', 'RunActivity:awaitCycleCloses',
-    'SignalWithStartWorkflow:subscriberWorkflow',
+    'SignalWithStartWorkflow:subscriberWorkflow', 'HandleSignal:closeCycle',
     'RunWorkflow:subscriberWorkflow',
     'StartActivity:closeCycleWhenDue', 'RunActivity:closeCycleWhenDue',
   ]));
