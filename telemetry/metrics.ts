@@ -91,8 +91,13 @@ export interface CloseProgressNumbers {
 /** The close of `period` as last read (db/month-close.ts closeProgressSnapshot). */
 export function recordCloseProgress(period: string, p: CloseProgressNumbers): void {
   const states: [string, number][] = [
-    ['subscribers', p.subscribers], ['invoices', p.invoices], ['emailed', p.emailed], ['mail_failed', p.mailFailed],
-    ['mail_pending', p.mailPending], ['failed', p.failed], ['open', p.open],
+    ['subscribers', p.subscribers],
+    ['invoices', p.invoices],
+    ['emailed', p.emailed],
+    ['mail_failed', p.mailFailed],
+    ['mail_pending', p.mailPending],
+    ['failed', p.failed],
+    ['open', p.open],
   ];
   for (const [state, value] of states) closeProgress.set({ period, state }, value);
 }

@@ -20,7 +20,10 @@ import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@op
 import type { ClientInterceptors } from '@temporalio/client';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import {
-  OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, OpenTelemetryWorkflowClientInterceptor, makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+  makeWorkflowExporter,
 } from '@temporalio/interceptors-opentelemetry';
 import { DefaultLogger, Runtime, type LogEntry, type WorkerOptions } from '@temporalio/worker';
 import http from 'node:http';
@@ -87,8 +90,21 @@ export function billingLogger(format: LogFormat, level: LogLevel = 'INFO', write
 }
 
 /** What a person at a terminal does not need on every line: the JSON lines keep all but the task token. */
-const NOT_ON_A_TERMINAL = new Set(['sdkComponent', 'taskQueue', 'namespace', 'taskToken', 'trace_id', 'span_id', 'trace_flags', 'isLocal', 'activityId',
-  'runId', 'workflowRunId', 'workflowType', 'workflowNamespace']);
+const NOT_ON_A_TERMINAL = new Set([
+  'sdkComponent',
+  'taskQueue',
+  'namespace',
+  'taskToken',
+  'trace_id',
+  'span_id',
+  'trace_flags',
+  'isLocal',
+  'activityId',
+  'runId',
+  'workflowRunId',
+  'workflowType',
+  'workflowNamespace',
+]);
 
 /** `10:59:13.379 WARN  message [workflow id, activity, attempt] {the line's own attributes}`. */
 function textLogLine(entry: LogEntry): string {
@@ -104,8 +120,12 @@ function textLogLine(entry: LogEntry): string {
 export function warningsOnly(logger: Logger): Logger {
   const quiet = (): void => undefined;
   return {
-    log: (level: LogLevel, message: string, meta?: LogMetadata) => { if (level === 'WARN' || level === 'ERROR') logger.log(level, message, meta); },
-    trace: quiet, debug: quiet, info: quiet,
+    log: (level: LogLevel, message: string, meta?: LogMetadata) => {
+      if (level === 'WARN' || level === 'ERROR') logger.log(level, message, meta);
+    },
+    trace: quiet,
+    debug: quiet,
+    info: quiet,
     warn: (message, meta) => logger.warn(message, meta),
     error: (message, meta) => logger.error(message, meta),
   };
@@ -174,11 +194,21 @@ const PROBE_TIMEOUT_MS = 2_000;
 /** The counts read from PostgreSQL at each scrape, in a registry of their own. */
 function databaseMetrics(pool: Pool): { registry: Registry; refresh(): Promise<void> } {
   const registry = new Registry();
-  const up = new Gauge({ name: 'billing_database_up', help: 'Whether PostgreSQL answered the scrape\'s query (1) or not (0)', registers: [registry] });
-  const pending = new Gauge({ name: 'billing_limit_requests_pending', help: 'Limit-increase requests waiting for support\'s decision', registers: [registry] });
-  const abuse = new Gauge({ name: 'billing_abuse_cases', help: 'Abuse cases waiting for a decision (open) or with the account suspended', labelNames: ['state'] as const, registers: [registry] });
+  const up = new Gauge({ name: 'billing_database_up', help: "Whether PostgreSQL answered the scrape's query (1) or not (0)", registers: [registry] });
+  const pending = new Gauge({ name: 'billing_limit_requests_pending', help: "Limit-increase requests waiting for support's decision", registers: [registry] });
+  const abuse = new Gauge({
+    name: 'billing_abuse_cases',
+    help: 'Abuse cases waiting for a decision (open) or with the account suspended',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
   // Totals of every finished import (usage_imports), the same on every replica: sum them with max, not sum.
-  const rows = new Counter({ name: 'billing_import_rows_total', help: 'Rows of the finished usage imports by outcome: read (every line), counted, not_counted, rejected; duplicate, unmatched and late are among the read', labelNames: ['outcome'] as const, registers: [registry] });
+  const rows = new Counter({
+    name: 'billing_import_rows_total',
+    help: 'Rows of the finished usage imports by outcome: read (every line), counted, not_counted, rejected; duplicate, unmatched and late are among the read',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const imports = new Counter({ name: 'billing_imports_finished_total', help: 'Usage imports that finished', registers: [registry] });
   return {
     registry,
@@ -191,8 +221,16 @@ function databaseMetrics(pool: Pool): { registry: Registry; refresh(): Promise<v
         abuse.set({ state: 'suspended' }, counts.abuseCases.suspended);
         const r = counts.importRows;
         rows.reset();
-        for (const [outcome, value] of [['read', r.read], ['counted', r.counted], ['not_counted', r.notCounted], ['rejected', r.rejected],
-          ['duplicate', r.duplicate], ['unmatched', r.unmatched], ['late', r.late]] as const) rows.inc({ outcome }, value);
+        for (const [outcome, value] of [
+          ['read', r.read],
+          ['counted', r.counted],
+          ['not_counted', r.notCounted],
+          ['rejected', r.rejected],
+          ['duplicate', r.duplicate],
+          ['unmatched', r.unmatched],
+          ['late', r.late],
+        ] as const)
+          rows.inc({ outcome }, value);
         imports.reset();
         imports.inc(counts.importsFinished);
       } catch {
@@ -204,7 +242,9 @@ function databaseMetrics(pool: Pool): { registry: Registry; refresh(): Promise<v
 
 function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -250,19 +290,24 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
     reply(404, 'not found: /metrics, /healthz, /readyz\n');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE'
-      ? new Error(`the metrics port ${options.host}:${options.port} is taken; set BILLING_METRICS_PORT to a free port, or leave it unset to serve no metrics`)
-      : error));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`the metrics port ${options.host}:${options.port} is taken; set BILLING_METRICS_PORT to a free port, or leave it unset to serve no metrics`)
+          : error,
+      ),
+    );
     server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as net.AddressInfo;
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   return {
     url: `http://${shownHost}:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -322,10 +367,12 @@ export function tracingFromConfig(config: Pick<Config, 'otlpEndpoint' | 'otelSer
 export function workerTracingOptions(tracing: Tracing): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   return {
     interceptors: {
-      activity: [(ctx) => ({
-        inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
-        outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-      })],
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
     },
     sinks: { exporter: makeWorkflowExporter(tracing.processor, tracing.resource) },
   };

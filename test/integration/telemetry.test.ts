@@ -12,7 +12,17 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createPool } from '../../db/pool';
 import {
-  billingLogger, clientTracingInterceptors, installRuntime, jsonLogLine, logFormatFor, startTelemetryServer, startTracing, warningsOnly, type InstalledRuntime, type TelemetryServer, type Tracing,
+  billingLogger,
+  clientTracingInterceptors,
+  installRuntime,
+  jsonLogLine,
+  logFormatFor,
+  startTelemetryServer,
+  startTracing,
+  warningsOnly,
+  type InstalledRuntime,
+  type TelemetryServer,
+  type Tracing,
 } from '../../workers/telemetry';
 import { bundleWorkflows, createBillingWorker } from '../../workers/worker';
 import { monthCloseWorkflowId } from '../../workflows/messages';
@@ -45,7 +55,10 @@ beforeAll(async () => {
   client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', interceptors: clientTracingInterceptors(tracing) });
   worker = await createBillingWorker({
     config: { taskQueue, smtpUrl: smtp.url, mailFrom: TEST_MAIL_FROM, billingOpsEmail: TEST_OPS_EMAIL, supportEmail: TEST_SUPPORT_EMAIL, closeGraceHours: 6 },
-    connection: env.nativeConnection, namespace: env.namespace ?? 'default', client, pool: db.pool,
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    client,
+    pool: db.pool,
     workflowBundle: await bundleWorkflows(warningsOnly(runtime.logger), { tracing: true }),
     tracing,
   });
@@ -77,7 +90,12 @@ test('readiness follows the worker and PostgreSQL; liveness answers while the pr
   // Created, not yet polling: not ready.
   expect(await get('/readyz')).toEqual({ status: 503, body: 'worker initialized\n' });
   running = worker.run();
-  expect(await until(() => get('/readyz'), (r) => r.status === 200)).toEqual({ status: 200, body: 'ready\n' });
+  expect(
+    await until(
+      () => get('/readyz'),
+      (r) => r.status === 200,
+    ),
+  ).toEqual({ status: 200, body: 'ready\n' });
 
   // The same worker with a database that does not answer: not ready, and the scrape says so.
   const lost = createPool('postgres://billing:secret@127.0.0.1:9/billing', 1);
@@ -94,7 +112,7 @@ test('readiness follows the worker and PostgreSQL; liveness answers while the pr
   }
 });
 
-test('after an import and a close, /metrics counts the invoices, amounts, overage, mails and import rows exactly, beside the SDK\'s own metrics', async () => {
+test("after an import and a close, /metrics counts the invoices, amounts, overage, mails and import rows exactly, beside the SDK's own metrics", async () => {
   // Three subscribers of a month long past: 61 minutes over (10.00 + 3.05), within the allowance
   // (10.00), and one whose mailbox the server refuses for good (5.00).
   await givenSubscriber(db.pool, { id: 'm-over', serviceStart: `${PERIOD}-01`, monthlyFeeCents: 1000 });
@@ -102,8 +120,11 @@ test('after an import and a close, /metrics counts the invoices, amounts, overag
   await givenSubscriber(db.pool, { id: 'm-bounce', serviceStart: `${PERIOD}-01`, monthlyFeeCents: 500 });
   smtp.refuseRecipient('m-bounce@example.test');
   // 2,460 min 30 s in 14 calls, one call of 100 min, one row of nobody known; the same file twice.
-  const rows = [...callsTotalling('m-over', `${PERIOD}-01`, 2460 * 60 + 30), { subscriber: 'm-under', start: `${PERIOD}-10 09:00:00`, seconds: 6000 },
-    { subscriber: 'nobody', start: `${PERIOD}-11 09:00:00`, seconds: 60 }];
+  const rows = [
+    ...callsTotalling('m-over', `${PERIOD}-01`, 2460 * 60 + 30),
+    { subscriber: 'm-under', start: `${PERIOD}-10 09:00:00`, seconds: 6000 },
+    { subscriber: 'nobody', start: `${PERIOD}-11 09:00:00`, seconds: 60 },
+  ];
   expect(rows).toHaveLength(16);
   const first = await givenCalls(db.pool, rows);
   const again = await givenCalls(db.pool, rows);
@@ -114,7 +135,9 @@ test('after an import and a close, /metrics counts the invoices, amounts, overag
   await db.pool.query(`INSERT INTO abuse_cases (id, subscriber_id) VALUES ('AC-1', 'm-under')`);
 
   const handle = await client.workflow.start(monthCloseWorkflow, {
-    workflowId: monthCloseWorkflowId(PERIOD), taskQueue, args: [{ period: PERIOD, batchSize: 10, waitSeconds: 1 }],
+    workflowId: monthCloseWorkflowId(PERIOD),
+    taskQueue,
+    args: [{ period: PERIOD, batchSize: 10, waitSeconds: 1 }],
   });
   expect(await handle.result()).toMatchObject({ complete: true, subscribers: 3, invoices: 3, emailed: 2, mailFailed: 1, totalCents: 1305 + 1000 + 500 });
   // The summary for billing operations is mailed by the close itself.
@@ -163,45 +186,85 @@ test('after an import and a close, /metrics counts the invoices, amounts, overag
 });
 
 // The close of the test above, as its trace tells it.
-test('the trace of a close holds the spans of its workflow, its activities, the fan-out\'s signals and the cycles\' invoices', async () => {
+test("the trace of a close holds the spans of its workflow, its activities, the fan-out's signals and the cycles' invoices", async () => {
   const all = spans.getFinishedSpans();
   const root = all.find((s) => s.name === 'StartWorkflow:monthCloseWorkflow');
   expect(root).toBeDefined();
   const trace = all.filter((s) => s.spanContext().traceId === root!.spanContext().traceId);
   const names = new Set(trace.map((s) => s.name));
-  expect([...names].sort()).toEqual(expect.arrayContaining([
-    'RunWorkflow:monthCloseWorkflow',
-    'StartActivity:requestCycleClosesFrom', 'RunActivity:requestCycleClosesFrom',
-    'StartActivity:awaitCycleCloses', 'RunActivity:awaitCycleCloses',
-    'SignalWithStartWorkflow:subscriberWorkflow', 'HandleSignal:closeCycle',
-    'RunWorkflow:subscriberWorkflow',
-    'StartActivity:closeCycleWhenDue', 'RunActivity:closeCycleWhenDue',
-  ]));
+  expect([...names].sort()).toEqual(
+    expect.arrayContaining([
+      'RunWorkflow:monthCloseWorkflow',
+      'StartActivity:requestCycleClosesFrom',
+      'RunActivity:requestCycleClosesFrom',
+      'StartActivity:awaitCycleCloses',
+      'RunActivity:awaitCycleCloses',
+      'SignalWithStartWorkflow:subscriberWorkflow',
+      'HandleSignal:closeCycle',
+      'RunWorkflow:subscriberWorkflow',
+      'StartActivity:closeCycleWhenDue',
+      'RunActivity:closeCycleWhenDue',
+    ]),
+  );
   // Each subscriber's cycle in it, each with its invoice's activity.
   expect(trace.filter((s) => s.name === 'RunActivity:closeCycleWhenDue').length).toBeGreaterThanOrEqual(3);
   const byId = new Map(trace.map((s) => [s.spanContext().spanId, s]));
   const ancestors = (s: ReadableSpan): string[] => (s.parentSpanId && byId.has(s.parentSpanId) ? [byId.get(s.parentSpanId)!.name, ...ancestors(byId.get(s.parentSpanId)!)] : []);
   const invoice = trace.find((s) => s.name === 'RunActivity:closeCycleWhenDue')!;
-  expect(ancestors(invoice)).toEqual(expect.arrayContaining(['RunWorkflow:subscriberWorkflow', 'SignalWithStartWorkflow:subscriberWorkflow', 'RunActivity:requestCycleClosesFrom', 'RunWorkflow:monthCloseWorkflow', 'StartWorkflow:monthCloseWorkflow']));
+  expect(ancestors(invoice)).toEqual(
+    expect.arrayContaining([
+      'RunWorkflow:subscriberWorkflow',
+      'SignalWithStartWorkflow:subscriberWorkflow',
+      'RunActivity:requestCycleClosesFrom',
+      'RunWorkflow:monthCloseWorkflow',
+      'StartWorkflow:monthCloseWorkflow',
+    ]),
+  );
 });
 
 test('a log line as JSON names the level, the message, the workflow, its run, the subscriber and the period', () => {
-  const line = JSON.parse(jsonLogLine({
-    level: 'WARN', message: 'signal rejected', timestampNanos: 1_780_000_000_000_000_000n,
-    meta: { sdkComponent: 'workflow', workflowId: 'subscriber-ada', runId: 'r-1', workflowType: 'subscriberWorkflow', period: '2026-10', problem: 'bad period' },
-  }));
+  const line = JSON.parse(
+    jsonLogLine({
+      level: 'WARN',
+      message: 'signal rejected',
+      timestampNanos: 1_780_000_000_000_000_000n,
+      meta: { sdkComponent: 'workflow', workflowId: 'subscriber-ada', runId: 'r-1', workflowType: 'subscriberWorkflow', period: '2026-10', problem: 'bad period' },
+    }),
+  );
   expect(line).toEqual({
-    time: '2026-05-28T20:26:40.000Z', level: 'warn', message: 'signal rejected', workflowId: 'subscriber-ada', runId: 'r-1', subscriber: 'ada', period: '2026-10',
-    sdkComponent: 'workflow', workflowType: 'subscriberWorkflow', problem: 'bad period',
+    time: '2026-05-28T20:26:40.000Z',
+    level: 'warn',
+    message: 'signal rejected',
+    workflowId: 'subscriber-ada',
+    runId: 'r-1',
+    subscriber: 'ada',
+    period: '2026-10',
+    sdkComponent: 'workflow',
+    workflowType: 'subscriberWorkflow',
+    problem: 'bad period',
   });
 });
 
-test('on a terminal a log line reads as text: time, level, message, the run and activity, the line\'s own attributes', () => {
+test("on a terminal a log line reads as text: time, level, message, the run and activity, the line's own attributes", () => {
   const lines: string[] = [];
   const logger = billingLogger('text', 'INFO', (line) => lines.push(line));
-  logger.warn('invoice email not sent yet', { workflowId: 'subscriber-ada', activityType: 'closeCycleWhenDue', attempt: 1, taskToken: 'bG9j', isLocal: true, key: 'invoice:INV-2026-10-ada' });
+  logger.warn('invoice email not sent yet', {
+    workflowId: 'subscriber-ada',
+    activityType: 'closeCycleWhenDue',
+    attempt: 1,
+    taskToken: 'bG9j',
+    isLocal: true,
+    key: 'invoice:INV-2026-10-ada',
+  });
   logger.debug('below the level');
-  expect(lines).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} WARN {2}invoice email not sent yet \[subscriber-ada, closeCycleWhenDue\] \{"key":"invoice:INV-2026-10-ada"\}\n$/)]);
+  expect(lines).toEqual([
+    expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} WARN {2}invoice email not sent yet \[subscriber-ada, closeCycleWhenDue\] \{"key":"invoice:INV-2026-10-ada"\}\n$/),
+  ]);
   // JSON unless the log stream is a terminal, or as configured.
-  expect([logFormatFor('auto', { isTTY: true }), logFormatFor('auto', {}), logFormatFor('json', { isTTY: true }), logFormatFor('text', {})]).toEqual(['text', 'json', 'json', 'text']);
+  expect([logFormatFor('auto', { isTTY: true }), logFormatFor('auto', {}), logFormatFor('json', { isTTY: true }), logFormatFor('text', {})]).toEqual([
+    'text',
+    'json',
+    'json',
+    'text',
+  ]);
 });

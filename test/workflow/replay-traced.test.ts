@@ -12,7 +12,10 @@ import { startTracing, workerTracingOptions, type Tracing } from '../../workers/
 import { bundleWorkflows } from '../../workers/worker';
 import { HISTORIES_DIR } from '../helpers/histories';
 
-const files = fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
+const files = fs
+  .readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const spans = new InMemorySpanExporter();
 let tracing: Tracing;
 let bundle: Promise<WorkflowBundleWithSourceMap>;
