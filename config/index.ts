@@ -72,6 +72,12 @@ export const EnvSchema = z.object({
   BILLING_CODEC_KEYS: z.string().optional(),
   BILLING_CODEC_KEY_FILE: z.string().min(1).optional(),
   BILLING_CODEC_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with `openssl rand -hex 32`)').optional(),
+  BILLING_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  BILLING_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  BILLING_LOG_FORMAT: z.enum(['auto', 'json', 'text']).default('auto'),
+  BILLING_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('billing-worker'),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
 });
@@ -133,6 +139,15 @@ export interface Config {
   codecKeyFile?: string;
   /** The bearer token `billing codec-server` requires, if any. */
   codecToken?: string;
+  /** The worker's metrics and health endpoint (/metrics, /healthz, /readyz); none when unset. */
+  metricsPort?: number;
+  metricsHost: string;
+  /** Log lines as JSON, as text, or JSON unless stderr is a terminal (auto). */
+  logFormat: 'auto' | 'json' | 'text';
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Traces exported by OTLP/HTTP there; no tracing when unset. */
+  otlpEndpoint?: string;
+  otelServiceName: string;
   temporalCliPath?: string;
   temporalTestServerPath?: string;
 }
@@ -207,6 +222,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     codecKeys: e.BILLING_CODEC_KEYS,
     codecKeyFile: e.BILLING_CODEC_KEY_FILE === undefined ? undefined : path.resolve(e.BILLING_CODEC_KEY_FILE),
     codecToken: e.BILLING_CODEC_TOKEN,
+    metricsPort: e.BILLING_METRICS_PORT,
+    metricsHost: e.BILLING_METRICS_HOST,
+    logFormat: e.BILLING_LOG_FORMAT,
+    logLevel: e.BILLING_LOG_LEVEL,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otelServiceName: e.OTEL_SERVICE_NAME,
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
   };

