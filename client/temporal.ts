@@ -7,13 +7,15 @@ import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection } from '@temporalio/worker';
 
-export function temporalSettings(): { address: string; namespace: string; connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'] } {
-  const { connectionOptions, namespace } = loadClientConnectConfig();
+/** The connection's settings from `env` (default: the process's environment). */
+export function temporalSettings(env: NodeJS.ProcessEnv = process.env): { address: string; namespace: string; connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'] } {
+  const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: vars });
   return { address: connectionOptions.address ?? 'localhost:7233', namespace: namespace ?? 'default', connectionOptions };
 }
 
-export async function connectClient(): Promise<Client> {
-  const { connectionOptions, namespace, address } = temporalSettings();
+export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+  const { connectionOptions, namespace, address } = temporalSettings(env);
   try {
     const connection = await Connection.connect({ ...connectionOptions, connectTimeout: '5 seconds' });
     return new Client({ connection, namespace });

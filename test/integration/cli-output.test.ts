@@ -7,20 +7,19 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { nextPeriod, periodOf } from '../../billing/periods';
-import { runCli } from '../../client/cli';
 import { headerOf, plural } from '../../client/output';
+import { billingIn, cliEnvFor } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { startTimeSkippingServer } from '../helpers/temporal';
 
 let db: TestDatabase;
 let env: TestWorkflowEnvironment;
-const saved = { ...process.env };
+let cliEnv: NodeJS.ProcessEnv;
 const period = periodOf(Date.now(), 'UTC');
 
 beforeAll(async () => {
   [db, env] = await Promise.all([createTestDatabase(), startTimeSkippingServer()]);
-  const address = (env.connection as unknown as { options: { address: string } }).options.address;
-  Object.assign(process.env, { DATABASE_URL: db.url, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default', BILLING_TASK_QUEUE: 'cli-output' });
+  cliEnv = cliEnvFor({ env, databaseUrl: db.url, taskQueue: 'cli-output' });
   await db.pool.query(
     `INSERT INTO subscribers (id, name, email, timezone, monthly_fee_cents, service_start) VALUES
        ('ann', 'Ann', 'ann@example.test', 'UTC', 1500, '2026-01-01'), ('bob', NULL, 'bob@example.test', 'Europe/Berlin', 0, '2026-02-01')`,
@@ -37,23 +36,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  process.env = saved;
   await Promise.all([db?.drop(), env?.teardown()]);
 });
 
 /** Runs one command line in-process and returns what it printed. */
 async function cli(...args: string[]): Promise<string> {
-  let out = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    expect(await runCli(args)).toBe(0);
-  } finally {
-    write.mockRestore();
-  }
-  return out;
+  const { code, stdout, stderr } = await billingIn(cliEnv, args);
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  return stdout;
 }
 
 test('headers in words: a camelCase key becomes words, an id names what it is', () => {
