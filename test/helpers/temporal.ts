@@ -1,6 +1,6 @@
 /** Real Temporal servers from the pinned binaries (no download), and the billing worker on them. */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { loadConfig } from '../../config';
 import { temporalCliPath, temporalTestServerPath } from '../../stack/binaries';
@@ -47,10 +47,15 @@ export async function startDevServerWithUi(): Promise<{ env: TestWorkflowEnviron
   return { env, uiUrl: `http://127.0.0.1:${uiPort}` };
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle, built once per test file. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflows(new DefaultLogger('WARN'));
+type WorkflowBundle = NonNullable<WorkerOptions['workflowBundle']>;
+let bundle: Promise<WorkflowBundle> | undefined;
+/**
+ * The workflow bundle: the one built once per test run by test/helpers/global-setup.ts, read from
+ * its file; built here, once per test file, only when there is none (jest run without its setup).
+ */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  const codePath = process.env.BILLING_TEST_WORKFLOW_BUNDLE;
+  bundle ??= codePath ? Promise.resolve({ codePath }) : bundleWorkflows(new DefaultLogger('WARN'));
   return bundle;
 }
 
