@@ -77,3 +77,23 @@ test('staff and limit lists: the id column says what it is', async () => {
   expect((await cli('staff', 'list')).split('\n')[0]).toMatch(/^Reviewer\s+Name\s+Email\s+Active$/);
   expect((await cli('limit', 'list', '--status', 'approved')).split('\n')[0]).toMatch(/^Request\s+Subscriber\s+Asked \(min\)\s+Status\s+Age\s+Reviewer\s+Granted \(min\)\s+Until\s+Reason$/);
 });
+
+test('the CLI runs in-process as often as asked: each command line with its own environment and output, its exit code returned, nothing left behind', async () => {
+  const exitCode = process.exitCode;
+  const listeners = [process.stdout.listenerCount('error'), process.stderr.listenerCount('error')];
+  // At the same time: a query, one whose environment is invalid, a bad flag, and help.
+  const [listed, badEnv, badFlag, help] = await Promise.all([
+    billingIn(cliEnv, ['subscribers', 'list', '--json']),
+    billingIn({ ...cliEnv, BILLING_CLOSE_GRACE_HOURS: 'soon' }, ['subscribers', 'list']),
+    billingIn(cliEnv, ['subscribers', 'list', '--colour']),
+    billingIn(cliEnv, ['invoices', '--help']),
+  ]);
+  expect({ ...listed, stdout: (JSON.parse(listed.stdout) as { id: string }[]).map((s) => s.id) }).toEqual({ code: 0, stdout: ['ann', 'bob'], stderr: '' });
+  expect(badEnv).toEqual({ code: 2, stdout: '', stderr: expect.stringMatching(/^billing: environment variable BILLING_CLOSE_GRACE_HOURS="soon" is invalid: .*\n$/) });
+  expect(badFlag).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining("error: unknown option '--colour'") });
+  expect(help).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: billing invoices [options] [command]'), stderr: '' });
+  // The same command line again gives the same; the process's exit code and streams are untouched.
+  expect(await billingIn(cliEnv, ['subscribers', 'list', '--json'])).toEqual(listed);
+  expect(process.exitCode).toBe(exitCode);
+  expect([process.stdout.listenerCount('error'), process.stderr.listenerCount('error')]).toEqual(listeners);
+});
