@@ -20,6 +20,8 @@ export interface BillingWorkerDeps {
   maxConcurrentActivities?: number;
   /** Runs kept in memory between their tasks; else config.workerCachedRuns, else defaultCachedRuns(). */
   maxCachedWorkflows?: number;
+  /** How long activities in hand get to finish on shutdown (default 10 s; tests that are done need not wait). */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
 
 /**
@@ -89,7 +91,7 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     // task in eight). A worker that dies leaves its cached runs' tasks waiting this long instead.
     stickyQueueScheduleToStartTimeout: '5 minutes',
     // On shutdown, activities in hand (an email being sent) get this long to finish.
-    shutdownGraceTime: '10 seconds',
+    shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
     // The pooled connections are closed when the worker stops, or they would keep the process alive.
     plugins: [{
       name: 'billing-mail-pool',

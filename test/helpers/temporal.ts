@@ -64,7 +64,8 @@ export const TEST_OPS_EMAIL = 'billing-ops@redconnect.test';
 export const TEST_SUPPORT_EMAIL = 'support@redconnect.test';
 
 /** `closeGraceHours`: the worker's configured grace period (default: the configuration's default). */
-export async function billingWorker(env: TestWorkflowEnvironment, options: { pool: Pool; smtpUrl: string; taskQueue: string; maxConcurrentActivities?: number; closeGraceHours?: number }): Promise<Worker> {
+/** `shutdownGraceTime`: how long activities in hand get on shutdown (default the worker's 10 s). */
+export async function billingWorker(env: TestWorkflowEnvironment, options: { pool: Pool; smtpUrl: string; taskQueue: string; maxConcurrentActivities?: number; closeGraceHours?: number; shutdownGraceTime?: string }): Promise<Worker> {
   return createBillingWorker({
     config: {
       taskQueue: options.taskQueue, smtpUrl: options.smtpUrl, mailFrom: TEST_MAIL_FROM, billingOpsEmail: TEST_OPS_EMAIL, supportEmail: TEST_SUPPORT_EMAIL,
@@ -76,5 +77,6 @@ export async function billingWorker(env: TestWorkflowEnvironment, options: { poo
     pool: options.pool,
     workflowBundle: await workflowBundle(),
     maxConcurrentActivities: options.maxConcurrentActivities,
+    shutdownGraceTime: options.shutdownGraceTime,
   });
 }
