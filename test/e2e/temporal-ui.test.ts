@@ -57,7 +57,7 @@ beforeAll(async () => {
     }),
   ]);
   ({ env, uiUrl } = dev);
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue });
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, shutdownGraceTime: '100 ms' }); // stopped after the tests only
   running = worker.run();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(20_000);
