@@ -5,7 +5,8 @@
  * a process (bin/billing.js, dist/) is rebuilt when a source changed since (scripts/build.js).
  * The workflows are bundled here, once, while PostgreSQL starts: every test file's workers load
  * that bundle from its file (test/helpers/temporal.ts, workflowBundle) instead of bundling again,
- * which took each file seconds of CPU.
+ * which took each file seconds of CPU. Not when every test path given names a unit test (`npx jest
+ * test/unit/...`): those run no worker.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,14 +24,16 @@ declare global {
   var __billingTestStack: { pg?: EmbeddedPostgresHandle; base?: string; adminUrl: string; template: string; bundleDir?: string } | undefined;
 }
 
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(globalConfig?: { testPathPatterns?: { patterns?: string[] } }): Promise<void> {
   const config = loadConfig();
   temporalCliPath(config);
   temporalTestServerPath(config);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain Node script of the project's setup
   (require('../../scripts/build.js') as { ensureBuilt: () => boolean }).ensureBuilt();
+  const patterns = globalConfig?.testPathPatterns?.patterns ?? [];
+  const unitOnly = patterns.length > 0 && patterns.every((p) => /(^|\/)test\/unit\//.test(p));
   const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-test-workflows-'));
-  const bundled = bundleWorkflows(new DefaultLogger('WARN')).then(({ code }) => {
+  const bundled = unitOnly ? Promise.resolve(undefined) : bundleWorkflows(new DefaultLogger('WARN')).then(({ code }) => {
     const codePath = path.join(bundleDir, 'workflow-bundle.js');
     fs.writeFileSync(codePath, code);
     return codePath;
@@ -67,5 +70,5 @@ export default async function globalSetup(): Promise<void> {
   globalThis.__billingTestStack = { pg, base, adminUrl, template, bundleDir };
   process.env.BILLING_TEST_ADMIN_URL = adminUrl;
   process.env.BILLING_TEST_TEMPLATE = template;
-  process.env.BILLING_TEST_WORKFLOW_BUNDLE = codePath;
+  if (codePath) process.env.BILLING_TEST_WORKFLOW_BUNDLE = codePath;
 }
