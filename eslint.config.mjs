@@ -27,6 +27,7 @@ const CORE_PACKAGES = ['luxon', 'zod'];
 const WORKFLOW_PACKAGES = ['@temporalio/workflow', '@temporalio/common'];
 
 const CORE = 'the pure core (billing/) does no I/O: it computes from the facts it is given';
+const ACTIVITIES_ONLY = 'activities/ holds registered activities only, run by workers for workflows: start the workflow (client/operations.ts runOperation), or import what they use from db/; `import type` is fine';
 const WORKFLOW = "workflows are deterministic: the SDK's workflow API, the core, their own folder and activity types (import type) only";
 /** No dynamic import() or require() where the static rules must see every import. */
 const noDynamicImports = (why) => [
@@ -102,6 +103,16 @@ export default defineConfig(
         },
       ],
       'no-restricted-syntax': noDynamicImports(CORE),
+    },
+  },
+  {
+    // The CLI and the benchmarks start workflows; they never run an activity's code themselves.
+    files: ['client/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '(^|/)activities(/|$)', allowTypeImports: true, message: ACTIVITIES_ONLY }] },
+      ],
     },
   },
   {

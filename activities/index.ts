@@ -10,6 +10,8 @@ import { createMonthCloseActivities } from './month-close';
 import { createOnboardingActivities } from './onboarding';
 import { createStaffActivities } from './staff';
 import { createPolicyChangeActivities } from './policy-change';
+import { createPolicyPublicationActivities } from './policy-publication';
+import { createUsageFollowUpActivities } from './usage-follow-ups';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -36,6 +38,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createOnboardingActivities(deps.pool, deps.temporal, deps.taskQueue),
     ...createAbuseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.supportEmail),
     ...createPolicyChangeActivities(deps.pool, deps.mailer, deps.mailFrom, deps.billingOpsEmail),
+    ...createPolicyPublicationActivities(deps.pool, deps.temporal, deps.taskQueue),
+    ...createUsageFollowUpActivities(deps.pool, deps.temporal, deps.taskQueue),
   };
 }
 

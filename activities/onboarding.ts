@@ -10,8 +10,8 @@ import { DuplicateError, insertSubscriberIn, type NewSubscriber } from '../db/su
 import { OPERATION_REFUSED, subscriberWorkflowId, usageAlertsWorkflowId } from '../workflows/messages';
 import { queueNoticesForNewSubscriber } from './policy-change';
 export type { NewSubscriber };
-import { rematchUnmatched } from './rematch';
-import { queueUsageAlerts } from './usage-alerts';
+import { rematchUnmatched } from '../db/rematch';
+import { queueUsageAlerts } from '../db/usage-alerts';
 
 /** The workflow run doing an operation: its first write is keyed by it. */
 export function operationKey(): string {

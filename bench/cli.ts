@@ -17,7 +17,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../config';
 import { createPool } from '../db/pool';
-import { importUsageFile } from '../activities/usage-import';
+import { importUsageFile } from '../db/usage-import';
 import { temporalCliPath } from '../stack/binaries';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages';
 import { option, say, withDatabase } from './common';

@@ -2,7 +2,7 @@
  * One import, in its own process so that its peak memory is its own: prints a JSON line with the
  * rows, seconds and peak resident memory. Used by `npm run bench -- import`.
  */
-import { importUsageFile } from '../activities/usage-import';
+import { importUsageFile } from '../db/usage-import';
 import { createPool } from '../db/pool';
 
 async function main(): Promise<void> {

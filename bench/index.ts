@@ -16,7 +16,7 @@ import { attribute } from '../billing/cdr/attribution';
 import { AsteriskReader } from '../billing/cdr/asterisk';
 import { createPool } from '../db/pool';
 import { loadDirectory } from '../db/directory';
-import { recordKey } from '../activities/usage-import';
+import { recordKey } from '../db/usage-import';
 import { benchSubscribers, writeAsteriskFile, type GeneratedSubscriber } from './asterisk-generator';
 import { benchClose } from './close';
 import { benchCli } from './cli';

@@ -66,44 +66,52 @@ export async function listPolicyVersions(db: Pool): Promise<PolicyRecord[]> {
 }
 
 /** The active version, on which a new revision is based. */
-export async function activePolicy(db: Pool): Promise<PolicyRecord> {
+export async function activePolicy(db: Pool | PoolClient): Promise<PolicyRecord> {
   const { rows } = await db.query(`SELECT * FROM policies WHERE state = 'active' ORDER BY version DESC LIMIT 1`);
   if (!rows[0]) throw new Error('no policy version is active; run `billing db migrate` to seed the default policy');
   return fromRow(rows[0]);
 }
 
-export async function scheduledPolicy(db: Pool): Promise<PolicyRecord | undefined> {
+export async function scheduledPolicy(db: Pool | PoolClient): Promise<PolicyRecord | undefined> {
   const { rows } = await db.query(`SELECT * FROM policies WHERE state = 'scheduled'`);
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
 export class RevisionInFlightError extends Error {}
 
-/** Stores a new version as scheduled, numbered after the last one; one scheduled version at a time. Its abuse thresholds are those of the version it is based on. */
-export async function insertScheduledPolicy(db: Pool, p: { rules: PolicyRules; effectiveFrom: string; basedOn: number; publishedBy: string }): Promise<PolicyRecord> {
+/** The number the next published version gets: after the last one, whatever its state (versions are never deleted). */
+export async function nextPolicyVersion(db: Pool | PoolClient): Promise<number> {
+  const { rows } = await db.query('SELECT coalesce(max(version), 0) + 1 AS next FROM policies');
+  return Number(rows[0].next);
+}
+
+/**
+ * Stores a new version as scheduled under `version`, which must be the next one; one scheduled
+ * version at a time. Its abuse thresholds are those of the version it is based on.
+ */
+export async function insertScheduledPolicy(db: Pool | PoolClient, p: { version: number; rules: PolicyRules; effectiveFrom: string; basedOn: number; publishedBy: string }): Promise<PolicyRecord> {
   const r = p.rules;
   try {
     const { rows } = await db.query(
       `INSERT INTO policies (version, effective_from, state, included_minutes, overage_rate_micros, rounding_increment_seconds,
          plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, based_on, published_by, abuse_thresholds)
        -- the abuse detectors' bounds carry over from the version it is based on
-       SELECT coalesce(max(version), 0) + 1, $1, 'scheduled', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-              (SELECT abuse_thresholds FROM policies WHERE version = $10) FROM policies
+       SELECT $12, $1, 'scheduled', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+              (SELECT abuse_thresholds FROM policies WHERE version = $10)
        RETURNING *`,
       [p.effectiveFrom, r.includedMinutes, r.overageRateMicros, r.roundingIncrementSeconds, r.planStreakCycles,
-        JSON.stringify(r.planCatalog), r.alertThresholdsPercent, r.noticeDays, r.currency, p.basedOn, p.publishedBy],
+        JSON.stringify(r.planCatalog), r.alertThresholdsPercent, r.noticeDays, r.currency, p.basedOn, p.publishedBy, p.version],
     );
     return fromRow(rows[0]);
   } catch (error) {
     const pg = error as { code?: string; constraint?: string };
-    if (pg.code === '23505') throw new RevisionInFlightError('another policy revision is scheduled; see `billing policy list`');
+    if (pg.code === '23505') {
+      throw new RevisionInFlightError(pg.constraint === 'policies_pkey'
+        ? `policy version ${p.version} was published meanwhile; see \`billing policy list\` and publish again`
+        : 'another policy revision is scheduled; see `billing policy list`');
+    }
     throw error;
   }
-}
-
-/** Undoes a publish whose workflow could not be started: nobody was told yet. */
-export async function discardScheduledPolicy(db: Pool, version: number): Promise<void> {
-  await db.query(`DELETE FROM policies WHERE version = $1 AND state = 'scheduled' AND NOT EXISTS (SELECT 1 FROM policy_emails WHERE version = $1)`, [version]);
 }
 
 /** Makes the version active from `activeFrom` and the one it replaces superseded; idempotent. */

@@ -8,3 +8,5 @@ export { abuseScanWorkflow } from './abuse-scan';
 export { policyChangeWorkflow } from './policy-change';
 export { onboardSubscriberWorkflow } from './onboard-subscriber';
 export { recordLimitRequestWorkflow } from './record-limit-request';
+export { publishPolicyWorkflow } from './publish-policy';
+export { usageImportFollowUpWorkflow, usageRematchWorkflow } from './usage-follow-ups';

@@ -46,7 +46,7 @@ export const subscriberWorkflowId = (subscriberId: string): string => `subscribe
 export const monthCloseWorkflowId = (period: string): string => `month-close-${period}`;
 /** The Schedule that closes each month. */
 export const MONTH_CLOSE_SCHEDULE_ID = 'billing-month-close';
-/** Delivery of the usage alerts an import (or a rematch, `rematch-<time>`) made due. */
+/** Delivery of the usage alerts an import (`import-<id>`), a rematch (`rematch-<time>`) or an onboarding (`subscriber-added-<id>`) made due. */
 export const usageAlertsWorkflowId = (origin: string): string => `usage-alerts-${origin}`;
 export const limitRequestWorkflowId = (requestId: string): string => `limit-request-${requestId}`;
 export const abuseCaseWorkflowId = (caseId: string): string => `abuse-case-${caseId}`;
@@ -59,10 +59,24 @@ export const policyChangeWorkflowId = (version: number): string => `policy-chang
 export const onboardSubscriberWorkflowId = (subscriberId: string): string => `onboard-subscriber-${subscriberId}`;
 /** Recording a subscriber's `n`th limit request (`billing limit request`), which starts its `limit-request-<id>`. */
 export const recordLimitRequestWorkflowId = (subscriberId: string, n: number): string => `record-limit-request-${subscriberId}-${n}`;
+/**
+ * Publishing policy version `version` (`billing policy publish`), which starts its
+ * `policy-change-<version>`. Keyed by the version it will create, the next one when the CLI
+ * asks: a CLI call retried while the first is under way meets it (and is told so), one retried
+ * after it published asks for the version after, which the one-revision-at-a-time rule refuses,
+ * and no two runs can ever write one version. Started with ALLOW_DUPLICATE_FAILED_ONLY: a refused
+ * publication may be corrected and run again under the same id, a completed one never.
+ */
+export const publishPolicyWorkflowId = (version: number): string => `publish-policy-${version}`;
+/** An import's follow-up (`billing usage import`, `billing usage alerts`): queues the alerts its calls made due and hands them to `usage-alerts-import-<id>`. */
+export const usageImportWorkflowId = (importId: number): string => `usage-import-${importId}`;
+/** `billing usage rematch` at a time (ms): attributes the unmatched records, queues the alerts made due, hands them to `usage-alerts-rematch-<time>`. */
+export const usageRematchWorkflowId = (atMs: number): string => `usage-rematch-${atMs}`;
 
 /**
  * The failure type of an operation refused by its first activity (a duplicate subscriber, number
- * or account code; a second pending limit request); its message is the one-line reason, and
+ * or account code; a second pending limit request; a policy revision the rules refuse, or a second
+ * one in flight; an import that does not exist or did not finish); its message is the one-line reason, and
  * nothing was written. The CLI exits 2 with it.
  */
 export const OPERATION_REFUSED = 'OperationRefused';
@@ -346,4 +360,20 @@ export interface OnboardingResult {
   alertsWorkflowId: string | null;
   /** Notices of a policy revision in flight, queued for them; `handedOver`: its workflow was told to send it now. */
   policyNotices: { version: number; workflowId: string; handedOver: boolean; error?: string }[];
+}
+
+// publish-policy-<version>, usage-import-<id>, usage-rematch-<time>
+
+/** An import's or a rematch's follow-up: the usage alerts it queued and the workflow delivering them (none when none was due). */
+export interface UsageAlertsHandedOver {
+  alertEmails: number;
+  alertsWorkflowId: string | null;
+}
+
+/** `usage-rematch-<time>`: what was attributed (over every attempt of its first activity) and the alerts it made due. */
+export interface RematchResult extends UsageAlertsHandedOver {
+  examined: number;
+  attributed: number;
+  stillUnmatched: number;
+  subscribersTouched: number;
 }

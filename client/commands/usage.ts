@@ -1,3 +1,4 @@
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Command } from 'commander';
 import { CDR_FORMATS } from '../../billing/cdr/readers';
 import { DEFAULT_SOURCE, type CdrFormat } from '../../billing/cdr/types';
@@ -6,19 +7,43 @@ import { periodOf } from '../../billing/periods';
 import { allowanceSeconds, overageMinutes, roundUsage } from '../../billing/rating';
 import { termsForPeriod } from '../../billing/terms';
 import { IdSchema, PeriodSchema, TimeZoneSchema } from '../../billing/validation';
-import { rematchUnmatched } from '../../activities/rematch';
-import { queueUsageAlerts } from '../../activities/usage-alerts';
-import { ImportInputError, importUsageFile, type ImportProgress } from '../../activities/usage-import';
+import { ImportInputError, importUsageFile, type ImportProgress } from '../../db/usage-import';
 import { periodFacts } from '../../db/terms';
 import { getSubscriber } from '../../db/subscribers';
 import { countedDurations, usageByDay } from '../../db/usage';
-import { sendUsageAlerts } from '../alerts';
-import { InputError, type RunCommand } from '../context';
-import { printJson, printLines, printTable } from '../output';
+import { anyAlertableMonth } from '../../db/usage-alerts';
+import { usageImportWorkflowId, usageRematchWorkflowId, type UsageAlertsHandedOver } from '../../workflows/messages';
+import type { usageImportFollowUpWorkflow, usageRematchWorkflow } from '../../workflows/usage-follow-ups';
+import { InputError, type CommandContext, type RunCommand } from '../context';
+import type { runOperation as RunOperation } from '../operations';
+import { plural, printJson, printLines, printTable } from '../output';
 import { progressBar } from '../progress';
 import { flag } from '../validate';
 
 const ASTERISK_OPTIONAL_COLUMNS = ['uniqueid', 'userfield', 'peeraccount', 'linkedid', 'sequence'];
+
+/** The operation runner, loaded when a command starts one: the Temporal client stays out of `usage show`. */
+function operations(): { runOperation: typeof RunOperation } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../operations') as { runOperation: typeof RunOperation };
+}
+
+/** The summary's line about the alerts an import or a rematch made due. */
+const alertsLine = (done: UsageAlertsHandedOver): string => (done.alertsWorkflowId
+  ? `${plural(done.alertEmails, 'usage alert email')} handed to ${done.alertsWorkflowId}`
+  : 'no usage alerts due');
+
+/**
+ * Runs an import's follow-up, `usage-import-<id>`: it queues the alerts the import's calls made
+ * due and hands them to their delivery. One already under way is waited for, not started again.
+ */
+async function followUpImport(ctx: CommandContext, importId: number): Promise<UsageAlertsHandedOver> {
+  return operations().runOperation<typeof usageImportFollowUpWorkflow>(await ctx.temporal(), 'usageImportFollowUpWorkflow', {
+    workflowId: usageImportWorkflowId(importId), taskQueue: ctx.config.taskQueue, args: [{ importId }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    staticSummary: `Usage alerts of import ${importId}`,
+  });
+}
 
 /** The import's bar: bytes of the file read, with rows and their rate. */
 function importProgressBar(): { update(p: ImportProgress): void; stop(): void } {
@@ -65,7 +90,19 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
       } finally {
         bar.stop();
       }
-      const alerts = await sendUsageAlerts(ctx, await queueUsageAlerts(pool, summary.touched), `import-${summary.importId}`);
+      // The import has committed. Its alerts follow as a workflow, unless no month it touched can be
+      // alerted (old records); if that cannot start, the import stands and the user is told how to hand them over later.
+      let alerts = 'no usage alerts due';
+      let followUpFailure: Error | undefined;
+      if (await anyAlertableMonth(pool, summary.touched)) {
+        try {
+          alerts = alertsLine(await followUpImport(ctx, summary.importId));
+        } catch (error) {
+          if (error instanceof InputError) throw error;
+          followUpFailure = error as Error;
+          alerts = `usage alerts not handed over: see the last line (\`billing usage alerts ${summary.importId}\` hands them over)`;
+        }
+      }
       const { touched, ...shown } = summary;
       if (opts.json) printJson({ ...shown, subscribersTouched: touched.length, alerts });
       else {
@@ -81,9 +118,24 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
           `  ${alerts}`,
         ]);
       }
+      if (followUpFailure) {
+        throw new Error(`import ${summary.importId} is committed (do not import ${file} again), but its usage alerts are not handed over: ${followUpFailure.message}. `
+          + `Once Temporal and a billing worker are up, run \`billing usage alerts ${summary.importId}\``);
+      }
       if (summary.rowsRead > 0 && summary.rejected === summary.rowsRead) {
         throw new InputError(`every row of ${file} was rejected; see ${summary.rejectsFile}`);
       }
+    }));
+
+  usage
+    .command('alerts <import>')
+    .description("queue and hand over the usage alerts of an import whose follow-up could not start (the import's summary names it)")
+    .option('--json', 'print the outcome as JSON')
+    .action((importText: string, opts) => run(async (ctx) => {
+      if (!/^\d{1,15}$/.test(importText)) throw new InputError(`IMPORT "${importText}" must be an import's number, as its summary names it (\`billing usage alerts 42\`)`);
+      const done = await followUpImport(ctx, Number(importText));
+      if (opts.json) printJson({ importId: Number(importText), workflowId: usageImportWorkflowId(Number(importText)), ...done });
+      else printLines([`import ${importText}: ${alertsLine(done)}`]);
     }));
 
   usage
@@ -91,12 +143,14 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
     .description('attribute records that matched no subscriber to the numbers and subscribers registered since')
     .option('--json', 'print the summary as JSON')
     .action((opts) => run(async (ctx) => {
-      const pool = await ctx.pool();
-      const summary = await rematchUnmatched(pool);
-      const alerts = await sendUsageAlerts(ctx, await queueUsageAlerts(pool, summary.touched), `rematch-${Date.now()}`);
-      const { touched, ...shown } = summary;
-      if (opts.json) printJson({ ...shown, subscribersTouched: touched.length, alerts });
-      else printLines([`rematch: ${summary.attributed} unmatched record(s) attributed; ${summary.stillUnmatched} still match nobody`, `  ${alerts}`]);
+      // Runs as `usage-rematch-<time>`: the attribution and its alerts survive a crash half way.
+      const { alertEmails, alertsWorkflowId, ...shown } = await operations().runOperation<typeof usageRematchWorkflow>(await ctx.temporal(), 'usageRematchWorkflow', {
+        workflowId: usageRematchWorkflowId(Date.now()), taskQueue: ctx.config.taskQueue, args: [],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL, staticSummary: 'Attribute unmatched call records',
+      });
+      const alerts = alertsLine({ alertEmails, alertsWorkflowId });
+      if (opts.json) printJson({ ...shown, alerts });
+      else printLines([`rematch: ${shown.attributed} unmatched record(s) attributed; ${shown.stillUnmatched} still match nobody`, `  ${alerts}`]);
     }));
 
   usage

@@ -1,6 +1,6 @@
 /**
  * Reads the hand-written CDR fixtures (test/fixtures/cdr) the way the importer reads a file
- * (activities/usage-import.ts): csv-parse with raw rows and line numbers, skipping records it
+ * (db/usage-import.ts): csv-parse with raw rows and line numbers, skipping records it
  * cannot parse (which the importer reports as rejects), and runs them through a reader.
  */
 import { parse } from 'csv-parse/sync';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import { importUsageFile, type ImportSummary } from '../../activities/usage-import';
+import { importUsageFile, type ImportSummary } from '../../db/usage-import';
 import { insertSubscriber, type NewSubscriber } from '../../db/subscribers';
 
 export async function givenSubscriber(pool: Pool, s: Partial<NewSubscriber> & { id: string }): Promise<NewSubscriber> {

@@ -6,7 +6,7 @@
  */
 import nodemailer from 'nodemailer';
 import { outboxDelivery } from '../../activities/mail';
-import { queueUsageAlerts } from '../../activities/usage-alerts';
+import { queueUsageAlerts } from '../../db/usage-alerts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';

@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Client } from 'pg';
-import { rematchUnmatched } from '../../activities/rematch';
-import { queueUsageAlerts } from '../../activities/usage-alerts';
+import { rematchUnmatched } from '../../db/rematch';
+import { queueUsageAlerts } from '../../db/usage-alerts';
 import { periodOf } from '../../billing/periods';
 import { createLimitRequest, grantLimit } from '../../db/limit-requests';
-import { ImportInputError, importUsageFile } from '../../activities/usage-import';
+import { ImportInputError, importUsageFile } from '../../db/usage-import';
 import { createPool } from '../../db/pool';
 import { insertSubscriber } from '../../db/subscribers';
 import { asteriskFile, type AsteriskRowSpec } from '../helpers/asterisk-rows';
@@ -176,7 +176,7 @@ test('bad rows go to the rejects file with line and reason while the good rows l
   expect(rejects[2]).toContain('2026-01-10 25:00:00');
 });
 
-/** `billing usage import FILE ARGS...` in-process against this file's database (Temporal unreachable: no alerts are due). */
+/** `billing usage import FILE ARGS...` in-process against this file's database (Temporal unreachable: old records make no alerts due). */
 function cliImport(file: string, ...args: string[]): Promise<CliResult> {
   return billingIn({ PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, TEMPORAL_ADDRESS: '127.0.0.1:1' }, ['usage', 'import', file, ...args]);
 }
@@ -219,6 +219,19 @@ test('calls dated before 2000 or more than a day ahead are rejected with line an
   // Both bounds are settings: a switch known to have run since 2025-11 only.
   const narrower = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-dates-2', callDates: { earliestDay: '2025-11-01', maxFutureHours: 24 } });
   expect(narrower).toMatchObject({ records: 0, rejected: 5 });
+});
+
+test('an import of this month with Temporal unreachable commits, and exits 1 saying how to hand its alerts over later', async () => {
+  const file = write('this-month.csv', [outbound(650, '+12125550002', `${periodOf(Date.now(), 'UTC')}-01 00:00:00`, 60)]);
+  const result = await cliImport(file, '--json');
+  expect(result.code).toBe(1);
+  const { importId } = JSON.parse(result.stdout) as { importId: number };
+  expect(JSON.parse(result.stdout)).toMatchObject({ rowsRead: 1, counted: 1, alerts: `usage alerts not handed over: see the last line (\`billing usage alerts ${importId}\` hands them over)` });
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr.trim()).toMatch(new RegExp(`^billing: import ${importId} is committed \\(do not import .*this-month\\.csv again\\), but its usage alerts are not handed over: `
+    + `cannot reach Temporal at 127\\.0\\.0\\.1:1 .*Once Temporal and a billing worker are up, run \`billing usage alerts ${importId}\`$`));
+  expect((await db.pool.query(`SELECT finished_at IS NOT NULL AS finished FROM usage_imports WHERE id = $1`, [importId])).rows).toEqual([{ finished: true }]);
+  expect(await seconds('ben', periodOf(Date.now(), 'UTC'))).toEqual({ counted: 60, calls: 1 });
 });
 
 test('a truncated gzip says how many records it committed, and the whole file imported again adds the rest', async () => {

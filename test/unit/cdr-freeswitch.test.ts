@@ -8,7 +8,7 @@ import { outcomesByLine, readFixture, recordAt, runReader, type CsvReadOptions }
 
 const utc = (y: number, mo: number, d: number, h: number, mi: number, s: number): number => Date.UTC(y, mo - 1, d, h, mi, s);
 
-/** The importer reads FreeSWITCH files with ltrim (activities/usage-import.ts). */
+/** The importer reads FreeSWITCH files with ltrim (db/usage-import.ts). */
 function readFreeswitch(name: string, options: { timezone?: string; voicemailNumbers?: string[] } = {}, csv: CsvReadOptions = { ltrim: true }): ReadResult[] {
   const { rows, unreadable } = readFixture(name, csv);
   expect(unreadable).toEqual([]);

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { recordKey } from '../../activities/usage-import';
+import { recordKey } from '../../db/usage-import';
 import { DateTime } from 'luxon';
 import { LocalTimeReader } from '../../billing/local-time';
 import { periodOf, splitAtMonthBoundaries, ZoneMonths } from '../../billing/periods';

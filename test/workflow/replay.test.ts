@@ -36,6 +36,7 @@ test('there are recorded histories of every workflow type', () => {
     'limit-request-approved-by-update.json', 'abuse-case-decided-by-update.json', 'policy-change-cancelled-by-update.json',
     // Operations run as workflows, resumed on a new worker after the first stopped half way.
     'onboard-subscriber-resumed.json', 'record-limit-request-resumed.json',
+    'publish-policy-resumed.json', 'usage-import-resumed.json', 'usage-rematch-resumed.json',
   ]));
 });
 

@@ -4,11 +4,11 @@
  * registered later"). Each record is claimed in the same transaction that inserts its calls, so
  * concurrent rematches never attribute a record twice.
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { attribute, segmentsFor } from '../billing/cdr/attribution';
 import type { CdrRecord, NotCountedReason } from '../billing/cdr/types';
-import { ensureCallPartitions } from '../db/cdr-store';
-import { loadDirectory } from '../db/directory';
+import { ensureCallPartitions } from './cdr-store';
+import { loadDirectory } from './directory';
 
 export interface RematchSummary {
   /** Unmatched records whose number, account code or subscriber is now registered. */
@@ -20,7 +20,18 @@ export interface RematchSummary {
 
 const PAGE = 2_000;
 
-export async function rematchUnmatched(pool: Pool): Promise<RematchSummary> {
+/** What one page attributed, for `onPage`. */
+export interface RematchPage {
+  examined: number;
+  attributed: number;
+  touched: { subscriberId: string; period: string }[];
+}
+
+/**
+ * `onPage` runs in each page's transaction, before it commits: a caller that must know what was
+ * attributed after a crash half way (`usage-rematch-<n>`) records it there, with the claims.
+ */
+export async function rematchUnmatched(pool: Pool, options: { onPage?: (client: PoolClient, page: RematchPage) => Promise<void> } = {}): Promise<RematchSummary> {
   const directory = await loadDirectory(pool);
   const summary: RematchSummary = { examined: 0, attributed: 0, stillUnmatched: 0, touched: [] };
   const touched = new Set<string>();
@@ -44,6 +55,8 @@ export async function rematchUnmatched(pool: Pool): Promise<RematchSummary> {
     cursor = rows[rows.length - 1].record_key;
     summary.examined += rows.length;
     const client = await pool.connect();
+    const page: RematchPage = { examined: rows.length, attributed: 0, touched: [] };
+    const touchedInPage = new Set<string>();
     try {
       await client.query('BEGIN');
       for (const row of rows) {
@@ -74,10 +87,14 @@ export async function rematchUnmatched(pool: Pool): Promise<RematchSummary> {
                 segments.length > 1 ? record.billableSeconds : null, index === segments.length - 1],
             );
             touched.add(`${side.subscriberId}\u0000${segment.period}`);
+            touchedInPage.add(`${side.subscriberId}\u0000${segment.period}`);
           }
         }
         summary.attributed += 1;
+        page.attributed += 1;
       }
+      page.touched = pairsOf(touchedInPage);
+      await options.onPage?.(client, page);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -89,9 +106,13 @@ export async function rematchUnmatched(pool: Pool): Promise<RematchSummary> {
   const { rows: [left] } = await pool.query(
     'SELECT count(*)::int AS n FROM cdr_records WHERE caller_subscriber_id IS NULL AND callee_subscriber_id IS NULL');
   summary.stillUnmatched = left.n;
-  summary.touched = [...touched].map((t) => {
+  summary.touched = pairsOf(touched);
+  return summary;
+}
+
+function pairsOf(touched: Set<string>): { subscriberId: string; period: string }[] {
+  return [...touched].map((t) => {
     const [subscriberId, period] = t.split('\u0000') as [string, string];
     return { subscriberId, period };
   });
-  return summary;
 }

@@ -16,8 +16,8 @@ import { detectFormat } from '../billing/cdr/detect';
 import { UsageCsvReader } from '../billing/cdr/own-formats';
 import { createReader } from '../billing/cdr/readers';
 import { DEFAULT_SOURCE, DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type ReadResult } from '../billing/cdr/types';
-import { CdrStore, StagingBatch, type BatchResult } from '../db/cdr-store';
-import { loadDirectory } from '../db/directory';
+import { CdrStore, StagingBatch, type BatchResult } from './cdr-store';
+import { loadDirectory } from './directory';
 import { DEFAULT_IMPORT_BATCH_ROWS, DEFAULT_IMPORT_EARLIEST, DEFAULT_IMPORT_MAX_FUTURE_HOURS } from '../config';
 import { withinCallDates, type CallDateBounds } from '../billing/cdr/call-dates';
 
@@ -301,8 +301,28 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   summary.touched = touched.list();
 
   summary.unmatchedNumbers = [...unmatchedNumbers.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([number, count]) => ({ number, records: count }));
-  await store.finish({ ...summary, touched: summary.touched.length });
+  // The months touched are kept with the import: its follow-up (`usage-import-<id>`) queues their alerts from them.
+  await store.finish({ ...summary, touched: summary.touched.length, monthsTouched: byPeriod(summary.touched) });
   return summary;
+}
+
+/** Subscribers by month, the compact form an import's touched months are kept in (`usage_imports.summary`). */
+function byPeriod(touched: { subscriberId: string; period: string }[]): Record<string, string[]> {
+  const months: Record<string, string[]> = {};
+  for (const t of touched) (months[t.period] ??= []).push(t.subscriberId);
+  return months;
+}
+
+/**
+ * The subscriber months an import's calls landed in, for its usage alerts: undefined when the
+ * import does not exist, `unfinished` when it stopped before its end (it is run again, as a new import).
+ */
+export async function monthsTouchedByImport(pool: Pool, importId: number): Promise<{ subscriberId: string; period: string }[] | 'unfinished' | undefined> {
+  const { rows } = await pool.query(`SELECT finished_at, summary -> 'monthsTouched' AS months FROM usage_imports WHERE id = $1`, [importId]);
+  if (!rows[0]) return undefined;
+  if (rows[0].finished_at === null) return 'unfinished';
+  const months = (rows[0].months ?? {}) as Record<string, string[]>;
+  return Object.entries(months).flatMap(([period, ids]) => ids.map((subscriberId) => ({ subscriberId, period })));
 }
 
 /** The value of `count` (at most 7) hex digits of text from `at`. */

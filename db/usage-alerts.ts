@@ -5,20 +5,35 @@ import { usageAlertEmail } from '../billing/emails';
 import type { PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, roundUsage, type DurationCount } from '../billing/rating';
 import { termsForPeriod } from '../billing/terms';
-import { enqueueEmail } from '../db/outbox';
-import { policyInEffectOn } from '../db/policies';
-import { periodFacts } from '../db/terms';
+import { enqueueEmail } from './outbox';
+import { policyInEffectOn } from './policies';
+import { periodFacts } from './terms';
 
-/** Returns the keys of the alert emails that are due and not yet sent. */
-export async function queueUsageAlerts(pool: Pool, touched: { subscriberId: string; period: string }[], nowMs: number = Date.now()): Promise<string[]> {
-  if (touched.length === 0) return [];
+type Touched = { subscriberId: string; period: string };
+
+/** The active subscribers touched, and the months of theirs that can be alerted now (their open cycle, or last month until it is invoiced). */
+async function alertable(pool: Pool, touched: Touched[], nowMs: number) {
   const { rows: subscribers } = await pool.query(
     `SELECT id, name, email, timezone, service_start, monthly_fee_cents FROM subscribers WHERE id = ANY($1) AND status = 'active'`,
     [[...new Set(touched.map((t) => t.subscriberId))]],
   );
   const byId = new Map(subscribers.map((s) => [s.id as string, s]));
-  const monthOf = (t: { subscriberId: string; period: string }) => alertMonth(t.period, nowMs, byId.get(t.subscriberId).timezone, byId.get(t.subscriberId).service_start);
-  const open = touched.filter((t) => byId.has(t.subscriberId) && monthOf(t) !== undefined);
+  const monthOf = (t: Touched) => alertMonth(t.period, nowMs, byId.get(t.subscriberId).timezone, byId.get(t.subscriberId).service_start);
+  return { byId, monthOf, open: touched.filter((t) => byId.has(t.subscriberId) && monthOf(t) !== undefined) };
+}
+
+/** Whether any of these months can be alerted now: when none can (an import of old records), no alert can be due. */
+export async function anyAlertableMonth(pool: Pool, touched: Touched[], nowMs: number = Date.now()): Promise<boolean> {
+  return touched.length > 0 && (await alertable(pool, touched, nowMs)).open.length > 0;
+}
+
+/**
+ * Returns the keys of the alert emails that are due and not yet sent. `onProgress` is called for
+ * each subscriber month measured (an activity heartbeats there: a large import has many).
+ */
+export async function queueUsageAlerts(pool: Pool, touched: Touched[], nowMs: number = Date.now(), onProgress?: () => void): Promise<string[]> {
+  if (touched.length === 0) return [];
+  const { byId, monthOf, open } = await alertable(pool, touched, nowMs);
   if (open.length === 0) return [];
   const { rows } = await pool.query(
     `SELECT c.subscriber_id, c.period, c.billable_seconds AS seconds, c.call_seconds AS "callSeconds", c.final_segment AS "finalSegment", count(*)::int AS calls
@@ -45,6 +60,7 @@ export async function queueUsageAlerts(pool: Pool, touched: { subscriberId: stri
   };
   const due: string[] = [];
   for (const [key, list] of durations) {
+    onProgress?.();
     const [subscriberId, period] = key.split('\u0000') as [string, string];
     const subscriber = byId.get(subscriberId);
     // The allowance a subscriber really has: their terms for the month (plan, approved limit, a partial month).
