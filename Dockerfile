@@ -17,6 +17,7 @@ COPY client ./client
 COPY config ./config
 COPY stack ./stack
 COPY db ./db
+COPY codec ./codec
 RUN node scripts/build.js --force
 
 FROM node:20-bookworm-slim

@@ -38,7 +38,7 @@ const noDynamicImports = (why) => [
 
 /** Folder rules on the resolved file: `target` never imports from `from`. */
 const zone = (target, from, message, except) => ({ target: `./${target}`, from: from.map((f) => `./${f}`), message, ...(except && { except }) });
-const PRODUCTION = ['billing', 'workflows', 'activities', 'db', 'workers', 'client', 'stack', 'config'];
+const PRODUCTION = ['billing', 'workflows', 'activities', 'db', 'workers', 'client', 'stack', 'config', 'codec'];
 const LAYER_ZONES = [
   // The core imports nothing of the project outside billing/ (at any depth); packages by name below.
   zone('billing', ['.'], CORE, ['./billing', './node_modules']),
@@ -48,7 +48,8 @@ const LAYER_ZONES = [
   zone('db', ['workflows', 'activities', 'workers', 'client', 'stack'], 'the data layer (db/) serves the layers above it and never imports them'),
   zone('stack', ['client', 'workers', 'activities'], 'stack/ starts the local components; the CLI starts it, not the other way round'),
   zone('workers', ['client', 'stack'], 'workers/ wires workflows and activities; the CLI and the stack start workers, not the other way round'),
-  zone('config', ['workflows', 'activities', 'db', 'workers', 'client', 'stack'], "config/ is read by every layer and imports none of them (the core's schemas validate it)"),
+  zone('codec', ['workflows', 'activities', 'db', 'workers', 'client', 'stack'], 'codec/ (the payload codec, its keys and server) serves the worker, the clients and the CLI, and imports none of them'),
+  zone('config', ['workflows', 'activities', 'db', 'workers', 'client', 'stack', 'codec'], "config/ is read by every layer and imports none of them (the core's schemas validate it)"),
   ...PRODUCTION.map((folder) => zone(folder, ['test', 'bench'], 'production code never imports tests or benchmarks')),
   // scripts/tools.json pins the Temporal binaries for scripts/setup.js and stack/binaries.ts alike.
   ...PRODUCTION.map((folder) => zone(folder, ['scripts'], 'production code never imports scripts (their pinned tools.json aside)', ['./tools.json'])),

@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- close [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50] [--cached-runs N]`:
+ * `npm run bench -- close [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50] [--cached-runs N] [--encrypted]`:
  * the month close end to end (DESIGN, "Targets": 10,000 subscribers rated, invoiced and mailed on
  * the dev server within 5 minutes on 2 cores), beside a plain-SQL rating of the same data.
  *
  * Everything is real and in this run: a fresh PostgreSQL, the usage imported from a generated
  * Asterisk file through the importer, the Temporal dev server from the pinned binary, the billing
  * worker in this process, and an SMTP server in this process that counts what it receives.
+ * `--encrypted`: every payload encrypted by the codec (codec/), as `billing dev` runs, with a key
+ * made for the run, to measure what encryption costs the close.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +30,8 @@ import { bundleWorkflows, createBillingWorker, defaultCachedRuns } from '../work
 import { monthCloseWorkflow } from '../workflows/month-close';
 import { subscriberWorkflow } from '../workflows/subscriber';
 import { CycleStateKey, monthCloseWorkflowId, progressQuery, SEARCH_ATTRIBUTES, subscriberWorkflowId, type MonthCloseProgress } from '../workflows/messages';
+import { clientDataConverter } from '../codec/data-converter';
+import { newKeyLine, parseCodecKeys } from '../codec/keys';
 import { benchSubscribers, writeAsteriskFile, type GeneratedSubscriber } from './asterisk-generator';
 import { option, perSecond, say, textOption, withDatabase } from './common';
 
@@ -341,6 +345,7 @@ export async function benchClose(): Promise<void> {
   const count = option('subscribers', TARGET_SUBSCRIBERS);
   const serviceStart = textOption('service-start', '2026-10-01', /^2026-(0[1-9]|10)-01$/);
   const activitySlots = option('activity-slots', 50);
+  const codecKeys = process.argv.includes('--encrypted') ? parseCodecKeys(newKeyLine('bench'), 'the benchmark key') : null;
   const cachedRuns = process.argv.includes('--cached-runs') ? option('cached-runs', 1) : undefined;
   const months = monthsBetween(serviceStart, PERIOD);
   const rows = count * 30;
@@ -372,10 +377,11 @@ export async function benchClose(): Promise<void> {
         const baseline = await plainSqlRating(pool);
 
         say('starting the SMTP server, the Temporal dev server and the worker');
-        const workflowBundle = await bundleWorkflows(new DefaultLogger('WARN'));
+        const workflowBundle = await bundleWorkflows(new DefaultLogger('WARN'), { encrypted: codecKeys !== null });
         [smtp, env] = await Promise.all([
           countingSmtpServer(),
           TestWorkflowEnvironment.createLocal({
+            ...(codecKeys ? { client: { dataConverter: clientDataConverter(codecKeys) } } : {}),
             server: { executable: { type: 'existing-path', path: temporalCliPath(config) }, ip: '127.0.0.1', searchAttributes: SEARCH_ATTRIBUTES },
           }),
         ]);
@@ -398,6 +404,7 @@ export async function benchClose(): Promise<void> {
           namespace: temporalEnv.namespace ?? 'default',
           client: temporalEnv.client,
           pool: workerPool,
+          codecKeys,
           workflowBundle,
           maxConcurrentActivities: activitySlots,
           ...(cachedRuns ? { maxCachedWorkflows: cachedRuns } : {}),
@@ -406,7 +413,7 @@ export async function benchClose(): Promise<void> {
         await worker.runUntil(async () => {
           const onboarding = await startEntities(temporalEnv, subscribers, serviceStart);
           say(`  ${count.toLocaleString('en')} entities running and waiting after ${onboarding.toFixed(1)} s (not part of the close's time)`);
-          say(`closing ${PERIOD} for ${count.toLocaleString('en')} subscribers (${activitySlots} activity slots, worker pool of 20 connections, cache of ${(cachedRuns ?? config.workerCachedRuns ?? defaultCachedRuns()).toLocaleString('en')} runs)`);
+          say(`closing ${PERIOD} for ${count.toLocaleString('en')} subscribers (${activitySlots} activity slots, worker pool of 20 connections, cache of ${(cachedRuns ?? config.workerCachedRuns ?? defaultCachedRuns()).toLocaleString('en')} runs${codecKeys ? ', payloads encrypted' : ''})`);
           const cpuBefore = cpuByCommand();
           const machineBefore = machineCpu();
           const eluBefore = performance.eventLoopUtilization();

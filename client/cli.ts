@@ -38,6 +38,7 @@ const load = {
   limit: (): Registrar => (require('./commands/limit') as typeof import('./commands/limit')).registerLimitCommands,
   abuse: (): Registrar => (require('./commands/abuse') as typeof import('./commands/abuse')).registerAbuseCommands,
   policy: (): Registrar => (require('./commands/policy') as typeof import('./commands/policy')).registerPolicyCommands,
+  codec: (): Registrar => (require('./commands/codec') as typeof import('./commands/codec')).registerCodecCommands,
   status: (): Registrar => (require('./commands/status') as typeof import('./commands/status')).registerStatusCommand,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -48,6 +49,7 @@ export const TOP_LEVEL_COMMANDS: ReadonlyArray<{ name: string; description: stri
   { name: 'worker', description: 'run a worker against the configured services until Ctrl-C', group: 'services' },
   { name: 'dev', description: 'start everything locally: Temporal dev server with UI, PostgreSQL, mail inbox, worker', group: 'services' },
   { name: 'demo', description: 'a realistic example end to end: subscribers, a month of calls, the close, invoices; then where to look', group: 'services' },
+  { name: 'codec-server', description: "decode and encode payloads for the Temporal UI and the temporal CLI with the configured keys (Temporal's codec server protocol)", group: 'codec' },
   { name: 'subscribers', description: 'register and list subscribers', group: 'subscribers' },
   { name: 'staff', description: 'support reviewers, who may decide requests and cases', group: 'staff' },
   { name: 'usage', description: 'import call records and look at usage', group: 'usage' },

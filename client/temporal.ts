@@ -6,6 +6,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection } from '@temporalio/worker';
+import { configuredClientDataConverter } from '../codec/data-converter';
+import { loadConfig, type Config } from '../config';
 
 /** The connection's settings from `env` (default: the process's environment). */
 export function temporalSettings(env: NodeJS.ProcessEnv = process.env): { address: string; namespace: string; connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'] } {
@@ -14,11 +16,17 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): { addres
   return { address: connectionOptions.address ?? 'localhost:7233', namespace: namespace ?? 'default', connectionOptions };
 }
 
-export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+/**
+ * A client with the payload codec of the configured keys (BILLING_CODEC_KEYS or
+ * BILLING_CODEC_KEY_FILE, codec/keys.ts): what it sends is encrypted, what it reads decrypted.
+ * The connection's settings are read from `env` (default: the process's environment).
+ */
+export async function connectClient(config: Pick<Config, 'codecKeys' | 'codecKeyFile'> = loadConfig(), env: NodeJS.ProcessEnv = process.env): Promise<Client> {
   const { connectionOptions, namespace, address } = temporalSettings(env);
+  const dataConverter = configuredClientDataConverter(config);
   try {
     const connection = await Connection.connect({ ...connectionOptions, connectTimeout: '5 seconds' });
-    return new Client({ connection, namespace });
+    return new Client({ connection, namespace, dataConverter });
   } catch (error) {
     throw new Error(`cannot reach Temporal at ${address} (${(error as Error).message}); start the local stack with \`npx billing dev\` or set TEMPORAL_ADDRESS`);
   }

@@ -29,6 +29,7 @@ export const LOCAL_PORTS = {
   temporalUi: 8233,
   smtp: 1025,
   mailWeb: 1080,
+  codecServer: 8081,
 } as const;
 
 export const EMBEDDED_POSTGRES = {
@@ -66,6 +67,9 @@ const EnvSchema = z.object({
   BILLING_IMPORT_EARLIEST: DaySchema.default(DEFAULT_IMPORT_EARLIEST),
   BILLING_IMPORT_MAX_FUTURE_HOURS: z.coerce.number().int().min(0).max(24 * 366).default(DEFAULT_IMPORT_MAX_FUTURE_HOURS),
   BILLING_WORKER_CACHED_RUNS: z.coerce.number().int().min(2).max(10_000_000).optional(),
+  BILLING_CODEC_KEYS: z.string().optional(),
+  BILLING_CODEC_KEY_FILE: z.string().min(1).optional(),
+  BILLING_CODEC_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with `openssl rand -hex 32`)').optional(),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
 });
@@ -114,6 +118,14 @@ export interface Config {
   policyBatchSize: number;
   /** ...and the longest wait between attempts while the mail server fails. */
   policyRetryMaxMinutes: number;
+  /**
+   * Payload encryption keys (codec/keys.ts): `id:base64,...`, the current key first, or a file of
+   * them. Neither set: payloads go to Temporal in clear (`billing dev` makes a key of its own).
+   */
+  codecKeys?: string;
+  codecKeyFile?: string;
+  /** The bearer token `billing codec-server` requires, if any. */
+  codecToken?: string;
   temporalCliPath?: string;
   temporalTestServerPath?: string;
 }
@@ -143,7 +155,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
     const value = env[name];
-    const shown = value !== undefined && name.endsWith('_URL') ? redactUrl(value) : value;
+    // Secrets are never echoed: a token or key list shows as ***.
+    const shown = value === undefined ? value : name.endsWith('_URL') ? redactUrl(value) : /_(TOKEN|KEYS)$/.test(name) ? '***' : value;
     throw new ConfigError(`environment variable ${name}=${JSON.stringify(shown)} is invalid: ${issue.message}`);
   }
   const e = parsed.data;
@@ -173,6 +186,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policyRetryMaxMinutes: e.BILLING_POLICY_RETRY_MAX_MINUTES,
     closeScheduleTime: e.BILLING_CLOSE_SCHEDULE_TIME,
     closeScheduleTimezone: e.BILLING_CLOSE_SCHEDULE_TIMEZONE,
+    codecKeys: e.BILLING_CODEC_KEYS,
+    codecKeyFile: e.BILLING_CODEC_KEY_FILE === undefined ? undefined : path.resolve(e.BILLING_CODEC_KEY_FILE),
+    codecToken: e.BILLING_CODEC_TOKEN,
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
   };

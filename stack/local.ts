@@ -21,7 +21,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export async function startLocalStack(config: Config, say: (line: string) => void): Promise<LocalStack> {
+/** `uiCodecEndpoint`: the codec server the Temporal UI decodes payloads through (codec/server.ts). */
+export async function startLocalStack(config: Config, say: (line: string) => void, options: { uiCodecEndpoint?: string } = {}): Promise<LocalStack> {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -49,6 +50,7 @@ export async function startLocalStack(config: Config, say: (line: string) => voi
         'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(LOCAL_PORTS.temporal),
         '--ui-port', String(LOCAL_PORTS.temporalUi), '--db-filename', path.join(config.dataDir, 'temporal.db'),
         '--log-level', 'warn',
+        ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
         ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliSearchAttributeType(key)}`]),
       ], logDir);
       stops.push(temporal.stop);

@@ -6,6 +6,8 @@ import { bundleWorkflowCode, Worker, type Logger, type NativeConnection, type Wo
 import nodemailer from 'nodemailer';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
+import { ENCRYPTING_FAILURE_CONVERTER_PATH, workerDataConverter } from '../codec/data-converter';
+import type { CodecKey } from '../codec/keys';
 import type { Config } from '../config';
 
 export interface BillingWorkerDeps {
@@ -15,6 +17,12 @@ export interface BillingWorkerDeps {
   /** Client for activities that start or signal workflows (the close's fan-out). */
   client: Client;
   pool: Pool;
+  /**
+   * Payload encryption keys, the current one first (codec/keys.ts); none: payloads in clear. The
+   * client above must have the same (client/temporal.ts), and a prebuilt bundle must be built with
+   * `bundleWorkflows(logger, { encrypted: true })`.
+   */
+  codecKeys?: readonly CodecKey[] | null;
   /** A prebuilt workflow bundle (tests share one); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivities?: number;
@@ -59,9 +67,15 @@ export const WORKFLOW_PRELOAD_MODULES: string[] = [
   ...['money', 'periods', 'policy', 'rating', 'minute-plans'].map((name) => path.join(__dirname, '..', 'billing', `${name}${path.extname(__filename)}`)),
 ];
 
-/** The workflow bundle as every worker builds it: tests and benchmarks share one per process. */
-export function bundleWorkflows(logger?: Logger): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, preloadModules: WORKFLOW_PRELOAD_MODULES, ...(logger ? { logger } : {}) });
+/**
+ * The workflow bundle as every worker builds it: tests and benchmarks share one per process.
+ * `encrypted`: for a worker with codec keys, whose workflows put failure messages in encrypted attributes.
+ */
+export function bundleWorkflows(logger?: Logger, options: { encrypted?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH, preloadModules: WORKFLOW_PRELOAD_MODULES, ...(logger ? { logger } : {}),
+    ...(options.encrypted ? { failureConverterPath: ENCRYPTING_FAILURE_CONVERTER_PATH } : {}),
+  });
 }
 
 export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Worker> {
@@ -74,6 +88,7 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.config.taskQueue,
+    dataConverter: workerDataConverter(deps.codecKeys ?? null),
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
     activities: createActivities({
       pool: deps.pool, mailer, mailFrom: deps.config.mailFrom, temporal: deps.client,

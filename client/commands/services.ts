@@ -1,4 +1,5 @@
 /** Commands that run processes: the worker, the local stack (dev) and the demo. */
+import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,13 @@ import { listInvoices } from '../../db/invoices';
 import { startLocalStack } from '../../stack/local';
 import { createBillingWorker } from '../../workers/worker';
 import { connectClient, connectWorkerConnection, temporalSettings } from '../temporal';
-import { redact, type RunCommand } from '../context';
+import { InputError, redact, type RunCommand } from '../context';
+import { codecKeysFromConfig, ensureDevKeyFile, type CodecKey } from '../../codec/keys';
+import { EncryptionCodec } from '../../codec/encryption';
+import { localUiOrigins, startCodecServer, type RunningCodecServer } from '../../codec/server';
+import { historyBytes, storedPayloads } from '../../codec/inspect';
+import { LOCAL_PORTS } from '../../config';
+import { onboardSubscriberWorkflowId } from '../../workflows/messages';
 import { output, printLines, printTable } from '../output';
 import { DEMO_SUBSCRIBERS, demoUsageCsv } from '../demo-data';
 import { ensureSearchAttributes } from '../search-attributes';
@@ -20,14 +27,16 @@ import { ensureAbuseScanSchedule, ensureMonthCloseSchedule } from '../schedule';
 const say = (line: string): void => { output().stderr.write(`${line}\n`); };
 
 async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<void>): Promise<void> {
+  const codecKeys = codecKeysFromConfig(config);
   const { connection, namespace } = await connectWorkerConnection();
-  const client = await connectClient();
+  const client = await connectClient(config);
   const added = await ensureSearchAttributes(connection, namespace);
   if (added.length > 0) say(`registered search attributes ${added.join(', ')} on namespace ${namespace}`);
   const pool = createPool(config.databaseUrl);
   try {
-    const worker = await createBillingWorker({ config, connection, namespace, client, pool });
-    say(`worker polling task queue "${config.taskQueue}" on ${temporalSettings().address} (namespace ${namespace}), database ${redact(config.databaseUrl)}`);
+    const worker = await createBillingWorker({ config, connection, namespace, client, pool, codecKeys });
+    const payloads = codecKeys ? `payloads encrypted with key ${codecKeys[0]!.id}${codecKeys.length > 1 ? ` (also reading ${codecKeys.slice(1).map((k) => k.id).join(', ')})` : ''}` : 'payloads in clear (no BILLING_CODEC_KEYS)';
+    say(`worker polling task queue "${config.taskQueue}" on ${temporalSettings().address} (namespace ${namespace}), database ${redact(config.databaseUrl)}, ${payloads}`);
     await worker.runUntil(async () => {
       await onReady?.();
       await new Promise<void>((resolve) => {
@@ -63,23 +72,57 @@ export function registerServiceCommands(program: Command, run: RunCommand): void
       await runWorkerUntilStopped(ctx.config);
     }));
 
+  const noEncryption = '--no-encryption';
+  const encryptionHelp = 'send payloads to Temporal in clear instead of encrypted with the local key (.data/codec-keys)';
   program
     .command('dev')
     .description('start everything locally: Temporal dev server with UI, PostgreSQL, mail inbox, worker')
-    .action(() => run(async (ctx) => {
-      await withLocalStack(ctx.config, async () => undefined);
+    .option(noEncryption, encryptionHelp)
+    .action((opts) => run(async (ctx) => {
+      await withLocalStack(ctx.config, async () => undefined, { encryption: opts.encryption !== false });
     }));
 
   program
     .command('demo')
     .description('a realistic example end to end: subscribers, a month of calls, the close, invoices; then where to look')
-    .action(() => run(async (ctx) => {
-      await withLocalStack(ctx.config, runDemo);
+    .option(noEncryption, encryptionHelp)
+    .action((opts) => run(async (ctx) => {
+      await withLocalStack(ctx.config, runDemo, { encryption: opts.encryption !== false });
     }));
 }
 
-async function withLocalStack(config: Config, afterStart: (config: Config, addresses: string[]) => Promise<void>): Promise<void> {
-  const stack = await startLocalStack(config, say);
+/**
+ * Payload encryption of the local stack: the configured keys, else a key of its own kept in
+ * .data/codec-keys (made on the first run), with a codec server for the UI the stack starts. On by
+ * default: the UI decodes through that server, so a new user sees every run in clear there while
+ * Temporal's store holds ciphertext; `--no-encryption` turns it off.
+ */
+async function localEncryption(config: Config, encryption: boolean): Promise<{ keys: CodecKey[] | null; server: RunningCodecServer | null; exports: string }> {
+  const configured = config.codecKeys !== undefined || config.codecKeyFile !== undefined;
+  if (!encryption) {
+    if (configured) throw new InputError('--no-encryption, but BILLING_CODEC_KEYS or BILLING_CODEC_KEY_FILE is set: unset it to run in clear');
+    return { keys: null, server: null, exports: '' };
+  }
+  if (!configured) {
+    const { file, created } = ensureDevKeyFile(path.join(config.dataDir, 'codec-keys'));
+    if (created) say(`made a payload encryption key for the local stack in ${file}`);
+    process.env.BILLING_CODEC_KEY_FILE = file;
+  }
+  const keys = codecKeysFromConfig(loadConfig())!;
+  const server = await startCodecServer({ codec: new EncryptionCodec(keys), origins: localUiOrigins(), port: LOCAL_PORTS.codecServer });
+  const exports = process.env.BILLING_CODEC_KEY_FILE ? ` BILLING_CODEC_KEY_FILE='${process.env.BILLING_CODEC_KEY_FILE}'` : ' BILLING_CODEC_KEYS=<the same keys>';
+  return { keys, server, exports };
+}
+
+async function withLocalStack(config: Config, afterStart: (config: Config, addresses: string[]) => Promise<void>, options: { encryption: boolean }): Promise<void> {
+  const codec = await localEncryption(config, options.encryption);
+  let stack;
+  try {
+    stack = await startLocalStack(config, say, { uiCodecEndpoint: codec.server?.url });
+  } catch (error) {
+    await codec.server?.close();
+    throw error;
+  }
   process.env.DATABASE_URL = stack.databaseUrl;
   process.env.SMTP_URL = stack.smtpUrl;
   const running = loadConfig();
@@ -87,8 +130,11 @@ async function withLocalStack(config: Config, afterStart: (config: Config, addre
     stack.temporalUiUrl ? `Temporal UI:  ${stack.temporalUiUrl}/namespaces/default/workflows` : `Temporal:     ${stack.temporalAddress}`,
     stack.mailWebUrl ? `Mail inbox:   ${stack.mailWebUrl}` : `SMTP:         ${stack.smtpUrl}`,
     `PostgreSQL:   ${redact(stack.databaseUrl)}`,
+    codec.server
+      ? `Payloads:     encrypted in Temporal with key ${codec.keys![0]!.id}; codec server ${codec.server.url} (the UI decodes through it; temporal CLI: --codec-endpoint ${codec.server.url})`
+      : 'Payloads:     in clear in Temporal (--no-encryption)',
     'In another terminal, set these to use the CLI against this stack:',
-    `  export DATABASE_URL='${stack.databaseUrl}' TEMPORAL_ADDRESS=${stack.temporalAddress} SMTP_URL=${stack.smtpUrl}`,
+    `  export DATABASE_URL='${stack.databaseUrl}' TEMPORAL_ADDRESS=${stack.temporalAddress} SMTP_URL=${stack.smtpUrl}${codec.exports}`,
   ];
   try {
     await runWorkerUntilStopped(running, async () => {
@@ -107,6 +153,7 @@ async function withLocalStack(config: Config, afterStart: (config: Config, addre
     });
   } finally {
     await stack.stop();
+    await codec.server?.close();
   }
 }
 
@@ -136,8 +183,33 @@ async function runDemo(config: Config): Promise<void> {
     const invoices = await listInvoices(pool, { period });
     printLines(['', `Invoices for ${period}:`]);
     printTable(invoices.map((i) => ({ invoice: i.id, subscriber: i.subscriberId, overage: `${i.overageMinutes} min`, total: `${formatCents(i.totalCents)} ${i.currency}` })), ['invoice', 'subscriber', 'overage', 'total']);
+    printLines(['', await whatTemporalStores(DEMO_SUBSCRIBERS[0]!)]);
   } finally {
     await pool.end();
+  }
+}
+
+/**
+ * What Temporal's store holds of a demo subscriber: their onboarding's history read as anyone with
+ * access to the server reads it, without the key, searched for their email, name and number.
+ */
+async function whatTemporalStores(subscriber: (typeof DEMO_SUBSCRIBERS)[number]): Promise<string> {
+  const workflowId = onboardSubscriberWorkflowId(subscriber.id);
+  const { connectionOptions, namespace } = temporalSettings();
+  const connection = await Connection.connect(connectionOptions);
+  try {
+    const history = await new Client({ connection, namespace }).workflow.getHandle(workflowId).fetchHistory();
+    const bytes = historyBytes(history);
+    const stored = storedPayloads(history);
+    const inClear = [subscriber.email, subscriber.name, ...subscriber.numbers].filter((text) => bytes.includes(text));
+    const keys = [...new Set(stored.encrypted.map((p) => p.keyId))].join(', ');
+    const found = inClear.length > 0 ? `${subscriber.id}'s ${inClear.join(', ')} can be read in it by anyone with access to the server.` : `${subscriber.id}'s email, name and number appear nowhere in it: the UI shows them through the codec server.`;
+    if (stored.encrypted.length === 0) return `In Temporal, ${workflowId}'s history holds its ${stored.plain.length} payloads in clear; ${found}`;
+    return `In Temporal, ${workflowId}'s history read without the key holds ${stored.encrypted.length} encrypted payloads (key ${keys}) and ${stored.plain.length} in clear; ${found}`;
+  } catch (error) {
+    return `Could not read ${workflowId}'s history to show what Temporal stores: ${(error as Error).message}`;
+  } finally {
+    await connection.close();
   }
 }
 

@@ -1,21 +1,29 @@
 /**
  * The Temporal UI as an engineer uses it: Debian's Chromium (driven by playwright-core) opens the
  * dev server's web UI, filters the workflows by the SubscriberId search attribute, and reads that
- * subscriber's cycle, with the current details the workflow sets. Real dev server, worker,
- * PostgreSQL and SMTP server; the screenshots go to test/artifacts/.
+ * subscriber's cycle, with the current details the workflow sets. Payloads are encrypted, as
+ * `billing dev` runs by default: the server holds ciphertext and the UI decodes through a codec
+ * server (`--ui-codec-endpoint`). Real dev server, worker, PostgreSQL and SMTP server; the
+ * screenshots go to test/artifacts/.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { periodOf } from '../../billing/periods';
+import { EncryptionCodec } from '../../codec/encryption';
+import { historyBytes, storedPayloads } from '../../codec/inspect';
+import type { CodecKey } from '../../codec/keys';
+import { localUiOrigins, startCodecServer, type RunningCodecServer } from '../../codec/server';
+import { freePort } from '../../stack/processes';
 import { subscriberWorkflowId } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
-import { billingWorker, startDevServerWithUi } from '../helpers/temporal';
+import { billingWorker, clientWithKeys, startDevServerWithUi } from '../helpers/temporal';
 
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
@@ -29,6 +37,10 @@ let worker: Worker;
 let running: Promise<void>;
 let browser: Browser;
 let page: Page;
+let codecServer: RunningCodecServer;
+const key: CodecKey = { id: 'ui-test', key: randomBytes(32) };
+/** The payloads the UI asked the codec server to decode. */
+let decodedForUi = 0;
 
 /** CHROMIUM_PATH, else Debian's chromium, which `npm test`'s setup installs when it can. */
 function chromiumExecutable(): string {
@@ -42,9 +54,15 @@ function chromiumExecutable(): string {
 
 beforeAll(async () => {
   const executablePath = chromiumExecutable();
+  const uiPort = await freePort();
+  const codec = new EncryptionCodec([key]);
+  codecServer = await startCodecServer({
+    codec: { encode: (payloads) => codec.encode(payloads), decode: (payloads) => { decodedForUi += payloads.length; return codec.decode(payloads); } },
+    origins: localUiOrigins(uiPort), port: 0,
+  });
   let dev: { env: TestWorkflowEnvironment; uiUrl: string };
   [dev, db, smtp, browser] = await Promise.all([
-    startDevServerWithUi(),
+    startDevServerWithUi({ uiPort, uiCodecEndpoint: codecServer.url }),
     createTestDatabase(),
     startSmtpServer(),
     chromium.launch({
@@ -57,7 +75,7 @@ beforeAll(async () => {
     }),
   ]);
   ({ env, uiUrl } = dev);
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, shutdownGraceTime: '100 ms' }); // stopped after the tests only
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, codecKeys: [key], shutdownGraceTime: '100 ms' }); // stopped after the tests only
   running = worker.run();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(20_000);
@@ -68,7 +86,7 @@ afterAll(async () => {
   await browser?.close();
   worker?.shutdown();
   await running;
-  await Promise.all([env?.teardown(), db?.drop(), smtp?.close()]);
+  await Promise.all([env?.teardown(), db?.drop(), smtp?.close(), codecServer?.close()]);
 });
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
@@ -84,7 +102,7 @@ test('an engineer filters the workflows by SubscriberId in the Temporal UI and r
   const period = periodOf(Date.now(), 'UTC');
   for (const id of ['ada', 'bob']) {
     await givenSubscriber(db.pool, { id, serviceStart: `${period}-01` });
-    await env.client.workflow.start(subscriberWorkflow, {
+    await clientWithKeys(env, [key]).workflow.start(subscriberWorkflow, {
       workflowId: subscriberWorkflowId(id),
       taskQueue,
       args: [{ subscriberId: id, period }],
@@ -93,6 +111,10 @@ test('an engineer filters the workflows by SubscriberId in the Temporal UI and r
   }
   // and both are searchable by their SubscriberId (set in each cycle's first workflow task),
   await waitFor(async () => (await env.client.workflow.count('SubscriberId IN ("ada", "bob")')).count === 2, 'both cycles indexed by SubscriberId');
+  // while the server holds their summaries and inputs encrypted (env.client has no codec),
+  const stored = await env.client.workflow.getHandle(subscriberWorkflowId('ada')).fetchHistory();
+  expect(storedPayloads(stored).encrypted.length).toBeGreaterThan(0);
+  expect(historyBytes(stored).includes('Billing cycle of subscriber')).toBe(false);
 
   // and the UI's workflows list shows both,
   const link = (workflowId: string) => page.getByRole('link', { name: workflowId, exact: true });
@@ -121,5 +143,7 @@ test('an engineer filters the workflows by SubscriberId in the Temporal UI and r
   await details.getByText(`ada, ${period}: open. No invoice yet.`).waitFor();
   expect(await details.locator('strong').innerText()).toBe('ada');
   await page.frameLocator('#user-metadata-summary').getByText('Billing cycle of subscriber ada').waitFor();
+  // Both were encrypted on the server: the UI read them through the codec server.
+  expect(decodedForUi).toBeGreaterThan(0);
   await page.screenshot({ path: path.join(ARTIFACTS, 'temporal-ui-subscriber-details.png'), fullPage: true });
 });

@@ -22,12 +22,14 @@ export interface CliTarget {
   env: TestWorkflowEnvironment;
   databaseUrl: string;
   taskQueue: string;
+  /** More of the CLI's environment (BILLING_CODEC_KEYS, say). */
+  extraEnv?: Record<string, string>;
 }
 
 /** The environment of a command line against `target`: nothing from the test's own environment but PATH and HOME. */
-export function cliEnvFor({ env, databaseUrl, taskQueue }: CliTarget): NodeJS.ProcessEnv {
+export function cliEnvFor({ env, databaseUrl, taskQueue, extraEnv }: CliTarget): NodeJS.ProcessEnv {
   const address = (env.connection as unknown as { options: { address: string } }).options.address;
-  return { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default', BILLING_TASK_QUEUE: taskQueue };
+  return { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default', BILLING_TASK_QUEUE: taskQueue, ...extraEnv };
 }
 
 /** `billing ARGS...` in-process with this environment. */

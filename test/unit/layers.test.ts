@@ -114,6 +114,10 @@ describe('no layer imports one above it', () => {
         ['activities/__probe__.ts', '../stack/local'],
         ['workers/__probe__.ts', '../client/output'],
         ['config/__probe__.ts', '../db/pool'],
+        ['config/__probe__.ts', '../codec/keys'],
+        ['codec/__probe__.ts', '../workers/worker'],
+        ['codec/__probe__.ts', '../client/temporal'],
+        ['codec/__probe__.ts', '../workflows/messages'],
         ['client/commands/__probe__.ts', '../../test/helpers/wait'],
       ] as const
     ).map(([file, from]) => [file, imports([from]), RESTRICTED_PATH]),
@@ -127,8 +131,9 @@ describe('no layer imports one above it', () => {
       ['db/__probe__.ts', ['pg', '../billing/money', './pool']],
       ['activities/__probe__.ts', ['pg', 'nodemailer', '@temporalio/client', '../db/pool', '../billing/money', '../workflows/messages']],
       ['stack/__probe__.ts', ['node:fs', '../config', '../db/migrate', '../workflows/messages']],
-      ['workers/__probe__.ts', ['@temporalio/worker', '../activities', '../config']],
-      ['client/commands/__probe__.ts', ['@temporalio/client', '../../db/pool', '../../workers/worker', '../../stack/local', '../../billing/money']],
+      ['workers/__probe__.ts', ['@temporalio/worker', '../activities', '../config', '../codec/data-converter']],
+      ['codec/__probe__.ts', ['node:crypto', '@temporalio/common', '../config', './keys']],
+      ['client/commands/__probe__.ts', ['@temporalio/client', '../../db/pool', '../../workers/worker', '../../stack/local', '../../billing/money', '../../codec/server']],
     ] as const
   ).map(([file, froms]) => ({ file, froms, reported: probe(file, imports([...froms])) }));
   test.each(allowed)('$file importing $froms passes', ({ reported }) => {
