@@ -22,7 +22,7 @@ const NODE_BUILTIN = `^(node:.*|(${builtinModules.map(escape).join('|')})(/.*)?)
 const packageOtherThan = (allowed) => `^(?![./]|node:)(?!(${[...allowed, ...builtinModules].map(escape).join('|')})(/|$)).*$`;
 
 /** The pure core uses these libraries and nothing else from npm: they compute, they do no I/O. */
-const CORE_PACKAGES = ['luxon', 'zod'];
+const CORE_PACKAGES = ['libphonenumber-js', 'luxon', 'zod'];
 /** Workflow code runs in the SDK's deterministic sandbox: its API, and the types of the rest. */
 const WORKFLOW_PACKAGES = ['@temporalio/workflow', '@temporalio/common'];
 
@@ -38,7 +38,7 @@ const noDynamicImports = (why) => [
 
 /** Folder rules on the resolved file: `target` never imports from `from`. */
 const zone = (target, from, message, except) => ({ target: `./${target}`, from: from.map((f) => `./${f}`), message, ...(except && { except }) });
-const PRODUCTION = ['billing', 'workflows', 'activities', 'db', 'workers', 'client', 'stack', 'config', 'codec'];
+const PRODUCTION = ['billing', 'workflows', 'activities', 'db', 'workers', 'client', 'stack', 'config', 'codec', 'telemetry'];
 const LAYER_ZONES = [
   // The core imports nothing of the project outside billing/ (at any depth); packages by name below.
   zone('billing', ['.'], CORE, ['./billing', './node_modules']),
@@ -50,6 +50,7 @@ const LAYER_ZONES = [
   zone('workers', ['client', 'stack'], 'workers/ wires workflows and activities; the CLI and the stack start workers, not the other way round'),
   zone('codec', ['workflows', 'activities', 'db', 'workers', 'client', 'stack'], 'codec/ (the payload codec, its keys and server) serves the worker, the clients and the CLI, and imports none of them'),
   zone('config', ['workflows', 'activities', 'db', 'workers', 'client', 'stack', 'codec'], "config/ is read by every layer and imports none of them (the core's schemas validate it)"),
+  zone('telemetry', ['workflows', 'activities', 'db', 'workers', 'client', 'stack', 'config', 'codec'], 'telemetry/ holds the metrics the activities count into; it imports none of the layers (workers/ serves them)'),
   ...PRODUCTION.map((folder) => zone(folder, ['test', 'bench'], 'production code never imports tests or benchmarks')),
   // scripts/tools.json pins the Temporal binaries for scripts/setup.js and stack/binaries.ts alike.
   ...PRODUCTION.map((folder) => zone(folder, ['scripts'], 'production code never imports scripts (their pinned tools.json aside)', ['./tools.json'])),

@@ -13,6 +13,7 @@ import { NoPolicyInEffectError, policyVersion } from '../db/policies';
 import { getSubscriber, type Subscriber } from '../db/subscribers';
 import { periodFacts, type PeriodFactsOptions } from '../db/terms';
 import { countedDurations } from '../db/usage';
+import { countInvoiceWritten } from '../telemetry/metrics';
 
 export interface CycleTerms {
   subscriberId: string;
@@ -178,6 +179,7 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
       },
       { to: subscriber.email, content },
     );
+    if (result.created) countInvoiceWritten({ currency: policy.currency, totalCents: rating.totalCents, overageMinutes: rating.overageMinutes });
     return { invoiceId, ...result };
   }
 
@@ -224,6 +226,7 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
     });
     if (!written) return null;
     const i = written.invoice;
+    if (written.created) countInvoiceWritten({ currency: i.currency, totalCents: i.totalCents, overageMinutes: i.overageMinutes });
     return {
       invoiceId: i.id, created: written.created, emailKey: written.emailKey, period: i.period,
       usedSeconds: Number(i.usedSeconds), allowanceSeconds: Number(i.allowanceSeconds), overageMinutes: i.overageMinutes, totalCents: Number(i.totalCents),

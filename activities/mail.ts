@@ -3,7 +3,9 @@ import { heartbeat } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
+import { isPermanentRefusal, type SmtpError } from '../billing/mail-delivery';
 import { deliverOnce, type DeliveryOptions, type DeliveryOutcome } from '../db/outbox';
+import { countEmailAttempt } from '../telemetry/metrics';
 
 export type { DeliveryOutcome };
 
@@ -27,7 +29,13 @@ export function outboxDelivery(pool: Pool, mailer: Transporter, settings: MailSe
   const slot = sendingSlots(mailer);
   return (key) => slot(() => deliverOnce(pool, key, async (email) => {
     const messageId = messageIdFor(email.key);
-    await mailer.sendMail({ from: settings.mailFrom, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+    try {
+      await mailer.sendMail({ from: settings.mailFrom, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+    } catch (error) {
+      countEmailAttempt(email.purpose, isPermanentRefusal(error as SmtpError) ? 'failed' : 'error');
+      throw error;
+    }
+    countEmailAttempt(email.purpose, 'sent');
     return messageId;
   }, { ...options, alertTo: settings.billingOpsEmail }));
 }

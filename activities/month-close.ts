@@ -9,6 +9,7 @@ import { closeProgressSnapshot, recordCloseFailure, recordCloseRequests, subscri
 import { enqueueEmail } from '../db/outbox';
 import { policyInEffectOn } from '../db/policies';
 import { billableSubscriberIds } from '../db/subscribers';
+import { recordCloseProgress } from '../telemetry/metrics';
 import { closeCycleSignal, monthCloseWorkflowId, subscriberWorkflowId } from '../workflows/messages';
 import type { MonthCloseSummary } from '../workflows/month-close';
 
@@ -26,7 +27,11 @@ const MISSED_PER_POLL = 500;
  * subscriber, and the one a termination's close uses (closeSettings).
  */
 export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQueue: string, billingOpsEmail: string, closeGraceHours: number) {
-  const snapshot = (period: string): Promise<CloseProgressSnapshot> => closeProgressSnapshot(pool, period);
+  const snapshot = async (period: string): Promise<CloseProgressSnapshot> => {
+    const current = await closeProgressSnapshot(pool, period);
+    recordCloseProgress(period, current);
+    return current;
+  };
 
   /** signalWithStart to each entity, 16 at a time; `progress` after each; then remembered as asked. */
   async function signalCloses(period: string, graceHours: number | undefined, subscribers: { id: string; serviceStart: string }[], progress: (done: number) => void): Promise<void> {

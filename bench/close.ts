@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- close [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50] [--cached-runs N] [--encrypted]`:
+ * `npm run bench -- close [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50] [--cached-runs N] [--encrypted] [--metrics] [--tracing]`:
  * the month close end to end (DESIGN, "Targets": 10,000 subscribers rated, invoiced and mailed on
  * the dev server within 5 minutes on 2 cores), beside a plain-SQL rating of the same data.
  *
@@ -18,6 +18,8 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { Pool } from 'pg';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -26,6 +28,7 @@ import { loadConfig } from '../config';
 import { createPool } from '../db/pool';
 import { importUsageFile } from '../db/usage-import';
 import { temporalCliPath } from '../stack/binaries';
+import { clientTracingInterceptors, installRuntime, startTelemetryServer, startTracing, warningsOnly, type TelemetryServer, type Tracing } from '../workers/telemetry';
 import { bundleWorkflows, createBillingWorker, defaultCachedRuns } from '../workers/worker';
 import { monthCloseWorkflow } from '../workflows/month-close';
 import { subscriberWorkflow } from '../workflows/subscriber';
@@ -351,7 +354,16 @@ export async function benchClose(): Promise<void> {
   const rows = count * 30;
   const subscribers = benchSubscribers(count);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-bench-files-'));
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // --metrics: as a worker with BILLING_METRICS_PORT runs: the SDK's exporter on, /metrics scraped
+  // every 15 s. --tracing: as one with OTEL_EXPORTER_OTLP_ENDPOINT: every span made and handed to a
+  // batch processor (whose exporter drops them: the cost measured is the worker's, not a collector's).
+  const metrics = process.argv.includes('--metrics');
+  const traced = process.argv.includes('--tracing');
+  const runtime = metrics ? await installRuntime({ metrics: true, logFormat: 'text', logLevel: 'WARN' }) : undefined;
+  if (!metrics) Runtime.install({ logger: new DefaultLogger('WARN') });
+  const tracing: Tracing | undefined = traced
+    ? startTracing(new BatchSpanProcessor({ export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined }), 'billing-bench')
+    : undefined;
   const problems: string[] = [];
   const config = loadConfig();
   try {
@@ -364,6 +376,8 @@ export async function benchClose(): Promise<void> {
       let smtp: Awaited<ReturnType<typeof countingSmtpServer>> | undefined;
       let env: TestWorkflowEnvironment | undefined;
       let stopOnSignal = (): unknown => undefined;
+      let endpoint: TelemetryServer | undefined;
+      let scraping: NodeJS.Timeout | undefined;
       try {
         await addSubscribers(pool, subscribers, serviceStart);
         say(`importing the usage (service start ${serviceStart}, ${ZONES.length} time zones)`);
@@ -377,7 +391,7 @@ export async function benchClose(): Promise<void> {
         const baseline = await plainSqlRating(pool);
 
         say('starting the SMTP server, the Temporal dev server and the worker');
-        const workflowBundle = await bundleWorkflows(new DefaultLogger('WARN'), { encrypted: codecKeys !== null });
+        const workflowBundle = await bundleWorkflows(warningsOnly(Runtime.instance().logger), { encrypted: codecKeys !== null, tracing: traced });
         [smtp, env] = await Promise.all([
           countingSmtpServer(),
           TestWorkflowEnvironment.createLocal({
@@ -402,14 +416,22 @@ export async function benchClose(): Promise<void> {
           config: { ...config, taskQueue: TASK_QUEUE, smtpUrl: mailServer.url, mailFrom: 'RedConnect Billing <billing@bench.test>' },
           connection: temporalEnv.nativeConnection,
           namespace: temporalEnv.namespace ?? 'default',
-          client: temporalEnv.client,
+          client: tracing
+            ? new Client({ connection: temporalEnv.connection, namespace: temporalEnv.namespace ?? 'default', interceptors: clientTracingInterceptors(tracing), ...(codecKeys ? { dataConverter: clientDataConverter(codecKeys) } : {}) })
+            : temporalEnv.client,
           pool: workerPool,
           codecKeys,
           workflowBundle,
+          ...(tracing ? { tracing } : {}),
           maxConcurrentActivities: activitySlots,
           ...(cachedRuns ? { maxCachedWorkflows: cachedRuns } : {}),
         });
 
+        endpoint = runtime ? await startTelemetryServer({ host: '127.0.0.1', port: 0, pool, sdkMetricsUrl: runtime.sdkMetricsUrl, workerState: () => worker.getState() }) : undefined;
+        const scrapeUrl = `${endpoint?.url}/metrics`;
+        scraping = endpoint ? setInterval(() => void fetch(scrapeUrl).then((r) => r.text()).catch(() => undefined), 15_000) : undefined;
+        if (endpoint) say(`metrics on: ${endpoint.url}/metrics scraped every 15 s`);
+        if (tracing) say('tracing on: every span into a batch processor');
         await worker.runUntil(async () => {
           const onboarding = await startEntities(temporalEnv, subscribers, serviceStart);
           say(`  ${count.toLocaleString('en')} entities running and waiting after ${onboarding.toFixed(1)} s (not part of the close's time)`);
@@ -518,6 +540,9 @@ export async function benchClose(): Promise<void> {
         });
       } finally {
         stopOnSignal();
+        clearInterval(scraping);
+        await endpoint?.close();
+        await tracing?.shutdown();
         await env?.teardown();
         await smtp?.close();
         await workerPool.end();

@@ -23,9 +23,17 @@ export const DaySchema = z
     return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(text);
   }, 'is not a real calendar date');
 
+/**
+ * A number as a person writes it: `+14155550101`, `0014155550101`, `1-415-555-0101`,
+ * `(415) 555-0101`, an extension `1001` or a code `*97`. Registration stores it normalised
+ * (billing/numbers.ts, normalizeNumber with the subscriber's country).
+ */
 export const PhoneNumberSchema = z
   .string()
-  .regex(/^\+?[0-9*#]{2,32}$/, 'must be a phone number or extension: digits, optionally a leading +, 2-32 characters');
+  .refine(
+    (text) => text.length <= 64 && /^\+?[0-9*#]{2,32}$/.test(text.replace(/[\s\-./()]/g, '')),
+    'must be a phone number or extension: 2-32 digits (or * and #), optionally a leading + and spaces, "-", ".", "/" or parentheses between them, e.g. +14155550101, (415) 555-0101, 1001',
+  );
 
 /** Throws a RangeError naming the field and the value when the input does not fit. */
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, field: string): T {

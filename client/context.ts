@@ -39,7 +39,7 @@ export class CommandContext {
   async temporal(): Promise<Client> {
     // Loaded on first use: the commands that only read the database never load the Temporal client.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    this.clientInstance ??= await (require('./temporal') as typeof import('./temporal')).connectClient(this.config, this.env);
+    this.clientInstance ??= await (require('./temporal') as typeof import('./temporal')).connectClient(this.config, { env: this.env });
     return this.clientInstance;
   }
 

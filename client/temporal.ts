@@ -3,7 +3,7 @@
  * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS settings or a profile file (default localhost:7233,
  * namespace "default").
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnection } from '@temporalio/worker';
 import { configuredClientDataConverter } from '../codec/data-converter';
@@ -19,14 +19,16 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): { addres
 /**
  * A client with the payload codec of the configured keys (BILLING_CODEC_KEYS or
  * BILLING_CODEC_KEY_FILE, codec/keys.ts): what it sends is encrypted, what it reads decrypted.
- * The connection's settings are read from `env` (default: the process's environment).
+ * `options`: more of the client's settings (the worker's tracing interceptors), and the environment
+ * the connection's settings are read from (default: the process's).
  */
-export async function connectClient(config: Pick<Config, 'codecKeys' | 'codecKeyFile'> = loadConfig(), env: NodeJS.ProcessEnv = process.env): Promise<Client> {
+export async function connectClient(config: Pick<Config, 'codecKeys' | 'codecKeyFile'> = loadConfig(), options: Pick<ClientOptions, 'interceptors'> & { env?: NodeJS.ProcessEnv } = {}): Promise<Client> {
+  const { env, ...clientOptions } = options;
   const { connectionOptions, namespace, address } = temporalSettings(env);
   const dataConverter = configuredClientDataConverter(config);
   try {
     const connection = await Connection.connect({ ...connectionOptions, connectTimeout: '5 seconds' });
-    return new Client({ connection, namespace, dataConverter });
+    return new Client({ connection, namespace, dataConverter, ...clientOptions });
   } catch (error) {
     throw new Error(`cannot reach Temporal at ${address} (${(error as Error).message}); start the local stack with \`npx billing dev\` or set TEMPORAL_ADDRESS`);
   }

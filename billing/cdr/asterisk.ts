@@ -3,7 +3,7 @@
  * ../shared/cdr-formats.md §1, the counting rules in DESIGN, "Usage import rules".
  */
 import { PairingReader, PairingWindow } from './pairing';
-import { CallTimes, checkPairingWindow, switchRecord, voicemailNumbersOf } from './switch-row';
+import { CallTimes, checkPairingWindow, ServiceNumbers, switchRecord } from './switch-row';
 import type { CdrRecord, NotCountedReason, ReaderOptions, ReadResult } from './types';
 
 /** The 16 columns cdr_csv always writes, in order. */
@@ -31,6 +31,7 @@ const OPTIONAL_COLUMNS_BY_COUNT: ReadonlyMap<number, readonly string[]> = new Ma
 const ACCOUNTCODE = 0;
 const SRC = 1;
 const DST = 2;
+const DCONTEXT = 3;
 const CHANNEL = 5;
 const DSTCHANNEL = 6;
 const LASTAPP = 7;
@@ -120,7 +121,7 @@ function nonEmpty(text: string): string | null {
 
 export class AsteriskReader extends PairingReader {
   private readonly times: CallTimes;
-  private readonly voicemailNumbers: ReadonlySet<string>;
+  private readonly services: ServiceNumbers;
   private readonly columns: string[] | undefined;
   /** The last column count found readable: nearly every row of a file has the same. */
   private readableCount = -1;
@@ -134,7 +135,7 @@ export class AsteriskReader extends PairingReader {
     this.columns = options.columns;
     // No zone in the file (cdr-formats §1): the import supplies it.
     this.times = new CallTimes(options.timezone, 1);
-    this.voicemailNumbers = voicemailNumbersOf(options);
+    this.services = new ServiceNumbers(options);
   }
 
   /** DESIGN, "Bad rows": why the row cannot be read, or undefined; fills this.times. */
@@ -169,7 +170,7 @@ export class AsteriskReader extends PairingReader {
 
   /**
    * Why the row does not count, before pairing. Precedence: a VoiceMail deposit, then unanswered,
-   * then retrieval, then a Local ;1 half (the ;2 half is decided by pairing).
+   * then retrieval, then a feature code, then a Local ;1 half (the ;2 half is decided by pairing).
    */
   private reasonNotCounted(fields: string[]): NotCountedReason | null {
     const lastapp = fields[LASTAPP]!;
@@ -182,7 +183,11 @@ export class AsteriskReader extends PairingReader {
     if (fields[DISPOSITION] !== 'ANSWERED') return 'unanswered';
     // lastapp shows VoiceMailMain only if the caller hung up inside it; a menu that runs another
     // step is known by its access number (cdr-formats §1, "Retrieval").
-    if (lastapp === 'VoiceMailMain' || this.voicemailNumbers.has(fields[DST]!)) return 'voicemail-retrieval';
+    // A menu reached through an IVR option logs the menu's extension and context (s@vm-menu).
+    const dst = fields[DST]!;
+    if (lastapp === 'VoiceMailMain' || this.services.isVoicemail(dst, fields[DCONTEXT]!)) return 'voicemail-retrieval';
+    // *72 runs Playback to confirm forwarding, *78 sets do not disturb: answered, never a call.
+    if (this.services.isFeatureCode(dst)) return 'not-a-call';
     // The ;1 half runs the dialplan application; the call is counted from the phone's row or the ;2 row.
     if (isLocalHalf(fields[CHANNEL]!, HALF_1)) return 'local-channel-duplicate';
     return null;

@@ -4,6 +4,8 @@
  * their outgoing call; the owner of the called number has an incoming call. A call between two
  * subscribers counts for both, once each. Our own formats name the subscriber outright.
  */
+import type { CountryCode } from 'libphonenumber-js';
+import { DEFAULT_COUNTRY, isE164, NumberNormalizer, numberTail } from '../numbers';
 import { splitAtMonthBoundaries, ZoneMonths, type CallSegment } from '../periods';
 import type { CdrRecord } from './types';
 
@@ -18,13 +20,20 @@ export interface Party {
 export interface Directory {
   subscriber(subscriberId: string): Party | undefined;
   byAccountCode(code: string): Party | undefined;
+  /** The owner of a number written in any form (billing/numbers.ts), read in the directory's country. */
   byNumber(number: string): Party | undefined;
 }
 
-/** Parties from subscriber rows, one ZoneMonths per zone. */
+/**
+ * Parties from subscriber rows, one ZoneMonths per zone. Registered numbers and the numbers
+ * looked up are both normalised (billing/numbers.ts) in `country`, the default country of the
+ * records' source; registered numbers are stored normalised already, and normalising them again
+ * here keeps rows written before that rule matching.
+ */
 export function directoryOf(
   subscribers: Iterable<{ id: string; timezone: string; accountCode: string | null }>,
   numbers: Iterable<{ number: string; subscriberId: string }>,
+  options: { country?: CountryCode } = {},
 ): Directory & { subscriberCount: number } {
   const zones = new Map<string, ZoneMonths>();
   const byId = new Map<string, Party>();
@@ -36,16 +45,31 @@ export function directoryOf(
     byId.set(s.id, party);
     if (s.accountCode) byAccountCode.set(s.accountCode, party);
   }
+  const normalizer = new NumberNormalizer(options.country ?? DEFAULT_COUNTRY);
   const byNumber = new Map<string, Party>();
+  const tails = new Set<number>();
   for (const n of numbers) {
     const party = byId.get(n.subscriberId);
-    if (party) byNumber.set(n.number, party);
+    if (!party) continue;
+    const normal = isE164(n.number) ? n.number : normalizer.normalize(n.number);
+    byNumber.set(normal, party);
+    const tail = numberTail(normal);
+    if (tail >= 0) tails.add(tail);
   }
+  const lookUp = (number: string): Party | undefined => {
+    // Already in the registered form (E.164, or an extension as written): no parsing.
+    const exact = byNumber.get(number);
+    if (exact !== undefined) return exact;
+    // A number no registered one ends like cannot be anyone's (most callers from outside).
+    const tail = numberTail(number);
+    if (tail < 0 || !tails.has(tail)) return undefined;
+    return byNumber.get(normalizer.normalize(number));
+  };
   return {
     subscriberCount: byId.size,
     subscriber: (id) => byId.get(id),
     byAccountCode: (code) => byAccountCode.get(code),
-    byNumber: (number) => byNumber.get(number),
+    byNumber: lookUp,
   };
 }
 

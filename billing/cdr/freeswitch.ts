@@ -3,7 +3,7 @@
  * ../shared/cdr-formats.md §2, the counting rules in DESIGN, "Usage import rules".
  */
 import { PairingReader, PairingWindow } from './pairing';
-import { CallTimes, checkPairingWindow, switchRecord, voicemailNumbersOf } from './switch-row';
+import { CallTimes, checkPairingWindow, ServiceNumbers, switchRecord } from './switch-row';
 import type { CdrRecord, NotCountedReason, ReaderOptions, ReadResult } from './types';
 
 /** The vanilla `example` template, every field quoted. */
@@ -18,6 +18,7 @@ export const FREESWITCH_DEFAULT_COLUMNS = FREESWITCH_EXAMPLE_COLUMNS.slice(0, 13
 // Both templates share these positions.
 const CALLER_ID_NUMBER = 1;
 const DESTINATION_NUMBER = 2;
+const CONTEXT = 3;
 const START_STAMP = 4;
 const ANSWER_STAMP = 5;
 const END_STAMP = 6;
@@ -29,6 +30,27 @@ const ACCOUNTCODE = 12;
 
 /** The vanilla dialplan's deposit runs `bridge loopback/app=voicemail:…`, logged with this destination. */
 const VOICEMAIL_LEG_DESTINATION = 'voicemail';
+
+/**
+ * How far apart, in whole seconds, the end stamps of an A-leg and the voicemail leg it ended in
+ * may be: both hang up together, milliseconds apart, but each stamp is truncated to its second.
+ */
+const END_SLACK_SECONDS = 1;
+
+/** The pairing key of a bridged A-leg's B-leg by uuid (legs=ab writes it). */
+const uuidKey = (uuid: string): string => `u\u0000${uuid}`;
+/** The pairing key of a caller's leg ending in a given second (legs=a: the B-leg is not written). */
+const endKey = (caller: string, endSecond: number): string => `c\u0000${caller}\u0000${endSecond}`;
+
+interface VoicemailLeg {
+  startMs: number;
+}
+
+/** A voicemail leg belongs to the A-leg it started within (their ends are matched by key). */
+function startsWithin(aLeg: CdrRecord, partner: unknown): boolean {
+  const { startMs } = partner as VoicemailLeg;
+  return startMs >= aLeg.startMs && startMs <= aLeg.endMs;
+}
 
 export interface FreeswitchReaderOptions extends ReaderOptions {
   /** Rows to wait for an A-leg's voicemail loopback leg (default 5000): see PairingWindow. */
@@ -55,13 +77,13 @@ function nonEmpty(text: string): string | null {
 
 export class FreeswitchReader extends PairingReader {
   private readonly times: CallTimes;
-  private readonly voicemailNumbers: ReadonlySet<string>;
+  private readonly services: ServiceNumbers;
 
   constructor(options: FreeswitchReaderOptions) {
-    super(new PairingWindow(checkPairingWindow(options.pairingWindow), 'voicemail-deposit'));
+    super(new PairingWindow(checkPairingWindow(options.pairingWindow), 'voicemail-deposit', startsWithin));
     // duration and billsec are both whole-second differences, so billsec never exceeds duration.
     this.times = new CallTimes(options.timezone, 0);
-    this.voicemailNumbers = voicemailNumbersOf(options);
+    this.services = new ServiceNumbers(options);
   }
 
   /** DESIGN, "Bad rows": why the row cannot be read, or undefined; fills this.times. */
@@ -73,19 +95,35 @@ export class FreeswitchReader extends PairingReader {
     return this.times.read(fields[START_STAMP]!, fields[ANSWER_STAMP]!, fields[END_STAMP]!, fields[DURATION]!, fields[BILLSEC]!);
   }
 
+  /**
+   * A deposit writes the caller's A-leg (answered, billsec = the time in voicemail, bleg_uuid
+   * set) and a voicemail loopback leg. With `legs=ab` the loopback leg the A-leg was bridged to
+   * is written and named by bleg_uuid. With `legs=a`, the vanilla setting, it is not: the leg
+   * written is the loopback's other half, which runs the voicemail application under its own
+   * uuid, as an A-leg of its own (cdr-formats §2). It has the caller's number, starts within the
+   * caller's A-leg and ends with it; that is how the A-leg is found.
+   */
   protected classify(fields: string[], line: number, raw: string, out: ReadResult[]): void {
     const destination = fields[DESTINATION_NUMBER]!;
+    const caller = fields[CALLER_ID_NUMBER]!;
+    const endSecond = Math.floor(this.times.endMs / 1000);
     if (destination === VOICEMAIL_LEG_DESTINATION) {
-      // The loopback leg: it marks the A-leg bridged to it (bleg_uuid = this uuid) as a deposit.
+      // The loopback leg: it marks the A-leg bridged to it as a deposit, before or after it.
       const uuid = fields[UUID]!;
-      if (uuid !== '') this.pairs.partnerSeen(uuid, out);
+      if (uuid !== '') this.pairs.partnerSeen(uuidKey(uuid), out);
+      if (caller !== '') {
+        const leg: VoicemailLeg = { startMs: this.times.startMs };
+        for (let second = endSecond - END_SLACK_SECONDS; second <= endSecond + END_SLACK_SECONDS; second += 1) {
+          this.pairs.partnerSeen(endKey(caller, second), out, leg);
+        }
+      }
     }
     const reason = this.reasonNotCounted(fields, destination);
     const record = this.recordOf(fields, line, raw, reason);
     const blegUuid = fields[BLEG_UUID]!;
     if (reason === null && blegUuid !== '') {
-      // An answered, bridged A-leg: a deposit if its B-leg is a voicemail leg, seen before or after it.
-      this.pairs.decideOrHold(blegUuid, record, out);
+      // An answered, bridged A-leg: a deposit if it was bridged to a voicemail leg, seen before or after it.
+      this.pairs.decideOrHold(caller === '' ? uuidKey(blegUuid) : [uuidKey(blegUuid), endKey(caller, endSecond)], record, out);
       return;
     }
     out.push({ ok: true, record });
@@ -93,15 +131,18 @@ export class FreeswitchReader extends PairingReader {
 
   /**
    * Why the row does not count, before pairing. Precedence: the voicemail leg, then unanswered,
-   * then retrieval. The voicemail leg is a deposit even though its answer stamp is empty, as an
-   * Asterisk VoiceMail row is whatever its disposition: the application names what happened.
+   * then retrieval, then a feature code. The voicemail leg is a deposit even though its answer
+   * stamp is empty, as an Asterisk VoiceMail row is whatever its disposition: the application
+   * names what happened.
    */
   private reasonNotCounted(fields: string[], destination: string): NotCountedReason | null {
     if (destination === VOICEMAIL_LEG_DESTINATION) return 'voicemail-deposit';
     // No disposition column: answered means an answer stamp; NORMAL_CLEARING does not (cdr-formats §2).
     if (fields[ANSWER_STAMP] === '') return 'unanswered';
-    // Vanilla `vmain` matches ^vmain$|^4000$|^\*98$ and runs `voicemail check`.
-    if (this.voicemailNumbers.has(destination)) return 'voicemail-retrieval';
+    // Vanilla `vmain` matches ^vmain$|^4000$|^\*98$ and runs `voicemail check`; an IVR option
+    // transfers there, so the A-leg's destination is the menu's.
+    if (this.services.isVoicemail(destination, fields[CONTEXT]!)) return 'voicemail-retrieval';
+    if (this.services.isFeatureCode(destination)) return 'not-a-call';
     return null;
   }
 

@@ -3,7 +3,9 @@
  *
  * Two rules need a partner row that may come before or after the record (DESIGN, "Usage import
  * rules"): an Asterisk `Local/…;2` row is a duplicate when some row dialled that channel's `;1`
- * half, and a FreeSWITCH A-leg is a voicemail deposit when its B-leg is a voicemail loopback leg.
+ * half, and a FreeSWITCH A-leg is a voicemail deposit when its B-leg is a voicemail loopback leg
+ * (legs=ab) or, as vanilla FreeSWITCH writes only A-legs, when a voicemail leg of the same caller
+ * ends in the same second and started within it (a key, then a check of the partner).
  * Switches write both rows close together (each when its channel hangs up), so the window
  * remembers partners seen in the last `size` rows and holds records back for at most `size`
  * further rows. A held record whose partner shows up is not counted (with the reader's reason);
@@ -13,11 +15,24 @@
 import type { CdrReader, CdrRecord, NotCountedReason, ReadResult } from './types';
 
 interface Held {
-  readonly key: string;
+  /** The partners that would decide it: a record may wait for more than one kind. */
+  readonly keys: readonly string[];
   readonly row: number;
   readonly record: CdrRecord;
   decided: boolean;
 }
+
+interface Sighting {
+  readonly row: number;
+  /** What the row that named the key says of itself, for `accepts` (undefined: any held record). */
+  readonly partner: unknown;
+}
+
+/**
+ * Whether a partner seen under one of a held record's keys decides it: a key alone can be too
+ * coarse (the same caller ending a call in the same second), so the reader may check more.
+ */
+export type PartnerCheck = (held: CdrRecord, partner: unknown) => boolean;
 
 /** Queues drop their consumed head in one step once it is this long and most of the array. */
 const COMPACT_AFTER = 1024;
@@ -26,7 +41,7 @@ export class PairingWindow {
   /** Counts rows; row n's partners are valid for rows n..n+size. */
   private row = 0;
   /** Partner key → the last row that named it. */
-  private readonly seenAt = new Map<string, number>();
+  private readonly seenAt = new Map<string, Sighting>();
   /** The same sightings in row order, to forget them as they leave the window. */
   private seenKeys: string[] = [];
   private seenRows: number[] = [];
@@ -39,6 +54,7 @@ export class PairingWindow {
   constructor(
     private readonly size: number,
     private readonly pairedReason: NotCountedReason,
+    private readonly accepts: PartnerCheck = () => true,
   ) {}
 
   /** How many partner keys are remembered and records held: bounded by the window. */
@@ -54,36 +70,46 @@ export class PairingWindow {
     this.releaseHeldBefore(oldest, out);
   }
 
-  /** The current row names `key` as a partner: held records waiting for it are decided now, not counted. */
-  partnerSeen(key: string, out: ReadResult[]): void {
-    this.seenAt.set(key, this.row);
+  /**
+   * The current row names `key` as a partner (telling `partner` of itself, for the check): held
+   * records waiting for it that the check accepts are decided now, not counted.
+   */
+  partnerSeen(key: string, out: ReadResult[], partner?: unknown): void {
+    this.seenAt.set(key, { row: this.row, partner });
     this.seenKeys.push(key);
     this.seenRows.push(this.row);
     const waiting = this.heldByKey.get(key);
     if (waiting === undefined) return;
-    this.heldByKey.delete(key);
-    for (const held of waiting) {
+    for (const held of [...waiting]) {
+      if (held.decided || (partner !== undefined && !this.accepts(held.record, partner))) continue;
       held.decided = true;
       this.heldOpen -= 1;
+      this.forgetKeys(held);
       out.push(this.decide(held.record, false));
     }
   }
 
   /**
-   * Decides the current row's record now if its partner was seen within the window; otherwise
-   * holds it until the partner shows up or the window passes.
+   * Decides the current row's record now if a partner under one of its keys was seen within the
+   * window (and accepted); otherwise holds it until one shows up or the window passes.
    */
-  decideOrHold(key: string, record: CdrRecord, out: ReadResult[]): void {
-    if (this.seenAt.has(key)) {
-      out.push(this.decide(record, false));
-      return;
+  decideOrHold(keys: string | readonly string[], record: CdrRecord, out: ReadResult[]): void {
+    const all = typeof keys === 'string' ? [keys] : keys;
+    for (const key of all) {
+      const seen = this.seenAt.get(key);
+      if (seen !== undefined && (seen.partner === undefined || this.accepts(record, seen.partner))) {
+        out.push(this.decide(record, false));
+        return;
+      }
     }
-    const held: Held = { key, row: this.row, record, decided: false };
+    const held: Held = { keys: all, row: this.row, record, decided: false };
     this.heldQueue.push(held);
     this.heldOpen += 1;
-    const waiting = this.heldByKey.get(key);
-    if (waiting === undefined) this.heldByKey.set(key, [held]);
-    else waiting.push(held);
+    for (const key of all) {
+      const waiting = this.heldByKey.get(key);
+      if (waiting === undefined) this.heldByKey.set(key, [held]);
+      else waiting.push(held);
+    }
   }
 
   /** End of the file: every record still held had no partner, so it counts. */
@@ -108,7 +134,7 @@ export class PairingWindow {
     while (head < rows.length && rows[head]! < oldest) {
       const key = keys[head]!;
       // The key may have been seen again since: only its last sighting decides.
-      if (this.seenAt.get(key) === rows[head]) this.seenAt.delete(key);
+      if (this.seenAt.get(key)?.row === rows[head]) this.seenAt.delete(key);
       head += 1;
     }
     if (head > COMPACT_AFTER && head * 2 > rows.length) {
@@ -126,7 +152,8 @@ export class PairingWindow {
       const held = queue[head]!;
       head += 1;
       if (held.decided) continue;
-      this.forgetHeld(held);
+      this.heldOpen -= 1;
+      this.forgetKeys(held);
       out.push(this.decide(held.record, true));
     }
     if (head === queue.length) {
@@ -139,13 +166,18 @@ export class PairingWindow {
     this.heldHead = head;
   }
 
-  /** Held records leave in row order, so the one leaving is the first waiting for its key. */
-  private forgetHeld(held: Held): void {
-    this.heldOpen -= 1;
-    const waiting = this.heldByKey.get(held.key);
-    if (waiting === undefined) return;
-    if (waiting.length === 1) this.heldByKey.delete(held.key);
-    else waiting.shift();
+  /** A decided record stops waiting under every key; it leaves in row order, so usually first. */
+  private forgetKeys(held: Held): void {
+    for (const key of held.keys) {
+      const waiting = this.heldByKey.get(key);
+      if (waiting === undefined) continue;
+      if (waiting.length === 1 && waiting[0] === held) this.heldByKey.delete(key);
+      else if (waiting[0] === held) waiting.shift();
+      else {
+        const at = waiting.indexOf(held);
+        if (at >= 0) waiting.splice(at, 1);
+      }
+    }
   }
 }
 

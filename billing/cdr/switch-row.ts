@@ -4,7 +4,7 @@
  * second on 2 cores): no regexes, no luxon and no allocation per row beyond what the row needs.
  */
 import { LocalTimeReader } from '../local-time';
-import { DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type NotCountedReason, type ReaderOptions } from './types';
+import { DEFAULT_FEATURE_CODES, DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type NotCountedReason, type ReaderOptions } from './types';
 
 /** The whole number of seconds written in text, or -1 when text is not plain digits. */
 export function parseSeconds(text: string): number {
@@ -20,9 +20,79 @@ export function parseSeconds(text: string): number {
   return value;
 }
 
-/** The numbers that reach voicemail (DESIGN, "What does not": configurable, default *97, *98, 4000, vmain). */
-export function voicemailNumbersOf(options: ReaderOptions): ReadonlySet<string> {
-  return new Set(options.voicemailNumbers ?? DEFAULT_VOICEMAIL_NUMBERS);
+/**
+ * What an answered row to a number is, when it is not a call (DESIGN, "What does not"): a
+ * voicemail access number (retrieval) or a feature code. Both are the source's settings
+ * (`--voicemail-numbers`, `--feature-codes`), with defaults.
+ */
+export class ServiceNumbers {
+  private readonly voicemail: ReadonlySet<string>;
+  /** Whether some voicemail entry names a context (`s@vm-menu`): only then is dst@context built. */
+  private readonly voicemailContexts: boolean;
+  private readonly featureCode: RegExp | undefined;
+
+  constructor(options: Pick<ReaderOptions, 'voicemailNumbers' | 'featureCodes'>) {
+    const voicemail = options.voicemailNumbers ?? DEFAULT_VOICEMAIL_NUMBERS;
+    for (const entry of voicemail) {
+      if (entry.trim() === '' || entry.startsWith('@') || entry.endsWith('@')) {
+        throw new RangeError(`voicemail number "${entry}" is empty or has an empty side: write NUMBER or EXT@CONTEXT, e.g. *98 or s@vm-menu`);
+      }
+    }
+    this.voicemail = new Set(voicemail);
+    this.voicemailContexts = voicemail.some((entry) => entry.includes('@'));
+    const patterns = options.featureCodes ?? DEFAULT_FEATURE_CODES;
+    this.featureCode = patterns.length === 0 ? undefined : new RegExp(patterns.map(featureCodeSource).join('|'));
+  }
+
+  /** An access number of voicemail, as dialled (`*98`) or as the menu's extension in its context. */
+  isVoicemail(number: string, context: string): boolean {
+    return this.voicemail.has(number) || (this.voicemailContexts && this.voicemail.has(`${number}@${context}`));
+  }
+
+  isFeatureCode(number: string): boolean {
+    return this.featureCode !== undefined && number !== '' && this.featureCode.test(number);
+  }
+}
+
+const PATTERN_HELP = 'an Asterisk pattern (_*7X, _*72.: X any digit, Z 1-9, N 2-9, [1-5] a class, "." one or more, "!" zero or more), a regular expression starting with ^, or an exact number';
+
+/** One feature-code pattern as an anchored regular expression's source (see ReaderOptions.featureCodes). */
+export function featureCodeSource(pattern: string): string {
+  if (pattern === '') throw new RangeError(`feature code "" is empty: give ${PATTERN_HELP}`);
+  if (pattern.startsWith('^')) {
+    try {
+      new RegExp(pattern);
+    } catch (error) {
+      throw new RangeError(`feature code "${pattern}" is not a regular expression (${(error as Error).message}): give ${PATTERN_HELP}`);
+    }
+    return `(?:${pattern})`;
+  }
+  if (!pattern.startsWith('_')) return `(?:^${escapeRegExp(pattern)}$)`;
+  let source = '';
+  for (let i = 1; i < pattern.length; i += 1) {
+    const c = pattern[i]!;
+    const upper = c.toUpperCase();
+    if (upper === 'X') source += '[0-9]';
+    else if (upper === 'Z') source += '[1-9]';
+    else if (upper === 'N') source += '[2-9]';
+    else if (c === '.') source += '.+';
+    else if (c === '!') source += '.*';
+    else if (c === '[') {
+      const close = pattern.indexOf(']', i);
+      const inside = close < 0 ? '' : pattern.slice(i + 1, close);
+      if (!/^(?:[0-9]-[0-9]|[0-9*#])+$/.test(inside)) {
+        throw new RangeError(`feature code "${pattern}" has a bad class at "${pattern.slice(i)}": give ${PATTERN_HELP}`);
+      }
+      source += `[${inside}]`;
+      i = close;
+    } else if (/[0-9*#+]/.test(c)) source += escapeRegExp(c);
+    else throw new RangeError(`feature code "${pattern}" has "${c}", which an Asterisk pattern does not: give ${PATTERN_HELP}`);
+  }
+  return `(?:^${source}$)`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The pairing window's default size in rows: see PairingWindow. */

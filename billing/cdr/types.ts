@@ -12,7 +12,7 @@ export type NotCountedReason =
   | 'voicemail-deposit' // a caller leaving a message
   | 'voicemail-retrieval' // a subscriber listening to messages (access numbers, VoiceMailMain)
   | 'local-channel-duplicate' // the other half of a call through an Asterisk Local/ channel
-  | 'not-a-call'; // feature codes and other non-call activity (our csv/jsonl "feature" kind)
+  | 'not-a-call'; // feature codes (*72, configured patterns) and other non-call activity (our csv/jsonl "feature" kind)
 
 export interface CdrRecord {
   format: CdrFormat;
@@ -52,8 +52,18 @@ export type ReadResult = { ok: true; record: CdrRecord } | ({ ok: false } & RowP
 export interface ReaderOptions {
   /** IANA zone of the file's time stamps (they carry none). */
   timezone: string;
-  /** Numbers that reach voicemail, default *97, *98, 4000, vmain. */
+  /**
+   * Numbers that reach voicemail, default *97, *98, 4000, vmain; `EXT@CONTEXT` names a menu by its
+   * extension and context (a voicemail menu reached through an IVR option: `s@vm-menu`).
+   */
   voicemailNumbers?: string[];
+  /**
+   * Feature-code patterns: an answered row to one is non-call activity ('not-a-call'). Asterisk
+   * extension patterns (`_*7X`, `_*72.`; X, Z, N, [1-5], `.` and `!`), a regular expression
+   * starting with `^` (FreeSWITCH dialplan style, `^\*72\d*$`), or an exact number. Default:
+   * DEFAULT_FEATURE_CODES.
+   */
+  featureCodes?: string[];
 }
 
 /**
@@ -74,3 +84,11 @@ export interface CdrReader {
 export const DEFAULT_SOURCE = 'default';
 
 export const DEFAULT_VOICEMAIL_NUMBERS = ['*97', '*98', '4000', 'vmain'];
+
+/**
+ * A star and one to four digits, the codes FreePBX and the vanilla FreeSWITCH dialplan ship
+ * (`*72` call forwarding, `*78` do not disturb, `*69`, `*9664`). Not a star followed by a number
+ * (`*67` then the number hides the caller ID of a real call); an operator whose forwarding codes
+ * take the number (`*72` then `4155550101`) adds `_*72.`.
+ */
+export const DEFAULT_FEATURE_CODES = ['_*X', '_*XX', '_*XXX', '_*XXXX'];

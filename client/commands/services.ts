@@ -10,6 +10,8 @@ import { migrate } from '../../db/migrate';
 import { createPool } from '../../db/pool';
 import { listInvoices } from '../../db/invoices';
 import { startLocalStack } from '../../stack/local';
+import { installRuntime, logFormatFor, startTelemetryServer, tracingFromConfig, clientTracingInterceptors } from '../../workers/telemetry';
+import { LIVENESS_FILE_NAME, keepLivenessFile } from '../../workers/liveness';
 import { createBillingWorker } from '../../workers/worker';
 import { connectClient, connectWorkerConnection, temporalSettings } from '../temporal';
 import { InputError, redact, type RunCommand } from '../context';
@@ -28,24 +30,42 @@ const say = (line: string): void => { output().stderr.write(`${line}\n`); };
 
 async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<void>): Promise<void> {
   const codecKeys = codecKeysFromConfig(config);
+  // Before any connection: the SDK's logs (JSON off a terminal) and, with BILLING_METRICS_PORT, its metrics.
+  const runtime = await installRuntime({ metrics: config.metricsPort !== undefined, logFormat: logFormatFor(config.logFormat), logLevel: config.logLevel });
+  const tracing = tracingFromConfig(config);
   const { connection, namespace } = await connectWorkerConnection();
-  const client = await connectClient(config);
+  // The activities' client (the close's fan-out) carries the trace on to the workflows it signals.
+  const client = await connectClient(config, tracing ? { interceptors: clientTracingInterceptors(tracing) } : {});
   const added = await ensureSearchAttributes(connection, namespace);
   if (added.length > 0) say(`registered search attributes ${added.join(', ')} on namespace ${namespace}`);
   const pool = createPool(config.databaseUrl);
+  let telemetry: Awaited<ReturnType<typeof startTelemetryServer>> | undefined;
   try {
-    const worker = await createBillingWorker({ config, connection, namespace, client, pool, codecKeys });
+    const worker = await createBillingWorker({ config, connection, namespace, client, pool, codecKeys, ...(tracing ? { tracing } : {}) });
+    if (config.metricsPort !== undefined) {
+      telemetry = await startTelemetryServer({ host: config.metricsHost, port: config.metricsPort, pool, sdkMetricsUrl: runtime.sdkMetricsUrl, workerState: () => worker.getState() });
+      say(`metrics on ${telemetry.url}/metrics, health on /healthz and /readyz`);
+    }
+    if (tracing) say(`traces exported by OTLP to ${config.otlpEndpoint}`);
     const payloads = codecKeys ? `payloads encrypted with key ${codecKeys[0]!.id}${codecKeys.length > 1 ? ` (also reading ${codecKeys.slice(1).map((k) => k.id).join(', ')})` : ''}` : 'payloads in clear (no BILLING_CODEC_KEYS)';
-    say(`worker polling task queue "${config.taskQueue}" on ${temporalSettings().address} (namespace ${namespace}), database ${redact(config.databaseUrl)}, ${payloads}`);
-    await worker.runUntil(async () => {
-      await onReady?.();
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
+    // The image's health check reads this file (Dockerfile): written before the line below says the worker polls.
+    const stopLiveness = keepLivenessFile(path.join(config.dataDir, LIVENESS_FILE_NAME), () => worker.getState() === 'RUNNING');
+    try {
+      say(`worker polling task queue "${config.taskQueue}" on ${temporalSettings().address} (namespace ${namespace}), database ${redact(config.databaseUrl)}, ${payloads}`);
+      await worker.runUntil(async () => {
+        await onReady?.();
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        say('stopping: finishing the work in hand');
       });
-      say('stopping: finishing the work in hand');
-    });
+    } finally {
+      stopLiveness();
+    }
   } finally {
+    await telemetry?.close();
+    await tracing?.shutdown();
     await pool.end();
     await client.connection.close();
     await connection.close();

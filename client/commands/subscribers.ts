@@ -1,6 +1,7 @@
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
+import type { CountryCode } from 'libphonenumber-js';
 import { formatCents, parseAmountToCents } from '../../billing/money';
 import { DaySchema, EmailSchema, IdSchema, PhoneNumberSchema, serviceStartProblem, TimeZoneSchema } from '../../billing/validation';
 import { firstPolicyDay, policyInEffectOn } from '../../db/policies';
@@ -23,7 +24,8 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
     .requiredOption('--id <id>', 'subscriber id (letters, digits, . _ -)')
     .requiredOption('--email <email>', 'where invoices and notices go')
     .option('--name <name>', 'display name')
-    .option('--number <number>', 'a phone number or extension they own (repeatable)', collect, [])
+    .option('--number <number>', 'a phone number or extension they own, in any written form: +14155550101, (415) 555-0101, 1001 (repeatable; stored in E.164)', collect, [])
+    .option('--country <CC>', 'country of numbers written without a country code (default: BILLING_DEFAULT_COUNTRY, US)')
     .option('--account-code <code>', 'switch account code that identifies their calls')
     .option('--timezone <zone>', 'IANA time zone of their billing month', 'UTC')
     .option('--business', 'a business account: shown to support with a request for a higher limit (any subscriber may ask)', false)
@@ -32,6 +34,12 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
     .option('--json', 'print the result as JSON')
     .action((opts) => run(async (ctx) => {
       const timezone = flag(TimeZoneSchema, opts.timezone, '--timezone');
+      // Loaded here: libphonenumber's metadata (some 50 ms) stays out of `subscribers list`.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { countryProblem, normalizeNumber } = require('../../billing/numbers') as typeof import('../../billing/numbers');
+      const country = String(opts.country ?? ctx.config.defaultCountry);
+      const countryWrong = countryProblem(country);
+      if (countryWrong) throw new InputError(`${opts.country === undefined ? 'BILLING_DEFAULT_COUNTRY' : '--country'}: ${countryWrong}`);
       const subscriber = {
         id: flag(IdSchema, opts.id, '--id'),
         email: flag(EmailSchema, opts.email, '--email'),
@@ -41,9 +49,12 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
         monthlyFeeCents: convert('--monthly-fee', opts.monthlyFee, parseAmountToCents),
         accountCode: opts.accountCode as string | undefined,
         serviceStart: flag(DaySchema, opts.since ?? DateTime.now().setZone(timezone).toISODate(), '--since'),
-        numbers: (opts.number as string[]).map((n) => flag(PhoneNumberSchema, n, '--number')),
+        // One form for every writing of a number, as attribution reads records (billing/numbers.ts).
+        numbers: (opts.number as string[]).map((n) => normalizeNumber(flag(PhoneNumberSchema, n, '--number'), country as CountryCode)),
       };
-      if (new Set(subscriber.numbers).size !== subscriber.numbers.length) throw new InputError(`--number lists a number twice: ${subscriber.numbers.join(', ')}`);
+      if (new Set(subscriber.numbers).size !== subscriber.numbers.length) {
+        throw new InputError(`--number lists a number twice: ${(opts.number as string[]).join(', ')} are ${subscriber.numbers.join(', ')} in E.164 (country ${country})`);
+      }
       const tooEarly = serviceStartProblem(subscriber.serviceStart, await firstPolicyDay(await ctx.pool()));
       if (tooEarly) throw new InputError(tooEarly);
       // Onboarding runs as a workflow whose first activity inserts the subscriber (refusing a

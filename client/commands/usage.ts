@@ -1,13 +1,15 @@
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Command } from 'commander';
+import type { CountryCode } from 'libphonenumber-js';
 import { CDR_FORMATS } from '../../billing/cdr/readers';
-import { DEFAULT_SOURCE, type CdrFormat } from '../../billing/cdr/types';
+import { ServiceNumbers } from '../../billing/cdr/switch-row';
+import { DEFAULT_FEATURE_CODES, DEFAULT_SOURCE, DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat } from '../../billing/cdr/types';
 import { formatMinutes } from '../../billing/emails';
 import { periodOf } from '../../billing/periods';
 import { allowanceSeconds, overageMinutes, roundUsage } from '../../billing/rating';
 import { termsForPeriod } from '../../billing/terms';
 import { IdSchema, PeriodSchema, TimeZoneSchema } from '../../billing/validation';
-import { ImportInputError, importUsageFile, type ImportProgress } from '../../db/usage-import';
+import type { ImportProgress } from '../../db/usage-import';
 import { periodFacts } from '../../db/terms';
 import { getSubscriber } from '../../db/subscribers';
 import { countedDurations, usageByDay } from '../../db/usage';
@@ -65,6 +67,9 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
     .option('--timezone <zone>', "IANA zone of the file's time stamps, which carry none (the switch's zone)", 'UTC')
     .option('--source <name>', `name of the switch or feed, part of each row's identity (default: "${DEFAULT_SOURCE}"); give each switch its own when two write identical rows`)
     .option('--columns <list>', `Asterisk optional columns present, comma-separated, for 17 or 20 columns: ${ASTERISK_OPTIONAL_COLUMNS.join(',')}`)
+    .option('--country <CC>', "country of numbers written without a country code, e.g. 4155550101 or (415) 555-0101 (default: BILLING_DEFAULT_COUNTRY, US)")
+    .option('--voicemail-numbers <list>', `voicemail access numbers, comma-separated; EXT@CONTEXT names a menu reached through an IVR (default: ${DEFAULT_VOICEMAIL_NUMBERS.join(',')})`)
+    .option('--feature-codes <pattern...>', `answered rows to these are not calls: Asterisk patterns (_*72.), ^regular expressions or numbers; "none" for none (default: ${DEFAULT_FEATURE_CODES.join(' ')})`)
     .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
     .option('--json', 'print the summary as JSON')
     .action((file: string, opts) => run(async (ctx) => {
@@ -74,6 +79,26 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
       const columns = opts.columns === undefined ? undefined : String(opts.columns).split(',').map((c) => c.trim().toLowerCase());
       const unknownColumn = columns?.find((c) => !ASTERISK_OPTIONAL_COLUMNS.includes(c));
       if (unknownColumn !== undefined) throw new InputError(`--columns "${unknownColumn}" is not an optional Asterisk column; use ${ASTERISK_OPTIONAL_COLUMNS.join(', ')}`);
+      // Loaded by `usage import` alone: the importer and libphonenumber's metadata (some 40 ms of
+      // CPU) stay out of `usage show`.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { countryProblem } = require('../../billing/numbers') as typeof import('../../billing/numbers');
+      const { ImportInputError, importUsageFile } = require('../../db/usage-import') as typeof import('../../db/usage-import');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const country = String(opts.country ?? ctx.config.defaultCountry);
+      const countryWrong = countryProblem(country);
+      if (countryWrong) throw new InputError(`${opts.country === undefined ? 'BILLING_DEFAULT_COUNTRY' : '--country'}: ${countryWrong}`);
+      const voicemailNumbers = opts.voicemailNumbers === undefined ? undefined : String(opts.voicemailNumbers).split(',').map((n) => n.trim()).filter((n) => n !== '');
+      const patterns = opts.featureCodes as string[] | undefined;
+      const featureCodes = patterns === undefined ? undefined : patterns.length === 1 && patterns[0] === 'none' ? [] : patterns;
+      const settings: [string, ConstructorParameters<typeof ServiceNumbers>[0]][] = [['--voicemail-numbers', { voicemailNumbers, featureCodes: [] }], ['--feature-codes', { featureCodes }]];
+      for (const [name, given] of settings) {
+        try {
+          new ServiceNumbers(given);
+        } catch (error) {
+          throw new InputError(`${name}: ${(error as Error).message}`);
+        }
+      }
       const pool = await ctx.pool();
       const bar = importProgressBar();
       let summary;
@@ -81,7 +106,7 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
         summary = await importUsageFile(pool, {
           file, format: opts.format as CdrFormat | undefined, timezone, columns, rejectsFile: opts.rejects, batchSize: ctx.config.importBatchRows,
           callDates: { earliestDay: ctx.config.importEarliest, maxFutureHours: ctx.config.importMaxFutureHours },
-          source: opts.source,
+          source: opts.source, country: country as CountryCode, voicemailNumbers, featureCodes,
           onProgress: (p) => bar.update(p),
         });
       } catch (error) {

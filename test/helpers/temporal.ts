@@ -14,7 +14,8 @@ import type { CodecKey } from '../../codec/keys';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
-  if (runtimeInstalled) return;
+  // A test file that installs its own (workers/telemetry.ts installRuntime, with metrics) keeps it.
+  if (runtimeInstalled || Runtime._instance !== undefined) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('WARN') });
 }

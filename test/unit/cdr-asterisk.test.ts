@@ -8,7 +8,7 @@ import { outcomesByLine, readFixture, recordAt, runReader, type FixtureRow } fro
 
 const utc = (y: number, mo: number, d: number, h: number, mi: number, s: number): number => Date.UTC(y, mo - 1, d, h, mi, s);
 
-function readAsterisk(name: string, options: { timezone?: string; voicemailNumbers?: string[]; columns?: string[] } = {}): ReadResult[] {
+function readAsterisk(name: string, options: { timezone?: string; voicemailNumbers?: string[]; featureCodes?: string[]; columns?: string[] } = {}): ReadResult[] {
   const { rows, unreadable } = readFixture(name);
   expect(unreadable).toEqual([]);
   return runReader(new AsteriskReader({ timezone: 'UTC', ...options }), rows);
@@ -151,8 +151,8 @@ describe('traps (cdr-formats §1)', () => {
   });
 
   it('takes the access numbers from the options', () => {
-    // *98 is no longer an access number, and its row ran Hangup last: an ordinary call.
-    expect(outcomesByLine(readAsterisk('asterisk-voicemail-retrieval.csv', { voicemailNumbers: ['8500'] }))).toEqual({
+    // *98 is no longer an access number nor a feature code, and its row ran Hangup last: an ordinary call.
+    expect(outcomesByLine(readAsterisk('asterisk-voicemail-retrieval.csv', { voicemailNumbers: ['8500'], featureCodes: [] }))).toEqual({
       1: 'voicemail-retrieval', 2: 'counted 60', 3: 'voicemail-retrieval', 4: 'unanswered',
     });
   });
@@ -329,5 +329,37 @@ describe('bad rows (DESIGN, "Bad rows")', () => {
     expect(reason({ billsec: '' })).toBe('rejected: billsec "" is not a whole number of seconds ≥ 0');
     expect(reason({ duration: '99999999999' })).toBe('rejected: duration "99999999999" is not a whole number of seconds ≥ 0');
     expect(reason({ start: '2026-02-30 10:00:00' })).toBe(`rejected: start time "2026-02-30 10:00:00" is not ${TIME}`);
+  });
+});
+
+describe('feature codes and menus (issue 14: what real switches write)', () => {
+  it('an answered feature code is not a call: *72 and *73 with Playback, *78; unanswered stays unanswered', () => {
+    expect(outcomesByLine(readAsterisk('asterisk-feature-codes.csv'))).toEqual({
+      1: 'not-a-call', 2: 'not-a-call', // *72 forwarding set and *73 cleared, confirmed by Playback
+      3: 'counted 12', // *72 with the number appended: not a default code (see the next test)
+      4: 'counted 240', // *67 then a number: a real call with the caller ID hidden
+      5: 'counted 95', // the IVR's voicemail menu, unknown until configured (see below)
+      6: 'unanswered', 7: 'not-a-call', // *78 do not disturb
+      8: 'counted 14400', // #41 agent login, unknown until configured
+    });
+  });
+
+  it('takes the source\'s patterns: _*72. for forwarding with a number, _#XX for agent codes', () => {
+    const outcomes = outcomesByLine(readAsterisk('asterisk-feature-codes.csv', { featureCodes: ['_*7X', '_*72.', '_#XX'] }));
+    expect(outcomes).toMatchObject({ 1: 'not-a-call', 2: 'not-a-call', 3: 'not-a-call', 4: 'counted 240', 7: 'not-a-call', 8: 'not-a-call' });
+  });
+
+  it('a voicemail menu reached through an IVR option is known by its extension and context', () => {
+    // The menu ran VoiceMailMain, then Hangup: lastapp says Hangup, dst/dcontext are the menu's.
+    const outcomes = outcomesByLine(readAsterisk('asterisk-feature-codes.csv', { voicemailNumbers: ['*97', '*98', 's@vm-menu'] }));
+    expect(outcomes[5]).toBe('voicemail-retrieval');
+    // Only in that context: an "s" extension elsewhere is not the menu.
+    expect(outcomesByLine(readAsterisk('asterisk-feature-codes.csv', { voicemailNumbers: ['s@ivr-main'] }))[5]).toBe('counted 95');
+  });
+
+  it('refuses a pattern it cannot read, naming it', () => {
+    expect(() => new AsteriskReader({ timezone: 'UTC', featureCodes: ['_*7Q'] })).toThrow('feature code "_*7Q" has "Q"');
+    expect(() => new AsteriskReader({ timezone: 'UTC', featureCodes: ['^*72('] })).toThrow('feature code "^*72(" is not a regular expression');
+    expect(() => new AsteriskReader({ timezone: 'UTC', voicemailNumbers: ['s@'] })).toThrow('voicemail number "s@" is empty or has an empty side');
   });
 });

