@@ -31,6 +31,8 @@ export interface BillingWorkerDeps {
   maxCachedWorkflows?: number;
   /** Traces of activities and workflows (workers/telemetry.ts); a prebuilt bundle must then be built with `{ tracing: true }`. */
   tracing?: Tracing;
+  /** How long activities in hand get to finish on shutdown (default 10 s; tests that are done need not wait). */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
 
 /**
@@ -112,7 +114,7 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     // task in eight). A worker that dies leaves its cached runs' tasks waiting this long instead.
     stickyQueueScheduleToStartTimeout: '5 minutes',
     // On shutdown, activities in hand (an email being sent) get this long to finish.
-    shutdownGraceTime: '10 seconds',
+    shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
     // The pooled connections are closed when the worker stops, or they would keep the process alive.
     plugins: [{
       name: 'billing-mail-pool',

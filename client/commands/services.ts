@@ -21,12 +21,12 @@ import { localUiOrigins, startCodecServer, type RunningCodecServer } from '../..
 import { historyBytes, storedPayloads } from '../../codec/inspect';
 import { LOCAL_PORTS } from '../../config';
 import { onboardSubscriberWorkflowId } from '../../workflows/messages';
-import { printLines, printTable } from '../output';
+import { output, printLines, printTable } from '../output';
 import { DEMO_SUBSCRIBERS, demoUsageCsv } from '../demo-data';
 import { ensureSearchAttributes } from '../search-attributes';
 import { ensureAbuseScanSchedule, ensureMonthCloseSchedule } from '../schedule';
 
-const say = (line: string): void => { process.stderr.write(`${line}\n`); };
+const say = (line: string): void => { output().stderr.write(`${line}\n`); };
 
 async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<void>): Promise<void> {
   const codecKeys = codecKeysFromConfig(config);
@@ -81,7 +81,7 @@ export function registerServiceCommands(program: Command, run: RunCommand): void
     .action(() => run(async (ctx) => {
       await ctx.pool();
       const applied = await migrate(ctx.config.databaseUrl);
-      process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'schema is up to date\n');
+      printLines([applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date']);
     }));
 
   program
@@ -184,19 +184,22 @@ async function runDemo(config: Config): Promise<void> {
   // the demo runs, not when this module loads: no import cycle.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runCli } = require('../cli') as typeof import('../cli');
+  const step = async (args: string[]): Promise<void> => {
+    if ((await runCli(args)) !== 0) throw new Error(`the demo stopped: \`billing ${args.join(' ')}\` failed (see above)`);
+  };
   const pool = createPool(config.databaseUrl, 2);
   try {
     for (const s of DEMO_SUBSCRIBERS) {
       const { rowCount } = await pool.query('SELECT 1 FROM subscribers WHERE id = $1', [s.id]);
       if (rowCount) continue;
-      await runCli(['subscribers', 'add', '--id', s.id, '--name', s.name, '--email', s.email, '--timezone', s.timezone,
+      await step(['subscribers', 'add', '--id', s.id, '--name', s.name, '--email', s.email, '--timezone', s.timezone,
         '--monthly-fee', s.monthlyFee, '--since', `${period}-01`, ...s.numbers.flatMap((n) => ['--number', n]), ...(s.business ? ['--business'] : [])]);
     }
     const file = path.join(config.dataDir, 'demo', `usage-${period}.csv`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, demoUsageCsv(period));
-    await runCli(['usage', 'import', file, '--source', 'demo-switch']);
-    await runCli(['close', '--period', period, '--wait']);
+    await step(['usage', 'import', file, '--source', 'demo-switch']);
+    await step(['close', '--period', period, '--wait']);
     const invoices = await listInvoices(pool, { period });
     printLines(['', `Invoices for ${period}:`]);
     printTable(invoices.map((i) => ({ invoice: i.id, subscriber: i.subscriberId, overage: `${i.overageMinutes} min`, total: `${formatCents(i.totalCents)} ${i.currency}` })), ['invoice', 'subscriber', 'overage', 'total']);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EmailSchema, IdSchema } from '../../billing/validation';
 import { insertStaff, listStaff } from '../../db/staff';
 import { InputError, type RunCommand } from '../context';
-import { printJson, printTable } from '../output';
+import { printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
 
 export function registerStaffCommands(program: Command, run: RunCommand): void {
@@ -18,7 +18,7 @@ export function registerStaffCommands(program: Command, run: RunCommand): void {
       const member = { id: flag(IdSchema, opts.id, '--id'), email: flag(EmailSchema, opts.email, '--email'), name: opts.name as string | undefined };
       if (!(await insertStaff(await ctx.pool(), member))) throw new InputError(`staff member "${member.id}" already exists`);
       if (opts.json) printJson({ ...member, active: true });
-      else process.stdout.write(`added support reviewer ${member.id} (${member.email})\n`);
+      else printLines([`added support reviewer ${member.id} (${member.email})`]);
     }));
   staff
     .command('list')

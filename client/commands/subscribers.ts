@@ -10,7 +10,7 @@ import type { onboardSubscriberWorkflow } from '../../workflows/onboard-subscrib
 import { onboardSubscriberWorkflowId } from '../../workflows/messages';
 import { InputError, type RunCommand } from '../context';
 import type { runOperation as RunOperation } from '../operations';
-import { plural, printJson, printTable } from '../output';
+import { plural, printJson, printLines, printTable } from '../output';
 import { convert, flag } from '../validate';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -74,7 +74,7 @@ export function registerSubscriberCommands(program: Command, run: RunCommand): v
         : `notice of policy version ${n.version} queued; ${n.workflowId} sends it with its next batch (${n.error})`));
       const earlier = done.earlierRecordsAttributed > 0 ? `; ${plural(done.earlierRecordsAttributed, 'earlier unmatched record')} attributed (${alerts})` : '';
       if (opts.json) printJson({ ...subscriber, workflowId: done.entityWorkflowId, onboardingWorkflowId: workflowId, cycle, earlierRecordsAttributed: done.earlierRecordsAttributed, policyNotices: revisions });
-      else process.stdout.write(`added subscriber ${subscriber.id} (${subscriber.email}, ${timezone}, since ${subscriber.serviceStart}); billing cycle ${cycle}${earlier}${revisions.length ? `; ${revisions.join('; ')}` : ''}\n`);
+      else printLines([`added subscriber ${subscriber.id} (${subscriber.email}, ${timezone}, since ${subscriber.serviceStart}); billing cycle ${cycle}${earlier}${revisions.length ? `; ${revisions.join('; ')}` : ''}`]);
     }));
 
   subscribers

@@ -1,6 +1,8 @@
 /**
- * The CLI end to end, as billing operations use it: real processes (`billing worker` and each
- * command) against a Temporal dev server, PostgreSQL and an SMTP server.
+ * The CLI end to end, as billing operations use it, against a Temporal dev server, PostgreSQL and
+ * an SMTP server: `billing worker` as a real process, each command in-process through the CLI's
+ * entry function with its own environment (test/helpers/cli.ts); as processes (bin/billing.js)
+ * where a process shows more: its exit code, and its output into a pipe.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { alertMonth } from '../../billing/alerts';
 import { periodBounds, periodOf } from '../../billing/periods';
+import { BIN, billingIn, billingProcess, type CliResult } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { recordHistory } from '../helpers/histories';
 import { usageCsv } from '../helpers/fixtures';
@@ -16,7 +19,6 @@ import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { startDevServer } from '../helpers/temporal';
 import { until, untilOutboxSent } from '../helpers/wait';
 
-const BIN = path.resolve(__dirname, '../../bin/billing.js');
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let smtp: TestSmtpServer;
@@ -25,14 +27,11 @@ let workerLog = '';
 let cliEnv: NodeJS.ProcessEnv;
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-e2e-'));
 
-interface Result { code: number; stdout: string; stderr: string }
+type Result = CliResult;
 
+/** `billing ARGS...` in-process, with the environment a process of this test would have. */
 function billing(...args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: cliEnv, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
+  return billingIn(cliEnv, args);
 }
 
 async function waitUntil(check: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -216,6 +215,10 @@ test('bad input exits 2 with one line naming the bad value', async () => {
     expect({ args, code: result.code }).toEqual({ args, code: 2 });
     expect(result.stderr).toContain(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  }
+  // A process exits with that code and prints the same, for a flag's value and for a fact in the database.
+  for (const [args] of [cases[0]!, cases[4]!]) {
+    expect(await billingProcess(cliEnv, args)).toEqual(await billing(...args));
   }
 });
 

@@ -75,7 +75,7 @@ beforeAll(async () => {
     }),
   ]);
   ({ env, uiUrl } = dev);
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, codecKeys: [key] });
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, codecKeys: [key], shutdownGraceTime: '100 ms' }); // stopped after the tests only
   running = worker.run();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(20_000);

@@ -23,7 +23,7 @@ const config = { taskQueue, abuseScanTime: '13:00', abuseScanTimezone: 'UTC', ab
 
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer()]);
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue });
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, shutdownGraceTime: '100 ms' }); // stopped after the tests only
   running = worker.run();
 });
 

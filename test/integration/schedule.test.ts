@@ -29,7 +29,7 @@ const config = { taskQueue, closeBatchSize: 100 };
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer()]);
   // The worker's grace period is the one in force: none here, so last month closes at once.
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, closeGraceHours: 0 });
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, closeGraceHours: 0, shutdownGraceTime: '100 ms' }); // stopped after the tests only
   running = worker.run();
   for (const [id, zone] of [['sa', 'UTC'], ['sb', 'Asia/Tokyo'], ['sc', 'America/Los_Angeles']] as const) {
     await givenSubscriber(db.pool, { id, timezone: zone, monthlyFeeCents: 1500, serviceStart: '2026-09-01' });

@@ -27,7 +27,7 @@ const taskQueue = 'temporal-cli-decisions-test';
 
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer()]);
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue });
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, shutdownGraceTime: '100 ms' }); // stopped after the tests only
   running = worker.run();
   await insertStaff(db.pool, { id: 'sam', email: 'sam@support.test' });
 });

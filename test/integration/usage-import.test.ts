@@ -2,7 +2,7 @@
  * Usage import on a real PostgreSQL: every counted second on the right subscriber's month exactly
  * once, whatever is imported twice, at the same time, or interrupted; nothing lost.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { ImportInputError, importUsageFile } from '../../db/usage-import';
 import { createPool } from '../../db/pool';
 import { insertSubscriber } from '../../db/subscribers';
 import { asteriskFile, type AsteriskRowSpec } from '../helpers/asterisk-rows';
+import { billingIn, BIN, type CliResult } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { givenSubscriber } from '../helpers/fixtures';
 
@@ -175,15 +176,9 @@ test('bad rows go to the rejects file with line and reason while the good rows l
   expect(rejects[2]).toContain('2026-01-10 25:00:00');
 });
 
-/** `billing usage import FILE ARGS... --json` as a process against this file's database (Temporal unreachable: old records make no alerts due). */
-function cliImport(file: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const bin = path.resolve(__dirname, '../../bin/billing.js');
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, TEMPORAL_ADDRESS: '127.0.0.1:1' };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, 'usage', 'import', file, ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
+/** `billing usage import FILE ARGS...` in-process against this file's database (Temporal unreachable: old records make no alerts due). */
+function cliImport(file: string, ...args: string[]): Promise<CliResult> {
+  return billingIn({ PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, TEMPORAL_ADDRESS: '127.0.0.1:1' }, ['usage', 'import', file, ...args]);
 }
 
 test('the same calls under another file name import once: a record is its switch and its content, not its file', async () => {
@@ -312,9 +307,9 @@ describe('switch files as they are', () => {
 test('an import killed half way leaves whole batches, and running it again completes it', async () => {
   const rows = Array.from({ length: 60_000 }, (_, i) => outbound(100_000 + i, '+12125550003', `2025-11-${String(1 + (i % 28)).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:${String((i * 7) % 60).padStart(2, '0')}`, 1 + (i % 50)));
   const file = write('killed.csv', rows);
-  const bin = path.resolve(__dirname, '../../bin/billing.js');
+  // A process: killed half way, as an operator's Ctrl-C or a crash would.
   const env = { ...process.env, DATABASE_URL: db.url, BILLING_IMPORT_BATCH_ROWS: '500', TEMPORAL_ADDRESS: '127.0.0.1:1' };
-  const child = spawn(process.execPath, [bin, 'usage', 'import', file, '--source', 'pbx-kill'], { env, stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, 'usage', 'import', file, '--source', 'pbx-kill'], { env, stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const count = async (): Promise<number> => (await db.pool.query("SELECT count(*)::int AS n FROM cdr_records WHERE source = 'pbx-kill'")).rows[0].n;
   while ((await count()) < 1000) await new Promise((r) => setTimeout(r, 10));

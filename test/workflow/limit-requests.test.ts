@@ -268,8 +268,7 @@ test('a signal and an Update racing: the first valid one wins, the other is refu
 });
 
 describe('the CLI', () => {
-  // Each case is a CLI process (TypeScript compiled at start): minutes on a busy machine.
-  jest.setTimeout(300_000);
+  // Each command line runs in-process through the CLI's entry function (test/helpers/cli.ts).
   const billing = cliAgainst(() => ({ env: t.env, databaseUrl: t.db.url, taskQueue }));
 
   test('exits 2 with one line on decisions that break the rules, and sends nothing', async () => {
