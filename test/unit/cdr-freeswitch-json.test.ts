@@ -4,6 +4,7 @@
  * mod_cdr_csv reader (DESIGN, "Usage import rules").
  */
 import { FreeswitchJsonReader, readFreeswitchJsonCdr, urlDecodedValue } from '../../billing/cdr/freeswitch-json';
+import { createReader } from '../../billing/cdr/readers';
 import type { CdrReader, CdrRecord, ReadResult } from '../../billing/cdr/types';
 import { fixtureText, outcomeOf, outcomesByLine } from '../helpers/cdr-rows';
 
@@ -223,6 +224,12 @@ describe('FreeswitchJsonReader: a file of documents, one a line (usage import --
     });
     // The same document gives the same raw text, so the same record key, from a spool file or a line.
     expect(recordOf(results[0]!).raw).toBe(recordOf(read(fixtures[0]!)).raw);
+  });
+
+  it('is the reader the importer creates for --format freeswitch-json, with the source`s settings', () => {
+    const reader = createReader('freeswitch-json', { timezone: 'UTC', featureCodes: ['^1001$'] });
+    expect(reader).toBeInstanceOf(FreeswitchJsonReader);
+    expect(outcomesByLine(reader.push([fixtureText('freeswitch-json-answered.cdr.json')], 4, ''))).toEqual({ 4: 'not-a-call' });
   });
 
   it('names the file in a rejection when the caller gives it as the second field (a spool collector)', () => {
