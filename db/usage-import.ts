@@ -243,7 +243,8 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     const rawLine = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
     if (rawLine.length === 0) return;
     let fields: string[];
-    if (format === 'jsonl') fields = [rawLine];
+    // One JSON document a line: our jsonl, or mod_json_cdr's (cJSON writes each on one line).
+    if (format === 'jsonl' || format === 'freeswitch-json') fields = [rawLine];
     else {
       const split = splitCsvLine(rawLine, relaxQuotes);
       if (!split.ok) {

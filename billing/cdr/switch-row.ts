@@ -160,12 +160,15 @@ export class CallTimes {
   }
 }
 
+/** A call leg's times, as CallTimes reads them from a row (or the JSON reader from its epochs). */
+export type LegTimes = Pick<CallTimes, 'startMs' | 'answerMs' | 'endMs' | 'billableSeconds'>;
+
 /** A switch row's record, from its times (just read by CallTimes) and its parties. */
 export function switchRecord(
   format: CdrFormat,
   line: number,
   raw: string,
-  times: CallTimes,
+  times: LegTimes,
   parties: { callingNumber: string | null; calledNumber: string | null; accountCode: string | null },
   reason: NotCountedReason | null,
 ): CdrRecord {

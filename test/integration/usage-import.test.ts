@@ -297,6 +297,34 @@ describe('switch files as they are', () => {
     ]));
   });
 
+  test('FreeSWITCH mod_json_cdr documents, one a line, are told by their content and each leg is decided alone', async () => {
+    // `cat *.cdr.json > calls.jsonl`: each file is one line; the one cut short has no newline of its own.
+    const legs = [
+      'answered', 'answered-b-leg', 'unanswered', 'vm-legs-a-a-leg', 'vm-legs-a-loopback-b',
+      'vm-legs-ab-loopback-b', 'vm-legs-ab-loopback-a', 'vm-legs-ab-a-leg', 'broken-truncated',
+    ];
+    const file = path.join(dir, 'calls.jsonl');
+    fs.writeFileSync(file, legs.map((leg) => fs.readFileSync(fixture(`freeswitch-json-${leg}.cdr.json`), 'utf8').trimEnd() + '\n').join(''));
+    const rejectsFile = path.join(dir, 'calls.rejects.csv');
+    const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'fs-json', rejectsFile });
+    expect(summary).toMatchObject({
+      format: 'freeswitch-json', rowsRead: 9, records: 8, counted: 1, rejected: 1,
+      notCounted: { 'b-leg': 1, unanswered: 1, 'voicemail-deposit': 5 },
+    });
+    expect(fs.readFileSync(rejectsFile, 'utf8')).toMatch(/^line,reason,row\n9,"?not a JSON document \(/);
+    const { rows } = await db.pool.query(
+      `SELECT c.subscriber_id, c.direction, c.billable_seconds, c.counted, c.not_counted_reason FROM calls c JOIN cdr_records r USING (record_key)
+        WHERE r.source = 'fs-json' ORDER BY c.subscriber_id, c.counted, c.not_counted_reason`);
+    // The trunk call to 1001 counts once (its B-leg is kept, not counted); the deposits are kept for the boxes' owners.
+    expect(rows.filter((row) => row.counted)).toEqual([{ subscriber_id: 'ext1001', direction: 'incoming', billable_seconds: 300, counted: true, not_counted_reason: null }]);
+    expect(rows).toEqual(expect.arrayContaining([
+      { subscriber_id: 'ext1001', direction: 'incoming', billable_seconds: 300, counted: false, not_counted_reason: 'b-leg' },
+      { subscriber_id: 'ext1002', direction: 'incoming', billable_seconds: 45, counted: false, not_counted_reason: 'voicemail-deposit' },
+    ]));
+    const again = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'fs-json', rejectsFile });
+    expect(again).toMatchObject({ records: 8, duplicates: 8 });
+  });
+
   test('a file whose format cannot be told is refused with what was seen', async () => {
     const file = path.join(dir, 'mystery.txt');
     fs.writeFileSync(file, 'a,b,c\n1,2,3\n');
