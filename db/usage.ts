@@ -12,6 +12,33 @@ export async function countedDurations(pool: Pool, subscriberId: string, period:
   return rows as DurationCount[];
 }
 
+/**
+ * countedDurations of many subscribers' months in one query (the policy preview): each month's
+ * counted calls from `fromMs` (the service start, as the close rates them), keyed by
+ * `usageKey(subscriber, period)`.
+ */
+export async function countedDurationsOfMany(pool: Pool, months: readonly { subscriberId: string; period: string; fromMs: number }[]): Promise<Map<string, DurationCount[]>> {
+  const { rows } = await pool.query(
+    `SELECT c.subscriber_id AS "subscriberId", c.period, c.billable_seconds AS seconds, c.call_seconds AS "callSeconds",
+            c.final_segment AS "finalSegment", count(*)::int AS calls
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS m(subscriber_id, period, from_at)
+       JOIN calls c ON c.subscriber_id = m.subscriber_id AND c.period = m.period
+      WHERE c.period = ANY($4::text[]) AND c.counted AND c.started_at >= m.from_at
+      GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`,
+    [months.map((m) => m.subscriberId), months.map((m) => m.period), months.map((m) => new Date(m.fromMs)), [...new Set(months.map((m) => m.period))]],
+  );
+  const usage = new Map<string, DurationCount[]>();
+  for (const { subscriberId, period, ...count } of rows as (DurationCount & { subscriberId: string; period: string })[]) {
+    const key = usageKey(subscriberId, period);
+    const list = usage.get(key) ?? [];
+    list.push(count);
+    usage.set(key, list);
+  }
+  return usage;
+}
+
+export const usageKey = (subscriberId: string, period: string): string => `${subscriberId}\u0000${period}`;
+
 export interface UsageDay {
   day: string;
   countedCalls: number;
