@@ -129,8 +129,9 @@ export function comparePolicies(input: readonly PreviewMonthInput[], proposed: P
     const proposedPlans = planOutcomes(proposedRated, () => proposed);
     const c = sum(current.map((m) => m.rated));
     const p = sum(proposedRated.map((m) => m.rated));
-    const changed = current.some((m, i) => m.rated.overageMinutes !== proposedRated[i]!.rated.overageMinutes || m.rated.totalCents !== proposedRated[i]!.rated.totalCents)
-      || JSON.stringify(currentPlans) !== JSON.stringify(proposedPlans);
+    const changed =
+      current.some((m, i) => m.rated.overageMinutes !== proposedRated[i]!.rated.overageMinutes || m.rated.totalCents !== proposedRated[i]!.rated.totalCents) ||
+      JSON.stringify(currentPlans) !== JSON.stringify(proposedPlans);
     subscribers.push({
       subscriberId,
       months: months.map((m, i) => ({ period: m.facts.period, current: current[i]!.rated, proposed: proposedRated[i]!.rated })),
@@ -193,10 +194,23 @@ export function notClosedProblem(period: string, close: { subscribers: number; o
 // The CSV export: one row per subscriber and month.
 
 const CSV_COLUMNS = [
-  'subscriber', 'period',
-  'current_policy_version', 'current_allowance_minutes', 'current_used_seconds', 'current_overage_minutes', 'current_overage', 'current_total',
-  'proposed_allowance_minutes', 'proposed_used_seconds', 'proposed_overage_minutes', 'proposed_overage', 'proposed_total',
-  'difference', 'currency', 'current_plan_from_next_month', 'proposed_plan_from_next_month',
+  'subscriber',
+  'period',
+  'current_policy_version',
+  'current_allowance_minutes',
+  'current_used_seconds',
+  'current_overage_minutes',
+  'current_overage',
+  'current_total',
+  'proposed_allowance_minutes',
+  'proposed_used_seconds',
+  'proposed_overage_minutes',
+  'proposed_overage',
+  'proposed_total',
+  'difference',
+  'currency',
+  'current_plan_from_next_month',
+  'proposed_plan_from_next_month',
 ] as const;
 
 const csvField = (value: string | number): string => {
@@ -215,12 +229,29 @@ export function previewCsv(preview: PolicyPreview): string {
         const outcome = plans.find((o) => o.periods[o.periods.length - 1] === period);
         return outcome ? planText(outcome.plan, preview.currency) : '';
       };
-      lines.push([
-        s.subscriberId, period,
-        c.policyVersion, c.allowanceMinutes, c.usedSeconds, c.overageMinutes, formatCents(c.overageCents), formatCents(c.totalCents),
-        p.allowanceMinutes, p.usedSeconds, p.overageMinutes, formatCents(p.overageCents), formatCents(p.totalCents),
-        formatCents(p.totalCents - c.totalCents), preview.currency, planAfter(s.current.plans), planAfter(s.proposed.plans),
-      ].map(csvField).join(','));
+      lines.push(
+        [
+          s.subscriberId,
+          period,
+          c.policyVersion,
+          c.allowanceMinutes,
+          c.usedSeconds,
+          c.overageMinutes,
+          formatCents(c.overageCents),
+          formatCents(c.totalCents),
+          p.allowanceMinutes,
+          p.usedSeconds,
+          p.overageMinutes,
+          formatCents(p.overageCents),
+          formatCents(p.totalCents),
+          formatCents(p.totalCents - c.totalCents),
+          preview.currency,
+          planAfter(s.current.plans),
+          planAfter(s.proposed.plans),
+        ]
+          .map(csvField)
+          .join(','),
+      );
     }
   }
   return `${lines.join('\n')}\n`;
