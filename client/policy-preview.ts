@@ -64,10 +64,13 @@ export async function policyPreview(pool: Pool, periods: string[], changes: Poli
   };
   const [facts, usage] = await Promise.all([
     periodFactsOfMany(pool, months, { policyOn }),
-    // Usage dated before the service start is never rated (as the close reads it).
+    // Usage dated before the service start is never rated (as the close reads it): only its first month has any.
     countedDurationsOfMany(
       pool,
-      months.map((m) => ({ subscriberId: m.subscriber.id, period: m.period, fromMs: startOfDayMs(m.subscriber.serviceStart, m.subscriber.timezone) })),
+      periods,
+      months
+        .filter((m) => m.subscriber.serviceStart.slice(0, 7) === m.period)
+        .map((m) => ({ subscriberId: m.subscriber.id, period: m.period, fromMs: startOfDayMs(m.subscriber.serviceStart, m.subscriber.timezone) })),
     ),
   ]);
   const preview = comparePolicies(
@@ -114,9 +117,9 @@ export function previewLines(r: PreviewReport): string[] {
   return [
     ...head,
     ...(rows.length === 0 ? ["No subscriber's invoices or minute plans would change."] : [line(columns), ...rows.map(line)]),
-    `In total: ${plural(t.subscribers, 'subscriber')} invoiced, ${t.changed} whose bills or plans change; ` +
+    `In total: ${plural(t.subscribers, 'subscriber')} invoiced, ${t.changed.toLocaleString('en')} whose bills or plans change; ` +
       `overage ${arrow(t.current.overageMinutes, t.proposed.overageMinutes, (v) => v.toLocaleString('en'))} min, ${arrow(t.current.overageCents, t.proposed.overageCents, money)} ${cur}; ` +
       `invoiced ${arrow(t.current.totalCents, t.proposed.totalCents, money)} ${cur} (${signed(t.proposed.totalCents - t.current.totalCents)} ${cur}); ` +
-      `minute plans decided ${arrow(t.current.plans, t.proposed.plans)}`,
+      `minute plans decided ${arrow(t.current.plans, t.proposed.plans, (v) => v.toLocaleString('en'))}`,
   ];
 }

@@ -13,26 +13,34 @@ export async function countedDurations(pool: Pool, subscriberId: string, period:
 }
 
 /**
- * countedDurations of many subscribers' months in one query (the policy preview): each month's
- * counted calls from `fromMs` (the service start, as the close rates them), keyed by
- * `usageKey(subscriber, period)`.
+ * countedDurations of every subscriber's months in `periods` in one query (the policy preview),
+ * keyed by `usageKey(subscriber, period)`. `from`: the months that begin a service, whose calls
+ * count from that instant (the service start, as the close rates them); in later months every
+ * call is after it. One row per subscriber and month, its calls' seconds in arrays: durations
+ * rarely repeat within a month, so grouping by them would not make the answer smaller.
  */
-export async function countedDurationsOfMany(pool: Pool, months: readonly { subscriberId: string; period: string; fromMs: number }[]): Promise<Map<string, DurationCount[]>> {
+export async function countedDurationsOfMany(
+  pool: Pool,
+  periods: readonly string[],
+  from: readonly { subscriberId: string; period: string; fromMs: number }[],
+): Promise<Map<string, DurationCount[]>> {
   const { rows } = await pool.query(
-    `SELECT c.subscriber_id AS "subscriberId", c.period, c.billable_seconds AS seconds, c.call_seconds AS "callSeconds",
-            c.final_segment AS "finalSegment", count(*)::int AS calls
-       FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS m(subscriber_id, period, from_at)
-       JOIN calls c ON c.subscriber_id = m.subscriber_id AND c.period = m.period
-      WHERE c.period = ANY($4::text[]) AND c.counted AND c.started_at >= m.from_at
-      GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`,
-    [months.map((m) => m.subscriberId), months.map((m) => m.period), months.map((m) => new Date(m.fromMs)), [...new Set(months.map((m) => m.period))]],
+    `SELECT c.subscriber_id AS "subscriberId", c.period,
+            array_agg(c.billable_seconds) FILTER (WHERE c.call_seconds IS NULL) AS whole,
+            array_agg(ARRAY[c.billable_seconds, c.call_seconds, c.final_segment::int]) FILTER (WHERE c.call_seconds IS NOT NULL) AS shares
+       FROM calls c
+       LEFT JOIN unnest($2::text[], $3::text[], $4::timestamptz[]) AS m(subscriber_id, period, from_at)
+         ON m.subscriber_id = c.subscriber_id AND m.period = c.period
+      WHERE c.period = ANY($1::text[]) AND c.counted AND (m.from_at IS NULL OR c.started_at >= m.from_at)
+      GROUP BY 1, 2`,
+    [periods, from.map((m) => m.subscriberId), from.map((m) => m.period), from.map((m) => new Date(m.fromMs))],
   );
   const usage = new Map<string, DurationCount[]>();
-  for (const { subscriberId, period, ...count } of rows as (DurationCount & { subscriberId: string; period: string })[]) {
-    const key = usageKey(subscriberId, period);
-    const list = usage.get(key) ?? [];
-    list.push(count);
-    usage.set(key, list);
+  for (const r of rows as { subscriberId: string; period: string; whole: number[] | null; shares: number[][] | null }[]) {
+    usage.set(usageKey(r.subscriberId, r.period), [
+      ...(r.whole ?? []).map((seconds) => ({ seconds, calls: 1 })),
+      ...(r.shares ?? []).map(([seconds, callSeconds, finalSegment]) => ({ seconds: seconds!, callSeconds: callSeconds!, finalSegment: finalSegment === 1, calls: 1 })),
+    ]);
   }
   return usage;
 }
