@@ -146,7 +146,13 @@ export function registerPolicyCommands(program: Command, run: RunCommand): void 
     if (problem) throw new InputError(problem);
     await checkPreviewMonths(pool, periods, Date.now());
     const report = await policyPreview(pool, periods, changes);
-    if (opts.csv !== undefined) fs.writeFileSync(String(opts.csv), previewCsv(report));
+    if (opts.csv !== undefined) {
+      try {
+        fs.writeFileSync(String(opts.csv), previewCsv(report));
+      } catch (error) {
+        throw new InputError(`--csv ${opts.csv}: cannot write it: ${(error as Error).message}`);
+      }
+    }
     if (opts.json) return printJson(report);
     printLines([
       ...previewLines(report),

@@ -199,6 +199,7 @@ test('bad --months or parameters exit 2 with one line naming the value; nothing 
     ],
     [['--months', '2026-09', '--overage-rate', '0.0.5'], '--overage-rate: rate "0.0.5" is not a non-negative decimal number'],
     [['--months', '2026-09', '--plan-streak', '0'], '--plan-streak 0 must be 1 to 24 months'],
+    [['--months', '2026-09', '--csv', '/nonexistent-folder/preview.csv'], '--csv /nonexistent-folder/preview.csv: cannot write it: ENOENT'],
   ];
   for (const [args, message] of cases) {
     const result = await cli('policy', 'preview', ...args);
