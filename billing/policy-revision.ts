@@ -114,6 +114,22 @@ export function rulesProblem(r: PolicyRules): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a revision of `base` with `changes` effective `effectiveFrom` is refused (its rules, the
+ * notice period counted from `today`, nothing changing); undefined when it may be published.
+ */
+export function revisionProblem(base: PolicyRules & { version: number }, changes: PolicyChanges, effectiveFrom: string, today: string): string | undefined {
+  const rules = { ...base, ...changes };
+  const problem = rulesProblem(rules) ?? effectiveDateProblem(effectiveFrom, today, base.noticeDays);
+  if (problem) return problem;
+  if (policyDifferences(base, rules).length === 0) return `nothing changes: give at least one parameter that differs from version ${base.version} (see \`billing policy show ${base.version}\`)`;
+  return undefined;
+}
+
+/** One revision in flight at a time. */
+export const revisionInFlightProblem = (inFlight: { version: number; effectiveFrom: string }): string =>
+  `policy version ${inFlight.version} is already scheduled for ${inFlight.effectiveFrom}: one revision at a time; cancel it first (\`billing policy cancel ${inFlight.version}\`) or wait until it is active`;
+
 export interface PolicyDifference {
   parameter: Parameter;
   label: string;
