@@ -56,7 +56,7 @@ export function registerPolicyCommands(program: Command, run: RunCommand): void 
     .requiredOption('--effective <YYYY-MM-DD>', 'the first day it applies: at least the notice period (30 days by default) away')
     .option('--json', 'print the version as JSON');
   for (const p of POLICY_PARAMETERS) {
-    const example = { includedMinutes: 'N', overageRateMicros: 'AMOUNT', roundingIncrementSeconds: 'SECONDS', planStreakCycles: 'MONTHS', planCatalog: 'MIN:FEE,...', alertThresholdsPercent: 'PCT,...', noticeDays: 'DAYS' }[p.key];
+    const example = { includedMinutes: 'N', overageRateMicros: 'AMOUNT', roundingIncrementSeconds: 'SECONDS', planStreakCycles: 'MONTHS', planCatalog: 'MIN:FEE,...', alertThresholdsPercent: 'PCT,...', noticeDays: 'DAYS', paymentTermsDays: 'DAYS' }[p.key];
     publish.option(`${p.flag} <${example}>`, p.label.toLowerCase());
   }
   publish.action((opts) => run(async (ctx) => {
