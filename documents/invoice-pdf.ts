@@ -28,7 +28,7 @@ export function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   });
 
   // Heading: the number and dates on the right, the seller on the left.
-  pdf.font('Helvetica-Bold').fontSize(20).text(doc.seller.name, MARGIN, MARGIN, { width: 260 });
+  pdf.font('Helvetica-Bold').fontSize(14).text(doc.seller.name, MARGIN, MARGIN, { width: 260 });
   pdf.font('Helvetica').fontSize(9);
   for (const line of [...doc.seller.address, `Tax ID: ${doc.seller.taxId}`, doc.seller.email]) pdf.text(line, { width: 260 });
   const headingEnd = pdf.y;

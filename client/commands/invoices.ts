@@ -7,7 +7,6 @@ import { formatMinutes } from '../../billing/emails';
 import { IdSchema, PeriodSchema } from '../../billing/validation';
 import { getInvoice, listInvoices } from '../../db/invoices';
 import { mailedInvoiceDocument } from '../../db/outbox';
-import { renderInvoicePdf } from '../../documents/invoice-pdf';
 import { getSubscriber } from '../../db/subscribers';
 import { InputError, type RunCommand } from '../context';
 import { plural, printJson, printLines, printTable } from '../output';
@@ -50,6 +49,9 @@ export function registerInvoiceCommands(program: Command, run: RunCommand): void
         document = buildInvoiceDocument({ invoice, seller: ctx.config.seller, buyer: subscriber });
       }
       const file = path.resolve(opts.out ?? invoicePdfName(document));
+      // pdfkit is loaded only when a PDF is drawn: every other command starts without it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by this command
+      const { renderInvoicePdf } = require('../../documents/invoice-pdf') as typeof import('../../documents/invoice-pdf');
       const bytes = await renderInvoicePdf(document);
       try {
         fs.writeFileSync(file, bytes);
