@@ -101,7 +101,9 @@ export function buildInvoiceDocument(input: InvoiceDocumentInput): InvoiceDocume
   const { invoice, seller, buyer } = input;
   const adjustmentLines = invoice.lines.filter((l) => l.kind === 'adjustment').length;
   if (adjustmentLines !== invoice.adjustments.length) {
-    throw new Error(`invoice ${invoice.id} has ${adjustmentLines} adjustment line(s) but ${invoice.adjustments.length} adjustment record(s); its lines cannot be matched to the months they correct`);
+    throw new Error(
+      `invoice ${invoice.id} has ${adjustmentLines} adjustment line(s) but ${invoice.adjustments.length} adjustment record(s); its lines cannot be matched to the months they correct`,
+    );
   }
   const corrected = [...invoice.adjustments].sort((a, b) => a.period.localeCompare(b.period)).map((a) => a.period);
   let nextAdjustment = 0;
@@ -115,7 +117,8 @@ export function buildInvoiceDocument(input: InvoiceDocumentInput): InvoiceDocume
     amountCents: line.amountCents,
   }));
   const sum = lines.reduce((total, line) => total + line.amountCents, 0);
-  if (sum !== invoice.totalCents) throw new Error(`invoice ${invoice.id}: its lines add up to ${formatCents(sum)} but its total is ${formatCents(invoice.totalCents)} ${invoice.currency}`);
+  if (sum !== invoice.totalCents)
+    throw new Error(`invoice ${invoice.id}: its lines add up to ${formatCents(sum)} but its total is ${formatCents(invoice.totalCents)} ${invoice.currency}`);
   const over = invoice.overageMinutes > 0 ? `, ${invoice.overageMinutes} min past it` : ', within it';
   return {
     number: invoice.number,
@@ -147,9 +150,16 @@ export function invoiceDocumentText(doc: InvoiceDocument): string {
     `Due date:   ${doc.dueDate}`,
     `Period:     ${doc.period.label} (${doc.period.from} to ${doc.period.to})`,
     '',
-    'From:', `  ${doc.seller.name}`, ...doc.seller.address.map((a) => `  ${a}`), `  Tax ID: ${doc.seller.taxId}`, `  ${doc.seller.email}`,
+    'From:',
+    `  ${doc.seller.name}`,
+    ...doc.seller.address.map((a) => `  ${a}`),
+    `  Tax ID: ${doc.seller.taxId}`,
+    `  ${doc.seller.email}`,
     '',
-    'To:', `  ${doc.buyer.name}`, `  Subscriber: ${doc.buyer.reference}`, `  ${doc.buyer.email}`,
+    'To:',
+    `  ${doc.buyer.name}`,
+    `  Subscriber: ${doc.buyer.reference}`,
+    `  ${doc.buyer.email}`,
     '',
     doc.usage,
     '',
@@ -163,8 +173,13 @@ export function invoiceDocumentHtml(doc: InvoiceDocument): string {
   const e = escapeHtml;
   const cell = 'padding:4px 8px;border-bottom:1px solid #ddd';
   const right = `${cell};text-align:right;white-space:nowrap`;
-  const rows = doc.lines.map((l) => `<tr><td style="${cell}">${e(l.description)}${l.corrects ? `<br><small>corrects ${e(monthLabel(l.corrects))} (${e(l.corrects)})</small>` : ''}</td>`
-    + `<td style="${right}">${e(l.quantity)}</td><td style="${right}">${e(l.unitPrice)}</td><td style="${right}">${e(l.amount)}</td></tr>`).join('\n');
+  const rows = doc.lines
+    .map(
+      (l) =>
+        `<tr><td style="${cell}">${e(l.description)}${l.corrects ? `<br><small>corrects ${e(monthLabel(l.corrects))} (${e(l.corrects)})</small>` : ''}</td>` +
+        `<td style="${right}">${e(l.quantity)}</td><td style="${right}">${e(l.unitPrice)}</td><td style="${right}">${e(l.amount)}</td></tr>`,
+    )
+    .join('\n');
   return `<table cellpadding="0" cellspacing="0" style="width:100%;max-width:720px"><tr>
 <td style="vertical-align:top"><h2 style="margin:0">Invoice ${e(doc.number)}</h2>
 <p style="margin:4px 0">Issue date: ${e(doc.issueDate)}<br>Due date: <strong>${e(doc.dueDate)}</strong><br>Period: ${e(doc.period.label)} (${e(doc.period.from)} to ${e(doc.period.to)})</p></td>

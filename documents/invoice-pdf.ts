@@ -18,7 +18,15 @@ export function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   const pdf = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
-    info: { Title: `Invoice ${doc.number}`, Author: doc.seller.name, Subject: `Invoice ${doc.number} for ${doc.period.label}`, Creator: 'RedConnect Billing', Producer: 'RedConnect Billing', CreationDate: issued, ModDate: issued },
+    info: {
+      Title: `Invoice ${doc.number}`,
+      Author: doc.seller.name,
+      Subject: `Invoice ${doc.number} for ${doc.period.label}`,
+      Creator: 'RedConnect Billing',
+      Producer: 'RedConnect Billing',
+      CreationDate: issued,
+      ModDate: issued,
+    },
   });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -32,9 +40,17 @@ export function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   pdf.font('Helvetica').fontSize(9);
   for (const line of [...doc.seller.address, `Tax ID: ${doc.seller.taxId}`, doc.seller.email]) pdf.text(line, { width: 260 });
   const headingEnd = pdf.y;
-  pdf.font('Helvetica-Bold').fontSize(16).text('INVOICE', MARGIN + 280, MARGIN, { width: CONTENT_WIDTH - 280, align: 'right' });
+  pdf
+    .font('Helvetica-Bold')
+    .fontSize(16)
+    .text('INVOICE', MARGIN + 280, MARGIN, { width: CONTENT_WIDTH - 280, align: 'right' });
   pdf.font('Helvetica').fontSize(10);
-  for (const [label, value] of [['Number', doc.number], ['Issue date', doc.issueDate], ['Due date', doc.dueDate], ['Period', `${doc.period.from} to ${doc.period.to}`]] as const) {
+  for (const [label, value] of [
+    ['Number', doc.number],
+    ['Issue date', doc.issueDate],
+    ['Due date', doc.dueDate],
+    ['Period', `${doc.period.from} to ${doc.period.to}`],
+  ] as const) {
     pdf.text(`${label}: ${value}`, MARGIN + 280, pdf.y, { width: CONTENT_WIDTH - 280, align: 'right' });
   }
 
@@ -52,13 +68,21 @@ export function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
     let bottom = top;
     for (const key of Object.keys(COLUMNS) as (keyof typeof COLUMNS)[]) {
       const [x, width] = COLUMNS[key];
-      pdf.font(font).fontSize(10).text(cells[key], x, top, { width, align: key === 'description' ? 'left' : 'right' });
+      pdf
+        .font(font)
+        .fontSize(10)
+        .text(cells[key], x, top, { width, align: key === 'description' ? 'left' : 'right' });
       bottom = Math.max(bottom, pdf.y);
     }
     pdf.y = bottom + 4;
   };
   const rule = (): void => {
-    pdf.moveTo(MARGIN, pdf.y).lineTo(PAGE_WIDTH - MARGIN, pdf.y).lineWidth(0.5).strokeColor('#888888').stroke();
+    pdf
+      .moveTo(MARGIN, pdf.y)
+      .lineTo(PAGE_WIDTH - MARGIN, pdf.y)
+      .lineWidth(0.5)
+      .strokeColor('#888888')
+      .stroke();
     pdf.y += 4;
   };
   row({ description: 'Description', quantity: 'Quantity', unitPrice: 'Unit price', amount: 'Amount' }, 'Helvetica-Bold');
@@ -71,7 +95,10 @@ export function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   row({ description: `Total (${doc.currency})`, quantity: '', unitPrice: '', amount: doc.total.amount }, 'Helvetica-Bold');
 
   pdf.moveDown(2);
-  pdf.font('Helvetica').fontSize(9).text(`Please pay ${doc.total.amount} by ${doc.dueDate}, quoting ${doc.number}. Questions: ${doc.seller.email}.`, MARGIN, pdf.y, { width: CONTENT_WIDTH });
+  pdf
+    .font('Helvetica')
+    .fontSize(9)
+    .text(`Please pay ${doc.total.amount} by ${doc.dueDate}, quoting ${doc.number}. Questions: ${doc.seller.email}.`, MARGIN, pdf.y, { width: CONTENT_WIDTH });
   pdf.end();
   return done;
 }

@@ -40,12 +40,18 @@ beforeAll(async () => {
   mailer = nodemailer.createTransport({ url: smtp.url });
   await givenSubscriber(db.pool, { id: 'ada', name: 'Ada Lovelace', email: 'ada@example.test', monthlyFeeCents: 2999, serviceStart: '2026-01-01' });
   // January: 14 calls of 3 h, 2520 min against 2400 included: 120 min overage at 0.05 = 6.00.
-  await givenCalls(db.pool, Array.from({ length: 14 }, (_, i) => ({ subscriber: 'ada', start: `2026-01-${String(i + 5).padStart(2, '0')} 09:00:00`, seconds: 10_800 })));
+  await givenCalls(
+    db.pool,
+    Array.from({ length: 14 }, (_, i) => ({ subscriber: 'ada', start: `2026-01-${String(i + 5).padStart(2, '0')} 09:00:00`, seconds: 10_800 })),
+  );
   const activities = createCycleActivities(db.pool, outboxDelivery(db.pool, mailer, { mailFrom: TEST_MAIL_FROM, billingOpsEmail: TEST_OPS_EMAIL }), SELLER);
   const january = await activities.writeInvoice({ subscriberId: 'ada', period: '2026-01' });
   expect(january?.mail).toBe('sent');
   // A January call arrives late (10 min more overage, 0.50), then February closes with it.
-  await givenCalls(db.pool, [{ subscriber: 'ada', start: '2026-01-30 10:00:00', seconds: 600 }, { subscriber: 'ada', start: '2026-02-03 10:00:00', seconds: 60 }]);
+  await givenCalls(db.pool, [
+    { subscriber: 'ada', start: '2026-01-30 10:00:00', seconds: 600 },
+    { subscriber: 'ada', start: '2026-02-03 10:00:00', seconds: 60 },
+  ]);
   const written = await activities.writeInvoice({ subscriberId: 'ada', period: '2026-02' });
   expect(written?.mail).toBe('sent');
   february = (await getInvoice(db.pool, written!.invoiceId))!;
@@ -65,7 +71,7 @@ afterAll(async () => {
 
 const addDays = (day: string, days: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
-test('the invoice has its number, issued today (UTC) and due 14 days later (the policy\'s payment terms)', () => {
+test("the invoice has its number, issued today (UTC) and due 14 days later (the policy's payment terms)", () => {
   expect(february.number).toMatch(/^RC-\d{4}-\d{6}$/);
   expect(february.issueDate).toBe(new Date().toISOString().slice(0, 10));
   expect(february.number.slice(3, 7)).toBe(february.issueDate.slice(0, 4));
@@ -102,7 +108,9 @@ test('the PDF, its text extracted by pdftotext, shows the invoice to the cent', 
     sum += Math.round(Number(cells[3]!.replace(' USD', '')) * 100);
   }
   expect(lineWith('corrects ').trim()).toBe('corrects January 2026 (2026-01)');
-  const total = lineWith('Total (USD)').trim().split(/\s{2,}/);
+  const total = lineWith('Total (USD)')
+    .trim()
+    .split(/\s{2,}/);
   expect(total).toEqual(['Total (USD)', '30.49 USD']);
   expect(sum).toBe(february.totalCents);
   expect(Math.round(Number(total[1]!.replace(' USD', '')) * 100)).toBe(february.totalCents);
@@ -149,8 +157,23 @@ test('the PDF is drawn from the one document model, the same bytes every time', 
 test("the email's HTML and text show the same document", () => {
   expect(mail.subject).toBe('Your RedConnect invoice for 2026-02: 30.49 USD');
   for (const body of [mail.html, mail.text]) {
-    for (const shown of [february.number, february.issueDate, february.dueDate, '2026-02-01', '2026-02-28', 'Ada Lovelace', 'ada@example.test', SELLER.name, SELLER.taxId, ...SELLER.address,
-      'Monthly fee, 2026-02', '29.99 USD', '0.50 USD', '30.49 USD', 'corrects January 2026 (2026-01)']) {
+    for (const shown of [
+      february.number,
+      february.issueDate,
+      february.dueDate,
+      '2026-02-01',
+      '2026-02-28',
+      'Ada Lovelace',
+      'ada@example.test',
+      SELLER.name,
+      SELLER.taxId,
+      ...SELLER.address,
+      'Monthly fee, 2026-02',
+      '29.99 USD',
+      '0.50 USD',
+      '30.49 USD',
+      'corrects January 2026 (2026-01)',
+    ]) {
       expect(body.includes(shown) || body.includes(shown.replace('ß', '&szlig;'))).toBe(true);
     }
   }

@@ -27,9 +27,17 @@ afterAll(async () => {
 function newInvoice(subscriberId: string, period: string, options: { issueDate?: string; adjustments?: NewInvoice['adjustments'] } = {}): NewInvoice {
   const fee: InvoiceLine = { kind: 'monthly-fee', description: `Monthly fee, ${period}`, quantity: 1, unitPriceMicros: 29_990_000, amountCents: 2999 };
   return {
-    id: `INV-${period}-${subscriberId}`, subscriberId, period, policyVersion: 1, currency: 'USD', overageRateMicros: 50_000,
+    id: `INV-${period}-${subscriberId}`,
+    subscriberId,
+    period,
+    policyVersion: 1,
+    currency: 'USD',
+    overageRateMicros: 50_000,
     rating: { period, usedSeconds: 0, calls: 0, allowanceSeconds: 144_000, overageMinutes: 0, lines: [fee], totalCents: 2999 },
-    plan: null, overageCents: 0, adjustments: options.adjustments ?? [], paymentTermsDays: 14,
+    plan: null,
+    overageCents: 0,
+    adjustments: options.adjustments ?? [],
+    paymentTermsDays: 14,
     ...(options.issueDate ? { issueDate: options.issueDate } : {}),
   };
 }
@@ -38,8 +46,10 @@ const email = (subscriberId: string) => ({ to: `${subscriberId}@example.test`, c
 
 /** Writes an invoice as the close does (recordRatedInvoiceOnce): its number is taken after its usage is marked and rated. */
 function writeRated(pool: Pool, invoice: NewInvoice) {
-  return recordRatedInvoiceOnce(pool, { invoiceId: invoice.id, subscriberId: invoice.subscriberId, period: invoice.period, fromMs: 0 },
-    async () => ({ invoice, email: email(invoice.subscriberId) }));
+  return recordRatedInvoiceOnce(pool, { invoiceId: invoice.id, subscriberId: invoice.subscriberId, period: invoice.period, fromMs: 0 }, async () => ({
+    invoice,
+    email: email(invoice.subscriberId),
+  }));
 }
 
 async function numbersOfYear(pool: Pool, year: number): Promise<{ number: string; issueDate: string; dueDate: string }[]> {
@@ -59,12 +69,22 @@ test('concurrent invoice writes take gap-free, unique numbers; writes that roll 
   // A pool as large as the writes: they all run at once, and wait on each other only for the year's counter.
   const pool = createPool(db.url, ids.length);
   try {
-    const outcomes = await Promise.allSettled(ids.map((id, i) => {
-      // Every third write fails after its number is taken (the same month adjusted twice breaks
-      // invoice_adjustments' key): its transaction rolls back, number and all.
-      const broken = i % 3 === 2 ? { adjustments: [{ period: '2031-01', overageMinutes: 1, amountCents: 5 }, { period: '2031-01', overageMinutes: 1, amountCents: 5 }] } : {};
-      return writeRated(pool, newInvoice(id, '2031-02', { issueDate: '2031-03-01', ...broken }));
-    }));
+    const outcomes = await Promise.allSettled(
+      ids.map((id, i) => {
+        // Every third write fails after its number is taken (the same month adjusted twice breaks
+        // invoice_adjustments' key): its transaction rolls back, number and all.
+        const broken =
+          i % 3 === 2
+            ? {
+                adjustments: [
+                  { period: '2031-01', overageMinutes: 1, amountCents: 5 },
+                  { period: '2031-01', overageMinutes: 1, amountCents: 5 },
+                ],
+              }
+            : {};
+        return writeRated(pool, newInvoice(id, '2031-02', { issueDate: '2031-03-01', ...broken }));
+      }),
+    );
     const failed = outcomes.filter((o) => o.status === 'rejected');
     expect(failed).toHaveLength(8);
     for (const f of failed) expect(String((f as PromiseRejectedResult).reason)).toMatch(/invoice_adjustments_pkey|duplicate key/);
@@ -128,17 +148,35 @@ test('the migration numbers the invoices written before it in order of creation,
   url.pathname = `/${name}`;
   const client = new Client({ connectionString: url.toString() });
   try {
-    const before = await runner({ databaseUrl: url.toString(), dir: MIGRATIONS_DIR, direction: 'up', migrationsTable: 'pgmigrations', log: () => undefined, checkOrder: true, count: 11 });
+    const before = await runner({
+      databaseUrl: url.toString(),
+      dir: MIGRATIONS_DIR,
+      direction: 'up',
+      migrationsTable: 'pgmigrations',
+      log: () => undefined,
+      checkOrder: true,
+      count: 11,
+    });
     expect(before.at(-1)!.name).toBe('1700000000014_operation-writes');
     await client.connect();
     await client.query(`INSERT INTO policies (version, effective_from, state, included_minutes, overage_rate_micros, rounding_increment_seconds, plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, active_from)
                         VALUES (1, '2000-01-01', 'active', 2400, 50000, 1, 3, '[]', '{80,100}', 30, '2000-01-01')`);
-    await client.query(`INSERT INTO subscribers (id, email, timezone, business, monthly_fee_cents, service_start) VALUES ('old', 'old@example.test', 'UTC', false, 0, '2025-01-01')`);
+    await client.query(
+      `INSERT INTO subscribers (id, email, timezone, business, monthly_fee_cents, service_start) VALUES ('old', 'old@example.test', 'UTC', false, 0, '2025-01-01')`,
+    );
     // Written out of period order, across a year end.
-    const written: [string, string][] = [['2025-11', '2025-12-02 06:00Z'], ['2025-10', '2025-12-01 06:00Z'], ['2025-12', '2026-01-02 06:00Z'], ['2026-01', '2026-02-02 06:00Z']];
+    const written: [string, string][] = [
+      ['2025-11', '2025-12-02 06:00Z'],
+      ['2025-10', '2025-12-01 06:00Z'],
+      ['2025-12', '2026-01-02 06:00Z'],
+      ['2026-01', '2026-02-02 06:00Z'],
+    ];
     for (const [period, at] of written) {
-      await client.query(`INSERT INTO invoices (id, subscriber_id, period, policy_version, currency, calls, used_seconds, allowance_seconds, overage_minutes, overage_rate_micros, total_cents, created_at)
-                          VALUES ($1, 'old', $2, 1, 'USD', 0, 0, 144000, 0, 50000, 0, $3)`, [`INV-${period}-old`, period, at]);
+      await client.query(
+        `INSERT INTO invoices (id, subscriber_id, period, policy_version, currency, calls, used_seconds, allowance_seconds, overage_minutes, overage_rate_micros, total_cents, created_at)
+                          VALUES ($1, 'old', $2, 1, 'USD', 0, 0, 144000, 0, 50000, 0, $3)`,
+        [`INV-${period}-old`, period, at],
+      );
     }
     const after = await runner({ databaseUrl: url.toString(), dir: MIGRATIONS_DIR, direction: 'up', migrationsTable: 'pgmigrations', log: () => undefined, checkOrder: true });
     expect(after.map((m) => m.name)).toContain('1700000000015_invoice-numbers');
@@ -150,7 +188,10 @@ test('the migration numbers the invoices written before it in order of creation,
       { period: '2026-01', number: 'RC-2026-000002', issued: '2026-02-02', due: '2026-02-16' },
     ]);
     const counters = await client.query('SELECT year, last_number AS n FROM invoice_number_counters ORDER BY year');
-    expect(counters.rows).toEqual([{ year: 2025, n: 2 }, { year: 2026, n: 2 }]);
+    expect(counters.rows).toEqual([
+      { year: 2025, n: 2 },
+      { year: 2026, n: 2 },
+    ]);
     // The next invoice continues its year.
     const pool = createPool(url.toString(), 2);
     try {

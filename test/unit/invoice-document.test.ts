@@ -5,8 +5,16 @@ import { parsePolicyChanges, policyDifferences, rulesProblem } from '../../billi
 
 const input: InvoiceDocumentInput = {
   invoice: {
-    id: 'INV-2026-03-ada', number: 'RC-2026-000042', issueDate: '2026-04-01', dueDate: '2026-04-15', period: '2026-03', currency: 'USD',
-    usedSeconds: 150_030, allowanceSeconds: 144_000, overageMinutes: 101, totalCents: 2999 + 505 + 50 - 10,
+    id: 'INV-2026-03-ada',
+    number: 'RC-2026-000042',
+    issueDate: '2026-04-01',
+    dueDate: '2026-04-15',
+    period: '2026-03',
+    currency: 'USD',
+    usedSeconds: 150_030,
+    allowanceSeconds: 144_000,
+    overageMinutes: 101,
+    totalCents: 2999 + 505 + 50 - 10,
     lines: [
       { kind: 'monthly-fee', description: 'Monthly fee, 2026-03', quantity: 1, unitPriceMicros: 29_990_000, amountCents: 2999 },
       { kind: 'overage', description: 'Overage: 101 min past 2400 min', quantity: 101, unitPriceMicros: 50_000, amountCents: 505 },
@@ -14,7 +22,10 @@ const input: InvoiceDocumentInput = {
       { kind: 'adjustment', description: 'Late calls for 2026-02: -2 min overage', quantity: -2, unitPriceMicros: 50_000, amountCents: -10 },
     ],
     // Stored by the month they correct, in whatever order the database returns them.
-    adjustments: [{ period: '2026-02', overageMinutes: -2, amountCents: -10 }, { period: '2026-01', overageMinutes: 10, amountCents: 50 }],
+    adjustments: [
+      { period: '2026-02', overageMinutes: -2, amountCents: -10 },
+      { period: '2026-01', overageMinutes: 10, amountCents: 50 },
+    ],
   },
   seller: { name: 'RedConnect <Test> & Co', address: ['1 Harbour Street', 'Springfield'], taxId: 'US 12-3456789', email: 'billing@redconnect.example' },
   buyer: { id: 'ada', name: null, email: 'ada@example.test' },
@@ -46,10 +57,12 @@ test('the document: every line with quantity, unit price, amount; adjustments wi
 });
 
 test('a document whose lines do not add up to its total, or whose adjustments do not match its lines, is refused', () => {
-  expect(() => buildInvoiceDocument({ ...input, invoice: { ...input.invoice, totalCents: 1 } }))
-    .toThrow('invoice INV-2026-03-ada: its lines add up to 35.44 but its total is 0.01 USD');
-  expect(() => buildInvoiceDocument({ ...input, invoice: { ...input.invoice, adjustments: [] } }))
-    .toThrow('invoice INV-2026-03-ada has 2 adjustment line(s) but 0 adjustment record(s)');
+  expect(() => buildInvoiceDocument({ ...input, invoice: { ...input.invoice, totalCents: 1 } })).toThrow(
+    'invoice INV-2026-03-ada: its lines add up to 35.44 but its total is 0.01 USD',
+  );
+  expect(() => buildInvoiceDocument({ ...input, invoice: { ...input.invoice, adjustments: [] } })).toThrow(
+    'invoice INV-2026-03-ada has 2 adjustment line(s) but 0 adjustment record(s)',
+  );
 });
 
 test('payment terms are a policy parameter: 14 days by default, published with --payment-terms-days 0 to 365', () => {
@@ -57,6 +70,7 @@ test('payment terms are a policy parameter: 14 days by default, published with -
   expect(parsePolicyChanges({ paymentTermsDays: '30' })).toEqual({ paymentTermsDays: 30 });
   expect(() => parsePolicyChanges({ paymentTermsDays: 'soon' })).toThrow('--payment-terms-days: days "soon" must be a whole number');
   expect(rulesProblem({ ...DEFAULT_POLICY_RULES, paymentTermsDays: 400 })).toBe('--payment-terms-days 400 must be 0 to 365 days');
-  expect(policyDifferences(DEFAULT_POLICY_RULES, { ...DEFAULT_POLICY_RULES, paymentTermsDays: 30 }))
-    .toEqual([{ parameter: 'paymentTermsDays', label: 'Invoices due after', before: '14 days', after: '30 days' }]);
+  expect(policyDifferences(DEFAULT_POLICY_RULES, { ...DEFAULT_POLICY_RULES, paymentTermsDays: 30 })).toEqual([
+    { parameter: 'paymentTermsDays', label: 'Invoices due after', before: '14 days', after: '30 days' },
+  ]);
 });
