@@ -24,7 +24,7 @@ import { flag } from '../validate';
 /** The revision's parameters, as `publish` and `preview` take them. */
 function addParameterOptions(command: Command): void {
   for (const p of POLICY_PARAMETERS) {
-    const example = { includedMinutes: 'N', overageRateMicros: 'AMOUNT', roundingIncrementSeconds: 'SECONDS', planStreakCycles: 'MONTHS', planCatalog: 'MIN:FEE,...', alertThresholdsPercent: 'PCT,...', noticeDays: 'DAYS' }[p.key];
+    const example = { includedMinutes: 'N', overageRateMicros: 'AMOUNT', roundingIncrementSeconds: 'SECONDS', planStreakCycles: 'MONTHS', planCatalog: 'MIN:FEE,...', alertThresholdsPercent: 'PCT,...', noticeDays: 'DAYS', paymentTermsDays: 'DAYS' }[p.key];
     command.option(`${p.flag} <${example}>`, p.label.toLowerCase());
   }
 }

@@ -5,6 +5,7 @@
  * service start), re-rated under the terms in force then and under a proposal, to the cent; the
  * CLI's text, JSON and CSV; its refusals; and `policy publish` showing it and asking first.
  */
+import { loadConfig } from '../../config';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,7 +58,7 @@ beforeAll(async () => {
   // Before carl's service start: kept, never rated.
   await givenCalls(pool, [{ subscriber: 'carl', start: '2026-08-10 09:00:00', seconds: 600 }]);
 
-  const cycle = createCycleActivities(pool, outboxDelivery(pool, mailer, { mailFrom: 'billing@redconnect.test', billingOpsEmail: 'ops@redconnect.test' }));
+  const cycle = createCycleActivities(pool, outboxDelivery(pool, mailer, { mailFrom: 'billing@redconnect.test', billingOpsEmail: 'ops@redconnect.test' }), loadConfig({}).seller);
   for (const period of periods) {
     for (const id of Object.keys(used)) await cycle.writeInvoice({ subscriberId: id, period });
   }
