@@ -83,9 +83,7 @@ export function planPolicyOf(policy: PolicyVersion): PlanPolicy {
 }
 
 /** Where a period's close stands: not due yet (and when it is), or done, with its invoice. */
-export type CloseStep =
-  | { due: false; final: boolean; closeAtMs: number; timezone: string }
-  | { due: true; final: boolean; invoice: WrittenInvoice | null };
+export type CloseStep = { due: false; final: boolean; closeAtMs: number; timezone: string } | { due: true; final: boolean; invoice: WrittenInvoice | null };
 
 export interface WriteInvoiceInput {
   subscriberId: string;
@@ -123,13 +121,27 @@ function invoiceEmailOf(invoice: NewInvoice, subscriber: Subscriber, seller: Sel
     compose: (numbering) => {
       const document = buildInvoiceDocument({
         invoice: {
-          id: invoice.id, ...numbering, period: invoice.period, currency: invoice.currency, usedSeconds: r.usedSeconds,
-          allowanceSeconds: r.allowanceSeconds, overageMinutes: r.overageMinutes, totalCents: r.totalCents, lines: r.lines, adjustments: invoice.adjustments,
+          id: invoice.id,
+          ...numbering,
+          period: invoice.period,
+          currency: invoice.currency,
+          usedSeconds: r.usedSeconds,
+          allowanceSeconds: r.allowanceSeconds,
+          overageMinutes: r.overageMinutes,
+          totalCents: r.totalCents,
+          lines: r.lines,
+          adjustments: invoice.adjustments,
         },
         seller,
         buyer: subscriber,
       });
-      const content = invoiceEmail({ document, subscriberId: subscriber.id, subscriberName: subscriber.name, overageMinutes: r.overageMinutes, overageRateMicros: invoice.overageRateMicros });
+      const content = invoiceEmail({
+        document,
+        subscriberId: subscriber.id,
+        subscriberName: subscriber.name,
+        overageMinutes: r.overageMinutes,
+        overageRateMicros: invoice.overageRateMicros,
+      });
       return { ...content, attachments: [{ filename: invoicePdfName(document), invoiceDocument: document }] };
     },
   };
@@ -190,8 +202,16 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail, seller:
     const { rating, policy } = input;
     const invoiceId = invoiceIdFor(subscriber.id, rating.period);
     const invoice: NewInvoice = {
-      id: invoiceId, subscriberId: subscriber.id, period: rating.period, policyVersion: policy.version, currency: policy.currency,
-      overageRateMicros: policy.overageRateMicros, rating, plan: input.plan, overageCents: input.overageCents, adjustments: input.adjustments,
+      id: invoiceId,
+      subscriberId: subscriber.id,
+      period: rating.period,
+      policyVersion: policy.version,
+      currency: policy.currency,
+      overageRateMicros: policy.overageRateMicros,
+      rating,
+      plan: input.plan,
+      overageCents: input.overageCents,
+      adjustments: input.adjustments,
       paymentTermsDays: paymentTermsOf(policy),
     };
     const result = await recordInvoiceOnce(pool, invoice, invoiceEmailOf(invoice, subscriber, seller));
@@ -225,8 +245,16 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail, seller:
       const priced = priceInvoice(terms, own, late, { finalAdjustmentOnly: final });
       if (final && priced.adjustments.length === 0) return null;
       const invoice: NewInvoice = {
-        id: invoiceId, subscriberId: subscriber.id, period: input.period, policyVersion: policy.version, currency: policy.currency,
-        overageRateMicros: policy.overageRateMicros, rating: priced.rating, plan: final ? null : plan, overageCents: priced.overageCents, adjustments: priced.adjustments,
+        id: invoiceId,
+        subscriberId: subscriber.id,
+        period: input.period,
+        policyVersion: policy.version,
+        currency: policy.currency,
+        overageRateMicros: policy.overageRateMicros,
+        rating: priced.rating,
+        plan: final ? null : plan,
+        overageCents: priced.overageCents,
+        adjustments: priced.adjustments,
         paymentTermsDays: paymentTermsOf(policy),
       };
       return { invoice, email: invoiceEmailOf(invoice, subscriber, seller) };
@@ -235,9 +263,17 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail, seller:
     const i = written.invoice;
     if (written.created) countInvoiceWritten({ currency: i.currency, totalCents: i.totalCents, overageMinutes: i.overageMinutes });
     return {
-      invoiceId: i.id, created: written.created, emailKey: written.emailKey, period: i.period,
-      usedSeconds: Number(i.usedSeconds), allowanceSeconds: Number(i.allowanceSeconds), overageMinutes: i.overageMinutes, totalCents: Number(i.totalCents),
-      policy: planPolicyOf(policy), plan, allowanceWithoutPlanSeconds: allowanceSeconds({ ...terms, plan: undefined }),
+      invoiceId: i.id,
+      created: written.created,
+      emailKey: written.emailKey,
+      period: i.period,
+      usedSeconds: Number(i.usedSeconds),
+      allowanceSeconds: Number(i.allowanceSeconds),
+      overageMinutes: i.overageMinutes,
+      totalCents: Number(i.totalCents),
+      policy: planPolicyOf(policy),
+      plan,
+      allowanceWithoutPlanSeconds: allowanceSeconds({ ...terms, plan: undefined }),
       mail: await tryMailOnce(written.emailKey),
     };
   }
@@ -298,15 +334,11 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail, seller:
      */
     async loadCloseInputs(input: { subscriberId: string; period: string }): Promise<CloseInputs> {
       const terms = await loadCycleTerms(input);
-      const [usage, lateMonths] = await Promise.all([
-        collectUsage({ ...input, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds }),
-        collectLateMonths(input),
-      ]);
+      const [usage, lateMonths] = await Promise.all([collectUsage({ ...input, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds }), collectLateMonths(input)]);
       return { terms, usage, lateMonths };
     },
 
     recordInvoice,
-
 
     /**
      * The invoice written and its email sent, in one local activity: one workflow activation per
@@ -320,14 +352,33 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail, seller:
     },
 
     /** Records a minute plan from `effectivePeriod` and queues the subscriber's email, once. */
-    async addMinutePlan(input: { subscriberId: string; effectivePeriod: string; decision: PlanDecision; previousPlan: MinutePlan | null; currency: string }): Promise<{ emailKey: string }> {
+    async addMinutePlan(input: {
+      subscriberId: string;
+      effectivePeriod: string;
+      decision: PlanDecision;
+      previousPlan: MinutePlan | null;
+      currency: string;
+    }): Promise<{ emailKey: string }> {
       const subscriber = await subscriberOrFail(input.subscriberId);
       const streak: OverageStreak = input.decision.streak;
       const email = minutePlanEmail({
-        subscriberId: subscriber.id, subscriberName: subscriber.name, effectivePeriod: input.effectivePeriod, plan: input.decision.plan,
-        previousPlan: input.previousPlan, streak, averageOverageMinutes: input.decision.averageOverageMinutes, currency: input.currency,
+        subscriberId: subscriber.id,
+        subscriberName: subscriber.name,
+        effectivePeriod: input.effectivePeriod,
+        plan: input.decision.plan,
+        previousPlan: input.previousPlan,
+        streak,
+        averageOverageMinutes: input.decision.averageOverageMinutes,
+        currency: input.currency,
       });
-      const emailKey = await addPlanOnce(pool, { subscriberId: subscriber.id, effectivePeriod: input.effectivePeriod, plan: input.decision.plan, streak, to: subscriber.email, email });
+      const emailKey = await addPlanOnce(pool, {
+        subscriberId: subscriber.id,
+        effectivePeriod: input.effectivePeriod,
+        plan: input.decision.plan,
+        streak,
+        to: subscriber.email,
+        email,
+      });
       return { emailKey };
     },
 
@@ -336,7 +387,13 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail, seller:
       const subscriber = await subscriberOrFail(input.subscriberId);
       const { plan, previousPlan, streak } = input.reduction;
       const email = minutePlanReductionEmail({
-        subscriberId: subscriber.id, subscriberName: subscriber.name, effectivePeriod: input.effectivePeriod, plan, previousPlan, streak, currency: input.currency,
+        subscriberId: subscriber.id,
+        subscriberName: subscriber.name,
+        effectivePeriod: input.effectivePeriod,
+        plan,
+        previousPlan,
+        streak,
+        currency: input.currency,
       });
       const emailKey = await reducePlanOnce(pool, { subscriberId: subscriber.id, effectivePeriod: input.effectivePeriod, plan, streak, to: subscriber.email, email });
       return { emailKey };

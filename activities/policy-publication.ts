@@ -73,10 +73,14 @@ export function createPolicyPublicationActivities(pool: Pool, temporal: Client, 
       const { differences, ...args } = input;
       const workflowId = policyChangeWorkflowId(input.version);
       await temporal.workflow.start('policyChangeWorkflow', {
-        workflowId, taskQueue, args: [args], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowId,
+        taskQueue,
+        args: [args],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         staticSummary: `Policy version ${input.version}, effective ${input.effectiveFrom}: ${differences.map((d) => d.label.toLowerCase()).join(', ')}`,
-        staticDetails: differences.map((d) => `- ${d.label}: ${d.before} → ${d.after}`).join('\n')
-          + `\n\nCancel before ${input.effectiveFrom} with the signal \`cancel\` {"operator", "reason"}; while activation is held, activate by hand with \`activate\` {"operator", "reason"}.`,
+        staticDetails:
+          differences.map((d) => `- ${d.label}: ${d.before} → ${d.after}`).join('\n') +
+          `\n\nCancel before ${input.effectiveFrom} with the signal \`cancel\` {"operator", "reason"}; while activation is held, activate by hand with \`activate\` {"operator", "reason"}.`,
       });
       return workflowId;
     },

@@ -60,11 +60,12 @@ export function guardOutput(): void {
  * pipe holds when the reader was slower than us.
  */
 export async function flushOutput(): Promise<void> {
-  const flushed = (stream: NodeJS.WriteStream): Promise<void> => new Promise((resolve) => {
-    if (stream.destroyed || (stream === process.stdout && readerGone)) return resolve();
-    // Writes complete in order: the callback of an empty one comes after all earlier ones.
-    stream.write('', () => resolve());
-  });
+  const flushed = (stream: NodeJS.WriteStream): Promise<void> =>
+    new Promise((resolve) => {
+      if (stream.destroyed || (stream === process.stdout && readerGone)) return resolve();
+      // Writes complete in order: the callback of an empty one comes after all earlier ones.
+      stream.write('', () => resolve());
+    });
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 }
 
@@ -80,7 +81,11 @@ export type Column = string | readonly [key: string, header: string];
 
 /** "monthlyFee" → "Monthly fee", "subscriberId" → "Subscriber", "not counted" → "Not counted". */
 export function headerOf(key: string): string {
-  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[\s_]+/).filter(Boolean);
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[\s_]+/)
+    .filter(Boolean);
   if (words.length > 1 && words[words.length - 1] === 'id') words.pop();
   const text = words.join(' ');
   return text === 'id' ? 'ID' : text.charAt(0).toUpperCase() + text.slice(1);
@@ -95,7 +100,11 @@ export function printTable(rows: Record<string, unknown>[], columns: Column[]): 
   const keys = columns.map((c) => (typeof c === 'string' ? c : c[0]));
   const headers = columns.map((c) => (typeof c === 'string' ? headerOf(c) : c[1]));
   const widths = keys.map((k, i) => Math.max(headers[i]!.length, ...rows.map((r) => String(r[k] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   stdout.write(`${line(headers)}\n`);
   for (const row of rows) stdout.write(`${line(keys.map((k) => String(row[k] ?? '')))}\n`);
 }

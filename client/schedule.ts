@@ -24,7 +24,7 @@ export function monthCloseScheduleOptions(config: Pick<Config, 'taskQueue' | 'cl
     },
     action: {
       type: 'startWorkflow',
-      workflowType: 'scheduledMonthCloseWorkflow' satisfies typeof scheduledMonthCloseWorkflow['name'],
+      workflowType: 'scheduledMonthCloseWorkflow' satisfies (typeof scheduledMonthCloseWorkflow)['name'],
       workflowId: 'month-close-scheduled',
       taskQueue: config.taskQueue,
       // No grace period: the worker's configured one applies (BILLING_CLOSE_GRACE_HOURS).
@@ -58,7 +58,7 @@ export function abuseScanScheduleOptions(config: AbuseScanConfig): ScheduleOptio
     },
     action: {
       type: 'startWorkflow',
-      workflowType: 'abuseScanWorkflow' satisfies typeof abuseScanWorkflow['name'],
+      workflowType: 'abuseScanWorkflow' satisfies (typeof abuseScanWorkflow)['name'],
       workflowId: 'abuse-scan-scheduled',
       taskQueue: config.taskQueue,
       args: [{ timezone: config.abuseScanTimezone, batchSize: config.abuseScanBatchSize, reminderHours: config.abuseReminderHours }],

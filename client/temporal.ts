@@ -10,7 +10,11 @@ import { configuredClientDataConverter } from '../codec/data-converter';
 import { loadConfig, type Config } from '../config';
 
 /** The connection's settings from `env` (default: the process's environment). */
-export function temporalSettings(env: NodeJS.ProcessEnv = process.env): { address: string; namespace: string; connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'] } {
+export function temporalSettings(env: NodeJS.ProcessEnv = process.env): {
+  address: string;
+  namespace: string;
+  connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
+} {
   const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: vars });
   return { address: connectionOptions.address ?? 'localhost:7233', namespace: namespace ?? 'default', connectionOptions };
@@ -22,7 +26,10 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): { addres
  * `options`: more of the client's settings (the worker's tracing interceptors), and the environment
  * the connection's settings are read from (default: the process's).
  */
-export async function connectClient(config: Pick<Config, 'codecKeys' | 'codecKeyFile'> = loadConfig(), options: Pick<ClientOptions, 'interceptors'> & { env?: NodeJS.ProcessEnv } = {}): Promise<Client> {
+export async function connectClient(
+  config: Pick<Config, 'codecKeys' | 'codecKeyFile'> = loadConfig(),
+  options: Pick<ClientOptions, 'interceptors'> & { env?: NodeJS.ProcessEnv } = {},
+): Promise<Client> {
   const { env, ...clientOptions } = options;
   const { connectionOptions, namespace, address } = temporalSettings(env);
   const dataConverter = configuredClientDataConverter(config);

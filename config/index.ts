@@ -59,24 +59,58 @@ export const EnvSchema = z.object({
   SUPPORT_EMAIL: z.string().email().default('support@redconnect.example'),
   BILLING_OPS_EMAIL: z.string().email().default('billing-ops@redconnect.example'),
   BILLING_DATA_DIR: z.string().min(1).optional(),
-  BILLING_CLOSE_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 14).default(6),
+  BILLING_CLOSE_GRACE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 14)
+    .default(6),
   BILLING_CLOSE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
-  BILLING_CLOSE_SCHEDULE_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM').default('06:00'),
+  BILLING_CLOSE_SCHEDULE_TIME: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM')
+    .default('06:00'),
   BILLING_CLOSE_SCHEDULE_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone name such as UTC or Europe/Berlin').default('UTC'),
-  BILLING_LIMIT_REMINDER_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(48),
+  BILLING_LIMIT_REMINDER_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(48),
   BILLING_LIMIT_EXPIRY_DAYS: z.coerce.number().int().min(1).max(365).default(14),
   BILLING_LIMIT_CEILING_MINUTES: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
-  BILLING_ABUSE_REMINDER_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24),
-  BILLING_ABUSE_SCAN_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM').default('13:00'),
+  BILLING_ABUSE_REMINDER_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(24),
+  BILLING_ABUSE_SCAN_TIME: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM')
+    .default('13:00'),
   BILLING_ABUSE_SCAN_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone name such as UTC or Europe/Berlin').default('UTC'),
   BILLING_ABUSE_SCAN_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
   BILLING_POLICY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
-  BILLING_POLICY_RETRY_MAX_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
+  BILLING_POLICY_RETRY_MAX_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
   BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_IMPORT_BATCH_ROWS),
   BILLING_IMPORT_EARLIEST: DaySchema.default(DEFAULT_IMPORT_EARLIEST),
-  BILLING_IMPORT_MAX_FUTURE_HOURS: z.coerce.number().int().min(0).max(24 * 366).default(DEFAULT_IMPORT_MAX_FUTURE_HOURS),
+  BILLING_IMPORT_MAX_FUTURE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 366)
+    .default(DEFAULT_IMPORT_MAX_FUTURE_HOURS),
   // Checked against libphonenumber's countries where it is used (billing/numbers.ts), not on every start.
-  BILLING_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code such as US, GB or DE').default('US'),
+  BILLING_DEFAULT_COUNTRY: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code such as US, GB or DE')
+    .default('US'),
   BILLING_WORKER_CACHED_RUNS: z.coerce.number().int().min(2).max(10_000_000).optional(),
   BILLING_CODEC_KEYS: z.string().optional(),
   BILLING_CODEC_KEY_FILE: z.string().min(1).optional(),
@@ -175,7 +209,8 @@ export class ConfigError extends Error {}
  */
 export function defaultCountryFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   const parsed = EnvSchema.shape.BILLING_DEFAULT_COUNTRY.safeParse(env.BILLING_DEFAULT_COUNTRY);
-  if (!parsed.success) throw new ConfigError(`environment variable BILLING_DEFAULT_COUNTRY=${JSON.stringify(env.BILLING_DEFAULT_COUNTRY)} is invalid: ${parsed.error.issues[0]!.message}`);
+  if (!parsed.success)
+    throw new ConfigError(`environment variable BILLING_DEFAULT_COUNTRY=${JSON.stringify(env.BILLING_DEFAULT_COUNTRY)} is invalid: ${parsed.error.issues[0]!.message}`);
   return parsed.data;
 }
 
@@ -247,7 +282,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
     seller: {
       name: e.BILLING_SELLER_NAME,
-      address: e.BILLING_SELLER_ADDRESS.split('|').map((line) => line.trim()).filter((line) => line !== ''),
+      address: e.BILLING_SELLER_ADDRESS.split('|')
+        .map((line) => line.trim())
+        .filter((line) => line !== ''),
       taxId: e.BILLING_SELLER_TAX_ID,
       email: e.BILLING_SELLER_EMAIL,
     },

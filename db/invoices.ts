@@ -136,14 +136,17 @@ export async function recordRatedInvoiceOnce(
       return { created: false, emailKey: `invoice:${existing.rows[0].id}`, invoice: existing.rows[0] };
     }
     const from = new Date(key.fromMs);
-    const own = key.withOwnCalls === false ? { rows: [] } : await client.query(
-      `WITH rated AS (
+    const own =
+      key.withOwnCalls === false
+        ? { rows: [] }
+        : await client.query(
+            `WITH rated AS (
          UPDATE calls SET invoice_id = $3
           WHERE subscriber_id = $1 AND period = $2 AND counted AND invoice_id IS NULL AND started_at >= $4
           RETURNING billable_seconds, call_seconds, final_segment)
        SELECT ${DURATIONS} FROM rated GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-      [key.subscriberId, key.period, key.invoiceId, from],
-    );
+            [key.subscriberId, key.period, key.invoiceId, from],
+          );
     const months = await client.query(
       `SELECT i.period, i.policy_version AS "policyVersion", i.allowance_seconds AS "allowanceSeconds",
               i.overage_rate_micros AS "overageRateMicros",
@@ -160,17 +163,24 @@ export async function recordRatedInvoiceOnce(
     );
     const unbilled: UnbilledMonth[] = [];
     for (const m of months.rows) {
-      await client.query(
-        `UPDATE calls SET invoice_id = $3 WHERE subscriber_id = $1 AND period = $2 AND counted AND invoice_id IS NULL AND started_at >= $4`,
-        [key.subscriberId, m.period, key.invoiceId, from],
-      );
-      const all = await client.query(
-        `SELECT ${DURATIONS} FROM calls WHERE subscriber_id = $1 AND period = $2 AND counted AND started_at >= $3 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-        [key.subscriberId, m.period, from],
-      );
+      await client.query(`UPDATE calls SET invoice_id = $3 WHERE subscriber_id = $1 AND period = $2 AND counted AND invoice_id IS NULL AND started_at >= $4`, [
+        key.subscriberId,
+        m.period,
+        key.invoiceId,
+        from,
+      ]);
+      const all = await client.query(`SELECT ${DURATIONS} FROM calls WHERE subscriber_id = $1 AND period = $2 AND counted AND started_at >= $3 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, [
+        key.subscriberId,
+        m.period,
+        from,
+      ]);
       unbilled.push({
-        period: m.period, policyVersion: m.policyVersion, allowanceSeconds: Number(m.allowanceSeconds), overageRateMicros: Number(m.overageRateMicros),
-        billed: { minutes: Number(m.billedMinutes), cents: Number(m.billedCents) }, durations: all.rows,
+        period: m.period,
+        policyVersion: m.policyVersion,
+        allowanceSeconds: Number(m.allowanceSeconds),
+        overageRateMicros: Number(m.overageRateMicros),
+        billed: { minutes: Number(m.billedMinutes), cents: Number(m.billedCents) },
+        durations: all.rows,
       });
     }
     const priced = await price(own.rows, unbilled);
@@ -235,10 +245,25 @@ async function insertInvoice(client: PoolClient, invoice: NewInvoice, options: {
                            allowance_seconds, overage_minutes, overage_rate_micros, total_cents,
                            plan_minutes, plan_fee_cents, overage_cents, number, issue_date, due_date)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-    [invoice.id, invoice.subscriberId, invoice.period, invoice.policyVersion, invoice.currency, r.calls,
-      r.usedSeconds, r.allowanceSeconds, r.overageMinutes, invoice.overageRateMicros, r.totalCents,
-      invoice.plan?.minutes ?? null, invoice.plan?.feeCents ?? null, invoice.overageCents,
-      numbering.number, numbering.issueDate, numbering.dueDate],
+    [
+      invoice.id,
+      invoice.subscriberId,
+      invoice.period,
+      invoice.policyVersion,
+      invoice.currency,
+      r.calls,
+      r.usedSeconds,
+      r.allowanceSeconds,
+      r.overageMinutes,
+      invoice.overageRateMicros,
+      r.totalCents,
+      invoice.plan?.minutes ?? null,
+      invoice.plan?.feeCents ?? null,
+      invoice.overageCents,
+      numbering.number,
+      numbering.issueDate,
+      numbering.dueDate,
+    ],
   );
   if (inserted.rowCount !== 1) throw new Error(`invoice ${invoice.id} was not written`);
   for (const [index, line] of r.lines.entries()) {
@@ -249,10 +274,12 @@ async function insertInvoice(client: PoolClient, invoice: NewInvoice, options: {
     );
   }
   for (const adjustment of invoice.adjustments) {
-    await client.query(
-      'INSERT INTO invoice_adjustments (invoice_id, adjusted_period, overage_minutes, amount_cents) VALUES ($1, $2, $3, $4)',
-      [invoice.id, adjustment.period, adjustment.overageMinutes, adjustment.amountCents],
-    );
+    await client.query('INSERT INTO invoice_adjustments (invoice_id, adjusted_period, overage_minutes, amount_cents) VALUES ($1, $2, $3, $4)', [
+      invoice.id,
+      adjustment.period,
+      adjustment.overageMinutes,
+      adjustment.amountCents,
+    ]);
   }
   return numbering;
 }

@@ -82,8 +82,19 @@ async function seedInitialPolicy(databaseUrl: string): Promise<void> {
          notice_days, currency, active_from, payment_terms_days)
        VALUES ($1, $2, 'active', $3, $4, $5, $6, $7, $8, $9, $10, $2, $11)
        ON CONFLICT (version) DO NOTHING`,
-      [p.version, p.effectiveFrom, p.includedMinutes, p.overageRateMicros, p.roundingIncrementSeconds,
-        p.planStreakCycles, JSON.stringify(p.planCatalog), p.alertThresholdsPercent, p.noticeDays, p.currency, p.paymentTermsDays],
+      [
+        p.version,
+        p.effectiveFrom,
+        p.includedMinutes,
+        p.overageRateMicros,
+        p.roundingIncrementSeconds,
+        p.planStreakCycles,
+        JSON.stringify(p.planCatalog),
+        p.alertThresholdsPercent,
+        p.noticeDays,
+        p.currency,
+        p.paymentTermsDays,
+      ],
     );
   } finally {
     await client.end();

@@ -99,10 +99,14 @@ async function startAttempt(pool: Pool, key: string, token: string, leaseMs: num
 
 /** Keeps the attempt's lease while it runs; a renewal PostgreSQL does not answer is tried again next time. */
 function holdLease(pool: Pool, key: string, token: string, leaseMs: number): () => void {
-  const timer = setInterval(() => {
-    pool.query(`UPDATE email_outbox SET lease_until = now() + $3 * interval '1 millisecond' WHERE idempotency_key = $1 AND attempt_token = $2`, [key, token, leaseMs])
-      .catch(() => undefined);
-  }, Math.max(50, Math.floor(leaseMs / 3)));
+  const timer = setInterval(
+    () => {
+      pool
+        .query(`UPDATE email_outbox SET lease_until = now() + $3 * interval '1 millisecond' WHERE idempotency_key = $1 AND attempt_token = $2`, [key, token, leaseMs])
+        .catch(() => undefined);
+    },
+    Math.max(50, Math.floor(leaseMs / 3)),
+  );
   timer.unref();
   return () => clearInterval(timer);
 }
@@ -127,7 +131,9 @@ async function recordSent(pool: Pool, key: string, messageId: string, withinMs: 
       return;
     } catch (error) {
       if (Date.now() + pauseMs > deadline) {
-        throw new Error(`email ${key} was accepted by the mail server (${messageId}) but could not be recorded as sent: ${(error as Error).message}; the next attempt sends it again with the same Message-ID and counts this one as outcome unknown`);
+        throw new Error(
+          `email ${key} was accepted by the mail server (${messageId}) but could not be recorded as sent: ${(error as Error).message}; the next attempt sends it again with the same Message-ID and counts this one as outcome unknown`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
@@ -158,7 +164,10 @@ async function recordRefusal(pool: Pool, email: PendingEmail, token: string, err
     );
     if (rowCount === 1 && alertTo && email.purpose !== 'mail-failed') {
       await enqueueEmail(client, {
-        key: mailFailedAlertKey(email.key), purpose: 'mail-failed', subscriberId: email.subscriberId, to: alertTo,
+        key: mailFailedAlertKey(email.key),
+        purpose: 'mail-failed',
+        subscriberId: email.subscriberId,
+        to: alertTo,
         ...mailFailedAlertEmail({ key: email.key, purpose: email.purpose, subscriberId: email.subscriberId, to: email.to, subject: email.subject, answer }),
       });
     }
@@ -211,13 +220,16 @@ async function settledOutcome(pool: Pool, key: string, send: (email: PendingEmai
   const row = rows[0] as { status: 'pending' | 'sent' | 'failed' | 'withdrawn'; leaseUntil: Date | null } | undefined;
   if (!row) throw new Error(`no email with key ${key} in the outbox`);
   switch (row.status) {
-    case 'sent': return 'already-sent';
-    case 'withdrawn': return 'withdrawn';
+    case 'sent':
+      return 'already-sent';
+    case 'withdrawn':
+      return 'withdrawn';
     case 'failed':
       // The alert is queued with the failure; an attempt that failed before mailing it mails it now.
       await deliverAlert(pool, key, send, options);
       return 'failed';
-    case 'pending': throw new EmailInFlightError(key, row.leaseUntil ?? new Date());
+    case 'pending':
+      throw new EmailInFlightError(key, row.leaseUntil ?? new Date());
   }
 }
 

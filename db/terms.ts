@@ -86,9 +86,16 @@ export async function periodFactsOfMany(pool: Pool, months: readonly InvoicedMon
     limitGrantsOf(pool, ids),
     Promise.all(periods.map(async (period) => [period, await policyOn(`${period}-01`)] as const)).then((entries) => new Map(entries)),
   ]);
-  return months.map((m) => factsOf(m.subscriber, m.period, {
-    policy: policies.get(m.period)!,
-    plan: plans.get(planKey(m.subscriber.id, m.period)) ?? null,
-    grants: grants.get(m.subscriber.id) ?? [],
-  }, m.serviceEndMs));
+  return months.map((m) =>
+    factsOf(
+      m.subscriber,
+      m.period,
+      {
+        policy: policies.get(m.period)!,
+        plan: plans.get(planKey(m.subscriber.id, m.period)) ?? null,
+        grants: grants.get(m.subscriber.id) ?? [],
+      },
+      m.serviceEndMs,
+    ),
+  );
 }

@@ -190,7 +190,9 @@ function ensureNode24() {
   const spec = tools.node24;
   const wanted = `${spec.package}@${spec.version}`;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    log(`the suite's Node 24 run uses the npm package ${wanted}, built for Linux x64 only: on this ${process.platform}-${process.arch} machine set BILLING_NODE24_PATH to a Node 24 executable`);
+    log(
+      `the suite's Node 24 run uses the npm package ${wanted}, built for Linux x64 only: on this ${process.platform}-${process.arch} machine set BILLING_NODE24_PATH to a Node 24 executable`,
+    );
     return;
   }
   const dir = path.join(root, spec.installDir);

@@ -77,7 +77,9 @@ export const WORKFLOW_PRELOAD_MODULES: string[] = [
  */
 export function bundleWorkflows(logger?: Logger, options: { encrypted?: boolean; tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH, preloadModules: WORKFLOW_PRELOAD_MODULES, ...(logger ? { logger } : {}),
+    workflowsPath: WORKFLOWS_PATH,
+    preloadModules: WORKFLOW_PRELOAD_MODULES,
+    ...(logger ? { logger } : {}),
     ...(options.encrypted ? { failureConverterPath: ENCRYPTING_FAILURE_CONVERTER_PATH } : {}),
     ...(options.tracing ? { workflowInterceptorModules: TRACING_WORKFLOW_MODULES } : {}),
   });
@@ -95,13 +97,20 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     taskQueue: deps.config.taskQueue,
     dataConverter: workerDataConverter(deps.codecKeys ?? null),
     // Bundled here unless given, with the Runtime's logger held to warnings: no webpack statistics in the output.
-    workflowBundle: deps.workflowBundle
-      ?? await bundleWorkflows(warningsOnly(Runtime.instance().logger), { encrypted: (deps.codecKeys?.length ?? 0) > 0, tracing: deps.tracing !== undefined }),
+    workflowBundle:
+      deps.workflowBundle ??
+      (await bundleWorkflows(warningsOnly(Runtime.instance().logger), { encrypted: (deps.codecKeys?.length ?? 0) > 0, tracing: deps.tracing !== undefined })),
     ...(deps.tracing ? workerTracingOptions(deps.tracing) : {}),
     activities: createActivities({
-      pool: deps.pool, mailer, mailFrom: deps.config.mailFrom, temporal: deps.client,
-      taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail, supportEmail: deps.config.supportEmail,
-      closeGraceHours: deps.config.closeGraceHours, seller: deps.config.seller,
+      pool: deps.pool,
+      mailer,
+      mailFrom: deps.config.mailFrom,
+      temporal: deps.client,
+      taskQueue: deps.config.taskQueue,
+      billingOpsEmail: deps.config.billingOpsEmail,
+      supportEmail: deps.config.supportEmail,
+      closeGraceHours: deps.config.closeGraceHours,
+      seller: deps.config.seller,
     }),
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
     maxCachedWorkflows: deps.maxCachedWorkflows ?? deps.config.workerCachedRuns ?? defaultCachedRuns(),
@@ -116,15 +125,17 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     // On shutdown, activities in hand (an email being sent) get this long to finish.
     shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
     // The pooled connections are closed when the worker stops, or they would keep the process alive.
-    plugins: [{
-      name: 'billing-mail-pool',
-      runWorker: async (worker, next) => {
-        try {
-          await next(worker);
-        } finally {
-          mailer.close();
-        }
+    plugins: [
+      {
+        name: 'billing-mail-pool',
+        runWorker: async (worker, next) => {
+          try {
+            await next(worker);
+          } finally {
+            mailer.close();
+          }
+        },
       },
-    }],
+    ],
   });
 }

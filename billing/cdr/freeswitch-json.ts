@@ -226,8 +226,11 @@ export class FreeswitchJsonDocuments {
     const start = channel.variable('start_stamp');
     if (start === undefined) throw new Unreadable('has neither variables.start_epoch nor variables.start_stamp: the leg has no start time');
     const problem = this.stamps.read(
-      start, channel.variable('answer_stamp') ?? '', channel.variable('end_stamp') ?? '',
-      channel.variable('duration') ?? '', channel.variable('billsec') ?? '',
+      start,
+      channel.variable('answer_stamp') ?? '',
+      channel.variable('end_stamp') ?? '',
+      channel.variable('duration') ?? '',
+      channel.variable('billsec') ?? '',
     );
     if (problem !== undefined) throw new Unreadable(`variables: ${problem}`);
     return this.stamps;

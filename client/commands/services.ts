@@ -26,7 +26,9 @@ import { DEMO_SUBSCRIBERS, demoUsageCsv } from '../demo-data';
 import { ensureSearchAttributes } from '../search-attributes';
 import { ensureAbuseScanSchedule, ensureMonthCloseSchedule } from '../schedule';
 
-const say = (line: string): void => { output().stderr.write(`${line}\n`); };
+const say = (line: string): void => {
+  output().stderr.write(`${line}\n`);
+};
 
 async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<void>): Promise<void> {
   const codecKeys = codecKeysFromConfig(config);
@@ -43,11 +45,26 @@ async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<voi
   try {
     const worker = await createBillingWorker({ config, connection, namespace, client, pool, codecKeys, ...(tracing ? { tracing } : {}) });
     if (config.metricsPort !== undefined) {
-      telemetry = await startTelemetryServer({ host: config.metricsHost, port: config.metricsPort, pool, sdkMetricsUrl: runtime.sdkMetricsUrl, workerState: () => worker.getState() });
+      telemetry = await startTelemetryServer({
+        host: config.metricsHost,
+        port: config.metricsPort,
+        pool,
+        sdkMetricsUrl: runtime.sdkMetricsUrl,
+        workerState: () => worker.getState(),
+      });
       say(`metrics on ${telemetry.url}/metrics, health on /healthz and /readyz`);
     }
     if (tracing) say(`traces exported by OTLP to ${config.otlpEndpoint}`);
-    const payloads = codecKeys ? `payloads encrypted with key ${codecKeys[0]!.id}${codecKeys.length > 1 ? ` (also reading ${codecKeys.slice(1).map((k) => k.id).join(', ')})` : ''}` : 'payloads in clear (no BILLING_CODEC_KEYS)';
+    const payloads = codecKeys
+      ? `payloads encrypted with key ${codecKeys[0]!.id}${
+          codecKeys.length > 1
+            ? ` (also reading ${codecKeys
+                .slice(1)
+                .map((k) => k.id)
+                .join(', ')})`
+            : ''
+        }`
+      : 'payloads in clear (no BILLING_CODEC_KEYS)';
     // The image's health check reads this file (Dockerfile): written before the line below says the worker polls.
     const stopLiveness = keepLivenessFile(path.join(config.dataDir, LIVENESS_FILE_NAME), () => worker.getState() === 'RUNNING');
     try {
@@ -78,19 +95,23 @@ export function registerServiceCommands(program: Command, run: RunCommand): void
     .description('database administration')
     .command('migrate')
     .description('apply the schema migrations and seed the default policy')
-    .action(() => run(async (ctx) => {
-      await ctx.pool();
-      const applied = await migrate(ctx.config.databaseUrl);
-      printLines([applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date']);
-    }));
+    .action(() =>
+      run(async (ctx) => {
+        await ctx.pool();
+        const applied = await migrate(ctx.config.databaseUrl);
+        printLines([applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date']);
+      }),
+    );
 
   program
     .command('worker')
     .description('run a worker against the configured services until Ctrl-C')
-    .action(() => run(async (ctx) => {
-      await ctx.pool();
-      await runWorkerUntilStopped(ctx.config);
-    }));
+    .action(() =>
+      run(async (ctx) => {
+        await ctx.pool();
+        await runWorkerUntilStopped(ctx.config);
+      }),
+    );
 
   const noEncryption = '--no-encryption';
   const encryptionHelp = 'send payloads to Temporal in clear instead of encrypted with the local key (.data/codec-keys)';
@@ -98,17 +119,21 @@ export function registerServiceCommands(program: Command, run: RunCommand): void
     .command('dev')
     .description('start everything locally: Temporal dev server with UI, PostgreSQL, mail inbox, worker')
     .option(noEncryption, encryptionHelp)
-    .action((opts) => run(async (ctx) => {
-      await withLocalStack(ctx.config, async () => undefined, { encryption: opts.encryption !== false });
-    }));
+    .action((opts) =>
+      run(async (ctx) => {
+        await withLocalStack(ctx.config, async () => undefined, { encryption: opts.encryption !== false });
+      }),
+    );
 
   program
     .command('demo')
     .description('a realistic example end to end: subscribers, a month of calls, the close, invoices; then where to look')
     .option(noEncryption, encryptionHelp)
-    .action((opts) => run(async (ctx) => {
-      await withLocalStack(ctx.config, runDemo, { encryption: opts.encryption !== false });
-    }));
+    .action((opts) =>
+      run(async (ctx) => {
+        await withLocalStack(ctx.config, runDemo, { encryption: opts.encryption !== false });
+      }),
+    );
 }
 
 /**
@@ -192,8 +217,24 @@ async function runDemo(config: Config): Promise<void> {
     for (const s of DEMO_SUBSCRIBERS) {
       const { rowCount } = await pool.query('SELECT 1 FROM subscribers WHERE id = $1', [s.id]);
       if (rowCount) continue;
-      await step(['subscribers', 'add', '--id', s.id, '--name', s.name, '--email', s.email, '--timezone', s.timezone,
-        '--monthly-fee', s.monthlyFee, '--since', `${period}-01`, ...s.numbers.flatMap((n) => ['--number', n]), ...(s.business ? ['--business'] : [])]);
+      await step([
+        'subscribers',
+        'add',
+        '--id',
+        s.id,
+        '--name',
+        s.name,
+        '--email',
+        s.email,
+        '--timezone',
+        s.timezone,
+        '--monthly-fee',
+        s.monthlyFee,
+        '--since',
+        `${period}-01`,
+        ...s.numbers.flatMap((n) => ['--number', n]),
+        ...(s.business ? ['--business'] : []),
+      ]);
     }
     const file = path.join(config.dataDir, 'demo', `usage-${period}.csv`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -202,7 +243,10 @@ async function runDemo(config: Config): Promise<void> {
     await step(['close', '--period', period, '--wait']);
     const invoices = await listInvoices(pool, { period });
     printLines(['', `Invoices for ${period}:`]);
-    printTable(invoices.map((i) => ({ invoice: i.id, subscriber: i.subscriberId, overage: `${i.overageMinutes} min`, total: `${formatCents(i.totalCents)} ${i.currency}` })), ['invoice', 'subscriber', 'overage', 'total']);
+    printTable(
+      invoices.map((i) => ({ invoice: i.id, subscriber: i.subscriberId, overage: `${i.overageMinutes} min`, total: `${formatCents(i.totalCents)} ${i.currency}` })),
+      ['invoice', 'subscriber', 'overage', 'total'],
+    );
     printLines(['', await whatTemporalStores(DEMO_SUBSCRIBERS[0]!)]);
   } finally {
     await pool.end();
@@ -223,7 +267,10 @@ async function whatTemporalStores(subscriber: (typeof DEMO_SUBSCRIBERS)[number])
     const stored = storedPayloads(history);
     const inClear = [subscriber.email, subscriber.name, ...subscriber.numbers].filter((text) => bytes.includes(text));
     const keys = [...new Set(stored.encrypted.map((p) => p.keyId))].join(', ');
-    const found = inClear.length > 0 ? `${subscriber.id}'s ${inClear.join(', ')} can be read in it by anyone with access to the server.` : `${subscriber.id}'s email, name and number appear nowhere in it: the UI shows them through the codec server.`;
+    const found =
+      inClear.length > 0
+        ? `${subscriber.id}'s ${inClear.join(', ')} can be read in it by anyone with access to the server.`
+        : `${subscriber.id}'s email, name and number appear nowhere in it: the UI shows them through the codec server.`;
     if (stored.encrypted.length === 0) return `In Temporal, ${workflowId}'s history holds its ${stored.plain.length} payloads in clear; ${found}`;
     return `In Temporal, ${workflowId}'s history read without the key holds ${stored.encrypted.length} encrypted payloads (key ${keys}) and ${stored.plain.length} in clear; ${found}`;
   } catch (error) {

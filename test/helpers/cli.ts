@@ -29,7 +29,15 @@ export interface CliTarget {
 /** The environment of a command line against `target`: nothing from the test's own environment but PATH and HOME. */
 export function cliEnvFor({ env, databaseUrl, taskQueue, extraEnv }: CliTarget): NodeJS.ProcessEnv {
   const address = (env.connection as unknown as { options: { address: string } }).options.address;
-  return { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default', BILLING_TASK_QUEUE: taskQueue, ...extraEnv };
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: 'default',
+    BILLING_TASK_QUEUE: taskQueue,
+    ...extraEnv,
+  };
 }
 
 /** `billing ARGS...` in-process with this environment. */
@@ -38,8 +46,18 @@ export async function billingIn(env: NodeJS.ProcessEnv, args: string[]): Promise
   let stderr = '';
   const code = await runCli(args, {
     env,
-    stdout: { write: (text: string) => { stdout += text; return true; } },
-    stderr: { write: (text: string) => { stderr += text; return true; } },
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+        return true;
+      },
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+        return true;
+      },
+    },
   });
   return { code, stdout, stderr };
 }

@@ -33,11 +33,13 @@ export default async function globalSetup(globalConfig?: { testPathPatterns?: { 
   const patterns = globalConfig?.testPathPatterns?.patterns ?? [];
   const unitOnly = patterns.length > 0 && patterns.every((p) => /(^|\/)test\/unit\//.test(p));
   const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-test-workflows-'));
-  const bundled = unitOnly ? Promise.resolve(undefined) : bundleWorkflows(new DefaultLogger('WARN')).then(({ code }) => {
-    const codePath = path.join(bundleDir, 'workflow-bundle.js');
-    fs.writeFileSync(codePath, code);
-    return codePath;
-  });
+  const bundled = unitOnly
+    ? Promise.resolve(undefined)
+    : bundleWorkflows(new DefaultLogger('WARN')).then(({ code }) => {
+        const codePath = path.join(bundleDir, 'workflow-bundle.js');
+        fs.writeFileSync(codePath, code);
+        return codePath;
+      });
   // Handled here so that a failure elsewhere first does not leave it unhandled; awaited below.
   bundled.catch(() => undefined);
 

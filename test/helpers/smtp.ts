@@ -95,8 +95,12 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       }
       return received;
     },
-    setDown: (value) => { down = value; },
-    refuseRecipient: (address, reply = { code: 550, message: '5.1.1 No such user here' }) => { refused.set(address.toLowerCase(), reply); },
+    setDown: (value) => {
+      down = value;
+    },
+    refuseRecipient: (address, reply = { code: 550, message: '5.1.1 No such user here' }) => {
+      refused.set(address.toLowerCase(), reply);
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -85,10 +85,25 @@ export const TEST_SUPPORT_EMAIL = 'support@redconnect.test';
 /** `closeGraceHours`: the worker's configured grace period (default: the configuration's default). */
 /** `codecKeys`: payloads encrypted with these (the current one first), by the worker and the client its activities use. */
 /** `shutdownGraceTime`: how long activities in hand get on shutdown (default the worker's 10 s). */
-export async function billingWorker(env: TestWorkflowEnvironment, options: { pool: Pool; smtpUrl: string; taskQueue: string; maxConcurrentActivities?: number; closeGraceHours?: number; codecKeys?: readonly CodecKey[]; shutdownGraceTime?: string }): Promise<Worker> {
+export async function billingWorker(
+  env: TestWorkflowEnvironment,
+  options: {
+    pool: Pool;
+    smtpUrl: string;
+    taskQueue: string;
+    maxConcurrentActivities?: number;
+    closeGraceHours?: number;
+    codecKeys?: readonly CodecKey[];
+    shutdownGraceTime?: string;
+  },
+): Promise<Worker> {
   return createBillingWorker({
     config: {
-      taskQueue: options.taskQueue, smtpUrl: options.smtpUrl, mailFrom: TEST_MAIL_FROM, billingOpsEmail: TEST_OPS_EMAIL, supportEmail: TEST_SUPPORT_EMAIL,
+      taskQueue: options.taskQueue,
+      smtpUrl: options.smtpUrl,
+      mailFrom: TEST_MAIL_FROM,
+      billingOpsEmail: TEST_OPS_EMAIL,
+      supportEmail: TEST_SUPPORT_EMAIL,
       closeGraceHours: options.closeGraceHours ?? loadConfig({}).closeGraceHours,
     },
     connection: env.nativeConnection,

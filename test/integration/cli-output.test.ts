@@ -47,8 +47,15 @@ async function cli(...args: string[]): Promise<string> {
 }
 
 test('headers in words: a camelCase key becomes words, an id names what it is', () => {
-  expect(['monthlyFee', 'subscriberId', 'serviceStart', 'not counted', 'caseId', 'id', 'day'].map(headerOf))
-    .toEqual(['Monthly fee', 'Subscriber', 'Service start', 'Not counted', 'Case', 'ID', 'Day']);
+  expect(['monthlyFee', 'subscriberId', 'serviceStart', 'not counted', 'caseId', 'id', 'day'].map(headerOf)).toEqual([
+    'Monthly fee',
+    'Subscriber',
+    'Service start',
+    'Not counted',
+    'Case',
+    'ID',
+    'Day',
+  ]);
   expect([plural(0, 'call'), plural(1, 'call'), plural(2, 'call'), plural(1200, 'minute')]).toEqual(['0 calls', '1 call', '2 calls', '1,200 minutes']);
 });
 
@@ -75,7 +82,9 @@ test('status names the monthly fee with its currency and the limits granted, thi
 
 test('staff and limit lists: the id column says what it is', async () => {
   expect((await cli('staff', 'list')).split('\n')[0]).toMatch(/^Reviewer\s+Name\s+Email\s+Active$/);
-  expect((await cli('limit', 'list', '--status', 'approved')).split('\n')[0]).toMatch(/^Request\s+Subscriber\s+Asked \(min\)\s+Status\s+Age\s+Reviewer\s+Granted \(min\)\s+Until\s+Reason$/);
+  expect((await cli('limit', 'list', '--status', 'approved')).split('\n')[0]).toMatch(
+    /^Request\s+Subscriber\s+Asked \(min\)\s+Status\s+Age\s+Reviewer\s+Granted \(min\)\s+Until\s+Reason$/,
+  );
 });
 
 test('the CLI runs in-process as often as asked: each command line with its own environment and output, its exit code returned, nothing left behind', async () => {

@@ -35,13 +35,18 @@ describe('documents as FreeSWITCH 1.10 writes them (vanilla dialplan)', () => {
   it('an answered call: parties from the current caller profile, times from the epochs, variables URL-decoded', () => {
     const text = fixtureText('freeswitch-json-answered.cdr.json');
     expect(recordOf(read('freeswitch-json-answered.cdr.json'))).toEqual({
-      format: 'freeswitch-json', line: 1, raw: text.trimEnd(),
-      startMs: utc(2026, 10, 12, 13, 0, 0), answerMs: utc(2026, 10, 12, 13, 0, 6), endMs: utc(2026, 10, 12, 13, 5, 6),
+      format: 'freeswitch-json',
+      line: 1,
+      raw: text.trimEnd(),
+      startMs: utc(2026, 10, 12, 13, 0, 0),
+      answerMs: utc(2026, 10, 12, 13, 0, 6),
+      endMs: utc(2026, 10, 12, 13, 5, 6),
       billableSeconds: 300,
       callingNumber: '+14155550123',
       calledNumber: '1001', // callflow[0], after the transfer from `public`; callflow[1] has the DID 4155550101
       accountCode: 'Acme Corp:sales', // written Acme%20Corp%3Asales
-      counted: true, notCountedReason: null,
+      counted: true,
+      notCountedReason: null,
     });
   });
 
@@ -59,7 +64,11 @@ describe('documents as FreeSWITCH 1.10 writes them (vanilla dialplan)', () => {
   it('an unanswered call: answer_epoch 0, no answer stamp, billsec 0', () => {
     expect(outcome('freeswitch-json-unanswered.cdr.json')).toBe('unanswered');
     expect(recordOf(read('freeswitch-json-unanswered.cdr.json'))).toMatchObject({
-      answerMs: null, billableSeconds: 0, callingNumber: '1000', calledNumber: '1002', accountCode: '1000',
+      answerMs: null,
+      billableSeconds: 0,
+      callingNumber: '1000',
+      calledNumber: '1002',
+      accountCode: '1000',
     });
   });
 
@@ -79,7 +88,9 @@ describe('documents as FreeSWITCH 1.10 writes them (vanilla dialplan)', () => {
   it('rejects a document cut short, naming the file: never dropped', () => {
     const text = fixtureText('freeswitch-json-broken-truncated.cdr.json');
     expect(read('freeswitch-json-broken-truncated.cdr.json')).toEqual({
-      ok: false, line: 1, raw: text,
+      ok: false,
+      line: 1,
+      raw: text,
       reason: expect.stringMatching(/^freeswitch-json-broken-truncated\.cdr\.json: not a JSON document \(.+\): a file cut short, or not mod_json_cdr's$/),
     });
   });
@@ -152,7 +163,10 @@ describe('layouts FreeSWITCH also writes', () => {
     const doc = documentOf('freeswitch-json-answered.cdr.json');
     for (const name of ['start_epoch', 'answer_epoch', 'end_epoch']) delete doc.variables[name];
     expect(recordOf(readDocument(doc, { timezone: 'America/New_York' }))).toMatchObject({
-      startMs: utc(2026, 10, 12, 13, 0, 0), answerMs: utc(2026, 10, 12, 13, 0, 6), endMs: utc(2026, 10, 12, 13, 5, 6), billableSeconds: 300,
+      startMs: utc(2026, 10, 12, 13, 0, 0),
+      answerMs: utc(2026, 10, 12, 13, 0, 6),
+      endMs: utc(2026, 10, 12, 13, 5, 6),
+      billableSeconds: 300,
     });
   });
 });
@@ -164,20 +178,74 @@ describe('bad documents: rejected with the file and the field', () => {
     return JSON.stringify(doc);
   };
   it.each([
-    ['empty', '', 'not a JSON document (empty): a file cut short, or not mod_json_cdr\'s'],
+    ['empty', '', "not a JSON document (empty): a file cut short, or not mod_json_cdr's"],
     ['an array', '[1]', 'is an array, not a mod_json_cdr document (a JSON object)'],
     ['our own jsonl', '{"subscriber":"alice","start":"2026-10-05T09:00:00Z"}', 'has no "variables" object: not a mod_json_cdr document'],
     ['no callflow', changed((d) => delete d.callflow), 'has no callflow[0].caller_profile: not a mod_json_cdr document'],
-    ['a start epoch not a number', changed((d) => { d.variables.start_epoch = 'yesterday'; }), 'variables.start_epoch "yesterday" is not whole seconds since 1970 (UTC)'],
-    ['a negative end epoch', changed((d) => { d.variables.end_epoch = '-5'; }), 'variables.end_epoch "-5" is not whole seconds since 1970 (UTC)'],
-    ['a start epoch 0', changed((d) => { d.variables.start_epoch = '0'; }), 'variables.start_epoch is 0: the leg has no start time'],
-    ['an end before the start', changed((d) => { d.variables.end_epoch = String(Number(d.variables.start_epoch) - 60); }), /^built\.cdr\.json: variables\.end_epoch \d+ is before variables\.start_epoch \d+$/],
-    ['an answer after the end', changed((d) => { d.variables.answer_epoch = String(Number(d.variables.end_epoch) + 1); }), /^built\.cdr\.json: variables\.answer_epoch \d+ is not between start_epoch \d+ and end_epoch \d+ \(0 for a leg never answered\)$/],
+    [
+      'a start epoch not a number',
+      changed((d) => {
+        d.variables.start_epoch = 'yesterday';
+      }),
+      'variables.start_epoch "yesterday" is not whole seconds since 1970 (UTC)',
+    ],
+    [
+      'a negative end epoch',
+      changed((d) => {
+        d.variables.end_epoch = '-5';
+      }),
+      'variables.end_epoch "-5" is not whole seconds since 1970 (UTC)',
+    ],
+    [
+      'a start epoch 0',
+      changed((d) => {
+        d.variables.start_epoch = '0';
+      }),
+      'variables.start_epoch is 0: the leg has no start time',
+    ],
+    [
+      'an end before the start',
+      changed((d) => {
+        d.variables.end_epoch = String(Number(d.variables.start_epoch) - 60);
+      }),
+      /^built\.cdr\.json: variables\.end_epoch \d+ is before variables\.start_epoch \d+$/,
+    ],
+    [
+      'an answer after the end',
+      changed((d) => {
+        d.variables.answer_epoch = String(Number(d.variables.end_epoch) + 1);
+      }),
+      /^built\.cdr\.json: variables\.answer_epoch \d+ is not between start_epoch \d+ and end_epoch \d+ \(0 for a leg never answered\)$/,
+    ],
     ['no billsec', changed((d) => delete d.variables.billsec), 'variables.billsec is missing'],
-    ['billsec over duration', changed((d) => { d.variables.billsec = '400'; }), 'variables.billsec 400 is greater than variables.duration 306'],
-    ['a variable not a string', changed((d) => { d.variables.billsec = 300; }), 'variables.billsec is 300, not a string'],
-    ['a profile field not a string', changed((d) => { d.callflow[0].caller_profile.destination_number = 1001; }), 'callflow[0].caller_profile.destination_number is 1001, not a string'],
-    ['neither epochs nor stamps', changed((d) => { for (const n of ['start_epoch', 'end_epoch', 'start_stamp']) delete d.variables[n]; }), 'has neither variables.start_epoch nor variables.start_stamp: the leg has no start time'],
+    [
+      'billsec over duration',
+      changed((d) => {
+        d.variables.billsec = '400';
+      }),
+      'variables.billsec 400 is greater than variables.duration 306',
+    ],
+    [
+      'a variable not a string',
+      changed((d) => {
+        d.variables.billsec = 300;
+      }),
+      'variables.billsec is 300, not a string',
+    ],
+    [
+      'a profile field not a string',
+      changed((d) => {
+        d.callflow[0].caller_profile.destination_number = 1001;
+      }),
+      'callflow[0].caller_profile.destination_number is 1001, not a string',
+    ],
+    [
+      'neither epochs nor stamps',
+      changed((d) => {
+        for (const n of ['start_epoch', 'end_epoch', 'start_stamp']) delete d.variables[n];
+      }),
+      'has neither variables.start_epoch nor variables.start_stamp: the leg has no start time',
+    ],
   ])('%s', (_what, text, reason) => {
     const result = readFreeswitchJsonCdr(text, { timezone: 'UTC', file: 'built.cdr.json' });
     expect(result).toMatchObject({ ok: false, line: 1, raw: text });
@@ -207,9 +275,14 @@ describe('urlDecodedValue: as switch_url_decode', () => {
 
 describe('FreeswitchJsonReader: a file of documents, one a line (usage import --format freeswitch-json)', () => {
   const fixtures = [
-    'freeswitch-json-answered.cdr.json', 'freeswitch-json-answered-b-leg.cdr.json', 'freeswitch-json-unanswered.cdr.json',
-    'freeswitch-json-vm-legs-a-loopback-b.cdr.json', 'freeswitch-json-vm-legs-a-a-leg.cdr.json', // the loopback leg first
-    'freeswitch-json-vm-legs-ab-a-leg.cdr.json', 'freeswitch-json-vm-legs-ab-loopback-a.cdr.json', 'freeswitch-json-vm-legs-ab-loopback-b.cdr.json',
+    'freeswitch-json-answered.cdr.json',
+    'freeswitch-json-answered-b-leg.cdr.json',
+    'freeswitch-json-unanswered.cdr.json',
+    'freeswitch-json-vm-legs-a-loopback-b.cdr.json',
+    'freeswitch-json-vm-legs-a-a-leg.cdr.json', // the loopback leg first
+    'freeswitch-json-vm-legs-ab-a-leg.cdr.json',
+    'freeswitch-json-vm-legs-ab-loopback-a.cdr.json',
+    'freeswitch-json-vm-legs-ab-loopback-b.cdr.json',
     'freeswitch-json-broken-truncated.cdr.json',
   ];
 
@@ -218,8 +291,14 @@ describe('FreeswitchJsonReader: a file of documents, one a line (usage import --
     const results = fixtures.flatMap((name, i) => reader.push([fixtureText(name).trimEnd()], i + 1, fixtureText(name).trimEnd()));
     expect(reader.flush()).toEqual([]);
     expect(outcomesByLine(results)).toEqual({
-      1: 'counted 300', 2: 'b-leg', 3: 'unanswered', 4: 'voicemail-deposit', 5: 'voicemail-deposit',
-      6: 'voicemail-deposit', 7: 'voicemail-deposit', 8: 'voicemail-deposit',
+      1: 'counted 300',
+      2: 'b-leg',
+      3: 'unanswered',
+      4: 'voicemail-deposit',
+      5: 'voicemail-deposit',
+      6: 'voicemail-deposit',
+      7: 'voicemail-deposit',
+      8: 'voicemail-deposit',
       9: expect.stringMatching(/^rejected: not a JSON document/),
     });
     // The same document gives the same raw text, so the same record key, from a spool file or a line.

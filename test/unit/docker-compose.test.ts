@@ -307,7 +307,11 @@ describe('docker-compose.yml', () => {
   describe('encryption, metrics and dashboards', () => {
     /** The secrets a service mounts, by name, at /run/secrets/<name> unless a target is given. */
     const secretPaths = (name: string): Record<string, string> =>
-      Object.fromEntries((service(name).secrets ?? []).map((x) => (typeof x === 'string' ? [x, `/run/secrets/${x}`] : [x.source, x.target?.startsWith('/') ? x.target : `/run/secrets/${x.target ?? x.source}`])));
+      Object.fromEntries(
+        (service(name).secrets ?? []).map((x) =>
+          typeof x === 'string' ? [x, `/run/secrets/${x}`] : [x.source, x.target?.startsWith('/') ? x.target : `/run/secrets/${x.target ?? x.source}`],
+        ),
+      );
 
     test('the workers and the codec server read the same payload keys from a Docker secret, never from the file itself', () => {
       const file = compose.secrets?.billing_codec_keys?.file;

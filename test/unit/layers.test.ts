@@ -143,7 +143,11 @@ describe('no layer imports one above it', () => {
 
 describe('the CLI and the benchmarks start workflows; activities/ is imported by the worker alone (types aside)', () => {
   const cases = refused([
-    ['client/commands/__probe__.ts', "import { createOnboardingActivities } from '../../activities/onboarding';\nexport const probe = createOnboardingActivities;\n", RESTRICTED_IMPORT],
+    [
+      'client/commands/__probe__.ts',
+      "import { createOnboardingActivities } from '../../activities/onboarding';\nexport const probe = createOnboardingActivities;\n",
+      RESTRICTED_IMPORT,
+    ],
     ['client/__probe__.ts', "import { createActivities } from '../activities';\nexport const probe = createActivities;\n", RESTRICTED_IMPORT],
     ['bench/__probe__.ts', "export { createUsageFollowUpActivities } from '../activities/usage-follow-ups';\n", RESTRICTED_IMPORT],
   ]);
@@ -151,14 +155,17 @@ describe('the CLI and the benchmarks start workflows; activities/ is imported by
     expect(reported()).toEqual([rule]);
   });
 
-  const clean = probe('client/commands/__probe__.ts', [
-    "import type { Activities } from '../../activities';",
-    "import { importUsageFile } from '../../db/usage-import';",
-    "import { runOperation } from '../operations';",
-    'export type Probe = Activities;',
-    'export const probe = [importUsageFile, runOperation];',
-    '',
-  ].join('\n'));
+  const clean = probe(
+    'client/commands/__probe__.ts',
+    [
+      "import type { Activities } from '../../activities';",
+      "import { importUsageFile } from '../../db/usage-import';",
+      "import { runOperation } from '../operations';",
+      'export type Probe = Activities;',
+      'export const probe = [importUsageFile, runOperation];',
+      '',
+    ].join('\n'),
+  );
   const bench = probe('bench/__probe__.ts', imports(['../db/usage-import', '../workers/worker', '../workflows/messages']));
   test('activity types, db/, the operation runner and the worker wiring pass', () => {
     expect(clean()).toEqual([]);
