@@ -297,6 +297,16 @@ describe('switch files as they are', () => {
     ]));
   });
 
+  test('a FreeSWITCH file written with legs=ab bills each bridged call once: the B-leg is kept, not counted', async () => {
+    const summary = await importUsageFile(db.pool, { file: fixture('freeswitch-legs-ab.csv'), timezone: 'UTC', source: 'fs-ab' });
+    expect(summary).toMatchObject({ format: 'freeswitch', rowsRead: 12, counted: 3, notCounted: { 'b-leg': 3, unanswered: 3, 'voicemail-deposit': 3 } });
+    const { rows } = await db.pool.query(
+      `SELECT c.subscriber_id, c.direction, SUM(c.billable_seconds)::int AS seconds FROM calls c JOIN cdr_records r USING (record_key)
+        WHERE r.source = 'fs-ab' AND c.counted AND c.subscriber_id IN ('ext1001', 'ext1002') GROUP BY 1, 2 ORDER BY 1, 2`);
+    // 1000 → 1001 (300 s) and a trunk caller → 1001 (120 s) once each; 1002's call out (600 s) once.
+    expect(rows).toEqual([{ subscriber_id: 'ext1001', direction: 'incoming', seconds: 420 }, { subscriber_id: 'ext1002', direction: 'outgoing', seconds: 600 }]);
+  });
+
   test('FreeSWITCH mod_json_cdr documents, one a line, are told by their content and each leg is decided alone', async () => {
     // `cat *.cdr.json > calls.jsonl`: each file is one line; the one cut short has no newline of its own.
     const legs = [
