@@ -108,11 +108,12 @@ export class FreeswitchReader extends PairingReader {
    * With `legs=ab` every bridged call also writes its B-leg: answered, the same parties and
    * billsec, its own uuid, which the A-leg's bleg_uuid names (`${bleg_uuid}` is the uuid of the
    * originatee profile, src/switch_channel.c), and an empty bleg_uuid, having no originatee;
-   * nothing in the row names its A-leg (the `originator` variable is in no template). Whichever is written first, the pair is decided
-   * when the second comes, without remembering anything more: an answered row without a
-   * bleg_uuid is a B-leg if a held A-leg waits for its uuid (the A-leg then counts at once: it
-   * was bridged to an answered party, not to voicemail); otherwise it waits as a possible B-leg
-   * until an A-leg naming it decides both, or the window passes and it counts.
+   * nothing in the row names its A-leg (the `originator` variable is in no template). Whichever
+   * is written first, the pair is decided when the second comes, without remembering anything
+   * more: an answered row without a bleg_uuid is a B-leg if a held A-leg waits for its uuid (the
+   * A-leg then counts at once: it was bridged to an answered party, not to voicemail); otherwise
+   * it waits as a possible B-leg until an A-leg naming it decides both, or the window passes and
+   * it counts.
    */
   protected classify(fields: string[], line: number, raw: string, out: ReadResult[]): void {
     const destination = fields[DESTINATION_NUMBER]!;
