@@ -22,6 +22,7 @@ COPY stack ./stack
 COPY db ./db
 COPY codec ./codec
 COPY telemetry ./telemetry
+COPY documents ./documents
 RUN node scripts/build.js --force
 
 FROM node:24.22.3-bookworm-slim

@@ -2,12 +2,13 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { invoiceEmail, minutePlanEmail, minutePlanReductionEmail } from '../billing/emails';
+import { buildInvoiceDocument, invoicePdfName, type Seller } from '../billing/invoice-document';
 import type { OverageStreak, PlanDecision, PlanReduction } from '../billing/minute-plans';
 import { periodBounds, startOfDayMs } from '../billing/periods';
-import type { MinutePlan, PolicyVersion } from '../billing/policy';
+import { DEFAULT_POLICY_RULES, type MinutePlan, type PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, invoiceIdFor, roundUsage, type CycleRating, type CycleUsage } from '../billing/rating';
 import { priceInvoice, termsForPeriod, type PeriodFacts } from '../billing/terms';
-import { monthsWithLateCalls, recordInvoiceOnce, recordRatedInvoiceOnce } from '../db/invoices';
+import { monthsWithLateCalls, recordInvoiceOnce, recordRatedInvoiceOnce, type InvoiceEmail, type NewInvoice } from '../db/invoices';
 import { addPlanOnce, reducePlanOnce } from '../db/plans';
 import { NoPolicyInEffectError, policyVersion } from '../db/policies';
 import { getSubscriber, type Subscriber } from '../db/subscribers';
@@ -104,7 +105,37 @@ export interface CloseInputs {
 /** Sends one outbox email at most once (activities/mail.ts). */
 export type DeliverEmail = (key: string) => Promise<'sent' | 'already-sent' | 'withdrawn' | 'failed'>;
 
-export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
+/**
+ * The payment terms of an invoice under a policy version. Versions carried in the histories of runs
+ * started before the terms were a policy parameter lack them: the default then, as the migration
+ * gave every stored version.
+ */
+const paymentTermsOf = (policy: PolicyVersion): number => policy.paymentTermsDays ?? DEFAULT_POLICY_RULES.paymentTermsDays;
+
+/**
+ * The invoice's email, composed in its write's transaction once its number and dates are assigned
+ * (db/invoices.ts): the invoice document in the body, and its PDF attached, rendered when sent.
+ */
+function invoiceEmailOf(invoice: NewInvoice, subscriber: Subscriber, seller: Seller): InvoiceEmail {
+  const r = invoice.rating;
+  return {
+    to: subscriber.email,
+    compose: (numbering) => {
+      const document = buildInvoiceDocument({
+        invoice: {
+          id: invoice.id, ...numbering, period: invoice.period, currency: invoice.currency, usedSeconds: r.usedSeconds,
+          allowanceSeconds: r.allowanceSeconds, overageMinutes: r.overageMinutes, totalCents: r.totalCents, lines: r.lines, adjustments: invoice.adjustments,
+        },
+        seller,
+        buyer: subscriber,
+      });
+      const content = invoiceEmail({ document, subscriberId: subscriber.id, subscriberName: subscriber.name, overageMinutes: r.overageMinutes, overageRateMicros: invoice.overageRateMicros });
+      return { ...content, attachments: [{ filename: invoicePdfName(document), invoiceDocument: document }] };
+    },
+  };
+}
+
+export function createCycleActivities(pool: Pool, deliver: DeliverEmail, seller: Seller) {
   async function subscriberOrFail(id: string): Promise<Subscriber> {
     const subscriber = await getSubscriber(pool, id);
     if (!subscriber) throw ApplicationFailure.nonRetryable(`subscriber ${id} does not exist`, 'UnknownSubscriber');
@@ -158,27 +189,12 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
     const subscriber = await subscriberOrFail(input.subscriberId);
     const { rating, policy } = input;
     const invoiceId = invoiceIdFor(subscriber.id, rating.period);
-    const content = invoiceEmail({
-      invoiceId,
-      subscriberId: subscriber.id,
-      subscriberName: subscriber.name,
-      period: rating.period,
-      currency: policy.currency,
-      usedSeconds: rating.usedSeconds,
-      allowanceSeconds: rating.allowanceSeconds,
-      overageMinutes: rating.overageMinutes,
-      overageRateMicros: policy.overageRateMicros,
-      lines: rating.lines,
-      totalCents: rating.totalCents,
-    });
-    const result = await recordInvoiceOnce(
-      pool,
-      {
-        id: invoiceId, subscriberId: subscriber.id, period: rating.period, policyVersion: policy.version, currency: policy.currency,
-        overageRateMicros: policy.overageRateMicros, rating, plan: input.plan, overageCents: input.overageCents, adjustments: input.adjustments,
-      },
-      { to: subscriber.email, content },
-    );
+    const invoice: NewInvoice = {
+      id: invoiceId, subscriberId: subscriber.id, period: rating.period, policyVersion: policy.version, currency: policy.currency,
+      overageRateMicros: policy.overageRateMicros, rating, plan: input.plan, overageCents: input.overageCents, adjustments: input.adjustments,
+      paymentTermsDays: paymentTermsOf(policy),
+    };
+    const result = await recordInvoiceOnce(pool, invoice, invoiceEmailOf(invoice, subscriber, seller));
     if (result.created) countInvoiceWritten({ currency: policy.currency, totalCents: rating.totalCents, overageMinutes: rating.overageMinutes });
     return { invoiceId, ...result };
   }
@@ -208,21 +224,12 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
       }
       const priced = priceInvoice(terms, own, late, { finalAdjustmentOnly: final });
       if (final && priced.adjustments.length === 0) return null;
-      const { rating } = priced;
-      return {
-        invoice: {
-          id: invoiceId, subscriberId: subscriber.id, period: input.period, policyVersion: policy.version, currency: policy.currency,
-          overageRateMicros: policy.overageRateMicros, rating, plan: final ? null : plan, overageCents: priced.overageCents, adjustments: priced.adjustments,
-        },
-        email: {
-          to: subscriber.email,
-          content: invoiceEmail({
-            invoiceId, subscriberId: subscriber.id, subscriberName: subscriber.name, period: rating.period, currency: policy.currency,
-            usedSeconds: rating.usedSeconds, allowanceSeconds: rating.allowanceSeconds, overageMinutes: rating.overageMinutes,
-            overageRateMicros: policy.overageRateMicros, lines: rating.lines, totalCents: rating.totalCents,
-          }),
-        },
+      const invoice: NewInvoice = {
+        id: invoiceId, subscriberId: subscriber.id, period: input.period, policyVersion: policy.version, currency: policy.currency,
+        overageRateMicros: policy.overageRateMicros, rating: priced.rating, plan: final ? null : plan, overageCents: priced.overageCents, adjustments: priced.adjustments,
+        paymentTermsDays: paymentTermsOf(policy),
       };
+      return { invoice, email: invoiceEmailOf(invoice, subscriber, seller) };
     });
     if (!written) return null;
     const i = written.invoice;

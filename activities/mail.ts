@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import { isPermanentRefusal, type SmtpError } from '../billing/mail-delivery';
+import { renderInvoicePdf } from '../documents/invoice-pdf';
 import { deliverOnce, type DeliveryOptions, type DeliveryOutcome } from '../db/outbox';
 import { countEmailAttempt } from '../telemetry/metrics';
 
@@ -29,8 +30,10 @@ export function outboxDelivery(pool: Pool, mailer: Transporter, settings: MailSe
   const slot = sendingSlots(mailer);
   return (key) => slot(() => deliverOnce(pool, key, async (email) => {
     const messageId = messageIdFor(email.key);
+    // Attachments are rendered from what the outbox stores (an invoice's document): the same bytes on every attempt.
+    const attachments = await Promise.all(email.attachments.map(async (a) => ({ filename: a.filename, contentType: 'application/pdf', content: await renderInvoicePdf(a.invoiceDocument) })));
     try {
-      await mailer.sendMail({ from: settings.mailFrom, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+      await mailer.sendMail({ from: settings.mailFrom, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId, ...(attachments.length ? { attachments } : {}) });
     } catch (error) {
       countEmailAttempt(email.purpose, isPermanentRefusal(error as SmtpError) ? 'failed' : 'error');
       throw error;

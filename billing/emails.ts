@@ -1,7 +1,8 @@
 /** The text and HTML of the emails subscribers receive. Pure: data in, message out. */
 import { formatCents, formatMicros } from './money';
 import type { CloseFailure } from './month-close';
-import { overageCharge, type InvoiceLine } from './rating';
+import { invoiceDocumentHtml, invoiceDocumentText, invoicePdfName, type InvoiceDocument } from './invoice-document';
+import { overageCharge } from './rating';
 
 export interface EmailContent {
   subject: string;
@@ -10,17 +11,12 @@ export interface EmailContent {
 }
 
 export interface InvoiceEmailData {
-  invoiceId: string;
+  /** The invoice document (billing/invoice-document.ts): the body shows it, the PDF attached renders it. */
+  document: InvoiceDocument;
   subscriberName: string | null;
   subscriberId: string;
-  period: string;
-  currency: string;
-  usedSeconds: number;
-  allowanceSeconds: number;
   overageMinutes: number;
   overageRateMicros: number;
-  lines: InvoiceLine[];
-  totalCents: number;
 }
 
 export function escapeHtml(text: string): string {
@@ -34,31 +30,21 @@ export function formatMinutes(seconds: number): string {
 }
 
 export function invoiceEmail(d: InvoiceEmailData): EmailContent {
+  const doc = d.document;
   const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
-  const usage = `You used ${formatMinutes(d.usedSeconds)} of your ${formatMinutes(d.allowanceSeconds)} allowance in ${d.period}.`;
+  const intro = `Your RedConnect invoice ${doc.number} for ${doc.period.label} is attached as a PDF (${invoicePdfName(doc)}). Please pay ${doc.total.amount} by ${doc.dueDate}.`;
   const overage = d.overageMinutes > 0
-    ? `${d.overageMinutes} minutes past the allowance are charged at ${formatMicros(d.overageRateMicros)} ${d.currency} a minute.`
+    ? `${d.overageMinutes} minutes past the allowance are charged at ${formatMicros(d.overageRateMicros)} ${doc.currency} a minute.`
     : 'You stayed within your allowance: no overage this month.';
-  const textLines = d.lines.map((l) => `  ${l.description.padEnd(48)} ${formatCents(l.amountCents).padStart(10)} ${d.currency}`);
-  const text = [
-    greeting, '', `Your RedConnect invoice ${d.invoiceId} for ${d.period}.`, '', usage, overage, '',
-    ...textLines,
-    `  ${'Total'.padEnd(48)} ${formatCents(d.totalCents).padStart(10)} ${d.currency}`,
-    '', 'RedConnect Billing',
-  ].join('\n');
-  const rows = d.lines
-    .map((l) => `<tr><td>${escapeHtml(l.description)}</td><td style="text-align:right">${formatCents(l.amountCents)} ${d.currency}</td></tr>`)
-    .join('');
+  const text = [greeting, '', intro, overage, '', invoiceDocumentText(doc), '', 'RedConnect Billing'].join('\n');
   const html = `<!doctype html><html><body style="font-family:sans-serif">
 <p>${escapeHtml(greeting)}</p>
-<p>Your RedConnect invoice <strong>${escapeHtml(d.invoiceId)}</strong> for ${d.period}.</p>
-<p>${escapeHtml(usage)}<br>${escapeHtml(overage)}</p>
-<table cellpadding="4" style="border-collapse:collapse">${rows}
-<tr><th style="text-align:left">Total</th><th style="text-align:right">${formatCents(d.totalCents)} ${d.currency}</th></tr></table>
+<p>${escapeHtml(intro)}<br>${escapeHtml(overage)}</p>
+${invoiceDocumentHtml(doc)}
 <p>RedConnect Billing</p></body></html>`;
-  return { subject: `Your RedConnect invoice for ${d.period}: ${formatCents(d.totalCents)} ${d.currency}`, text, html };
+  // The subject as before invoices had numbers (mail filters and the tests read it); the number is in the body and the PDF's name.
+  return { subject: `Your RedConnect invoice for ${doc.period.month}: ${doc.total.amount}`, text, html };
 }
-
 
 export interface UsageAlertData {
   subscriberId: string;

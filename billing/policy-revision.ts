@@ -15,6 +15,8 @@ export const REMINDER_DAYS_BEFORE = 7;
 /** The notice period is at least as long as the reminder's lead, so the reminder follows the notice. */
 export const MIN_NOTICE_DAYS = REMINDER_DAYS_BEFORE;
 export const MAX_NOTICE_DAYS = 365;
+/** An invoice is due 0 (on issue) to 365 days after its issue date (the database's bounds too). */
+export const MAX_PAYMENT_TERMS_DAYS = 365;
 
 const DAY_MS = 86_400_000;
 
@@ -53,6 +55,7 @@ export const POLICY_PARAMETERS: { key: Parameter; flag: string; label: string; s
   { key: 'planCatalog', flag: '--plan-catalog', label: 'Minute plans', show: (r) => formatCatalog(r.planCatalog, r.currency) },
   { key: 'alertThresholdsPercent', flag: '--alert-thresholds', label: 'Usage alerts at', show: (r) => r.alertThresholdsPercent.map((t) => `${t} %`).join(', ') },
   { key: 'noticeDays', flag: '--notice-days', label: 'Notice period for later changes', show: (r) => `${r.noticeDays} days` },
+  { key: 'paymentTermsDays', flag: '--payment-terms-days', label: 'Invoices due after', show: (r) => `${r.paymentTermsDays} days` },
 ];
 
 const wholeNumber = (text: string, what: string): number => {
@@ -92,6 +95,7 @@ export function parsePolicyChanges(flags: Partial<Record<Parameter, string>>): P
   set('planCatalog', read('planCatalog', parsePlanCatalog));
   set('alertThresholdsPercent', read('alertThresholdsPercent', (t) => t.split(',').map((p) => wholeNumber(p, 'threshold'))));
   set('noticeDays', read('noticeDays', (t) => wholeNumber(t, 'days')));
+  set('paymentTermsDays', read('paymentTermsDays', (t) => wholeNumber(t, 'days')));
   return changes;
 }
 
@@ -111,8 +115,25 @@ export function rulesProblem(r: PolicyRules): string | undefined {
     return `--alert-thresholds ${thresholds.join(',')} must be 1 to 5 percentages from 1 to 100, in increasing order`;
   }
   if (r.noticeDays < MIN_NOTICE_DAYS || r.noticeDays > MAX_NOTICE_DAYS) return `--notice-days ${r.noticeDays} must be ${MIN_NOTICE_DAYS} to ${MAX_NOTICE_DAYS} days`;
+  if (r.paymentTermsDays < 0 || r.paymentTermsDays > MAX_PAYMENT_TERMS_DAYS) return `--payment-terms-days ${r.paymentTermsDays} must be 0 to ${MAX_PAYMENT_TERMS_DAYS} days`;
   return undefined;
 }
+
+/**
+ * Why a revision of `base` with `changes` effective `effectiveFrom` is refused (its rules, the
+ * notice period counted from `today`, nothing changing); undefined when it may be published.
+ */
+export function revisionProblem(base: PolicyRules & { version: number }, changes: PolicyChanges, effectiveFrom: string, today: string): string | undefined {
+  const rules = { ...base, ...changes };
+  const problem = rulesProblem(rules) ?? effectiveDateProblem(effectiveFrom, today, base.noticeDays);
+  if (problem) return problem;
+  if (policyDifferences(base, rules).length === 0) return `nothing changes: give at least one parameter that differs from version ${base.version} (see \`billing policy show ${base.version}\`)`;
+  return undefined;
+}
+
+/** One revision in flight at a time. */
+export const revisionInFlightProblem = (inFlight: { version: number; effectiveFrom: string }): string =>
+  `policy version ${inFlight.version} is already scheduled for ${inFlight.effectiveFrom}: one revision at a time; cancel it first (\`billing policy cancel ${inFlight.version}\`) or wait until it is active`;
 
 export interface PolicyDifference {
   parameter: Parameter;

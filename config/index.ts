@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { Seller } from '../billing/invoice-document';
 import { isValidTimeZone } from '../billing/periods';
 import { DaySchema } from '../billing/validation';
 
@@ -42,6 +43,14 @@ export function localDatabaseUrl(port: number = LOCAL_PORTS.postgres, database: 
   return `postgres://${EMBEDDED_POSTGRES.user}:${EMBEDDED_POSTGRES.password}@127.0.0.1:${port}/${database}`;
 }
 
+/** The seller block of every invoice (BILLING_SELLER_*): an example company until configured. */
+export const DEFAULT_SELLER: Seller = {
+  name: 'RedConnect Telecom Ltd',
+  address: ['1 Harbour Street', 'Springfield, IL 62701', 'United States'],
+  taxId: 'US 12-3456789',
+  email: 'billing@redconnect.example',
+};
+
 export const EnvSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   BILLING_TASK_QUEUE: z.string().min(1).default('billing'),
@@ -78,6 +87,10 @@ export const EnvSchema = z.object({
   BILLING_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('billing-worker'),
+  BILLING_SELLER_NAME: z.string().trim().min(1).default(DEFAULT_SELLER.name),
+  BILLING_SELLER_ADDRESS: z.string().trim().min(1, 'must be the postal address, its lines separated by "|"').default(DEFAULT_SELLER.address.join(' | ')),
+  BILLING_SELLER_TAX_ID: z.string().trim().min(1).default(DEFAULT_SELLER.taxId),
+  BILLING_SELLER_EMAIL: z.string().email().default(DEFAULT_SELLER.email),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
 });
@@ -150,6 +163,8 @@ export interface Config {
   otelServiceName: string;
   temporalCliPath?: string;
   temporalTestServerPath?: string;
+  /** The seller block of every invoice: name, address lines, tax ID, email. */
+  seller: Seller;
 }
 
 export class ConfigError extends Error {}
@@ -230,5 +245,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     otelServiceName: e.OTEL_SERVICE_NAME,
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
+    seller: {
+      name: e.BILLING_SELLER_NAME,
+      address: e.BILLING_SELLER_ADDRESS.split('|').map((line) => line.trim()).filter((line) => line !== ''),
+      taxId: e.BILLING_SELLER_TAX_ID,
+      email: e.BILLING_SELLER_EMAIL,
+    },
   };
 }

@@ -164,12 +164,23 @@ export async function grantLimit(db: Pool | PoolClient, subscriberId: string, gr
 
 /** Every approved limit of a subscriber; billing/limits.ts says which applies to a month. */
 export async function limitGrantsFor(db: Pool | PoolClient, subscriberId: string): Promise<LimitGrant[]> {
+  return (await limitGrantsOf(db, [subscriberId])).get(subscriberId) ?? [];
+}
+
+/** The approved limits of many subscribers in one query (the policy preview), by subscriber, as limitGrantsFor orders them. */
+export async function limitGrantsOf(db: Pool | PoolClient, subscriberIds: readonly string[]): Promise<Map<string, LimitGrant[]>> {
   const { rows } = await db.query(
-    `SELECT request_id AS "requestId", minutes, from_period AS "fromPeriod", until_period AS "untilPeriod"
-       FROM subscriber_limits WHERE subscriber_id = $1 ORDER BY from_period, created_at`,
-    [subscriberId],
+    `SELECT subscriber_id AS "subscriberId", request_id AS "requestId", minutes, from_period AS "fromPeriod", until_period AS "untilPeriod"
+       FROM subscriber_limits WHERE subscriber_id = ANY($1::text[]) ORDER BY subscriber_id, from_period, created_at`,
+    [subscriberIds],
   );
-  return rows;
+  const grants = new Map<string, LimitGrant[]>();
+  for (const { subscriberId, ...grant } of rows as (LimitGrant & { subscriberId: string })[]) {
+    const list = grants.get(subscriberId) ?? [];
+    list.push(grant);
+    grants.set(subscriberId, list);
+  }
+  return grants;
 }
 
 /** Every approved limit that applies in `period` or later, with its subscriber. */

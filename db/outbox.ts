@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import type { InvoiceDocument } from '../billing/invoice-document';
 import { isPermanentRefusal, mailFailedAlertEmail, mailFailedAlertKey, mayHaveBeenAccepted, serverAnswer, type SmtpError } from '../billing/mail-delivery';
 import { inTransaction } from './pool';
+
+/**
+ * A file an email carries, stored as what renders it, not its bytes: an invoice's PDF is drawn
+ * from its document model when the email is sent (activities/mail.ts), the same bytes every time.
+ */
+export interface OutboxAttachment {
+  filename: string;
+  invoiceDocument: InvoiceDocument;
+}
 
 export interface OutboxEmail {
   key: string;
@@ -11,13 +21,14 @@ export interface OutboxEmail {
   subject: string;
   text: string;
   html: string;
+  attachments?: OutboxAttachment[];
 }
 
 export async function enqueueEmail(db: Pool | PoolClient, email: OutboxEmail): Promise<void> {
   await db.query(
-    `INSERT INTO email_outbox (idempotency_key, purpose, subscriber_id, to_address, subject, text_body, html_body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING`,
-    [email.key, email.purpose, email.subscriberId, email.to, email.subject, email.text, email.html],
+    `INSERT INTO email_outbox (idempotency_key, purpose, subscriber_id, to_address, subject, text_body, html_body, attachments)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING`,
+    [email.key, email.purpose, email.subscriberId, email.to, email.subject, email.text, email.html, JSON.stringify(email.attachments ?? [])],
   );
 }
 
@@ -29,6 +40,7 @@ export interface PendingEmail {
   subject: string;
   text: string;
   html: string;
+  attachments: OutboxAttachment[];
 }
 
 /**
@@ -64,7 +76,7 @@ export class EmailInFlightError extends Error {
   }
 }
 
-const EMAIL_COLUMNS = `idempotency_key AS key, purpose, subscriber_id AS "subscriberId", to_address AS "to", subject, text_body AS text, html_body AS html`;
+const EMAIL_COLUMNS = `idempotency_key AS key, purpose, subscriber_id AS "subscriberId", to_address AS "to", subject, text_body AS text, html_body AS html, attachments`;
 
 /**
  * Starts an attempt, committed before any SMTP traffic: takes the email if it is pending and no
@@ -213,6 +225,13 @@ async function deliverAlert(pool: Pool, key: string, send: (email: PendingEmail)
   const alertKey = mailFailedAlertKey(key);
   const { rowCount } = await pool.query(`SELECT 1 FROM email_outbox WHERE idempotency_key = $1`, [alertKey]);
   if (rowCount) await deliverOnce(pool, alertKey, send, { ...options, alertTo: undefined });
+}
+
+/** The document model of an invoice's PDF as its email carries it, if its email has one (the invoice as mailed). */
+export async function mailedInvoiceDocument(pool: Pool, invoiceId: string): Promise<InvoiceDocument | undefined> {
+  const { rows } = await pool.query(`SELECT attachments FROM email_outbox WHERE idempotency_key = $1`, [`invoice:${invoiceId}`]);
+  const attachments = (rows[0]?.attachments ?? []) as OutboxAttachment[];
+  return attachments.find((a) => a.invoiceDocument)?.invoiceDocument;
 }
 
 /** An email's delivery as ops read it: its state, attempts, those of unknown outcome, the server's last answer. */

@@ -94,13 +94,13 @@ export async function insertScheduledPolicy(db: Pool | PoolClient, p: { version:
   try {
     const { rows } = await db.query(
       `INSERT INTO policies (version, effective_from, state, included_minutes, overage_rate_micros, rounding_increment_seconds,
-         plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, based_on, published_by, abuse_thresholds)
+         plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, based_on, published_by, abuse_thresholds, payment_terms_days)
        -- the abuse detectors' bounds carry over from the version it is based on
        SELECT $12, $1, 'scheduled', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-              (SELECT abuse_thresholds FROM policies WHERE version = $10)
+              (SELECT abuse_thresholds FROM policies WHERE version = $10), $13
        RETURNING *`,
       [p.effectiveFrom, r.includedMinutes, r.overageRateMicros, r.roundingIncrementSeconds, r.planStreakCycles,
-        JSON.stringify(r.planCatalog), r.alertThresholdsPercent, r.noticeDays, r.currency, p.basedOn, p.publishedBy, p.version],
+        JSON.stringify(r.planCatalog), r.alertThresholdsPercent, r.noticeDays, r.currency, p.basedOn, p.publishedBy, p.version, r.paymentTermsDays],
     );
     return fromRow(rows[0]);
   } catch (error) {
@@ -136,7 +136,7 @@ function rulesOf(r: PolicyRecord): PolicyVersion {
   return {
     version: r.version, effectiveFrom: r.effectiveFrom, includedMinutes: r.includedMinutes, overageRateMicros: r.overageRateMicros,
     roundingIncrementSeconds: r.roundingIncrementSeconds, planStreakCycles: r.planStreakCycles, planCatalog: r.planCatalog,
-    alertThresholdsPercent: r.alertThresholdsPercent, noticeDays: r.noticeDays, currency: r.currency, abuse: r.abuse,
+    alertThresholdsPercent: r.alertThresholdsPercent, noticeDays: r.noticeDays, paymentTermsDays: r.paymentTermsDays, currency: r.currency, abuse: r.abuse,
   };
 }
 
@@ -154,6 +154,7 @@ function fromRow(r: Record<string, any>): PolicyRecord {
     planCatalog: r.plan_catalog as MinutePlan[],
     alertThresholdsPercent: r.alert_thresholds_percent,
     noticeDays: r.notice_days,
+    paymentTermsDays: r.payment_terms_days,
     currency: r.currency,
     abuse: parseAbuseThresholds(r.abuse_thresholds),
     state: r.state,

@@ -12,7 +12,7 @@ import type { Config } from '../config';
 import { TRACING_WORKFLOW_MODULES, warningsOnly, workerTracingOptions, type Tracing } from './telemetry';
 
 export interface BillingWorkerDeps {
-  config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail' | 'supportEmail' | 'workerCachedRuns' | 'closeGraceHours'>;
+  config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail' | 'supportEmail' | 'workerCachedRuns' | 'closeGraceHours'> & Partial<Pick<Config, 'seller'>>;
   connection: NativeConnection;
   namespace: string;
   /** Client for activities that start or signal workflows (the close's fan-out). */
@@ -101,7 +101,7 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     activities: createActivities({
       pool: deps.pool, mailer, mailFrom: deps.config.mailFrom, temporal: deps.client,
       taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail, supportEmail: deps.config.supportEmail,
-      closeGraceHours: deps.config.closeGraceHours,
+      closeGraceHours: deps.config.closeGraceHours, seller: deps.config.seller,
     }),
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
     maxCachedWorkflows: deps.maxCachedWorkflows ?? deps.config.workerCachedRuns ?? defaultCachedRuns(),

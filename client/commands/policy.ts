@@ -1,20 +1,50 @@
 /**
- * `billing policy publish|list|show|cancel`: policy revisions (DESIGN, "policy revision"; issue 6).
+ * `billing policy publish|preview|list|show|cancel`: policy revisions (DESIGN, "policy revision"; issue 6)
+ * and their impact on closed months (issue 16).
  * The rules are the core's (billing/policy-revision.ts); `policy-change-<version>` carries a
  * published revision through its notices, reminder and activation.
  */
 import type { Command } from 'commander';
+import fs from 'node:fs';
 import os from 'node:os';
+import readline from 'node:readline/promises';
 import { z } from 'zod';
-import { cancelProblem, dayOf, parsePolicyChanges, policyDifferences, POLICY_PARAMETERS, type PolicyChanges } from '../../billing/policy-revision';
+import { parseMonthRange, previewCsv } from '../../billing/policy-preview';
+import { cancelProblem, dayOf, parsePolicyChanges, policyDifferences, POLICY_PARAMETERS, revisionInFlightProblem, revisionProblem, rulesProblem, type PolicyChanges } from '../../billing/policy-revision';
 import { DaySchema } from '../../billing/validation';
-import { findPolicyVersion, listPolicyVersions, type PolicyRecord } from '../../db/policies';
+import { activePolicy, findPolicyVersion, listPolicyVersions, nextPolicyVersion, scheduledPolicy, type PolicyRecord } from '../../db/policies';
 import { policyActivateUpdate, policyCancelUpdate, policyChangeStatusQuery, policyChangeWorkflowId, type PolicyChangeStatus } from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
 import { decideByUpdate } from '../decisions';
-import { printJson, printLines, printTable } from '../output';
+import { plural, printJson, printLines, printTable } from '../output';
+import { checkPreviewMonths, lastClosedMonths, policyPreview, previewLines } from '../policy-preview';
 import { publishPolicyRevision } from '../policy-revisions';
 import { flag } from '../validate';
+
+/** The revision's parameters, as `publish` and `preview` take them. */
+function addParameterOptions(command: Command): void {
+  for (const p of POLICY_PARAMETERS) {
+    const example = { includedMinutes: 'N', overageRateMicros: 'AMOUNT', roundingIncrementSeconds: 'SECONDS', planStreakCycles: 'MONTHS', planCatalog: 'MIN:FEE,...', alertThresholdsPercent: 'PCT,...', noticeDays: 'DAYS', paymentTermsDays: 'DAYS' }[p.key];
+    command.option(`${p.flag} <${example}>`, p.label.toLowerCase());
+  }
+}
+
+/** The parameters given, read by the core (a bad one is a RangeError: exit 2); `required`: at least one. */
+function parameterChanges(opts: Record<string, unknown>, required: boolean): PolicyChanges {
+  const flags = Object.fromEntries(POLICY_PARAMETERS.map((p) => [p.key, opts[p.flag.slice(2).replace(/-([a-z])/g, (_: string, c: string) => c.toUpperCase())]]).filter(([, v]) => v !== undefined));
+  if (required && Object.keys(flags).length === 0) throw new InputError(`give at least one parameter that changes: ${POLICY_PARAMETERS.map((p) => p.flag).join(', ')}`);
+  return parsePolicyChanges(flags);
+}
+
+/** Asks on the terminal; yes only for "y" or "yes". */
+async function confirm(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
 
 const VersionSchema = z.string().regex(/^\d{1,9}$/, 'must be a policy version number (see `billing policy list`)').transform(Number);
 
@@ -54,21 +84,34 @@ export function registerPolicyCommands(program: Command, run: RunCommand): void 
     .command('publish')
     .description('publish a revision with the parameters that change; notices go to every active subscriber')
     .requiredOption('--effective <YYYY-MM-DD>', 'the first day it applies: at least the notice period (30 days by default) away')
-    .option('--json', 'print the version as JSON');
-  for (const p of POLICY_PARAMETERS) {
-    const example = { includedMinutes: 'N', overageRateMicros: 'AMOUNT', roundingIncrementSeconds: 'SECONDS', planStreakCycles: 'MONTHS', planCatalog: 'MIN:FEE,...', alertThresholdsPercent: 'PCT,...', noticeDays: 'DAYS' }[p.key];
-    publish.option(`${p.flag} <${example}>`, p.label.toLowerCase());
-  }
+    .option('--yes', 'publish without asking (needed when stdin is not a terminal); the preview is printed all the same')
+    .option('--json', 'print the version (and the preview) as JSON');
+  addParameterOptions(publish);
   publish.action((opts) => run(async (ctx) => {
     const effectiveFrom = flag(DaySchema, opts.effective, '--effective');
-    const flags = Object.fromEntries(POLICY_PARAMETERS.map((p) => [p.key, opts[p.flag.slice(2).replace(/-([a-z])/g, (_: string, c: string) => c.toUpperCase())]]).filter(([, v]) => v !== undefined));
-    if (Object.keys(flags).length === 0) throw new InputError(`give at least one parameter that changes: ${POLICY_PARAMETERS.map((p) => p.flag).join(', ')}`);
-    const changes: PolicyChanges = parsePolicyChanges(flags);
-    const { revision, base, differences, workflowId, overtaken } = await publishPolicyRevision(await ctx.pool(), await ctx.temporal(), {
-      effectiveFrom, changes, today: dayOf(Date.now()), publishedBy: `cli:${os.userInfo().username}`,
+    const changes = parameterChanges(opts, true);
+    const pool = await ctx.pool();
+    const today = dayOf(Date.now());
+    // Checked here as the publication checks them (billing/policy-revision.ts), so no one confirms a revision that is refused.
+    const inFlight = await scheduledPolicy(pool);
+    if (inFlight) throw new InputError(revisionInFlightProblem(inFlight));
+    const base = await activePolicy(pool);
+    const problem = revisionProblem(base, changes, effectiveFrom, today);
+    if (problem) throw new InputError(problem);
+    const periods = await lastClosedMonths(pool, Date.now());
+    const preview = periods.length === 0 ? undefined : await policyPreview(pool, periods, changes);
+    if (!opts.json) printLines(preview ? previewLines(preview) : ['Policy preview: none of the last three months is closed yet, so there is no usage to re-rate.']);
+    if (!opts.yes) {
+      if (!process.stdin.isTTY) throw new InputError('policy publish asks for confirmation and stdin is not a terminal: pass --yes to publish without the question');
+      if (!await confirm(`Publish policy version ${await nextPolicyVersion(pool)} (effective ${effectiveFrom}, replacing version ${base.version})? [y/N] `)) {
+        throw new Error('not published: the question was not answered yes');
+      }
+    }
+    const { revision, differences, workflowId, overtaken } = await publishPolicyRevision(pool, await ctx.temporal(), {
+      effectiveFrom, changes, today, publishedBy: `cli:${os.userInfo().username}`,
       taskQueue: ctx.config.taskQueue, batchSize: ctx.config.policyBatchSize, retryMaxMinutes: ctx.config.policyRetryMaxMinutes,
     });
-    if (opts.json) return printJson({ ...revision, differences, workflowId, overtakenGrants: overtaken });
+    if (opts.json) return printJson({ ...revision, differences, workflowId, overtakenGrants: overtaken, preview: preview ?? null });
     printLines([
       `published policy version ${revision.version} (scheduled, effective ${effectiveFrom}, replacing version ${base.version}); started ${workflowId}`,
       ...differences.map((d) => `  ${d.label}: ${d.before} → ${d.after}`),
@@ -77,6 +120,43 @@ export function registerPolicyCommands(program: Command, run: RunCommand): void 
         `  ${overtaken.length} approved limit${overtaken.length === 1 ? ' is' : 's are'} at or below the ${revision.includedMinutes} included minutes from ${effectiveFrom}: the allowance is the larger, so ${overtaken.length === 1 ? 'it no longer raises it' : 'they no longer raise it'}:`,
         ...overtaken.map((g) => `    ${g.subscriberId}: ${g.minutes} min (${g.requestId}, ${g.fromPeriod}${g.untilPeriod ? ` to ${g.untilPeriod}` : ', no end'})`),
       ]),
+    ]);
+  }));
+
+  const preview = policy
+    .command('preview')
+    .description('re-rate closed months\' usage under proposed parameters and under the terms in force then; publishes nothing')
+    .option('--months <FIRST..LAST>', 'the closed months to re-rate, e.g. 2026-08..2026-10 (default: the last three closed months)')
+    .option('--csv <file>', 'also write one row per subscriber and month to this CSV file')
+    .option('--json', 'print the comparison as JSON');
+  addParameterOptions(preview);
+  preview.action((opts) => run(async (ctx) => {
+    const changes = parameterChanges(opts, false);
+    let periods: string[];
+    const pool = await ctx.pool();
+    if (opts.months === undefined) {
+      periods = await lastClosedMonths(pool, Date.now());
+      if (periods.length === 0) throw new InputError('none of the last three months is closed yet: give --months FIRST..LAST of closed months');
+    } else {
+      const parsed = parseMonthRange(String(opts.months));
+      if ('problem' in parsed) throw new InputError(parsed.problem);
+      periods = parsed.periods;
+    }
+    const problem = rulesProblem({ ...(await activePolicy(pool)), ...changes });
+    if (problem) throw new InputError(problem);
+    await checkPreviewMonths(pool, periods, Date.now());
+    const report = await policyPreview(pool, periods, changes);
+    if (opts.csv !== undefined) {
+      try {
+        fs.writeFileSync(String(opts.csv), previewCsv(report));
+      } catch (error) {
+        throw new InputError(`--csv ${opts.csv}: cannot write it: ${(error as Error).message}`);
+      }
+    }
+    if (opts.json) return printJson(report);
+    printLines([
+      ...previewLines(report),
+      ...(opts.csv === undefined ? [] : [`wrote ${plural(report.subscribers.reduce((n, s) => n + s.months.length, 0), 'row')} (one per subscriber and month) to ${opts.csv}`]),
     ]);
   }));
 

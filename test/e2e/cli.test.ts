@@ -232,7 +232,7 @@ test('billing operations publish a policy revision, every active subscriber is t
   expect(tooSoon.code).toBe(2);
   expect(tooSoon.stderr.trim()).toBe(`billing: --effective ${day(10)} is less than the 30-day notice period away: the earliest allowed date is ${day(30)}`);
 
-  const published = await billing('policy', 'publish', '--effective', eff, '--included-minutes', '3000', '--overage-rate', '0.045');
+  const published = await billing('policy', 'publish', '--effective', eff, '--included-minutes', '3000', '--overage-rate', '0.045', '--yes');
   expect(published.code).toBe(0);
   expect(published.stdout).toContain(`published policy version 2 (scheduled, effective ${eff}, replacing version 1); started policy-change-2`);
   expect(published.stdout).toContain('Overage rate: 0.05 USD a minute → 0.045 USD a minute');

@@ -177,3 +177,23 @@ describe('no import cycles', () => {
     expect(looped()).toEqual(['import-x/no-cycle']);
   });
 });
+
+describe('documents/ renders what the core builds: the core and pdfkit only; the data layer never renders', () => {
+  const cases = refused([
+    ['documents/__probe__.ts', "import { createPool } from '../db/pool';\nexport const probe = createPool;\n", RESTRICTED_PATH],
+    ['documents/__probe__.ts', "import { loadConfig } from '../config';\nexport const probe = loadConfig;\n", RESTRICTED_PATH],
+    ['documents/__probe__.ts', "import fs from 'node:fs';\nexport const probe = fs;\n", RESTRICTED_IMPORT],
+    ['documents/__probe__.ts', "import { Pool } from 'pg';\nexport const probe = Pool;\n", RESTRICTED_IMPORT],
+    ['billing/__probe__.ts', "import PDFDocument from 'pdfkit';\nexport const probe = PDFDocument;\n", RESTRICTED_IMPORT],
+    ['billing/__probe__.ts', "import { renderInvoicePdf } from '../documents/invoice-pdf';\nexport const probe = renderInvoicePdf;\n", RESTRICTED_PATH],
+    ['db/__probe__.ts', "import { renderInvoicePdf } from '../documents/invoice-pdf';\nexport const probe = renderInvoicePdf;\n", RESTRICTED_PATH],
+  ]);
+  test.each(cases)('$file: $text is refused by $rule', ({ rule, reported }) => {
+    expect(reported()).toEqual([rule]);
+  });
+
+  const clean = probe('documents/__probe__.ts', imports(['pdfkit', '../billing/invoice-document']));
+  test('documents/ importing pdfkit and the core passes', () => {
+    expect(clean()).toEqual([]);
+  });
+});
