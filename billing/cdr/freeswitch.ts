@@ -8,8 +8,21 @@ import type { CdrRecord, NotCountedReason, ReaderOptions, ReadResult } from './t
 
 /** The vanilla `example` template, every field quoted. */
 export const FREESWITCH_EXAMPLE_COLUMNS = [
-  'caller_id_name', 'caller_id_number', 'destination_number', 'context', 'start_stamp', 'answer_stamp',
-  'end_stamp', 'duration', 'billsec', 'hangup_cause', 'uuid', 'bleg_uuid', 'accountcode', 'read_codec', 'write_codec',
+  'caller_id_name',
+  'caller_id_number',
+  'destination_number',
+  'context',
+  'start_stamp',
+  'answer_stamp',
+  'end_stamp',
+  'duration',
+  'billsec',
+  'hangup_cause',
+  'uuid',
+  'bleg_uuid',
+  'accountcode',
+  'read_codec',
+  'write_codec',
 ] as const;
 
 /** The built-in `default` template: the first 12 above, then `, "${accountcode}"` with a leading space. */
@@ -172,5 +185,4 @@ export class FreeswitchReader extends PairingReader {
     const parties = { callingNumber: nonEmpty(fields[CALLER_ID_NUMBER]!), calledNumber: nonEmpty(fields[DESTINATION_NUMBER]!), accountCode: accountCodeOf(fields[ACCOUNTCODE]!) };
     return switchRecord('freeswitch', line, raw, this.times, parties, reason);
   }
-
 }
