@@ -12,7 +12,7 @@ export type NotCountedReason =
   | 'voicemail-deposit' // a caller leaving a message
   | 'voicemail-retrieval' // a subscriber listening to messages (access numbers, VoiceMailMain)
   | 'local-channel-duplicate' // the other half of a call through an Asterisk Local/ channel
-  | 'b-leg' // a FreeSWITCH B-leg written with log-b-leg (mod_json_cdr's default): its A-leg's record carries the call
+  | 'b-leg' // a FreeSWITCH B-leg (mod_json_cdr's log-b-leg, mod_cdr_csv's legs=ab): its A-leg's record carries the call
   | 'not-a-call'; // feature codes (*72, configured patterns) and other non-call activity (our csv/jsonl "feature" kind)
 
 export interface CdrRecord {

@@ -129,11 +129,18 @@ describe('voicemail deposit: the A-leg and its loopback leg (cdr-formats §2)', 
     expect(outcomesByLine(results)).toEqual({ 1: 'voicemail-deposit' });
   });
 
-  it('does not hold unanswered or unbridged A-legs', () => {
+  it('does not hold unanswered A-legs, nor answered rows without a uuid', () => {
     const reader = new FreeswitchReader({ timezone: 'UTC' });
     expect(outcomesByLine(reader.push(leg({ ...bridgedTo('vm-1'), answer_stamp: '', billsec: '0' }), 1, 'row'))).toEqual({ 1: 'unanswered' });
-    expect(outcomesByLine(reader.push(leg(), 2, 'row'))).toEqual({ 2: 'counted 60' });
-    expect(reader.pending).toEqual({ remembered: 0, held: 0 });
+    expect(outcomesByLine(reader.push(leg({ uuid: '' }), 2, 'row'))).toEqual({ 2: 'counted 60' });
+    expect(reader.pending.held).toBe(0);
+  });
+
+  it('holds an answered row bridged to nothing as a possible B-leg (legs=ab), counted when no A-leg names it', () => {
+    const reader = new FreeswitchReader({ timezone: 'UTC' });
+    expect(reader.push(leg(), 1, 'row')).toEqual([]);
+    expect(reader.pending.held).toBe(1);
+    expect(outcomesByLine(reader.flush())).toEqual({ 1: 'counted 60' });
   });
 });
 
@@ -250,6 +257,89 @@ describe('voicemail with legs=a, as vanilla FreeSWITCH writes it (issue 14)', ()
       [aLeg, otherCaller, otherEnd].map((fields, i) => ({ fields, line: i + 1, raw: `row ${i + 1}` })),
     );
     expect(outcomesByLine(results)).toEqual({ 1: 'counted 60', 2: 'voicemail-deposit', 3: 'voicemail-deposit' });
+  });
+});
+
+describe('B-legs with legs=ab (issue 14)', () => {
+  // legs=ab writes every channel: an A-leg's ${bleg_uuid} is its B-leg's ${uuid} (the originatee
+  // profile's uuid, src/switch_channel.c); the B-leg row names no A-leg (it has no originatee, so
+  // its own bleg_uuid is empty) and carries the same parties and billsec.
+  it("keeps a bridged call's B-leg as b-leg, whichever leg is written first; the A-leg alone counts", () => {
+    const results = readFreeswitch('freeswitch-legs-ab.csv');
+    expect(outcomesByLine(results)).toEqual({
+      1: 'b-leg',
+      2: 'counted 300', // the B-leg written first, as when the callee hangs up
+      3: 'counted 600',
+      4: 'b-leg', // the A-leg first
+      5: 'b-leg',
+      6: 'unanswered',
+      7: 'unanswered',
+      8: 'counted 120', // another call's rows between them
+      9: 'unanswered', // the phone that rang before voicemail took the call
+      10: 'voicemail-deposit',
+      11: 'voicemail-deposit',
+      12: 'voicemail-deposit', // both loopback halves and the caller's A-leg
+    });
+    const counted = results.flatMap((r) => (r.ok && r.record.counted ? [r.record.billableSeconds] : []));
+    expect(counted.reduce((a, b) => a + b, 0)).toBe(1020);
+  });
+
+  it('reads the built-in default template (13 columns) the same way', () => {
+    const { rows } = readFixture('freeswitch-legs-ab.csv', { ltrim: true });
+    const results = runReader(
+      new FreeswitchReader({ timezone: 'UTC' }),
+      rows.map((row) => ({ ...row, fields: row.fields.slice(0, 13) })),
+    );
+    expect(outcomesByLine(results)).toMatchObject({ 1: 'b-leg', 2: 'counted 300', 4: 'b-leg', 5: 'b-leg', 8: 'counted 120', 12: 'voicemail-deposit' });
+  });
+
+  describe('within the pairing window', () => {
+    const unrelated = (n: number): string[][] => Array.from({ length: n }, () => leg({ answer_stamp: '', billsec: '0' }));
+    const pushAll = (reader: FreeswitchReader, rows: string[][]): ReadResult[][] => rows.map((fields, i) => reader.push(fields, i + 1, 'row'));
+    const bLeg = leg({ uuid: 'b-1', accountcode: '' });
+    const aLeg = leg(bridgedTo('b-1'));
+
+    it('a B-leg written first waits for its A-leg, which then counts at once', () => {
+      const pushed = pushAll(new FreeswitchReader({ timezone: 'UTC', pairingWindow: 10 }), [bLeg, ...unrelated(9), aLeg]);
+      expect(pushed[0]).toEqual([]);
+      expect(outcomesByLine(pushed[10]!)).toEqual({ 1: 'b-leg', 11: 'counted 60' });
+    });
+
+    it('a B-leg written after its A-leg decides both at once', () => {
+      const reader = new FreeswitchReader({ timezone: 'UTC', pairingWindow: 10 });
+      const pushed = pushAll(reader, [aLeg, ...unrelated(9), bLeg]);
+      expect(outcomesByLine(pushed[10]!)).toEqual({ 1: 'counted 60', 11: 'b-leg' });
+      expect(reader.pending).toEqual({ remembered: 0, held: 0 });
+    });
+
+    it('a B-leg written after its A-leg has left the window counts (the limit of pairing)', () => {
+      const reader = new FreeswitchReader({ timezone: 'UTC', pairingWindow: 10 });
+      const pushed = pushAll(reader, [aLeg, ...unrelated(10), bLeg]);
+      expect(outcomesByLine(pushed[11]!)).toEqual({ 1: 'counted 60' });
+      expect(outcomesByLine(reader.flush())).toEqual({ 12: 'counted 60' });
+    });
+
+    it('counts a B-leg whose A-leg comes after the window (the limit of pairing)', () => {
+      const reader = new FreeswitchReader({ timezone: 'UTC', pairingWindow: 10 });
+      const pushed = pushAll(reader, [bLeg, ...unrelated(10), aLeg]);
+      expect(outcomesByLine(pushed[11]!)).toEqual({ 1: 'counted 60' });
+      expect(outcomesByLine(reader.flush())).toEqual({ 12: 'counted 60' });
+    });
+
+    it('keeps memory bounded by the window on a legs=ab file', () => {
+      const reader = new FreeswitchReader({ timezone: 'UTC' });
+      let most = { remembered: 0, held: 0 };
+      let released = 0;
+      for (let i = 1; i <= 20_000; i++) {
+        const call = Math.ceil(i / 2);
+        const fields = i % 2 === 1 ? leg({ uuid: `b-${call}` }) : leg({ uuid: `a-${call}`, ...bridgedTo(`b-${call}`) });
+        released += reader.push(fields, i, 'row').length;
+        const { remembered, held } = reader.pending;
+        most = { remembered: Math.max(most.remembered, remembered), held: Math.max(most.held, held) };
+      }
+      expect(most).toEqual({ remembered: 0, held: 1 }); // each B-leg until the next row, its A-leg, which counts at once
+      expect(released).toBe(20_000);
+    });
   });
 });
 
