@@ -186,8 +186,8 @@ test('rows that match nobody are kept and attributed when the number is register
 
 test('rows for a month already invoiced are kept and marked late', async () => {
   await db.pool
-    .query(`INSERT INTO invoices (id, subscriber_id, period, policy_version, currency, calls, used_seconds, allowance_seconds, overage_minutes, overage_rate_micros, total_cents)
-                       VALUES ('INV-2026-02-ben', 'ben', '2026-02', 1, 'USD', 0, 0, 144000, 0, 50000, 0)`);
+    .query(`INSERT INTO invoices (id, number, issue_date, due_date, subscriber_id, period, policy_version, currency, calls, used_seconds, allowance_seconds, overage_minutes, overage_rate_micros, total_cents)
+                       VALUES ('INV-2026-02-ben', 'RC-2026-000001', '2026-03-01', '2026-03-15', 'ben', '2026-02', 1, 'USD', 0, 0, 144000, 0, 50000, 0)`);
   const file = write('late.csv', [outbound(90, '+12125550002', '2026-02-20 10:00:00', 120), outbound(91, '+12125550002', '2026-03-01 10:00:00', 60)]);
   const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-7' });
   expect(summary.late).toBe(1);
@@ -407,8 +407,12 @@ describe('switch files as they are', () => {
       `SELECT c.subscriber_id, c.direction, c.billable_seconds, c.counted, c.not_counted_reason FROM calls c JOIN cdr_records r USING (record_key)
         WHERE r.source = 'fs-json' ORDER BY c.subscriber_id, c.counted, c.not_counted_reason`,
     );
-    // The trunk call to 1001 counts once (its B-leg is kept, not counted); the deposits are kept for the boxes' owners.
-    expect(rows.filter((row) => row.counted)).toEqual([{ subscriber_id: 'ext1001', direction: 'incoming', billable_seconds: 300, counted: true, not_counted_reason: null }]);
+    // The trunk call to 1001 counts once for each party (its B-leg is kept, not counted): dan, registered by an earlier
+    // test with the trunk caller's number, once as outgoing; the deposits are kept for the boxes' owners.
+    expect(rows.filter((row) => row.counted)).toEqual([
+      { subscriber_id: 'dan', direction: 'outgoing', billable_seconds: 300, counted: true, not_counted_reason: null },
+      { subscriber_id: 'ext1001', direction: 'incoming', billable_seconds: 300, counted: true, not_counted_reason: null },
+    ]);
     expect(rows).toEqual(
       expect.arrayContaining([
         { subscriber_id: 'ext1001', direction: 'incoming', billable_seconds: 300, counted: false, not_counted_reason: 'b-leg' },
