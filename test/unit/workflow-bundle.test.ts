@@ -1,7 +1,11 @@
-/** A prebuilt workflow bundle (BILLING_WORKFLOW_BUNDLE) is loaded only when its manifest matches the worker's options. */
+/**
+ * A prebuilt workflow bundle (BILLING_WORKFLOW_BUNDLE) is loaded only when its manifest matches the
+ * worker's options; and the worker's email lease (BILLING_MAIL_LEASE_SECONDS).
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ConfigError, loadConfig } from '../../config';
 import { prebuiltWorkflowBundle, WorkflowBundleMismatchError, workflowBundleManifestPath } from '../../workers/worker';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK's own package.json
@@ -42,4 +46,16 @@ test('a bundle without a manifest is refused with how to build one', () => {
   expect(() => prebuiltWorkflowBundle(codePath, { encrypted: false, tracing: false })).toThrow(
     new RegExp(`workflow bundle ${codePath} has no readable manifest ${codePath}\\.json .*billing worker --build-bundle`),
   );
+});
+
+test('BILLING_WORKFLOW_BUNDLE is read as an absolute path; unset, the worker bundles at start', () => {
+  expect(loadConfig({}).workflowBundle).toBeUndefined();
+  expect(loadConfig({ BILLING_WORKFLOW_BUNDLE: 'dist/workflow-bundle.js' }).workflowBundle).toBe(path.resolve('dist/workflow-bundle.js'));
+});
+
+test('BILLING_MAIL_LEASE_SECONDS defaults to 30 s, and nonsense is refused by name', () => {
+  expect(loadConfig({}).mailLeaseSeconds).toBe(30);
+  expect(loadConfig({ BILLING_MAIL_LEASE_SECONDS: '3' }).mailLeaseSeconds).toBe(3);
+  expect(() => loadConfig({ BILLING_MAIL_LEASE_SECONDS: 'soon' })).toThrow(ConfigError);
+  expect(() => loadConfig({ BILLING_MAIL_LEASE_SECONDS: '0' })).toThrow(/BILLING_MAIL_LEASE_SECONDS="0" is invalid/);
 });
