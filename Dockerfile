@@ -24,6 +24,11 @@ COPY codec ./codec
 COPY telemetry ./telemetry
 COPY documents ./documents
 RUN node scripts/build.js --force
+# The workflow bundle, prebuilt for a worker with payload encryption (compose's workers have codec
+# keys): each replica loads it (BILLING_WORKFLOW_BUNDLE) instead of spending seconds of CPU on
+# webpack at every start. Its manifest dist/workflow-bundle.js.json must match the worker's options.
+COPY bin ./bin
+RUN node bin/billing.js worker --build-bundle dist/workflow-bundle.js --encrypted
 
 FROM node:24.22.3-bookworm-slim
 

@@ -28,20 +28,23 @@ export interface ActivityDeps {
   closeGraceHours: number;
   /** Who issues the invoices (BILLING_SELLER_*); the configuration's defaults when not given. */
   seller?: Seller;
+  /** How long an email send holds its outbox row (BILLING_MAIL_LEASE_SECONDS); db/outbox.ts's default when not given. */
+  mailLeaseMs?: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
   const mail = { mailFrom: deps.mailFrom, billingOpsEmail: deps.billingOpsEmail };
+  const delivery = deps.mailLeaseMs === undefined ? {} : { leaseMs: deps.mailLeaseMs };
   return {
-    ...createCycleActivities(deps.pool, outboxDelivery(deps.pool, deps.mailer, mail), deps.seller ?? DEFAULT_SELLER),
-    ...createMailActivities(deps.pool, deps.mailer, mail),
+    ...createCycleActivities(deps.pool, outboxDelivery(deps.pool, deps.mailer, mail, delivery), deps.seller ?? DEFAULT_SELLER),
+    ...createMailActivities(deps.pool, deps.mailer, mail, delivery),
     ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail, deps.closeGraceHours),
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),
     ...createLimitRequestRecordActivities(deps.pool, deps.temporal, deps.taskQueue),
     ...createStaffActivities(deps.pool),
     ...createOnboardingActivities(deps.pool, deps.temporal, deps.taskQueue),
     ...createAbuseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.supportEmail),
-    ...createPolicyChangeActivities(deps.pool, deps.mailer, deps.mailFrom, deps.billingOpsEmail),
+    ...createPolicyChangeActivities(deps.pool, deps.mailer, deps.mailFrom, deps.billingOpsEmail, delivery),
     ...createPolicyPublicationActivities(deps.pool, deps.temporal, deps.taskQueue),
     ...createUsageFollowUpActivities(deps.pool, deps.temporal, deps.taskQueue),
   };

@@ -98,8 +98,8 @@ export interface DeliveryCounts {
   failed: number;
 }
 
-export function createMailActivities(pool: Pool, mailer: Transporter, settings: MailSettings) {
-  const deliver = outboxDelivery(pool, mailer, settings);
+export function createMailActivities(pool: Pool, mailer: Transporter, settings: MailSettings, options: Omit<DeliveryOptions, 'alertTo'> = {}) {
+  const deliver = outboxDelivery(pool, mailer, settings, options);
   return {
     async deliverEmail(input: { key: string }): Promise<DeliveryOutcome> {
       return deliver(input.key);

@@ -17,6 +17,7 @@ import {
   type Recipient,
 } from '../db/policy-emails';
 import { getSubscriber } from '../db/subscribers';
+import type { DeliveryOptions } from '../db/outbox';
 import { outboxDelivery } from './mail';
 
 type SubscriberEmailKind = 'notice' | 'reminder' | 'cancellation';
@@ -65,8 +66,8 @@ export interface PolicySendResult {
   progress: PolicyEmailProgress;
 }
 
-export function createPolicyChangeActivities(pool: Pool, mailer: Transporter, mailFrom: string, billingOpsEmail: string) {
-  const deliver = outboxDelivery(pool, mailer, { mailFrom, billingOpsEmail });
+export function createPolicyChangeActivities(pool: Pool, mailer: Transporter, mailFrom: string, billingOpsEmail: string, options: Omit<DeliveryOptions, 'alertTo'> = {}) {
+  const deliver = outboxDelivery(pool, mailer, { mailFrom, billingOpsEmail }, options);
   return {
     /** Queues `kind` for the next page of recipients after `afterId`, once each. */
     async queuePolicyEmails(input: {

@@ -112,6 +112,8 @@ export const EnvSchema = z.object({
     .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code such as US, GB or DE')
     .default('US'),
   BILLING_WORKER_CACHED_RUNS: z.coerce.number().int().min(2).max(10_000_000).optional(),
+  BILLING_MAIL_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  BILLING_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   BILLING_CODEC_KEYS: z.string().optional(),
   BILLING_CODEC_KEY_FILE: z.string().min(1).optional(),
   BILLING_CODEC_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with `openssl rand -hex 32`)').optional(),
@@ -158,6 +160,13 @@ export interface Config {
   defaultCountry: string;
   /** Workflow runs the worker keeps in memory between their tasks; unset, workers/worker.ts sizes it from the heap. */
   workerCachedRuns?: number;
+  /**
+   * How long an email send holds its outbox row before another attempt may take it over as
+   * abandoned (db/outbox.ts); the attempt renews it while it runs, so only a dead worker lets it lapse.
+   */
+  mailLeaseSeconds: number;
+  /** A prebuilt workflow bundle (`billing worker --build-bundle FILE`) the worker loads instead of bundling at start. */
+  workflowBundle?: string;
   /** Limit-increase requests: support is reminded after this long without a decision... */
   limitReminderHours: number;
   /** ...and the request expires after this long. */
@@ -258,6 +267,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importMaxFutureHours: e.BILLING_IMPORT_MAX_FUTURE_HOURS,
     defaultCountry: e.BILLING_DEFAULT_COUNTRY,
     workerCachedRuns: e.BILLING_WORKER_CACHED_RUNS,
+    mailLeaseSeconds: e.BILLING_MAIL_LEASE_SECONDS,
+    workflowBundle: e.BILLING_WORKFLOW_BUNDLE === undefined ? undefined : path.resolve(e.BILLING_WORKFLOW_BUNDLE),
     limitReminderHours: e.BILLING_LIMIT_REMINDER_HOURS,
     limitExpiryDays: e.BILLING_LIMIT_EXPIRY_DAYS,
     limitCeilingMinutes: e.BILLING_LIMIT_CEILING_MINUTES,

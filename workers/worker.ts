@@ -1,5 +1,6 @@
 /** The billing worker: runs every workflow and activity on the configured task queue. */
 import type { Client } from '@temporalio/client';
+import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { bundleWorkflowCode, Runtime, Worker, type Logger, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -8,11 +9,12 @@ import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { ENCRYPTING_FAILURE_CONVERTER_PATH, workerDataConverter } from '../codec/data-converter';
 import type { CodecKey } from '../codec/keys';
-import type { Config } from '../config';
+import { ConfigError, type Config } from '../config';
 import { TRACING_WORKFLOW_MODULES, warningsOnly, workerTracingOptions, type Tracing } from './telemetry';
 
 export interface BillingWorkerDeps {
-  config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail' | 'supportEmail' | 'workerCachedRuns' | 'closeGraceHours'> & Partial<Pick<Config, 'seller'>>;
+  config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail' | 'supportEmail' | 'workerCachedRuns' | 'closeGraceHours'> &
+    Partial<Pick<Config, 'seller' | 'mailLeaseSeconds'>>;
   connection: NativeConnection;
   namespace: string;
   /** Client for activities that start or signal workflows (the close's fan-out). */
@@ -85,6 +87,66 @@ export function bundleWorkflows(logger?: Logger, options: { encrypted?: boolean;
   });
 }
 
+/** What a prebuilt bundle was built with, written beside it as `FILE.json`: a worker refuses a bundle that does not match it. */
+export interface WorkflowBundleManifest {
+  encrypted: boolean;
+  tracing: boolean;
+  /** The @temporalio/worker version that bundled it. */
+  version: string;
+}
+
+function sdkVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK's own package.json
+  return (require('@temporalio/worker/package.json') as { version: string }).version;
+}
+
+/** The manifest of the bundle at `codePath`. */
+export function workflowBundleManifestPath(codePath: string): string {
+  return `${codePath}.json`;
+}
+
+/** Bundles the workflows into `codePath` with its manifest (`billing worker --build-bundle FILE`). */
+export async function writeWorkflowBundle(codePath: string, options: { encrypted: boolean; tracing: boolean }, logger?: Logger): Promise<WorkflowBundleManifest> {
+  const { code } = await bundleWorkflows(logger ?? warningsOnly(Runtime.instance().logger), options);
+  fs.mkdirSync(path.dirname(path.resolve(codePath)), { recursive: true });
+  fs.writeFileSync(codePath, code);
+  const manifest: WorkflowBundleManifest = { encrypted: options.encrypted, tracing: options.tracing, version: sdkVersion() };
+  fs.writeFileSync(workflowBundleManifestPath(codePath), `${JSON.stringify(manifest)}\n`);
+  return manifest;
+}
+
+/** A configuration error: the command exits as for a bad setting (client/cli.ts). */
+export class WorkflowBundleMismatchError extends ConfigError {}
+
+const describeBundle = (m: Omit<WorkflowBundleManifest, 'version'> & { version?: string }): string =>
+  `encrypted=${m.encrypted} tracing=${m.tracing}${m.version === undefined ? '' : ` sdk=${m.version}`}`;
+
+/**
+ * The prebuilt bundle at `codePath` for a worker with these options, checked against its manifest:
+ * a bundle built without the encrypting failure converter, or without the tracing interceptors,
+ * would run the workflows wrongly for this worker, so it is refused with both descriptions.
+ */
+export function prebuiltWorkflowBundle(codePath: string, expected: { encrypted: boolean; tracing: boolean }): { codePath: string } {
+  const manifestPath = workflowBundleManifestPath(codePath);
+  let manifest: WorkflowBundleManifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as WorkflowBundleManifest;
+  } catch (err) {
+    throw new WorkflowBundleMismatchError(
+      `workflow bundle ${codePath} has no readable manifest ${manifestPath} (${(err as Error).message}); build it with \`billing worker --build-bundle ${codePath}\``,
+    );
+  }
+  const wanted = { ...expected, version: sdkVersion() };
+  if (manifest.encrypted !== wanted.encrypted || manifest.tracing !== wanted.tracing || manifest.version !== wanted.version) {
+    const flags = [wanted.encrypted ? ' --encrypted' : '', wanted.tracing ? ' --tracing' : ''].join('');
+    throw new WorkflowBundleMismatchError(
+      `workflow bundle ${codePath} was built with ${describeBundle(manifest)} but this worker runs with ${describeBundle(wanted)}; rebuild it with \`billing worker --build-bundle ${codePath}${flags}\` or unset BILLING_WORKFLOW_BUNDLE`,
+    );
+  }
+  if (!fs.existsSync(codePath)) throw new WorkflowBundleMismatchError(`workflow bundle ${codePath} does not exist; build it with \`billing worker --build-bundle ${codePath}\``);
+  return { codePath };
+}
+
 export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Worker> {
   // Pooled: a few connections, each carrying many messages. Without the pool every email opened its
   // own connection to the mail server, which cost the worker twice the CPU a message and four
@@ -111,6 +173,7 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
       supportEmail: deps.config.supportEmail,
       closeGraceHours: deps.config.closeGraceHours,
       seller: deps.config.seller,
+      ...(deps.config.mailLeaseSeconds === undefined ? {} : { mailLeaseMs: deps.config.mailLeaseSeconds * 1000 }),
     }),
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
     maxCachedWorkflows: deps.maxCachedWorkflows ?? deps.config.workerCachedRuns ?? defaultCachedRuns(),

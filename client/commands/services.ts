@@ -12,7 +12,7 @@ import { listInvoices } from '../../db/invoices';
 import { startLocalStack } from '../../stack/local';
 import { installRuntime, logFormatFor, startTelemetryServer, tracingFromConfig, clientTracingInterceptors } from '../../workers/telemetry';
 import { LIVENESS_FILE_NAME, keepLivenessFile } from '../../workers/liveness';
-import { createBillingWorker } from '../../workers/worker';
+import { createBillingWorker, prebuiltWorkflowBundle, writeWorkflowBundle } from '../../workers/worker';
 import { connectClient, connectWorkerConnection, temporalSettings } from '../temporal';
 import { InputError, redact, type RunCommand } from '../context';
 import { codecKeysFromConfig, ensureDevKeyFile, type CodecKey } from '../../codec/keys';
@@ -32,6 +32,10 @@ const say = (line: string): void => {
 
 async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<void>): Promise<void> {
   const codecKeys = codecKeysFromConfig(config);
+  // A prebuilt bundle (BILLING_WORKFLOW_BUNDLE) is checked against the worker's options before anything starts.
+  const workflowBundle = config.workflowBundle
+    ? prebuiltWorkflowBundle(config.workflowBundle, { encrypted: (codecKeys?.length ?? 0) > 0, tracing: config.otlpEndpoint !== undefined })
+    : undefined;
   // Before any connection: the SDK's logs (JSON off a terminal) and, with BILLING_METRICS_PORT, its metrics.
   const runtime = await installRuntime({ metrics: config.metricsPort !== undefined, logFormat: logFormatFor(config.logFormat), logLevel: config.logLevel });
   const tracing = tracingFromConfig(config);
@@ -43,7 +47,16 @@ async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<voi
   const pool = createPool(config.databaseUrl);
   let telemetry: Awaited<ReturnType<typeof startTelemetryServer>> | undefined;
   try {
-    const worker = await createBillingWorker({ config, connection, namespace, client, pool, codecKeys, ...(tracing ? { tracing } : {}) });
+    const worker = await createBillingWorker({
+      config,
+      connection,
+      namespace,
+      client,
+      pool,
+      codecKeys,
+      ...(tracing ? { tracing } : {}),
+      ...(workflowBundle ? { workflowBundle } : {}),
+    });
     if (config.metricsPort !== undefined) {
       telemetry = await startTelemetryServer({
         host: config.metricsHost,
@@ -55,6 +68,7 @@ async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<voi
       say(`metrics on ${telemetry.url}/metrics, health on /healthz and /readyz`);
     }
     if (tracing) say(`traces exported by OTLP to ${config.otlpEndpoint}`);
+    if (workflowBundle) say(`workflows loaded from the prebuilt bundle ${workflowBundle.codePath}`);
     const payloads = codecKeys
       ? `payloads encrypted with key ${codecKeys[0]!.id}${
           codecKeys.length > 1
@@ -106,8 +120,18 @@ export function registerServiceCommands(program: Command, run: RunCommand): void
   program
     .command('worker')
     .description('run a worker against the configured services until Ctrl-C')
-    .action(() =>
+    .option('--build-bundle <file>', 'instead: bundle the workflows into FILE (and FILE.json) for BILLING_WORKFLOW_BUNDLE, then exit')
+    .option('--encrypted', 'with --build-bundle: for a worker with BILLING_CODEC_KEYS')
+    .option('--tracing', 'with --build-bundle: for a worker with OTEL_EXPORTER_OTLP_ENDPOINT (tracing)')
+    .action((opts: { buildBundle?: string; encrypted?: boolean; tracing?: boolean }) =>
       run(async (ctx) => {
+        if (opts.buildBundle !== undefined) {
+          const file = path.resolve(opts.buildBundle);
+          const manifest = await writeWorkflowBundle(file, { encrypted: opts.encrypted === true, tracing: opts.tracing === true });
+          printLines([`workflow bundle written to ${file} (encrypted=${manifest.encrypted} tracing=${manifest.tracing}); run workers with BILLING_WORKFLOW_BUNDLE=${file}`]);
+          return;
+        }
+        if (opts.encrypted || opts.tracing) throw new InputError('--encrypted and --tracing go with --build-bundle FILE; a running worker takes them from its configuration');
         await ctx.pool();
         await runWorkerUntilStopped(ctx.config);
       }),

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { alertMonth } from '../../billing/alerts';
 import { periodBounds, periodOf } from '../../billing/periods';
-import { BIN, billingIn, billingProcess, type CliResult } from '../helpers/cli';
+import { BIN, billingIn, billingProcess, prebuiltBundleEnv, type CliResult } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { recordHistory } from '../helpers/histories';
 import { usageCsv } from '../helpers/fixtures';
@@ -60,6 +60,7 @@ beforeAll(async () => {
     BILLING_TASK_QUEUE: 'e2e',
     SMTP_URL: smtp.url,
     BILLING_DATA_DIR: workDir,
+    ...prebuiltBundleEnv(),
   };
   worker = spawn(process.execPath, [BIN, 'worker'], { env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   worker.stdout!.on('data', (d) => {
@@ -257,6 +258,23 @@ test('bad input exits 2 with one line naming the bad value', async () => {
   for (const [args] of [cases[0]!, cases[4]!]) {
     expect(await billingProcess(cliEnv, args)).toEqual(await billing(...args));
   }
+});
+
+test('a worker loads the prebuilt workflow bundle of its options, and refuses one built for others, naming both', async () => {
+  // The worker of this file runs the workflows of the tests above from the test run's bundle (BILLING_WORKFLOW_BUNDLE).
+  const bundle = process.env.BILLING_TEST_WORKFLOW_BUNDLE!;
+  expect(workerLog).toContain(`workflows loaded from the prebuilt bundle ${bundle}`);
+  // A worker with codec keys needs a bundle with the encrypting failure converter: it exits before connecting anywhere.
+  const keys = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+  const result = await billingProcess({ ...cliEnv, BILLING_WORKFLOW_BUNDLE: bundle, BILLING_CODEC_KEYS: keys }, ['worker'], 30_000);
+  expect(result.code).toBe(2);
+  expect(result.stderr.trim().split('\n')).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `^billing: workflow bundle ${bundle} was built with encrypted=false tracing=false sdk=\\S+ but this worker runs with encrypted=true tracing=false sdk=\\S+; rebuild it with \`billing worker --build-bundle ${bundle} --encrypted\``,
+      ),
+    ),
+  ]);
 });
 
 test('billing operations publish a policy revision, every active subscriber is told exactly once, and cancel it before the date', async () => {

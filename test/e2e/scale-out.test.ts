@@ -20,6 +20,7 @@ import path from 'node:path';
 import { LIVENESS_FILE_NAME } from '../../workers/liveness';
 import { monthCloseWorkflowId } from '../../workflows/messages';
 import { monthCloseWorkflow } from '../../workflows/month-close';
+import { prebuiltBundleEnv } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
@@ -54,7 +55,7 @@ afterAll(async () => {
 });
 
 /** A `billing worker` process as a replica of the compose file runs it; resolves once it polls. */
-async function startWorker(name: string, settings: { databaseUrl: string; taskQueue: string; smtpUrl: string }): Promise<WorkerProcess> {
+async function startWorker(name: string, settings: { databaseUrl: string; taskQueue: string; smtpUrl: string; mailLeaseSeconds?: number }): Promise<WorkerProcess> {
   const address = (env.connection as unknown as { options: { address: string } }).options.address;
   const dataDir = path.join(base, name);
   const child = spawn(process.execPath, ['-r', PRODUCTION_ONLY, BIN, 'worker'], {
@@ -69,6 +70,8 @@ async function startWorker(name: string, settings: { databaseUrl: string; taskQu
       SMTP_URL: settings.smtpUrl,
       BILLING_OPS_EMAIL: TEST_OPS_EMAIL,
       BILLING_DATA_DIR: dataDir,
+      ...prebuiltBundleEnv(),
+      ...(settings.mailLeaseSeconds === undefined ? {} : { BILLING_MAIL_LEASE_SECONDS: String(settings.mailLeaseSeconds) }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -109,7 +112,9 @@ test.each([
     for (let i = 1; i <= SUBSCRIBERS; i += 1) {
       await givenSubscriber(db.pool, { id: `${prefix}${String(i).padStart(3, '0')}`, monthlyFeeCents: 1500, serviceStart: `${period}-01` });
     }
-    const settings = { databaseUrl: db.url, taskQueue, smtpUrl: smtp.url };
+    // Killed, a worker leaves the emails it was sending leased to it: a 3 s lease (BILLING_MAIL_LEASE_SECONDS)
+    // lets the other send them again after 3 s instead of 30. Stopped, it finishes them: the default lease.
+    const settings = { databaseUrl: db.url, taskQueue, smtpUrl: smtp.url, ...(signal === 'SIGKILL' ? { mailLeaseSeconds: 3 } : {}) };
     const [a, b] = await Promise.all([startWorker(`${how}-a`, settings), startWorker(`${how}-b`, settings)]);
     // Each keeps the liveness file the image's health check reads.
     for (const worker of [a, b]) expect(fs.existsSync(path.join(worker.dataDir, LIVENESS_FILE_NAME))).toBe(true);

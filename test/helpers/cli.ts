@@ -26,6 +26,18 @@ export interface CliTarget {
   extraEnv?: Record<string, string>;
 }
 
+/**
+ * BILLING_WORKFLOW_BUNDLE for a `billing worker` process with this environment: the bundle the
+ * global setup built (test/helpers/global-setup.ts), so that the process does not spend seconds of
+ * CPU bundling the workflows again. Only for a worker of its options: none with codec keys or
+ * tracing, which need a bundle of their own (it bundles then).
+ */
+export function prebuiltBundleEnv(env: NodeJS.ProcessEnv = {}): { BILLING_WORKFLOW_BUNDLE?: string } {
+  const bundle = process.env.BILLING_TEST_WORKFLOW_BUNDLE;
+  if (!bundle || env.BILLING_CODEC_KEYS || env.BILLING_CODEC_KEY_FILE || env.OTEL_EXPORTER_OTLP_ENDPOINT) return {};
+  return { BILLING_WORKFLOW_BUNDLE: bundle };
+}
+
 /** The environment of a command line against `target`: nothing from the test's own environment but PATH and HOME. */
 export function cliEnvFor({ env, databaseUrl, taskQueue, extraEnv }: CliTarget): NodeJS.ProcessEnv {
   const address = (env.connection as unknown as { options: { address: string } }).options.address;
@@ -36,6 +48,7 @@ export function cliEnvFor({ env, databaseUrl, taskQueue, extraEnv }: CliTarget):
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: 'default',
     BILLING_TASK_QUEUE: taskQueue,
+    ...prebuiltBundleEnv(extraEnv),
     ...extraEnv,
   };
 }

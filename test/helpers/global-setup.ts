@@ -18,7 +18,7 @@ import { migrate } from '../../db/migrate';
 import { temporalCliPath, temporalTestServerPath } from '../../stack/binaries';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../stack/postgres';
 import { freePort } from '../../stack/processes';
-import { bundleWorkflows } from '../../workers/worker';
+import { writeWorkflowBundle } from '../../workers/worker';
 
 declare global {
   var __billingTestStack: { pg?: EmbeddedPostgresHandle; base?: string; adminUrl: string; template: string; bundleDir?: string } | undefined;
@@ -35,11 +35,12 @@ export default async function globalSetup(globalConfig?: { testPathPatterns?: { 
   const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-test-workflows-'));
   const bundled = unitOnly
     ? Promise.resolve(undefined)
-    : bundleWorkflows(new DefaultLogger('WARN')).then(({ code }) => {
+    : (async () => {
+        // With its manifest (FILE.json): `billing worker` processes load it too (BILLING_WORKFLOW_BUNDLE, test/helpers/cli.ts).
         const codePath = path.join(bundleDir, 'workflow-bundle.js');
-        fs.writeFileSync(codePath, code);
+        await writeWorkflowBundle(codePath, { encrypted: false, tracing: false }, new DefaultLogger('WARN'));
         return codePath;
-      });
+      })();
   // Handled here so that a failure elsewhere first does not leave it unhandled; awaited below.
   bundled.catch(() => undefined);
 

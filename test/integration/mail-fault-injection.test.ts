@@ -25,9 +25,11 @@ import { givenSubscriber } from '../helpers/fixtures';
 import { startPostgresProcess, type PostgresProcess } from '../helpers/postgres-process';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { startDevServer, TEST_OPS_EMAIL } from '../helpers/temporal';
+import { prebuiltBundleEnv } from '../helpers/cli';
 
 const BIN = path.resolve(__dirname, '../../bin/billing.js');
 const SUBSCRIBERS = 200;
+const MAIL_LEASE_SECONDS = 3;
 const taskQueue = 'mail-faults';
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-faults-'));
 fs.chmodSync(base, 0o755);
@@ -54,6 +56,9 @@ async function startWorker(): Promise<{ process: ChildProcess; log: string }> {
       SMTP_URL: smtp.url,
       BILLING_OPS_EMAIL: TEST_OPS_EMAIL,
       BILLING_DATA_DIR: base,
+      // A short lease: emails a killed worker was sending are taken over after 3 s, not 30 s.
+      BILLING_MAIL_LEASE_SECONDS: String(MAIL_LEASE_SECONDS),
+      ...prebuiltBundleEnv(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -118,8 +123,9 @@ afterAll(async () => {
   fs.rmSync(base, { recursive: true, force: true });
 });
 
-// About 40 s: two worker processes, a PostgreSQL restart and 200 slow mails; the 30 s leases of the
-// emails the killed worker was sending take most of it.
+// Two worker processes (loading the test run's prebuilt workflow bundle), a PostgreSQL restart and
+// 200 slow mails; the workers hold emails under a 3 s lease (BILLING_MAIL_LEASE_SECONDS) instead of
+// the default 30 s, which the emails the killed worker was sending used to wait out.
 test('a close through a slow relay, its worker killed and PostgreSQL restarted half way: one invoice each, no mail twice beyond the outcomes the outbox counts unknown', async () => {
   const first = await startWorker();
   const handle = await env.client.workflow.start(monthCloseWorkflow, {
@@ -130,8 +136,7 @@ test('a close through a slow relay, its worker killed and PostgreSQL restarted h
   });
 
   // A sixth of the way: the worker dies with sends in flight, and another takes over. The emails
-  // it was sending stay leased to it for 30 s (db/outbox.ts), then are sent again: early enough
-  // that the rest of the close overlaps that wait.
+  // it was sending stay leased to it for MAIL_LEASE_SECONDS (db/outbox.ts), then are sent again.
   await waitForInvoiceMails(SUBSCRIBERS / 6, 90_000);
   await stopWorker(first, 'SIGKILL');
   await startWorker();

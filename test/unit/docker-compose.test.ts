@@ -438,6 +438,21 @@ describe('docker-compose.yml', () => {
       });
     });
 
+    test('load the workflow bundle the image prebuilds, built for their encryption and tracing', () => {
+      const lines = dockerfile.split(/\r?\n/).map((l) => l.trim());
+      const compile = lines.findIndex((l) => /^RUN\s.*scripts\/build\.js/.test(l));
+      const build = lines.findIndex((l) => /^RUN\s.*\bworker\s+--build-bundle\s/.test(l));
+      // After the compile, in the stage whose dist/ the image copies.
+      expect(build).toBeGreaterThan(compile);
+      const [, file] = /--build-bundle\s+(\S+)/.exec(lines[build]!)!;
+      expect(workerEnv.BILLING_WORKFLOW_BUNDLE).toBe(`/app/${file}`);
+      expect(file).toMatch(/^dist\//);
+      // A worker refuses a bundle built for other options (workers/worker.ts prebuiltWorkflowBundle).
+      const encrypted = workerEnv.BILLING_CODEC_KEYS !== undefined || workerEnv.BILLING_CODEC_KEY_FILE !== undefined;
+      expect({ encrypted: /\s--encrypted\b/.test(lines[build]!) }).toEqual({ encrypted });
+      expect({ tracing: /\s--tracing\b/.test(lines[build]!) }).toEqual({ tracing: workerEnv.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined });
+    });
+
     test('their environment holds only variables the code reads', () => {
       const read = new Set([...Object.keys(EnvSchema.shape), 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE']);
       for (const name of ['worker', 'migrate']) {
