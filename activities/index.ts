@@ -12,6 +12,8 @@ import { createStaffActivities } from './staff';
 import { createPolicyChangeActivities } from './policy-change';
 import { createPolicyPublicationActivities } from './policy-publication';
 import { createUsageFollowUpActivities } from './usage-follow-ups';
+import { createUsageCollectorActivities } from './usage-collector';
+import type { CollectLimits } from '../db/usage-collect';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -24,6 +26,8 @@ export interface ActivityDeps {
   supportEmail: string;
   /** The grace period after a month ends before a subscriber's close (BILLING_CLOSE_GRACE_HOURS): the worker's is the one in force. */
   closeGraceHours: number;
+  /** How much a collector reads per attempt (tests make it small). */
+  collectLimits?: CollectLimits;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -40,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPolicyChangeActivities(deps.pool, deps.mailer, deps.mailFrom, deps.billingOpsEmail),
     ...createPolicyPublicationActivities(deps.pool, deps.temporal, deps.taskQueue),
     ...createUsageFollowUpActivities(deps.pool, deps.temporal, deps.taskQueue),
+    ...createUsageCollectorActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail, deps.collectLimits),
   };
 }
 

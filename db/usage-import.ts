@@ -42,6 +42,12 @@ export interface ImportOptions {
   batchSize?: number;
   /** Dates a call may have; default 2000-01-01 to 24 h after now (BILLING_IMPORT_EARLIEST, BILLING_IMPORT_MAX_FUTURE_HOURS). */
   callDates?: { earliestDay: string; maxFutureHours: number };
+  /**
+   * Rows from elsewhere than a file (a collector's page of a switch's cdr table): text in the
+   * format's layout, one row a line. `file` then only names them (usage_imports.file), and
+   * `format` is required.
+   */
+  input?: Readable;
   /** Called after each batch is handed to the database; the import waits for a returned promise. */
   onProgress?: (progress: ImportProgress) => void | Promise<void>;
 }
@@ -128,8 +134,9 @@ async function firstLine(file: string): Promise<string> {
 export async function importUsageFile(pool: Pool, options: ImportOptions): Promise<ImportSummary> {
   const { file, timezone } = options;
   const source = options.source ?? DEFAULT_SOURCE;
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new ImportInputError(`file ${file} does not exist`);
+  if (!options.input && (!fs.existsSync(file) || !fs.statSync(file).isFile())) throw new ImportInputError(`file ${file} does not exist`);
   let format = options.format;
+  if (!format && options.input) throw new ImportInputError(`${file}: rows not read from a file need their format`);
   if (!format) {
     const detected = detectFormat(await firstLine(file), file.replace(/\.gz$/, ''));
     if (typeof detected !== 'string') throw new ImportInputError(`${file}: ${detected.error}`);
@@ -264,9 +271,9 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     take(reader.push(fields, line, rawLine));
   };
 
-  const { stream, raw } = openStream(file);
+  const { stream, raw } = options.input ? { stream: options.input, raw: { bytesRead: 0 } } : openStream(file);
   stream.setEncoding('utf8');
-  const totalBytes = fs.statSync(file).size;
+  const totalBytes = options.input ? 0 : fs.statSync(file).size;
   try {
     // Lines are handled synchronously a chunk at a time; only whole batches wait for the database.
     let rest = '';

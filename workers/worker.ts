@@ -9,6 +9,7 @@ import { createActivities } from '../activities';
 import { ENCRYPTING_FAILURE_CONVERTER_PATH, workerDataConverter } from '../codec/data-converter';
 import type { CodecKey } from '../codec/keys';
 import type { Config } from '../config';
+import type { CollectLimits } from '../db/usage-collect';
 
 export interface BillingWorkerDeps {
   config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail' | 'supportEmail' | 'workerCachedRuns' | 'closeGraceHours'>;
@@ -26,6 +27,8 @@ export interface BillingWorkerDeps {
   /** A prebuilt workflow bundle (tests share one); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivities?: number;
+  /** How much a usage collector reads per attempt (tests make it small; db/usage-collect.ts has the defaults). */
+  collectLimits?: CollectLimits;
   /** Runs kept in memory between their tasks; else config.workerCachedRuns, else defaultCachedRuns(). */
   maxCachedWorkflows?: number;
 }
@@ -91,7 +94,7 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     activities: createActivities({
       pool: deps.pool, mailer, mailFrom: deps.config.mailFrom, temporal: deps.client,
       taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail, supportEmail: deps.config.supportEmail,
-      closeGraceHours: deps.config.closeGraceHours,
+      closeGraceHours: deps.config.closeGraceHours, collectLimits: deps.collectLimits,
     }),
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
     maxCachedWorkflows: deps.maxCachedWorkflows ?? deps.config.workerCachedRuns ?? defaultCachedRuns(),

@@ -11,6 +11,7 @@ import { ensureSearchAttributes } from '../../client/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
 import { clientDataConverter } from '../../codec/data-converter';
 import type { CodecKey } from '../../codec/keys';
+import type { CollectLimits } from '../../db/usage-collect';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -77,7 +78,7 @@ export const TEST_SUPPORT_EMAIL = 'support@redconnect.test';
 
 /** `closeGraceHours`: the worker's configured grace period (default: the configuration's default). */
 /** `codecKeys`: payloads encrypted with these (the current one first), by the worker and the client its activities use. */
-export async function billingWorker(env: TestWorkflowEnvironment, options: { pool: Pool; smtpUrl: string; taskQueue: string; maxConcurrentActivities?: number; closeGraceHours?: number; codecKeys?: readonly CodecKey[] }): Promise<Worker> {
+export async function billingWorker(env: TestWorkflowEnvironment, options: { pool: Pool; smtpUrl: string; taskQueue: string; maxConcurrentActivities?: number; closeGraceHours?: number; codecKeys?: readonly CodecKey[]; collectLimits?: CollectLimits }): Promise<Worker> {
   return createBillingWorker({
     config: {
       taskQueue: options.taskQueue, smtpUrl: options.smtpUrl, mailFrom: TEST_MAIL_FROM, billingOpsEmail: TEST_OPS_EMAIL, supportEmail: TEST_SUPPORT_EMAIL,
@@ -90,5 +91,6 @@ export async function billingWorker(env: TestWorkflowEnvironment, options: { poo
     codecKeys: options.codecKeys,
     workflowBundle: await workflowBundle({ encrypted: options.codecKeys !== undefined }),
     maxConcurrentActivities: options.maxConcurrentActivities,
+    collectLimits: options.collectLimits,
   });
 }
