@@ -37,6 +37,8 @@ test('there are recorded histories of every workflow type', () => {
     // Operations run as workflows, resumed on a new worker after the first stopped half way.
     'onboard-subscriber-resumed.json', 'record-limit-request-resumed.json',
     'publish-policy-resumed.json', 'usage-import-resumed.json', 'usage-rematch-resumed.json',
+    // A source's collector: back after its switch was unreachable (ops alerted), and a spool run.
+    'usage-collector-switch-back.json', 'usage-collector-switch-down-alerted.json', 'usage-collector-spool.json',
   ]));
 });
 
