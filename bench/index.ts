@@ -5,6 +5,8 @@
  *   close   [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50]
  *                                                    month close on the dev server vs one SQL rating
  *   cli     [--runs 7]                               billing --help and two queries as processes vs node -e 0, temporal --help
+ *   collect [--rows 1000000] [--subscribers 10000] [--page-rows 10000]
+ *                                                    an asterisk-db collector reading a cdr table vs a plain COPY TO STDOUT of it
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +22,7 @@ import { recordKey } from '../db/usage-import';
 import { benchSubscribers, writeAsteriskFile, type GeneratedSubscriber } from './asterisk-generator';
 import { benchClose } from './close';
 import { benchCli } from './cli';
+import { benchCollect } from './collect';
 import { option, perSecond, say, withDatabase } from './common';
 
 async function addSubscribers(pool: Pool, subscribers: GeneratedSubscriber[]): Promise<void> {
@@ -116,7 +119,7 @@ async function benchImport(): Promise<void> {
   }
 }
 
-const benches: Record<string, () => Promise<void>> = { import: benchImport, close: benchClose, cli: benchCli };
+const benches: Record<string, () => Promise<void>> = { import: benchImport, close: benchClose, cli: benchCli, collect: benchCollect };
 
 const name = process.argv[2];
 const bench = name ? benches[name] : undefined;

@@ -22,6 +22,7 @@ import { redactUrl } from '../config';
 import { ASTERISK_OPTIONAL_COLUMNS } from '../billing/cdr/asterisk';
 import type { CdrFormat } from '../billing/cdr/types';
 import { ImportInputError, importUsageFile, type ImportOptions, type ImportSummary } from './usage-import';
+import { loadDirectory } from './directory';
 import { recordCollected, type UsageSource } from './usage-sources';
 
 /** The format of a spool of FreeSWITCH mod_json_cdr documents, one call a file. */
@@ -169,6 +170,9 @@ export async function collectAsteriskDb(source: UsageSource, ctx: CollectContext
   const client = await connectSwitch(source);
   try {
     const sql = await pageQuery(client, source);
+    // Loaded once for the run's pages: a subscriber added meanwhile is matched by the next run (or a rematch).
+    const settings = importSettingsOf(source, ctx.defaultCountry);
+    const directory = await loadDirectory(ctx.pool, { country: settings.country });
     let cursor = source.watermark ?? '-infinity';
     let tiebreak = '';
     let back = source.watermark === null ? 0 : source.safetyWindowSeconds;
@@ -188,7 +192,8 @@ export async function collectAsteriskDb(source: UsageSource, ctx: CollectContext
         const text = rows.map((r) => r.line).join('\n') + '\n';
         const summary = await importUsageFile(ctx.pool, {
           ...ctx.importOptions,
-          ...importSettingsOf(source, ctx.defaultCountry),
+          ...settings,
+          directory,
           format: 'asterisk',
           columns: [...ASTERISK_OPTIONAL_COLUMNS],
           file: `${source.table} (calldate ${rows[0]!.c} to ${last.c})`,

@@ -39,6 +39,8 @@ export interface ImportOptions {
   /** Country of numbers written without a country code (billing/numbers.ts); default BILLING_DEFAULT_COUNTRY (US). */
   country?: CountryCode;
   rejectsFile?: string;
+  /** The subscribers and numbers to attribute with, when the caller loaded them already (a collector's pages). */
+  directory?: Directory;
   batchSize?: number;
   /** Dates a call may have; default 2000-01-01 to 24 h after now (BILLING_IMPORT_EARLIEST, BILLING_IMPORT_MAX_FUTURE_HOURS). */
   callDates?: { earliestDay: string; maxFutureHours: number };
@@ -149,7 +151,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     nowMs: Date.now(),
   };
   let reader = format === 'csv' ? undefined : withinCallDates(createReader(format, readerOptions), callDates);
-  const directory = await loadDirectory(pool, { country: options.country });
+  const directory = options.directory ?? await loadDirectory(pool, { country: options.country });
   const store = await CdrStore.open(pool, { source, file, format, timezone });
   const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_ROWS;
   const rejectsPath = options.rejectsFile ?? `${file.replace(/\.gz$/, '')}.rejects.csv`;
