@@ -105,16 +105,16 @@ const quoted = (expression: string): string => `'"' || replace(translate(coalesc
  * reader classifies it as it does Master.csv. The cdr table has only the calldate: the answer
  * time is the end less billsec (for an ANSWERED row), the end the calldate plus duration.
  */
-function lineExpression(present: Set<string>): string {
+function lineExpression(present: Set<string>, t = ''): string {
   const stamp = (e: string): string => `to_char(${e}, 'YYYY-MM-DD HH24:MI:SS')`;
   const seconds = (e: string): string => `(${e}) * interval '1 second'`;
-  const optional = (c: string): string => (present.has(c) ? quoted(c) : `'""'`);
+  const optional = (c: string): string => (present.has(c) ? quoted(`${t}${c}`) : `'""'`);
   const fields = [
-    quoted('accountcode'), quoted('src'), quoted('dst'), quoted('dcontext'), quoted('clid'), quoted('channel'), quoted('dstchannel'),
-    quoted('lastapp'), quoted('lastdata'), quoted(stamp('calldate')),
-    `CASE WHEN disposition = 'ANSWERED' THEN ${quoted(stamp(`calldate + ${seconds('GREATEST(coalesce(duration, 0) - coalesce(billsec, 0), 0)')}`))} ELSE '""' END`,
-    quoted(stamp(`calldate + ${seconds('coalesce(duration, 0)')}`)),
-    `coalesce(duration::text, '')`, `coalesce(billsec::text, '')`, quoted('disposition'), quoted('amaflags'),
+    quoted(`${t}accountcode`), quoted(`${t}src`), quoted(`${t}dst`), quoted(`${t}dcontext`), quoted(`${t}clid`), quoted(`${t}channel`), quoted(`${t}dstchannel`),
+    quoted(`${t}lastapp`), quoted(`${t}lastdata`), quoted(stamp(`${t}calldate`)),
+    `CASE WHEN ${t}disposition = 'ANSWERED' THEN ${quoted(stamp(`${t}calldate + ${seconds(`GREATEST(coalesce(${t}duration, 0) - coalesce(${t}billsec, 0), 0)`)}`))} ELSE '""' END`,
+    quoted(stamp(`${t}calldate + ${seconds(`coalesce(${t}duration, 0)`)}`)),
+    `coalesce(${t}duration::text, '')`, `coalesce(${t}billsec::text, '')`, quoted(`${t}disposition`), quoted(`${t}amaflags`),
     ...ASTERISK_OPTIONAL_COLUMNS.map(optional),
   ];
   return fields.join(` || ',' || `);
@@ -154,12 +154,17 @@ async function pageQuery(client: Client, source: UsageSource): Promise<string> {
   const present = new Set(columns.keys());
   // $1 cursor calldate (the switch's own text), $2 its row's md5, $3 seconds before it to start, $4 rows,
   // $5 and $6 the stored watermark (to know when a page has passed it).
-  return `SELECT c, m, line, e, (cd, m) >= ($5::${type}, $6::text) AS past FROM (
-      SELECT calldate AS cd, calldate::text AS c, md5(l) AS m, l AS line, extract(epoch FROM calldate::timestamptz) AS e
-        FROM (SELECT calldate, ${lineExpression(present)} AS l FROM ${table}
-               WHERE calldate >= $1::${type} - $3 * interval '1 second') r) q
-    WHERE (cd, m) > ($1::${type} - $3 * interval '1 second', $2::text)
-    ORDER BY cd, m LIMIT $4`;
+  // The line and its md5 are computed once a row (OFFSET 0 keeps each lateral subquery from being
+  // inlined, which would compute them again for the filter, the sort and the output), and rows are
+  // taken in the calldate index's order: a page reads about its own rows, however large the table.
+  return `SELECT t.calldate::text AS c, y.m, x.l AS line, extract(epoch FROM t.calldate::timestamptz) AS e,
+           (t.calldate, y.m) >= ($5::${type}, $6::text) AS past
+      FROM ${table} t
+      CROSS JOIN LATERAL (SELECT ${lineExpression(present, 't.')} AS l OFFSET 0) x
+      CROSS JOIN LATERAL (SELECT md5(x.l) AS m OFFSET 0) y
+     WHERE t.calldate >= $1::${type} - $3 * interval '1 second'
+       AND (t.calldate, y.m) > ($1::${type} - $3 * interval '1 second', $2::text)
+     ORDER BY t.calldate, y.m LIMIT $4`;
 }
 
 /** Reads what is new in an asterisk-db source's cdr table, a page at a time, each page one import. */
