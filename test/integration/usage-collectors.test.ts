@@ -147,6 +147,21 @@ test('the switch database unreachable for a while: each run fails and is recorde
   expect(await outboxRows(db.pool, 'usage-source-alert:pbx-down:%')).toHaveLength(1);
 });
 
+test('a source behind by more than its max lag (its switch on a port where nothing listens) alerts ops once, with why', async () => {
+  await addSource(db.pool, sourceSettings({ name: 'pbx-behind', kind: 'asterisk-db', dsn: 'postgres://reader:s3cret-PASS@127.0.0.1:1/asterisk', table: 'cdr', maxLagSeconds: 600, alertAfterFailures: 10 }));
+  // Added an hour ago and never caught up since.
+  await db.pool.query(`UPDATE usage_sources SET created_at = now() - interval '1 hour' WHERE name = 'pbx-behind'`);
+  const run = await collectOnce('pbx-behind', '1');
+  expect(run.failed).toContain('127.0.0.1:1');
+  expect(run.failed).not.toContain('s3cret-PASS');
+  expect(run.health).toMatchObject({ consecutiveFailures: 1, alertKey: 'usage-source-alert:pbx-behind:1' });
+  expect(run.health.lagSeconds).toBeGreaterThanOrEqual(3600);
+  await untilOutboxSent(db.pool, 'usage-source-alert:pbx-behind:%', 1);
+  const mail = smtp.received.find((m) => m.subject === 'Usage source pbx-behind needs attention')!;
+  expect(mail.text).toContain('min behind (more than 10 min)');
+  expect(mail.text).not.toContain('s3cret-PASS');
+});
+
 test('a spool folder: a file written slowly, one under a .tmp name, a broken gzip, a file dropped twice; every call once, the failed one reported', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-spool-'));
   await addSource(db.pool, sourceSettings({ name: 'fs-spool', kind: 'spool', dir }));
