@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- collect [--rows 1000000] [--subscribers 10000] [--page-rows 10000]`: an
+ * `npm run bench -- collect [--rows 1000000] [--subscribers 10000] [--page-rows 50000]`: an
  * asterisk-db source's collector (db/usage-collect.ts, as the activity runs it) reading a switch's
  * cdr table of `--rows` rows in pages into a fresh billing database, beside a plain
  * `COPY (SELECT ...) TO STDOUT` of the same table in the same run: what reading the table costs at
@@ -67,7 +67,7 @@ async function plainCopy(url: string, sql: string): Promise<{ rows: number; byte
 export async function benchCollect(): Promise<void> {
   const rows = option('rows', 1_000_000);
   const subscriberCount = option('subscribers', 10_000);
-  const pageRows = option('page-rows', 10_000);
+  const pageRows = option('page-rows', 50_000);
   await withDatabase(async (url) => {
     const switchName = `billing_bench_switch_${process.pid}`;
     const admin = new Client({ connectionString: url });

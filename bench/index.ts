@@ -5,7 +5,7 @@
  *   close   [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50]
  *                                                    month close on the dev server vs one SQL rating
  *   cli     [--runs 7]                               billing --help and two queries as processes vs node -e 0, temporal --help
- *   collect [--rows 1000000] [--subscribers 10000] [--page-rows 10000]
+ *   collect [--rows 1000000] [--subscribers 10000] [--page-rows 50000]
  *                                                    an asterisk-db collector reading a cdr table vs a plain COPY TO STDOUT of it
  */
 import { execFileSync } from 'node:child_process';

@@ -20,6 +20,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { Client, type Pool } from 'pg';
 import { redactUrl } from '../config';
 import { ASTERISK_OPTIONAL_COLUMNS } from '../billing/cdr/asterisk';
+import { CDR_FORMATS } from '../billing/cdr/readers';
 import type { CdrFormat } from '../billing/cdr/types';
 import { ImportInputError, importUsageFile, type ImportOptions, type ImportSummary } from './usage-import';
 import { loadDirectory } from './directory';
@@ -29,20 +30,20 @@ import { recordCollected, type UsageSource } from './usage-sources';
 export const FREESWITCH_JSON_FORMAT = 'freeswitch-json';
 
 /**
- * The reader of one mod_json_cdr document, plugged in here once billing/cdr has it (branch
- * i14-json): until then such files go to failed/ with this said.
+ * Whether this version's importer reads the format. `freeswitch-json` (a mod_json_cdr document, one
+ * line of JSON, per file) comes with its reader (branch i14-json: the importer reads a file of such
+ * documents one a line, so a spool's file of one document goes through it as it is); until then a
+ * spool's such files go to failed/ saying so.
  */
-export type JsonCdrImporter = (pool: Pool, options: ImportOptions) => Promise<ImportSummary>;
-let jsonCdrImporter: JsonCdrImporter | undefined;
-export function useJsonCdrImporter(importer: JsonCdrImporter): void {
-  jsonCdrImporter = importer;
+export function importerReads(format: string): format is CdrFormat {
+  return (CDR_FORMATS as string[]).includes(format);
 }
 
 /** The importer's settings of a source: the same for `usage import --source` and its collector. */
 export function importSettingsOf(source: Pick<UsageSource, 'name' | 'format' | 'timezone' | 'country' | 'voicemailNumbers' | 'featureCodes' | 'columns'>, defaultCountry: string): Omit<ImportOptions, 'file'> {
   return {
     source: source.name,
-    format: source.format === FREESWITCH_JSON_FORMAT ? undefined : source.format as CdrFormat,
+    format: importerReads(source.format) ? source.format : undefined,
     timezone: source.timezone,
     country: (source.country ?? defaultCountry) as CountryCode,
     columns: source.columns ?? undefined,
@@ -64,7 +65,7 @@ export interface CollectContext {
 }
 
 export interface CollectLimits {
-  /** asterisk-db: rows a page (default 10,000). */
+  /** asterisk-db: rows a page (default 50,000). */
   pageRows?: number;
   /** Stop after this long and say there is more (default 4 minutes). */
   maxSeconds?: number;
@@ -169,7 +170,7 @@ async function pageQuery(client: Client, source: UsageSource): Promise<string> {
 
 /** Reads what is new in an asterisk-db source's cdr table, a page at a time, each page one import. */
 export async function collectAsteriskDb(source: UsageSource, ctx: CollectContext, limits: CollectLimits = {}): Promise<CollectOutcome> {
-  const pageRows = limits.pageRows ?? 10_000;
+  const pageRows = limits.pageRows ?? 50_000;
   const deadline = Date.now() + (limits.maxSeconds ?? 240) * 1000;
   const outcome = emptyOutcome();
   const client = await connectSwitch(source);
@@ -178,22 +179,31 @@ export async function collectAsteriskDb(source: UsageSource, ctx: CollectContext
     // Loaded once for the run's pages: a subscriber added meanwhile is matched by the next run (or a rematch).
     const settings = importSettingsOf(source, ctx.defaultCountry);
     const directory = await loadDirectory(ctx.pool, { country: settings.country });
-    let cursor = source.watermark ?? '-infinity';
-    let tiebreak = '';
-    let back = source.watermark === null ? 0 : source.safetyWindowSeconds;
+    type Row = { c: string; m: string; line: string; e: string; past: boolean };
     const stored = { value: source.watermark ?? '-infinity', tiebreak: source.watermarkTiebreak ?? '' };
     let passed = source.watermark === null;
-    for (let page = 0; ; page += 1) {
+    const read = async (cursor: string, tiebreak: string, back: number): Promise<{ rows: Row[]; readAt: Date }> => {
       const readAt = new Date();
-      let rows: { c: string; m: string; line: string; e: string; past: boolean }[];
       try {
-        ({ rows } = await client.query(sql, [cursor, tiebreak, back, pageRows, stored.value, stored.tiebreak]));
+        return { rows: (await client.query(sql, [cursor, tiebreak, back, pageRows, stored.value, stored.tiebreak])).rows as Row[], readAt };
       } catch (error) {
         throw new SwitchUnreachableError(`source ${source.name}: reading ${source.table} failed: ${(error as Error).message}`);
       }
+    };
+    // The next page is read from the switch while this one is imported (its cursor is this page's
+    // last row); the watermark still moves only once this page is committed.
+    let next = read(source.watermark ?? '-infinity', '', source.watermark === null ? 0 : source.safetyWindowSeconds);
+    for (let page = 0; ; page += 1) {
+      const { rows, readAt } = await next;
       ctx.heartbeat({ page, rows: outcome.rows });
-      if (rows.length > 0) {
-        const last = rows[rows.length - 1]!;
+      const full = rows.length === pageRows;
+      const last = rows[rows.length - 1];
+      const more = full && Date.now() <= deadline;
+      if (more) {
+        next = read(last!.c, last!.m, 0);
+        next.catch(() => undefined); // awaited next round; a failure here must not go unhandled meanwhile
+      }
+      if (last) {
         const text = rows.map((r) => r.line).join('\n') + '\n';
         const summary = await importUsageFile(ctx.pool, {
           ...ctx.importOptions,
@@ -213,15 +223,12 @@ export async function collectAsteriskDb(source: UsageSource, ctx: CollectContext
         });
         add(outcome, summary);
         await ctx.onImported(summary);
-        cursor = last.c;
-        tiebreak = last.m;
-        back = 0;
       }
-      if (rows.length < pageRows) {
+      if (!full) {
         outcome.caughtUpAt = readAt;
         return outcome;
       }
-      if (Date.now() > deadline) {
+      if (!more) {
         outcome.more = true;
         return outcome;
       }
@@ -314,12 +321,8 @@ export async function collectSpool(source: UsageSource, ctx: CollectContext, lim
         ...ctx.importOptions, ...importSettingsOf(source, ctx.defaultCountry), file,
         rejectsFile: path.join(rejectsDir, `${name.replace(/\.gz$/, '')}.rejects.csv`),
       };
-      if (source.format === FREESWITCH_JSON_FORMAT) {
-        if (!jsonCdrImporter) throw new ImportInputError(`${file}: FreeSWITCH mod_json_cdr documents are not read by this version yet`);
-        summary = await jsonCdrImporter(ctx.pool, options);
-      } else {
-        summary = await importUsageFile(ctx.pool, options);
-      }
+      if (!importerReads(source.format)) throw new ImportInputError(`${file}: ${source.format} files are not read by this version of billing yet`);
+      summary = await importUsageFile(ctx.pool, options);
     } catch (error) {
       if (!(error instanceof ImportInputError)) throw error;
       const reason = error.message;

@@ -24,7 +24,7 @@ import { deleteCollectorSchedule, ensureCollectorSchedule } from '../schedule';
 import { flag } from '../validate';
 
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
-const SPOOL_FORMATS = [...CDR_FORMATS, FREESWITCH_JSON_FORMAT];
+const SPOOL_FORMATS = [...new Set<string>([...CDR_FORMATS, FREESWITCH_JSON_FORMAT])];
 
 function nameOf(text: string): string {
   if (!NAME.test(text)) throw new InputError(`NAME "${text}" must be lower-case letters, digits, ., _ or - (up to 63, starting with a letter or digit), e.g. pbx-paris`);

@@ -1,6 +1,6 @@
 /**
  * A collector's worker killed mid-page (issue 14): a `billing worker` process reading an Asterisk
- * cdr table of 200,000 rows in pages of 10,000 is killed (SIGKILL) once the first rows have landed;
+ * cdr table of 200,000 rows in pages of 50,000 is killed (SIGKILL) once the first rows have landed;
  * another worker takes the activity over after its heartbeat times out and reads on from the last
  * committed page. Every call lands once.
  */
