@@ -28,6 +28,8 @@ export interface ActivityDeps {
   closeGraceHours: number;
   /** How much a collector reads per attempt (tests make it small). */
   collectLimits?: CollectLimits;
+  /** Where asterisk-db collectors write rejected rows (default: the system's temporary folder). */
+  rejectsDir?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -44,7 +46,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPolicyChangeActivities(deps.pool, deps.mailer, deps.mailFrom, deps.billingOpsEmail),
     ...createPolicyPublicationActivities(deps.pool, deps.temporal, deps.taskQueue),
     ...createUsageFollowUpActivities(deps.pool, deps.temporal, deps.taskQueue),
-    ...createUsageCollectorActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail, deps.collectLimits),
+    ...createUsageCollectorActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail, deps.collectLimits, deps.rejectsDir),
   };
 }
 

@@ -16,7 +16,7 @@ import type { ImportSummary } from '../db/usage-import';
 import { lagSeconds, recordRunFailed, recordRunSucceeded, sourceIncident, sourceWithDsn } from '../db/usage-sources';
 import { OPERATION_REFUSED, usageImportWorkflowId, type CollectorHealth, type CollectorRun } from '../workflows/messages';
 
-export function createUsageCollectorActivities(pool: Pool, temporal: Client, taskQueue: string, billingOpsEmail: string, limits: CollectLimits = {}) {
+export function createUsageCollectorActivities(pool: Pool, temporal: Client, taskQueue: string, billingOpsEmail: string, limits: CollectLimits = {}, rejectsDir?: string) {
   /** An import's usage alerts, handed to its `usage-import-<id>` as `billing usage import` does. */
   const followUp = async (summary: ImportSummary): Promise<void> => {
     if (!(await anyAlertableMonth(pool, summary.touched))) return;
@@ -37,7 +37,7 @@ export function createUsageCollectorActivities(pool: Pool, temporal: Client, tas
       if (!source) throw ApplicationFailure.nonRetryable(`source ${input.source} does not exist (removed?); its schedule is removed with \`billing sources remove\``, OPERATION_REFUSED);
       if (source.paused) return { ...toRun(undefined), paused: true };
       const ctx = {
-        pool, defaultCountry: source.country ?? defaultCountryFromEnv(), onImported: followUp, heartbeat,
+        pool, defaultCountry: source.country ?? defaultCountryFromEnv(), onImported: followUp, heartbeat, rejectsDir,
       };
       const outcome = source.kind === 'asterisk-db' ? await collectAsteriskDb(source, ctx, limits) : await collectSpool(source, ctx, limits);
       if (!outcome.more) await recordRunSucceeded(pool, source.name, outcome.caughtUpAt);

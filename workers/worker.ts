@@ -29,6 +29,8 @@ export interface BillingWorkerDeps {
   maxConcurrentActivities?: number;
   /** How much a usage collector reads per attempt (tests make it small; db/usage-collect.ts has the defaults). */
   collectLimits?: CollectLimits;
+  /** Where collectors of asterisk-db sources write the rows the importer rejects (the CLI's worker: BILLING_DATA_DIR/rejects). */
+  rejectsDir?: string;
   /** Runs kept in memory between their tasks; else config.workerCachedRuns, else defaultCachedRuns(). */
   maxCachedWorkflows?: number;
 }
@@ -94,7 +96,7 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     activities: createActivities({
       pool: deps.pool, mailer, mailFrom: deps.config.mailFrom, temporal: deps.client,
       taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail, supportEmail: deps.config.supportEmail,
-      closeGraceHours: deps.config.closeGraceHours, collectLimits: deps.collectLimits,
+      closeGraceHours: deps.config.closeGraceHours, collectLimits: deps.collectLimits, rejectsDir: deps.rejectsDir,
     }),
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
     maxCachedWorkflows: deps.maxCachedWorkflows ?? deps.config.workerCachedRuns ?? defaultCachedRuns(),

@@ -35,7 +35,7 @@ async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<voi
   if (added.length > 0) say(`registered search attributes ${added.join(', ')} on namespace ${namespace}`);
   const pool = createPool(config.databaseUrl);
   try {
-    const worker = await createBillingWorker({ config, connection, namespace, client, pool, codecKeys });
+    const worker = await createBillingWorker({ config, connection, namespace, client, pool, codecKeys, rejectsDir: path.join(config.dataDir, 'rejects') });
     const payloads = codecKeys ? `payloads encrypted with key ${codecKeys[0]!.id}${codecKeys.length > 1 ? ` (also reading ${codecKeys.slice(1).map((k) => k.id).join(', ')})` : ''}` : 'payloads in clear (no BILLING_CODEC_KEYS)';
     // The image's health check reads this file (Dockerfile): written before the line below says the worker polls.
     const stopLiveness = keepLivenessFile(path.join(config.dataDir, LIVENESS_FILE_NAME), () => worker.getState() === 'RUNNING');
