@@ -21,6 +21,8 @@ COPY config ./config
 COPY stack ./stack
 COPY db ./db
 COPY codec ./codec
+COPY telemetry ./telemetry
+COPY documents ./documents
 RUN node scripts/build.js --force
 
 FROM node:24.22.3-bookworm-slim

@@ -27,7 +27,8 @@ const CORE_PACKAGES = ['libphonenumber-js', 'luxon', 'zod'];
 const WORKFLOW_PACKAGES = ['@temporalio/workflow', '@temporalio/common'];
 
 const CORE = 'the pure core (billing/) does no I/O: it computes from the facts it is given';
-const ACTIVITIES_ONLY = 'activities/ holds registered activities only, run by workers for workflows: start the workflow (client/operations.ts runOperation), or import what they use from db/; `import type` is fine';
+const ACTIVITIES_ONLY =
+  'activities/ holds registered activities only, run by workers for workflows: start the workflow (client/operations.ts runOperation), or import what they use from db/; `import type` is fine';
 const WORKFLOW = "workflows are deterministic: the SDK's workflow API, the core, their own folder and activity types (import type) only";
 /** No dynamic import() or require() where the static rules must see every import. */
 const noDynamicImports = (why) => [
@@ -38,7 +39,7 @@ const noDynamicImports = (why) => [
 
 /** Folder rules on the resolved file: `target` never imports from `from`. */
 const zone = (target, from, message, except) => ({ target: `./${target}`, from: from.map((f) => `./${f}`), message, ...(except && { except }) });
-const PRODUCTION = ['billing', 'workflows', 'activities', 'db', 'workers', 'client', 'stack', 'config', 'codec'];
+const PRODUCTION = ['billing', 'workflows', 'activities', 'db', 'workers', 'client', 'stack', 'config', 'codec', 'telemetry', 'documents'];
 const LAYER_ZONES = [
   // The core imports nothing of the project outside billing/ (at any depth); packages by name below.
   zone('billing', ['.'], CORE, ['./billing', './node_modules']),
@@ -48,8 +49,28 @@ const LAYER_ZONES = [
   zone('db', ['workflows', 'activities', 'workers', 'client', 'stack'], 'the data layer (db/) serves the layers above it and never imports them'),
   zone('stack', ['client', 'workers', 'activities'], 'stack/ starts the local components; the CLI starts it, not the other way round'),
   zone('workers', ['client', 'stack'], 'workers/ wires workflows and activities; the CLI and the stack start workers, not the other way round'),
-  zone('codec', ['workflows', 'activities', 'db', 'workers', 'client', 'stack'], 'codec/ (the payload codec, its keys and server) serves the worker, the clients and the CLI, and imports none of them'),
-  zone('config', ['workflows', 'activities', 'db', 'workers', 'client', 'stack', 'codec'], "config/ is read by every layer and imports none of them (the core's schemas validate it)"),
+  zone(
+    'codec',
+    ['workflows', 'activities', 'db', 'workers', 'client', 'stack'],
+    'codec/ (the payload codec, its keys and server) serves the worker, the clients and the CLI, and imports none of them',
+  ),
+  zone(
+    'config',
+    ['workflows', 'activities', 'db', 'workers', 'client', 'stack', 'codec'],
+    "config/ is read by every layer and imports none of them (the core's schemas validate it)",
+  ),
+  zone(
+    'telemetry',
+    ['workflows', 'activities', 'db', 'workers', 'client', 'stack', 'config', 'codec'],
+    'telemetry/ holds the metrics the activities count into; it imports none of the layers (workers/ serves them)',
+  ),
+  // documents/ draws the core's documents with a renderer that reads its own files (pdfkit's fonts): the core and its own folder only.
+  zone('documents', ['.'], 'documents/ renders the documents the core builds (invoice PDFs); it imports the core and its renderer only, no I/O of its own', [
+    './documents',
+    './billing',
+    './node_modules',
+  ]),
+  zone('db', ['documents'], 'the data layer (db/) stores document models; activities and the CLI render them'),
   ...PRODUCTION.map((folder) => zone(folder, ['test', 'bench'], 'production code never imports tests or benchmarks')),
   // scripts/tools.json pins the Temporal binaries for scripts/setup.js and stack/binaries.ts alike.
   ...PRODUCTION.map((folder) => zone(folder, ['scripts'], 'production code never imports scripts (their pinned tools.json aside)', ['./tools.json'])),
@@ -107,13 +128,26 @@ export default defineConfig(
     },
   },
   {
-    // The CLI and the benchmarks start workflows; they never run an activity's code themselves.
-    files: ['client/**/*.ts', 'bench/**/*.ts'],
+    // The document renderers compute bytes from a document: pdfkit and the core's libraries, no Node I/O.
+    files: ['documents/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '(^|/)activities(/|$)', allowTypeImports: true, message: ACTIVITIES_ONLY }] },
+        {
+          patterns: [
+            { regex: NODE_BUILTIN, message: 'documents/ renders documents in memory; no Node built-ins (the caller writes the file)' },
+            { regex: packageOtherThan([...CORE_PACKAGES, 'pdfkit']), message: `documents/ uses only pdfkit and ${CORE_PACKAGES.join(', ')} from npm` },
+          ],
+        },
       ],
+      'no-restricted-syntax': noDynamicImports('documents/ renders documents in memory'),
+    },
+  },
+  {
+    // The CLI and the benchmarks start workflows; they never run an activity's code themselves.
+    files: ['client/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)activities(/|$)', allowTypeImports: true, message: ACTIVITIES_ONLY }] }],
     },
   },
   {

@@ -6,16 +6,25 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import {
-  answeredSecondsByDay, localDayBounds, runDetectors, scanWindow, trailingDays, type AbuseDecision,
-} from '../billing/abuse';
+import { answeredSecondsByDay, localDayBounds, runDetectors, scanWindow, trailingDays, type AbuseDecision } from '../billing/abuse';
 import { abuseCaseOpenedEmail, abuseCaseReminderEmail, accountResumedEmail, accountSuspendedEmail, accountTerminatedEmail, type AbuseCaseEmailData } from '../billing/abuse/emails';
 import { periodOf, periodsBetween } from '../billing/periods';
 import { allowanceSeconds } from '../billing/rating';
 import { termsForPeriod } from '../billing/terms';
 import {
-  abuseCaseFindings, abuseDismissals, countedCallsBetween, endSuspension, getAbuseCase, insertAbuseEvent, markAnnounced, recordFindings,
-  accountHold, settleAbuseDecision, subscribersToScan, unannouncedFindings, type ScannedSubscriber,
+  abuseCaseFindings,
+  abuseDismissals,
+  countedCallsBetween,
+  endSuspension,
+  getAbuseCase,
+  insertAbuseEvent,
+  markAnnounced,
+  recordFindings,
+  accountHold,
+  settleAbuseDecision,
+  subscribersToScan,
+  unannouncedFindings,
+  type ScannedSubscriber,
 } from '../db/abuse';
 import { policyInEffectOn } from '../db/policies';
 import { enqueueEmail } from '../db/outbox';
@@ -23,8 +32,15 @@ import { periodFacts } from '../db/terms';
 import { getSubscriber, type Subscriber } from '../db/subscribers';
 import type { PolicyVersion } from '../billing/policy';
 import {
-  abuseCaseWorkflowId, findingsAddedSignal, resumeSignal, subscriberWorkflowId, suspendSignal, terminateSignal,
-  type ResumePayload, type SuspendPayload, type TerminatePayload,
+  abuseCaseWorkflowId,
+  findingsAddedSignal,
+  resumeSignal,
+  subscriberWorkflowId,
+  suspendSignal,
+  terminateSignal,
+  type ResumePayload,
+  type SuspendPayload,
+  type TerminatePayload,
 } from '../workflows/messages';
 
 export interface AbuseScanBatch {
@@ -36,10 +52,7 @@ export interface AbuseScanBatch {
   lastId: string | null;
 }
 
-export type EntityMessage =
-  | { signal: 'suspend'; payload: SuspendPayload }
-  | { signal: 'resume'; payload: ResumePayload }
-  | { signal: 'terminate'; payload: TerminatePayload };
+export type EntityMessage = { signal: 'suspend'; payload: SuspendPayload } | { signal: 'resume'; payload: ResumePayload } | { signal: 'terminate'; payload: TerminatePayload };
 
 export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: string, supportEmail: string) {
   const policies = new Map<string, Promise<PolicyVersion>>();
@@ -58,9 +71,7 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
     const zone = subscriber.timezone;
     const period = day.slice(0, 7);
     // The allowance is the month's (DESIGN, "allowance"; a partial month's is prorated); the thresholds are the day's.
-    const [thresholdsPolicy, facts, dismissals] = await Promise.all([
-      policyOn(day), periodFacts(pool, subscriber, period, { policyOn }), abuseDismissals(pool, subscriber.id),
-    ]);
+    const [thresholdsPolicy, facts, dismissals] = await Promise.all([policyOn(day), periodFacts(pool, subscriber, period, { policyOn }), abuseDismissals(pool, subscriber.id)]);
     const thresholds = thresholdsPolicy.abuse;
     // The sudden-change baseline: the trailing days since the subscriber's service start.
     const baselineDays = trailingDays(day, thresholds.suddenChangeTrailingDays).filter((d) => d >= subscriber.serviceStart);
@@ -112,10 +123,16 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
         heartbeat(subscriber.id);
       }
       const zones = new Map(subscribers.map((s) => [s.id, s.timezone]));
-      for (const c of await unannouncedFindings(pool, subscribers.map((s) => s.id))) {
+      for (const c of await unannouncedFindings(
+        pool,
+        subscribers.map((s) => s.id),
+      )) {
         if (!c.current) {
           // Decided since they were recorded (a retry after a crash): the case's trail has them.
-          await markAnnounced(pool, c.findings.map((f) => f.key));
+          await markAnnounced(
+            pool,
+            c.findings.map((f) => f.key),
+          );
           continue;
         }
         await temporal.workflow.signalWithStart('abuseCaseWorkflow', {
@@ -128,7 +145,10 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
           staticSummary: `Abuse case ${c.caseId}: ${c.subscriberId}, ${c.findings[0]!.detector} on ${c.findings[0]!.day}`,
           staticDetails: `${c.findings.map((f) => f.summary).join('\n\n')}\n\nDecide with the signal \`decide\` {"reviewer", "action": "suspend" | "terminate" | "dismiss", "reason", "until"?: "YYYY-MM-DD"}.`,
         });
-        await markAnnounced(pool, c.findings.map((f) => f.key));
+        await markAnnounced(
+          pool,
+          c.findings.map((f) => f.key),
+        );
         touched.add(c.caseId);
       }
       return { scanned: subscribers.length, findings, cases: [...touched].sort(), lastId: subscribers.at(-1)?.id ?? null };
@@ -147,7 +167,14 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
       const { data, subscriber } = await load(input.caseId);
       const emailKey = key(input.caseId, 'reminder');
       await enqueueCaseEmail(emailKey, subscriber.id, supportEmail, abuseCaseReminderEmail({ ...data, hoursWaiting: input.hoursWaiting }));
-      await insertAbuseEvent(pool, { key: `${input.caseId}:reminded`, caseId: input.caseId, atMs: input.atMs, actor: 'system', kind: 'reminded', detail: { to: supportEmail, hoursWaiting: input.hoursWaiting } });
+      await insertAbuseEvent(pool, {
+        key: `${input.caseId}:reminded`,
+        caseId: input.caseId,
+        atMs: input.atMs,
+        actor: 'system',
+        kind: 'reminded',
+        detail: { to: supportEmail, hoursWaiting: input.hoursWaiting },
+      });
       return emailKey;
     },
 
@@ -155,8 +182,11 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
     async recordInvalidAbuseDecision(input: { caseId: string; index: number; atMs: number; payload: unknown; problem: string }): Promise<void> {
       const reviewer = (input.payload as { reviewer?: unknown } | null)?.reviewer;
       await insertAbuseEvent(pool, {
-        key: `${input.caseId}:invalid:${input.index}`, caseId: input.caseId, atMs: input.atMs,
-        actor: typeof reviewer === 'string' && reviewer !== '' ? reviewer.slice(0, 64) : 'unknown', kind: 'invalid-decision',
+        key: `${input.caseId}:invalid:${input.index}`,
+        caseId: input.caseId,
+        atMs: input.atMs,
+        actor: typeof reviewer === 'string' && reviewer !== '' ? reviewer.slice(0, 64) : 'unknown',
+        kind: 'invalid-decision',
         detail: { payload: input.payload ?? null, problem: input.problem },
       });
     },
@@ -167,17 +197,31 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
      * nothing to tell them) and, for a timed suspension, when it ends: the start of the `until`
      * day in the subscriber's zone.
      */
-    async settleAbuseCase(input: { caseId: string; atMs: number; decision: AbuseDecision; localDay: string; lifting: boolean }): Promise<{ emailKey: string | null; untilMs: number | null }> {
+    async settleAbuseCase(input: {
+      caseId: string;
+      atMs: number;
+      decision: AbuseDecision;
+      localDay: string;
+      lifting: boolean;
+    }): Promise<{ emailKey: string | null; untilMs: number | null }> {
       const { data, subscriber } = await load(input.caseId);
       const d = input.decision;
       const untilMs = d.untilDay === null ? null : localDayBounds(d.untilDay, subscriber.timezone).startMs;
-      const content = d.action === 'suspend'
-        ? accountSuspendedEmail({ ...data, reason: d.reason, until: d.untilDay, supportEmail })
-        : d.action === 'terminate' ? accountTerminatedEmail({ ...data, reason: d.reason, supportEmail })
-          : input.lifting ? accountResumedEmail(data) : null;
+      const content =
+        d.action === 'suspend'
+          ? accountSuspendedEmail({ ...data, reason: d.reason, until: d.untilDay, supportEmail })
+          : d.action === 'terminate'
+            ? accountTerminatedEmail({ ...data, reason: d.reason, supportEmail })
+            : input.lifting
+              ? accountResumedEmail(data)
+              : null;
       const emailKey = content ? key(input.caseId, d.action === 'dismiss' ? 'resumed' : d.action) : null;
       await settleAbuseDecision(pool, {
-        caseId: input.caseId, atMs: input.atMs, decision: d, untilMs, localDay: input.localDay,
+        caseId: input.caseId,
+        atMs: input.atMs,
+        decision: d,
+        untilMs,
+        localDay: input.localDay,
         email: content && emailKey ? { key: emailKey, purpose: 'abuse-case', subscriberId: subscriber.id, to: subscriber.email, ...content } : null,
       });
       return { emailKey, untilMs };
@@ -187,7 +231,11 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
     async endAbuseSuspension(input: { caseId: string; atMs: number }): Promise<string> {
       const { data, subscriber } = await load(input.caseId);
       const emailKey = key(input.caseId, 'resumed');
-      await endSuspension(pool, { caseId: input.caseId, atMs: input.atMs, email: { key: emailKey, purpose: 'abuse-case', subscriberId: subscriber.id, ...accountResumedEmail(data), to: subscriber.email } });
+      await endSuspension(pool, {
+        caseId: input.caseId,
+        atMs: input.atMs,
+        email: { key: emailKey, purpose: 'abuse-case', subscriberId: subscriber.id, ...accountResumedEmail(data), to: subscriber.email },
+      });
       return emailKey;
     },
 
@@ -200,9 +248,14 @@ export function createAbuseActivities(pool: Pool, temporal: Client, taskQueue: s
      * this subscriber, as PostgreSQL records it, and from when: a signal typed by hand acts only
      * on a recorded decision.
      */
-    async confirmAccountHold(input: { subscriberId: string; caseId: string; kind: 'suspended' | 'terminated' }): Promise<{ confirmed: true; startsAtMs: number } | { confirmed: false; reason: string }> {
+    async confirmAccountHold(input: {
+      subscriberId: string;
+      caseId: string;
+      kind: 'suspended' | 'terminated';
+    }): Promise<{ confirmed: true; startsAtMs: number } | { confirmed: false; reason: string }> {
       const hold = await accountHold(pool, input.caseId);
-      if (!hold || hold.subscriberId !== input.subscriberId) return { confirmed: false, reason: `no abuse case ${input.caseId} of ${input.subscriberId} has decided a hold on the account` };
+      if (!hold || hold.subscriberId !== input.subscriberId)
+        return { confirmed: false, reason: `no abuse case ${input.caseId} of ${input.subscriberId} has decided a hold on the account` };
       if (hold.kind !== input.kind) return { confirmed: false, reason: `abuse case ${input.caseId} recorded ${hold.kind}, not ${input.kind}` };
       if (hold.ended) return { confirmed: false, reason: `the hold of abuse case ${input.caseId} has ended` };
       return { confirmed: true, startsAtMs: hold.startsAtMs };

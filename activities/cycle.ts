@@ -2,17 +2,19 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { invoiceEmail, minutePlanEmail, minutePlanReductionEmail } from '../billing/emails';
+import { buildInvoiceDocument, invoicePdfName, type Seller } from '../billing/invoice-document';
 import type { OverageStreak, PlanDecision, PlanReduction } from '../billing/minute-plans';
 import { periodBounds, startOfDayMs } from '../billing/periods';
-import type { MinutePlan, PolicyVersion } from '../billing/policy';
+import { DEFAULT_POLICY_RULES, type MinutePlan, type PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, invoiceIdFor, roundUsage, type CycleRating, type CycleUsage } from '../billing/rating';
 import { priceInvoice, termsForPeriod, type PeriodFacts } from '../billing/terms';
-import { monthsWithLateCalls, recordInvoiceOnce, recordRatedInvoiceOnce } from '../db/invoices';
+import { monthsWithLateCalls, recordInvoiceOnce, recordRatedInvoiceOnce, type InvoiceEmail, type NewInvoice } from '../db/invoices';
 import { addPlanOnce, reducePlanOnce } from '../db/plans';
 import { NoPolicyInEffectError, policyVersion } from '../db/policies';
 import { getSubscriber, type Subscriber } from '../db/subscribers';
 import { periodFacts, type PeriodFactsOptions } from '../db/terms';
 import { countedDurations } from '../db/usage';
+import { countInvoiceWritten } from '../telemetry/metrics';
 
 export interface CycleTerms {
   subscriberId: string;
@@ -81,9 +83,7 @@ export function planPolicyOf(policy: PolicyVersion): PlanPolicy {
 }
 
 /** Where a period's close stands: not due yet (and when it is), or done, with its invoice. */
-export type CloseStep =
-  | { due: false; final: boolean; closeAtMs: number; timezone: string }
-  | { due: true; final: boolean; invoice: WrittenInvoice | null };
+export type CloseStep = { due: false; final: boolean; closeAtMs: number; timezone: string } | { due: true; final: boolean; invoice: WrittenInvoice | null };
 
 export interface WriteInvoiceInput {
   subscriberId: string;
@@ -103,7 +103,51 @@ export interface CloseInputs {
 /** Sends one outbox email at most once (activities/mail.ts). */
 export type DeliverEmail = (key: string) => Promise<'sent' | 'already-sent' | 'withdrawn' | 'failed'>;
 
-export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
+/**
+ * The payment terms of an invoice under a policy version. Versions carried in the histories of runs
+ * started before the terms were a policy parameter lack them: the default then, as the migration
+ * gave every stored version.
+ */
+const paymentTermsOf = (policy: PolicyVersion): number => policy.paymentTermsDays ?? DEFAULT_POLICY_RULES.paymentTermsDays;
+
+/**
+ * The invoice's email, composed in its write's transaction once its number and dates are assigned
+ * (db/invoices.ts): the invoice document in the body, and its PDF attached, rendered when sent.
+ */
+function invoiceEmailOf(invoice: NewInvoice, subscriber: Subscriber, seller: Seller): InvoiceEmail {
+  const r = invoice.rating;
+  return {
+    to: subscriber.email,
+    compose: (numbering) => {
+      const document = buildInvoiceDocument({
+        invoice: {
+          id: invoice.id,
+          ...numbering,
+          period: invoice.period,
+          currency: invoice.currency,
+          usedSeconds: r.usedSeconds,
+          allowanceSeconds: r.allowanceSeconds,
+          overageMinutes: r.overageMinutes,
+          totalCents: r.totalCents,
+          lines: r.lines,
+          adjustments: invoice.adjustments,
+        },
+        seller,
+        buyer: subscriber,
+      });
+      const content = invoiceEmail({
+        document,
+        subscriberId: subscriber.id,
+        subscriberName: subscriber.name,
+        overageMinutes: r.overageMinutes,
+        overageRateMicros: invoice.overageRateMicros,
+      });
+      return { ...content, attachments: [{ filename: invoicePdfName(document), invoiceDocument: document }] };
+    },
+  };
+}
+
+export function createCycleActivities(pool: Pool, deliver: DeliverEmail, seller: Seller) {
   async function subscriberOrFail(id: string): Promise<Subscriber> {
     const subscriber = await getSubscriber(pool, id);
     if (!subscriber) throw ApplicationFailure.nonRetryable(`subscriber ${id} does not exist`, 'UnknownSubscriber');
@@ -157,27 +201,21 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
     const subscriber = await subscriberOrFail(input.subscriberId);
     const { rating, policy } = input;
     const invoiceId = invoiceIdFor(subscriber.id, rating.period);
-    const content = invoiceEmail({
-      invoiceId,
+    const invoice: NewInvoice = {
+      id: invoiceId,
       subscriberId: subscriber.id,
-      subscriberName: subscriber.name,
       period: rating.period,
+      policyVersion: policy.version,
       currency: policy.currency,
-      usedSeconds: rating.usedSeconds,
-      allowanceSeconds: rating.allowanceSeconds,
-      overageMinutes: rating.overageMinutes,
       overageRateMicros: policy.overageRateMicros,
-      lines: rating.lines,
-      totalCents: rating.totalCents,
-    });
-    const result = await recordInvoiceOnce(
-      pool,
-      {
-        id: invoiceId, subscriberId: subscriber.id, period: rating.period, policyVersion: policy.version, currency: policy.currency,
-        overageRateMicros: policy.overageRateMicros, rating, plan: input.plan, overageCents: input.overageCents, adjustments: input.adjustments,
-      },
-      { to: subscriber.email, content },
-    );
+      rating,
+      plan: input.plan,
+      overageCents: input.overageCents,
+      adjustments: input.adjustments,
+      paymentTermsDays: paymentTermsOf(policy),
+    };
+    const result = await recordInvoiceOnce(pool, invoice, invoiceEmailOf(invoice, subscriber, seller));
+    if (result.created) countInvoiceWritten({ currency: policy.currency, totalCents: rating.totalCents, overageMinutes: rating.overageMinutes });
     return { invoiceId, ...result };
   }
 
@@ -206,28 +244,36 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
       }
       const priced = priceInvoice(terms, own, late, { finalAdjustmentOnly: final });
       if (final && priced.adjustments.length === 0) return null;
-      const { rating } = priced;
-      return {
-        invoice: {
-          id: invoiceId, subscriberId: subscriber.id, period: input.period, policyVersion: policy.version, currency: policy.currency,
-          overageRateMicros: policy.overageRateMicros, rating, plan: final ? null : plan, overageCents: priced.overageCents, adjustments: priced.adjustments,
-        },
-        email: {
-          to: subscriber.email,
-          content: invoiceEmail({
-            invoiceId, subscriberId: subscriber.id, subscriberName: subscriber.name, period: rating.period, currency: policy.currency,
-            usedSeconds: rating.usedSeconds, allowanceSeconds: rating.allowanceSeconds, overageMinutes: rating.overageMinutes,
-            overageRateMicros: policy.overageRateMicros, lines: rating.lines, totalCents: rating.totalCents,
-          }),
-        },
+      const invoice: NewInvoice = {
+        id: invoiceId,
+        subscriberId: subscriber.id,
+        period: input.period,
+        policyVersion: policy.version,
+        currency: policy.currency,
+        overageRateMicros: policy.overageRateMicros,
+        rating: priced.rating,
+        plan: final ? null : plan,
+        overageCents: priced.overageCents,
+        adjustments: priced.adjustments,
+        paymentTermsDays: paymentTermsOf(policy),
       };
+      return { invoice, email: invoiceEmailOf(invoice, subscriber, seller) };
     });
     if (!written) return null;
     const i = written.invoice;
+    if (written.created) countInvoiceWritten({ currency: i.currency, totalCents: i.totalCents, overageMinutes: i.overageMinutes });
     return {
-      invoiceId: i.id, created: written.created, emailKey: written.emailKey, period: i.period,
-      usedSeconds: Number(i.usedSeconds), allowanceSeconds: Number(i.allowanceSeconds), overageMinutes: i.overageMinutes, totalCents: Number(i.totalCents),
-      policy: planPolicyOf(policy), plan, allowanceWithoutPlanSeconds: allowanceSeconds({ ...terms, plan: undefined }),
+      invoiceId: i.id,
+      created: written.created,
+      emailKey: written.emailKey,
+      period: i.period,
+      usedSeconds: Number(i.usedSeconds),
+      allowanceSeconds: Number(i.allowanceSeconds),
+      overageMinutes: i.overageMinutes,
+      totalCents: Number(i.totalCents),
+      policy: planPolicyOf(policy),
+      plan,
+      allowanceWithoutPlanSeconds: allowanceSeconds({ ...terms, plan: undefined }),
       mail: await tryMailOnce(written.emailKey),
     };
   }
@@ -288,15 +334,11 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
      */
     async loadCloseInputs(input: { subscriberId: string; period: string }): Promise<CloseInputs> {
       const terms = await loadCycleTerms(input);
-      const [usage, lateMonths] = await Promise.all([
-        collectUsage({ ...input, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds }),
-        collectLateMonths(input),
-      ]);
+      const [usage, lateMonths] = await Promise.all([collectUsage({ ...input, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds }), collectLateMonths(input)]);
       return { terms, usage, lateMonths };
     },
 
     recordInvoice,
-
 
     /**
      * The invoice written and its email sent, in one local activity: one workflow activation per
@@ -310,14 +352,33 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
     },
 
     /** Records a minute plan from `effectivePeriod` and queues the subscriber's email, once. */
-    async addMinutePlan(input: { subscriberId: string; effectivePeriod: string; decision: PlanDecision; previousPlan: MinutePlan | null; currency: string }): Promise<{ emailKey: string }> {
+    async addMinutePlan(input: {
+      subscriberId: string;
+      effectivePeriod: string;
+      decision: PlanDecision;
+      previousPlan: MinutePlan | null;
+      currency: string;
+    }): Promise<{ emailKey: string }> {
       const subscriber = await subscriberOrFail(input.subscriberId);
       const streak: OverageStreak = input.decision.streak;
       const email = minutePlanEmail({
-        subscriberId: subscriber.id, subscriberName: subscriber.name, effectivePeriod: input.effectivePeriod, plan: input.decision.plan,
-        previousPlan: input.previousPlan, streak, averageOverageMinutes: input.decision.averageOverageMinutes, currency: input.currency,
+        subscriberId: subscriber.id,
+        subscriberName: subscriber.name,
+        effectivePeriod: input.effectivePeriod,
+        plan: input.decision.plan,
+        previousPlan: input.previousPlan,
+        streak,
+        averageOverageMinutes: input.decision.averageOverageMinutes,
+        currency: input.currency,
       });
-      const emailKey = await addPlanOnce(pool, { subscriberId: subscriber.id, effectivePeriod: input.effectivePeriod, plan: input.decision.plan, streak, to: subscriber.email, email });
+      const emailKey = await addPlanOnce(pool, {
+        subscriberId: subscriber.id,
+        effectivePeriod: input.effectivePeriod,
+        plan: input.decision.plan,
+        streak,
+        to: subscriber.email,
+        email,
+      });
       return { emailKey };
     },
 
@@ -326,7 +387,13 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail) {
       const subscriber = await subscriberOrFail(input.subscriberId);
       const { plan, previousPlan, streak } = input.reduction;
       const email = minutePlanReductionEmail({
-        subscriberId: subscriber.id, subscriberName: subscriber.name, effectivePeriod: input.effectivePeriod, plan, previousPlan, streak, currency: input.currency,
+        subscriberId: subscriber.id,
+        subscriberName: subscriber.name,
+        effectivePeriod: input.effectivePeriod,
+        plan,
+        previousPlan,
+        streak,
+        currency: input.currency,
       });
       const emailKey = await reducePlanOnce(pool, { subscriberId: subscriber.id, effectivePeriod: input.effectivePeriod, plan, streak, to: subscriber.email, email });
       return { emailKey };

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
+import type { Seller } from '../billing/invoice-document';
+import { DEFAULT_SELLER } from '../config';
 import { createAbuseActivities } from './abuse';
 import { createCycleActivities } from './cycle';
 import { createLimitRequestActivities } from './limit-requests';
@@ -30,12 +32,14 @@ export interface ActivityDeps {
   collectLimits?: CollectLimits;
   /** Where asterisk-db collectors write rejected rows (default: the system's temporary folder). */
   rejectsDir?: string;
+  /** Who issues the invoices (BILLING_SELLER_*); the configuration's defaults when not given. */
+  seller?: Seller;
 }
 
 export function createActivities(deps: ActivityDeps) {
   const mail = { mailFrom: deps.mailFrom, billingOpsEmail: deps.billingOpsEmail };
   return {
-    ...createCycleActivities(deps.pool, outboxDelivery(deps.pool, deps.mailer, mail)),
+    ...createCycleActivities(deps.pool, outboxDelivery(deps.pool, deps.mailer, mail), deps.seller ?? DEFAULT_SELLER),
     ...createMailActivities(deps.pool, deps.mailer, mail),
     ...createMonthCloseActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail, deps.closeGraceHours),
     ...createLimitRequestActivities(deps.pool, deps.supportEmail),

@@ -20,7 +20,8 @@ export function createLimitRequestRecordActivities(pool: Pool, temporal: Client,
     async recordLimitRequest(request: NewLimitRequest): Promise<LimitRequestRecord> {
       try {
         const { result } = await writeOnce(pool, operationKey(), async (client) => {
-          if (!(await getSubscriber(client, request.subscriberId))) throw ApplicationFailure.nonRetryable(`subscriber "${request.subscriberId}" does not exist; see \`billing subscribers list\``, OPERATION_REFUSED);
+          if (!(await getSubscriber(client, request.subscriberId)))
+            throw ApplicationFailure.nonRetryable(`subscriber "${request.subscriberId}" does not exist; see \`billing subscribers list\``, OPERATION_REFUSED);
           return insertLimitRequest(client, request);
         });
         return result;
@@ -40,7 +41,10 @@ export function createLimitRequestRecordActivities(pool: Pool, temporal: Client,
       const { reason, ...args } = input;
       const workflowId = limitRequestWorkflowId(input.requestId);
       await temporal.workflow.start('limitRequestWorkflow', {
-        workflowId, taskQueue, args: [args], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowId,
+        taskQueue,
+        args: [args],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         staticSummary: `Limit request ${input.requestId}: ${input.subscriberId} asks for ${input.requestedMinutes} minutes a month`,
         staticDetails: `Reason: ${reason}\n\nDecide with the signal \`approve\` {"reviewer", "minutes"?, "until"?, "note"?} or \`reject\` {"reviewer", "reason"}.`,
       });

@@ -3,7 +3,10 @@ import { heartbeat } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
+import { isPermanentRefusal, type SmtpError } from '../billing/mail-delivery';
+import { renderInvoicePdf } from '../documents/invoice-pdf';
 import { deliverOnce, type DeliveryOptions, type DeliveryOutcome } from '../db/outbox';
+import { countEmailAttempt } from '../telemetry/metrics';
 
 export type { DeliveryOutcome };
 
@@ -25,11 +28,37 @@ export interface MailSettings {
  */
 export function outboxDelivery(pool: Pool, mailer: Transporter, settings: MailSettings, options: Omit<DeliveryOptions, 'alertTo'> = {}): (key: string) => Promise<DeliveryOutcome> {
   const slot = sendingSlots(mailer);
-  return (key) => slot(() => deliverOnce(pool, key, async (email) => {
-    const messageId = messageIdFor(email.key);
-    await mailer.sendMail({ from: settings.mailFrom, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
-    return messageId;
-  }, { ...options, alertTo: settings.billingOpsEmail }));
+  return (key) =>
+    slot(() =>
+      deliverOnce(
+        pool,
+        key,
+        async (email) => {
+          const messageId = messageIdFor(email.key);
+          // Attachments are rendered from what the outbox stores (an invoice's document): the same bytes on every attempt.
+          const attachments = await Promise.all(
+            email.attachments.map(async (a) => ({ filename: a.filename, contentType: 'application/pdf', content: await renderInvoicePdf(a.invoiceDocument) })),
+          );
+          try {
+            await mailer.sendMail({
+              from: settings.mailFrom,
+              to: email.to,
+              subject: email.subject,
+              text: email.text,
+              html: email.html,
+              messageId,
+              ...(attachments.length ? { attachments } : {}),
+            });
+          } catch (error) {
+            countEmailAttempt(email.purpose, isPermanentRefusal(error as SmtpError) ? 'failed' : 'error');
+            throw error;
+          }
+          countEmailAttempt(email.purpose, 'sent');
+          return messageId;
+        },
+        { ...options, alertTo: settings.billingOpsEmail },
+      ),
+    );
 }
 
 const slotsByMailer = new WeakMap<Transporter, <T>(work: () => Promise<T>) => Promise<T>>();
@@ -44,7 +73,7 @@ function sendingSlots(mailer: Transporter): <T>(work: () => Promise<T>) => Promi
   const known = slotsByMailer.get(mailer);
   if (known) return known;
   const options = (mailer as { transporter?: { options?: { pool?: boolean; maxConnections?: number } } }).transporter?.options;
-  const size = options?.pool ? options.maxConnections ?? 5 : Infinity;
+  const size = options?.pool ? (options.maxConnections ?? 5) : Infinity;
   let busy = 0;
   const waiting: (() => void)[] = [];
   const slot = async <T>(work: () => Promise<T>): Promise<T> => {

@@ -9,6 +9,7 @@ import { closeProgressSnapshot, recordCloseFailure, recordCloseRequests, subscri
 import { enqueueEmail } from '../db/outbox';
 import { policyInEffectOn } from '../db/policies';
 import { billableSubscriberIds } from '../db/subscribers';
+import { recordCloseProgress } from '../telemetry/metrics';
 import { closeCycleSignal, monthCloseWorkflowId, subscriberWorkflowId } from '../workflows/messages';
 import type { MonthCloseSummary } from '../workflows/month-close';
 
@@ -26,10 +27,19 @@ const MISSED_PER_POLL = 500;
  * subscriber, and the one a termination's close uses (closeSettings).
  */
 export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQueue: string, billingOpsEmail: string, closeGraceHours: number) {
-  const snapshot = (period: string): Promise<CloseProgressSnapshot> => closeProgressSnapshot(pool, period);
+  const snapshot = async (period: string): Promise<CloseProgressSnapshot> => {
+    const current = await closeProgressSnapshot(pool, period);
+    recordCloseProgress(period, current);
+    return current;
+  };
 
   /** signalWithStart to each entity, 16 at a time; `progress` after each; then remembered as asked. */
-  async function signalCloses(period: string, graceHours: number | undefined, subscribers: { id: string; serviceStart: string }[], progress: (done: number) => void): Promise<void> {
+  async function signalCloses(
+    period: string,
+    graceHours: number | undefined,
+    subscribers: { id: string; serviceStart: string }[],
+    progress: (done: number) => void,
+  ): Promise<void> {
     let next = 0;
     let done = 0;
     const signaller = async (): Promise<void> => {
@@ -48,7 +58,11 @@ export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQue
       }
     };
     await Promise.all(Array.from({ length: Math.min(SIGNAL_CONCURRENCY, subscribers.length) }, signaller));
-    await recordCloseRequests(pool, period, subscribers.map((s) => s.id));
+    await recordCloseRequests(
+      pool,
+      period,
+      subscribers.map((s) => s.id),
+    );
   }
 
   return {
@@ -72,7 +86,14 @@ export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQue
      * for a workflow task between pages (those queue behind the entities' own tasks during a
      * close). Heartbeats carry the last subscriber asked, so a retry goes on from there.
      */
-    async requestCycleClosesFrom(input: { period: string; graceHours?: number; afterId?: string; pageSize: number; maxPages: number; maxSeconds: number }): Promise<{ cursor: string | undefined; requested: number; done: boolean }> {
+    async requestCycleClosesFrom(input: {
+      period: string;
+      graceHours?: number;
+      afterId?: string;
+      pageSize: number;
+      maxPages: number;
+      maxSeconds: number;
+    }): Promise<{ cursor: string | undefined; requested: number; done: boolean }> {
       const resumed = Context.current().info.heartbeatDetails as { cursor?: string; requested: number } | undefined;
       let cursor = resumed?.cursor ?? input.afterId;
       let requested = resumed?.requested ?? 0;
@@ -93,7 +114,13 @@ export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQue
     async queueCloseSummary(input: { period: string; summary: CloseProgressSnapshot }): Promise<string> {
       const key = `close-summary:${input.period}`;
       const { currency } = await policyInEffectOn(pool, `${input.period}-01`);
-      await enqueueEmail(pool, { key, purpose: 'close-summary', subscriberId: null, to: billingOpsEmail, ...closeSummaryEmail({ period: input.period, currency, ...input.summary }) });
+      await enqueueEmail(pool, {
+        key,
+        purpose: 'close-summary',
+        subscriberId: null,
+        to: billingOpsEmail,
+        ...closeSummaryEmail({ period: input.period, currency, ...input.summary }),
+      });
       return key;
     },
 
@@ -107,7 +134,12 @@ export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQue
      * billable subscribers nobody asked yet (added after the fan-out passed their id) to close
      * the period, with the close's grace period (the worker's when it has none).
      */
-    async awaitCycleCloses(input: { period: string; maxWaitSeconds: number; pollSeconds: number; graceHours?: number }): Promise<CloseProgressSnapshot & { complete: boolean; askedLate?: number }> {
+    async awaitCycleCloses(input: {
+      period: string;
+      maxWaitSeconds: number;
+      pollSeconds: number;
+      graceHours?: number;
+    }): Promise<CloseProgressSnapshot & { complete: boolean; askedLate?: number }> {
       const missed = await subscribersNotAskedToClose(pool, input.period, MISSED_PER_POLL);
       await signalCloses(input.period, input.graceHours, missed, () => heartbeat());
       const deadline = Date.now() + input.maxWaitSeconds * 1000;
@@ -131,8 +163,14 @@ export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQue
      * so the month's close counts the subscriber as finished with this failure and lists it.
      */
     async recordCloseFailure(input: { subscriberId: string; period: string; reason: string }): Promise<void> {
-      if (typeof input?.subscriberId !== 'string' || input.subscriberId === '' || typeof input.period !== 'string' || !isValidPeriod(input.period)
-        || typeof input.reason !== 'string' || input.reason.trim() === '') {
+      if (
+        typeof input?.subscriberId !== 'string' ||
+        input.subscriberId === '' ||
+        typeof input.period !== 'string' ||
+        !isValidPeriod(input.period) ||
+        typeof input.reason !== 'string' ||
+        input.reason.trim() === ''
+      ) {
         throw ApplicationFailure.nonRetryable(`recordCloseFailure needs {"subscriberId", "period": "YYYY-MM", "reason"}, got ${JSON.stringify(input)}`, 'InvalidCloseFailure');
       }
       await recordCloseFailure(pool, input);
@@ -153,7 +191,8 @@ export function createMonthCloseActivities(pool: Pool, temporal: Client, taskQue
       });
       try {
         // The latest run of the close, following its continue-as-new to the end.
-        const finished = temporal.withAbortSignal(stop.signal, () => temporal.workflow.getHandle(workflowId).result() as Promise<MonthCloseSummary>)
+        const finished = temporal
+          .withAbortSignal(stop.signal, () => temporal.workflow.getHandle(workflowId).result() as Promise<MonthCloseSummary>)
           .then((summary) => ({ done: true as const, summary }));
         return await Promise.race([finished, waited]);
       } catch (error) {

@@ -16,7 +16,7 @@ import { queueUsageAlerts } from '../db/usage-alerts';
 /** The workflow run doing an operation: its first write is keyed by it. */
 export function operationKey(): string {
   const { workflowId, runId } = Context.current().info.workflowExecution ?? {};
-  if (!workflowId || !runId) throw ApplicationFailure.nonRetryable('an operation\'s first write runs in a workflow', 'NotInWorkflow');
+  if (!workflowId || !runId) throw ApplicationFailure.nonRetryable("an operation's first write runs in a workflow", 'NotInWorkflow');
   return `${workflowId}/${runId}`;
 }
 
@@ -52,7 +52,10 @@ export function createOnboardingActivities(pool: Pool, temporal: Client, taskQue
     async startSubscriberCycle(input: { subscriberId: string; period: string }): Promise<string> {
       const workflowId = subscriberWorkflowId(input.subscriberId);
       await temporal.workflow.start('subscriberWorkflow', {
-        workflowId, taskQueue, args: [input], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowId,
+        taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         staticSummary: `Billing cycle of subscriber ${input.subscriberId}`,
       });
       return workflowId;
@@ -62,7 +65,10 @@ export function createOnboardingActivities(pool: Pool, temporal: Client, taskQue
     async startUsageAlertDelivery(input: { subscriberId: string; keys: string[] }): Promise<string> {
       const workflowId = usageAlertsWorkflowId(`subscriber-added-${input.subscriberId}`);
       await temporal.workflow.start('deliverEmailsWorkflow', {
-        workflowId, taskQueue, args: [{ keys: input.keys }], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowId,
+        taskQueue,
+        args: [{ keys: input.keys }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         staticSummary: `Usage alerts: ${input.keys.length} emails`,
       });
       return workflowId;

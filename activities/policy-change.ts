@@ -8,8 +8,13 @@ import { policyDifferences } from '../billing/policy-revision';
 import { inTransaction } from '../db/pool';
 import { activatePolicyVersion, cancelPolicyVersion, policyVersion, scheduledPolicy } from '../db/policies';
 import {
-  policyEmailProgress, queuePolicyEmail, recipientsPage, unsentPolicyEmails, withdrawUnsentPolicyEmails,
-  type PolicyEmailProgress, type Recipient,
+  policyEmailProgress,
+  queuePolicyEmail,
+  recipientsPage,
+  unsentPolicyEmails,
+  withdrawUnsentPolicyEmails,
+  type PolicyEmailProgress,
+  type Recipient,
 } from '../db/policy-emails';
 import { getSubscriber } from '../db/subscribers';
 import { outboxDelivery } from './mail';
@@ -39,7 +44,13 @@ export async function queueNoticesForNewSubscriber(pool: Pool, subscriberId: str
   if (!revision || !subscriber || subscriber.status === 'terminated') return [];
   const data = (await noticeData(pool, revision.version))(subscriber);
   await queuePolicyEmail(pool, {
-    version: revision.version, kind: 'notice', recipient: subscriber.id, subscriberId: subscriber.id, to: subscriber.email, atPublication: false, content: policyNoticeEmail(data),
+    version: revision.version,
+    kind: 'notice',
+    recipient: subscriber.id,
+    subscriberId: subscriber.id,
+    to: subscriber.email,
+    atPublication: false,
+    content: policyNoticeEmail(data),
   });
   return [revision.version];
 }
@@ -58,13 +69,25 @@ export function createPolicyChangeActivities(pool: Pool, mailer: Transporter, ma
   const deliver = outboxDelivery(pool, mailer, { mailFrom, billingOpsEmail });
   return {
     /** Queues `kind` for the next page of recipients after `afterId`, once each. */
-    async queuePolicyEmails(input: { version: number; kind: SubscriberEmailKind; afterId: string | null; limit: number; atPublication: boolean }): Promise<{ queued: number; lastId: string | null; done: boolean }> {
+    async queuePolicyEmails(input: {
+      version: number;
+      kind: SubscriberEmailKind;
+      afterId: string | null;
+      limit: number;
+      atPublication: boolean;
+    }): Promise<{ queued: number; lastId: string | null; done: boolean }> {
       const page = await recipientsPage(pool, input);
       const data = await noticeData(pool, input.version);
       await inTransaction(pool, async (client) => {
         for (const r of page) {
           await queuePolicyEmail(client, {
-            version: input.version, kind: input.kind, recipient: r.id, subscriberId: r.id, to: r.email, atPublication: input.atPublication, content: CONTENT[input.kind](data(r)),
+            version: input.version,
+            kind: input.kind,
+            recipient: r.id,
+            subscriberId: r.id,
+            to: r.email,
+            atPublication: input.atPublication,
+            content: CONTENT[input.kind](data(r)),
           });
         }
       });
@@ -106,7 +129,13 @@ export function createPolicyChangeActivities(pool: Pool, mailer: Transporter, ma
     async queuePolicyHoldAlert(input: PolicyHoldData & { tag: string }): Promise<string> {
       const { tag, ...data } = input;
       return queuePolicyEmail(pool, {
-        version: input.version, kind: 'hold-alert', recipient: tag, subscriberId: null, to: billingOpsEmail, atPublication: false, content: policyHoldAlertEmail(data),
+        version: input.version,
+        kind: 'hold-alert',
+        recipient: tag,
+        subscriberId: null,
+        to: billingOpsEmail,
+        atPublication: false,
+        content: policyHoldAlertEmail(data),
       });
     },
 

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { grantsOvertaken, type LimitGrant } from '../billing/limits';
-import { effectiveDateProblem, policyDifferences, rulesProblem, type PolicyChanges, type PolicyDifference } from '../billing/policy-revision';
+import { policyDifferences, revisionInFlightProblem, revisionProblem, type PolicyChanges, type PolicyDifference } from '../billing/policy-revision';
 import { grantsInForceFrom } from '../db/limit-requests';
 import { writeOnce } from '../db/operations';
 import { activePolicy, insertScheduledPolicy, RevisionInFlightError, scheduledPolicy, type PolicyRecord } from '../db/policies';
@@ -47,13 +47,12 @@ export function createPolicyPublicationActivities(pool: Pool, temporal: Client, 
       try {
         const { result } = await writeOnce(pool, operationKey(), async (client) => {
           const inFlight = await scheduledPolicy(client);
-          if (inFlight) throw refused(`policy version ${inFlight.version} is already scheduled for ${inFlight.effectiveFrom}: one revision at a time; cancel it first (\`billing policy cancel ${inFlight.version}\`) or wait until it is active`);
+          if (inFlight) throw refused(revisionInFlightProblem(inFlight));
           const base = await activePolicy(client);
-          const rules = { ...base, ...r.changes };
-          const problem = rulesProblem(rules) ?? effectiveDateProblem(r.effectiveFrom, r.today, base.noticeDays);
+          const problem = revisionProblem(base, r.changes, r.effectiveFrom, r.today);
           if (problem) throw refused(problem);
+          const rules = { ...base, ...r.changes };
           const differences = policyDifferences(base, rules);
-          if (differences.length === 0) throw refused(`nothing changes: give at least one parameter that differs from version ${base.version} (see \`billing policy show ${base.version}\`)`);
           const revision = await insertScheduledPolicy(client, { version: r.version, rules, effectiveFrom: r.effectiveFrom, basedOn: base.version, publishedBy: r.publishedBy });
           const overtaken = grantsOvertaken(await grantsInForceFrom(client, r.effectiveFrom.slice(0, 7)), rules.includedMinutes, r.effectiveFrom);
           return { revision, base, differences, overtaken };
@@ -74,10 +73,14 @@ export function createPolicyPublicationActivities(pool: Pool, temporal: Client, 
       const { differences, ...args } = input;
       const workflowId = policyChangeWorkflowId(input.version);
       await temporal.workflow.start('policyChangeWorkflow', {
-        workflowId, taskQueue, args: [args], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowId,
+        taskQueue,
+        args: [args],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         staticSummary: `Policy version ${input.version}, effective ${input.effectiveFrom}: ${differences.map((d) => d.label.toLowerCase()).join(', ')}`,
-        staticDetails: differences.map((d) => `- ${d.label}: ${d.before} → ${d.after}`).join('\n')
-          + `\n\nCancel before ${input.effectiveFrom} with the signal \`cancel\` {"operator", "reason"}; while activation is held, activate by hand with \`activate\` {"operator", "reason"}.`,
+        staticDetails:
+          differences.map((d) => `- ${d.label}: ${d.before} → ${d.after}`).join('\n') +
+          `\n\nCancel before ${input.effectiveFrom} with the signal \`cancel\` {"operator", "reason"}; while activation is held, activate by hand with \`activate\` {"operator", "reason"}.`,
       });
       return workflowId;
     },

@@ -21,8 +21,11 @@ export function createUsageCollectorActivities(pool: Pool, temporal: Client, tas
   const followUp = async (summary: ImportSummary): Promise<void> => {
     if (!(await anyAlertableMonth(pool, summary.touched))) return;
     await temporal.workflow.start('usageImportFollowUpWorkflow', {
-      workflowId: usageImportWorkflowId(summary.importId), taskQueue, args: [{ importId: summary.importId }],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING, staticSummary: `Usage alerts of import ${summary.importId}`,
+      workflowId: usageImportWorkflowId(summary.importId),
+      taskQueue,
+      args: [{ importId: summary.importId }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      staticSummary: `Usage alerts of import ${summary.importId}`,
     });
   };
 
@@ -34,10 +37,15 @@ export function createUsageCollectorActivities(pool: Pool, temporal: Client, tas
      */
     async collectSourceUsage(input: { source: string }): Promise<CollectorRun> {
       const source = await sourceWithDsn(pool, input.source);
-      if (!source) throw ApplicationFailure.nonRetryable(`source ${input.source} does not exist (removed?); its schedule is removed with \`billing sources remove\``, OPERATION_REFUSED);
+      if (!source)
+        throw ApplicationFailure.nonRetryable(`source ${input.source} does not exist (removed?); its schedule is removed with \`billing sources remove\``, OPERATION_REFUSED);
       if (source.paused) return { ...toRun(undefined), paused: true };
       const ctx = {
-        pool, defaultCountry: source.country ?? defaultCountryFromEnv(), onImported: followUp, heartbeat, rejectsDir,
+        pool,
+        defaultCountry: source.country ?? defaultCountryFromEnv(),
+        onImported: followUp,
+        heartbeat,
+        rejectsDir,
       };
       const outcome = source.kind === 'asterisk-db' ? await collectAsteriskDb(source, ctx, limits) : await collectSpool(source, ctx, limits);
       if (!outcome.more) await recordRunSucceeded(pool, source.name, outcome.caughtUpAt);
@@ -58,18 +66,27 @@ export function createUsageCollectorActivities(pool: Pool, temporal: Client, tas
       const nowMs = Date.now();
       const { key, source } = await sourceIncident(pool, input.source, nowMs, async (client, alertKey, s, why) => {
         await enqueueEmail(client, {
-          key: alertKey, purpose: 'usage-source-alert', subscriberId: null, to: billingOpsEmail,
+          key: alertKey,
+          purpose: 'usage-source-alert',
+          subscriberId: null,
+          to: billingOpsEmail,
           ...message(`Usage source ${s.name} needs attention`, [
             `The collector of usage source ${s.name} (${s.kind}) needs attention: ${why}.`,
-            `Calls it has not collected are not counted yet. Run \`billing sources show ${s.name}\` for its state, and `
-              + 'fix the switch database, its network or the spool folder; the collector picks up where it left off.',
+            `Calls it has not collected are not counted yet. Run \`billing sources show ${s.name}\` for its state, and ` +
+              'fix the switch database, its network or the spool folder; the collector picks up where it left off.',
           ]),
         });
       });
       if (!source) return { exists: false, alertKey: null, lagSeconds: 0, lastRecordAt: null, rowsCollected: 0, rowsRejected: 0, consecutiveFailures: 0, paused: false };
       return {
-        exists: true, alertKey: key, lagSeconds: lagSeconds(source, nowMs), lastRecordAt: source.lastRecordAt?.toISOString() ?? null,
-        rowsCollected: source.rowsCollected, rowsRejected: source.rowsRejected, consecutiveFailures: source.consecutiveFailures, paused: source.paused,
+        exists: true,
+        alertKey: key,
+        lagSeconds: lagSeconds(source, nowMs),
+        lastRecordAt: source.lastRecordAt?.toISOString() ?? null,
+        rowsCollected: source.rowsCollected,
+        rowsRejected: source.rowsRejected,
+        consecutiveFailures: source.consecutiveFailures,
+        paused: source.paused,
       };
     },
   };
@@ -77,8 +94,14 @@ export function createUsageCollectorActivities(pool: Pool, temporal: Client, tas
 
 function toRun(outcome: CollectOutcome | undefined): CollectorRun {
   return {
-    paused: false, rows: outcome?.rows ?? 0, rejected: outcome?.rejected ?? 0, duplicates: outcome?.duplicates ?? 0,
-    imports: outcome?.imports ?? [], filesDone: outcome?.filesDone ?? 0, filesFailed: outcome?.filesFailed ?? 0,
-    failedFiles: outcome?.failedFiles ?? [], more: outcome?.more ?? false,
+    paused: false,
+    rows: outcome?.rows ?? 0,
+    rejected: outcome?.rejected ?? 0,
+    duplicates: outcome?.duplicates ?? 0,
+    imports: outcome?.imports ?? [],
+    filesDone: outcome?.filesDone ?? 0,
+    filesFailed: outcome?.filesFailed ?? 0,
+    failedFiles: outcome?.failedFiles ?? [],
+    more: outcome?.more ?? false,
   };
 }

@@ -30,8 +30,13 @@ export function createUsageFollowUpActivities(pool: Pool, temporal: Client, task
      */
     async queueImportAlerts(input: { importId: number }): Promise<string[]> {
       const touched = await monthsTouchedByImport(pool, input.importId);
-      if (touched === undefined) throw ApplicationFailure.nonRetryable(`import ${input.importId} does not exist; the summary of \`billing usage import\` names its import`, OPERATION_REFUSED);
-      if (touched === 'unfinished') throw ApplicationFailure.nonRetryable(`import ${input.importId} stopped before the end of its file; import the file again (its rows already in count once) and that import hands its alerts over`, OPERATION_REFUSED);
+      if (touched === undefined)
+        throw ApplicationFailure.nonRetryable(`import ${input.importId} does not exist; the summary of \`billing usage import\` names its import`, OPERATION_REFUSED);
+      if (touched === 'unfinished')
+        throw ApplicationFailure.nonRetryable(
+          `import ${input.importId} stopped before the end of its file; import the file again (its rows already in count once) and that import hands its alerts over`,
+          OPERATION_REFUSED,
+        );
       return queueUsageAlerts(pool, touched, Date.now(), heartbeat);
     },
 
@@ -65,7 +70,10 @@ export function createUsageFollowUpActivities(pool: Pool, temporal: Client, task
     async handOverUsageAlerts(input: { origin: string; keys: string[] }): Promise<string> {
       const workflowId = usageAlertsWorkflowId(input.origin);
       await temporal.workflow.start('deliverEmailsWorkflow', {
-        workflowId, taskQueue, args: [{ keys: input.keys }], workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowId,
+        taskQueue,
+        args: [{ keys: input.keys }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         staticSummary: `Usage alerts: ${input.keys.length} ${input.keys.length === 1 ? 'email' : 'emails'}`,
       });
       return workflowId;

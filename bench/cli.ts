@@ -27,7 +27,10 @@ const SUBSCRIBER = 'bench-cli-1';
 const HELP_MARGIN_SECONDS = 0.3;
 const QUERY_TARGET_SECONDS = 1.0;
 
-interface Measured { label: string; seconds: number[] }
+interface Measured {
+  label: string;
+  seconds: number[];
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -69,10 +72,10 @@ export async function benchCli(): Promise<void> {
     try {
       say('seeding one subscriber and 40 calls of the last days');
       const since = new Date(Date.now() - 60 * 86_400_000).toISOString().slice(0, 10);
-      await pool.query(
-        `INSERT INTO subscribers (id, name, email, timezone, monthly_fee_cents, service_start) VALUES ($1, 'Bench One', 'one@bench.test', 'UTC', 1500, $2)`,
-        [SUBSCRIBER, since],
-      );
+      await pool.query(`INSERT INTO subscribers (id, name, email, timezone, monthly_fee_cents, service_start) VALUES ($1, 'Bench One', 'one@bench.test', 'UTC', 1500, $2)`, [
+        SUBSCRIBER,
+        since,
+      ]);
       await pool.query('INSERT INTO subscriber_numbers (number, subscriber_id) VALUES ($1, $2)', ['+15550001000', SUBSCRIBER]);
       await importUsageFile(pool, { file: usageFile(dir), format: 'csv', timezone: 'UTC', source: 'bench-cli' });
 
@@ -105,13 +108,18 @@ export async function benchCli(): Promise<void> {
       const slowestQuery = Math.max(median(measured[3]!.seconds), median(measured[4]!.seconds));
       const helpOk = help - nodeMedian <= HELP_MARGIN_SECONDS;
       const queryOk = slowestQuery <= QUERY_TARGET_SECONDS;
-      process.stdout.write([
-        `CLI start-up, whole processes, ${runs} runs each (${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}):`,
-        ...measured.map(line),
-        `  billing --help takes ${(help - nodeMedian).toFixed(3)} s more than node -e 0 (target ${HELP_MARGIN_SECONDS} s: ${helpOk ? 'met' : 'missed'})`,
-        `  the slower query takes ${slowestQuery.toFixed(3)} s (target ${QUERY_TARGET_SECONDS} s: ${queryOk ? 'met' : 'missed'})`,
-        '',
-      ].join('\n'));
+      process.stdout.write(
+        [
+          `CLI start-up, whole processes, ${runs} runs each (${os.cpus().length} CPUs, load average ${os
+            .loadavg()
+            .map((l) => l.toFixed(1))
+            .join(' ')}):`,
+          ...measured.map(line),
+          `  billing --help takes ${(help - nodeMedian).toFixed(3)} s more than node -e 0 (target ${HELP_MARGIN_SECONDS} s: ${helpOk ? 'met' : 'missed'})`,
+          `  the slower query takes ${slowestQuery.toFixed(3)} s (target ${QUERY_TARGET_SECONDS} s: ${queryOk ? 'met' : 'missed'})`,
+          '',
+        ].join('\n'),
+      );
     } finally {
       await pool.end();
       await env?.teardown();

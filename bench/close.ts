@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- close [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50] [--cached-runs N] [--encrypted]`:
+ * `npm run bench -- close [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50] [--cached-runs N] [--encrypted] [--metrics] [--tracing]`:
  * the month close end to end (DESIGN, "Targets": 10,000 subscribers rated, invoiced and mailed on
  * the dev server within 5 minutes on 2 cores), beside a plain-SQL rating of the same data.
  *
@@ -18,6 +18,8 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { Pool } from 'pg';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -26,6 +28,7 @@ import { loadConfig } from '../config';
 import { createPool } from '../db/pool';
 import { importUsageFile } from '../db/usage-import';
 import { temporalCliPath } from '../stack/binaries';
+import { clientTracingInterceptors, installRuntime, startTelemetryServer, startTracing, warningsOnly, type TelemetryServer, type Tracing } from '../workers/telemetry';
 import { bundleWorkflows, createBillingWorker, defaultCachedRuns } from '../workers/worker';
 import { monthCloseWorkflow } from '../workflows/month-close';
 import { subscriberWorkflow } from '../workflows/subscriber';
@@ -43,8 +46,21 @@ const TASK_QUEUE = 'billing-bench';
 const ALLOWANCE_SECONDS = 2400 * 60;
 const OVERAGE_CENTS_PER_MINUTE = 5;
 
-const ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Chicago', 'America/Los_Angeles', 'America/Sao_Paulo',
-  'Asia/Kolkata', 'Asia/Tokyo', 'Australia/Sydney', 'Pacific/Auckland', 'Pacific/Kiritimati', 'Pacific/Pago_Pago'];
+const ZONES = [
+  'UTC',
+  'Europe/London',
+  'Europe/Berlin',
+  'America/New_York',
+  'America/Chicago',
+  'America/Los_Angeles',
+  'America/Sao_Paulo',
+  'Asia/Kolkata',
+  'Asia/Tokyo',
+  'Australia/Sydney',
+  'Pacific/Auckland',
+  'Pacific/Kiritimati',
+  'Pacific/Pago_Pago',
+];
 const FEES_CENTS = [0, 999, 1999, 2999, 4500];
 
 /**
@@ -63,8 +79,10 @@ async function addSubscribers(pool: Pool, subscribers: GeneratedSubscriber[], se
      SELECT id, 'Subscriber ' || id, id || '@bench.test', zone, fee, $4::date FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(id, zone, fee)`,
     [subscribers.map((s) => s.id), subscribers.map((_, i) => ZONES[i % ZONES.length]), subscribers.map((_, i) => FEES_CENTS[i % FEES_CENTS.length]), serviceStart],
   );
-  await pool.query('INSERT INTO subscriber_numbers (number, subscriber_id) SELECT * FROM unnest($1::text[], $2::text[])',
-    [subscribers.map((s) => s.number), subscribers.map((s) => s.id)]);
+  await pool.query('INSERT INTO subscriber_numbers (number, subscriber_id) SELECT * FROM unnest($1::text[], $2::text[])', [
+    subscribers.map((s) => s.number),
+    subscribers.map((s) => s.id),
+  ]);
 }
 
 /** A real SMTP server that accepts everything and only counts the messages it received in full. */
@@ -116,7 +134,9 @@ interface CrossCheck {
 
 /** The invoices the workflows wrote for the period against the baseline's, subscriber by subscriber. */
 async function crossCheck(pool: Pool): Promise<CrossCheck> {
-  const { rows: [totals] } = await pool.query(
+  const {
+    rows: [totals],
+  } = await pool.query(
     `SELECT count(*) FILTER (WHERE i.id IS NOT NULL AND i.used_seconds = b.used_seconds AND i.overage_minutes = b.overage_minutes
                               AND i.total_cents = b.total_cents)::int AS matching,
             (SELECT coalesce(sum(total_cents), 0) FROM invoices WHERE period = $1)::bigint AS "workflowTotalCents",
@@ -170,7 +190,11 @@ function cpuByCommand(): Map<string, number> {
   const ours = new Set([process.pid]);
   for (let grown = true; grown;) {
     grown = false;
-    for (const p of processes) if (!ours.has(p.pid) && ours.has(p.ppid)) { ours.add(p.pid); grown = true; }
+    for (const p of processes)
+      if (!ours.has(p.pid) && ours.has(p.ppid)) {
+        ours.add(p.pid);
+        grown = true;
+      }
   }
   const byCommand = new Map<string, number>();
   for (const p of processes) {
@@ -294,15 +318,26 @@ async function historySample(env: TestWorkflowEnvironment, ids: string[], closeS
   await readRuns(monthCloseWorkflowId(PERIOD), 'close: ');
   const lines = [`  where the time goes, from the histories of ${ids.length} sampled subscribers (every run; queue = scheduled → started, run = started → completed):`];
   for (const [name, t] of [...timings].sort((a, b) => a[0].localeCompare(b[0]))) {
-    lines.push(`    ${name.padEnd(26)} ×${String(t.count).padEnd(4)} queue p50 ${ms(percentile(t.queueMs, 0.5)).padStart(8)}  p95 ${ms(percentile(t.queueMs, 0.95)).padStart(8)}`
-      + `   run p50 ${ms(percentile(t.runMs, 0.5)).padStart(8)}  p95 ${ms(percentile(t.runMs, 0.95)).padStart(8)}`);
+    lines.push(
+      `    ${name.padEnd(26)} ×${String(t.count).padEnd(4)} queue p50 ${ms(percentile(t.queueMs, 0.5)).padStart(8)}  p95 ${ms(percentile(t.queueMs, 0.95)).padStart(8)}` +
+        `   run p50 ${ms(percentile(t.runMs, 0.5)).padStart(8)}  p95 ${ms(percentile(t.runMs, 0.95)).padStart(8)}`,
+    );
   }
   const sec = (v: number): string => `${v.toFixed(1)} s`;
-  lines.push(`    ${troubles.runs} runs, ${troubles.events} events (${(troubles.events / Math.max(1, troubles.runs)).toFixed(0)} a run); workflow tasks timed out ${troubles.workflowTaskTimeouts},`
-    + ` failed ${troubles.workflowTaskFailures}; activities timed out ${troubles.activityTimeouts}, failed ${troubles.activityFailures}, retried ${troubles.activityRetries}`);
-  lines.push(`    after the close started, a sampled subscriber was first signalled at p50 ${sec(percentile(firstSignalS, 0.5))} (max ${sec(Math.max(0, ...firstSignalS))}),`
-    + ` and its last invoice mailed at p50 ${sec(percentile(doneS, 0.5))} (max ${sec(Math.max(0, ...doneS))});`
-    + ` signalled → mailed p50 ${sec(percentile(doneS.map((d, i) => d - (firstSignalS[i] ?? 0)), 0.5))}`);
+  lines.push(
+    `    ${troubles.runs} runs, ${troubles.events} events (${(troubles.events / Math.max(1, troubles.runs)).toFixed(0)} a run); workflow tasks timed out ${troubles.workflowTaskTimeouts},` +
+      ` failed ${troubles.workflowTaskFailures}; activities timed out ${troubles.activityTimeouts}, failed ${troubles.activityFailures}, retried ${troubles.activityRetries}`,
+  );
+  lines.push(
+    `    after the close started, a sampled subscriber was first signalled at p50 ${sec(percentile(firstSignalS, 0.5))} (max ${sec(Math.max(0, ...firstSignalS))}),` +
+      ` and its last invoice mailed at p50 ${sec(percentile(doneS, 0.5))} (max ${sec(Math.max(0, ...doneS))});` +
+      ` signalled → mailed p50 ${sec(
+        percentile(
+          doneS.map((d, i) => d - (firstSignalS[i] ?? 0)),
+          0.5,
+        ),
+      )}`,
+  );
   return lines;
 }
 
@@ -321,8 +356,11 @@ async function startEntities(env: TestWorkflowEnvironment, subscribers: Generate
     while (next < subscribers.length) {
       const subscriber = subscribers[next++]!;
       await env.client.workflow.start(subscriberWorkflow, {
-        workflowId: subscriberWorkflowId(subscriber.id), taskQueue: TASK_QUEUE, args: [{ subscriberId: subscriber.id, period: serviceStart.slice(0, 7) }],
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING, staticSummary: `Billing cycle of subscriber ${subscriber.id}`,
+        workflowId: subscriberWorkflowId(subscriber.id),
+        taskQueue: TASK_QUEUE,
+        args: [{ subscriberId: subscriber.id, period: serviceStart.slice(0, 7) }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        staticSummary: `Billing cycle of subscriber ${subscriber.id}`,
       });
     }
   };
@@ -351,7 +389,16 @@ export async function benchClose(): Promise<void> {
   const rows = count * 30;
   const subscribers = benchSubscribers(count);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-bench-files-'));
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // --metrics: as a worker with BILLING_METRICS_PORT runs: the SDK's exporter on, /metrics scraped
+  // every 15 s. --tracing: as one with OTEL_EXPORTER_OTLP_ENDPOINT: every span made and handed to a
+  // batch processor (whose exporter drops them: the cost measured is the worker's, not a collector's).
+  const metrics = process.argv.includes('--metrics');
+  const traced = process.argv.includes('--tracing');
+  const runtime = metrics ? await installRuntime({ metrics: true, logFormat: 'text', logLevel: 'WARN' }) : undefined;
+  if (!metrics) Runtime.install({ logger: new DefaultLogger('WARN') });
+  const tracing: Tracing | undefined = traced
+    ? startTracing(new BatchSpanProcessor({ export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined }), 'billing-bench')
+    : undefined;
   const problems: string[] = [];
   const config = loadConfig();
   try {
@@ -364,20 +411,24 @@ export async function benchClose(): Promise<void> {
       let smtp: Awaited<ReturnType<typeof countingSmtpServer>> | undefined;
       let env: TestWorkflowEnvironment | undefined;
       let stopOnSignal = (): unknown => undefined;
+      let endpoint: TelemetryServer | undefined;
+      let scraping: NodeJS.Timeout | undefined;
       try {
         await addSubscribers(pool, subscribers, serviceStart);
         say(`importing the usage (service start ${serviceStart}, ${ZONES.length} time zones)`);
         const importStarted = performance.now();
         const imported = await importUsageFile(pool, { file, format: 'asterisk', timezone: 'UTC', source: 'bench-close' });
-        say(`  ${imported.rowsRead.toLocaleString('en')} rows, ${imported.counted.toLocaleString('en')} counted, ${imported.unmatched} unmatched,`
-          + ` ${imported.rejected} rejected in ${((performance.now() - importStarted) / 1000).toFixed(1)} s`);
+        say(
+          `  ${imported.rowsRead.toLocaleString('en')} rows, ${imported.counted.toLocaleString('en')} counted, ${imported.unmatched} unmatched,` +
+            ` ${imported.rejected} rejected in ${((performance.now() - importStarted) / 1000).toFixed(1)} s`,
+        );
         await pool.query('ANALYZE');
 
         say('baseline: one SQL statement rating every subscriber');
         const baseline = await plainSqlRating(pool);
 
         say('starting the SMTP server, the Temporal dev server and the worker');
-        const workflowBundle = await bundleWorkflows(new DefaultLogger('WARN'), { encrypted: codecKeys !== null });
+        const workflowBundle = await bundleWorkflows(warningsOnly(Runtime.instance().logger), { encrypted: codecKeys !== null, tracing: traced });
         [smtp, env] = await Promise.all([
           countingSmtpServer(),
           TestWorkflowEnvironment.createLocal({
@@ -402,18 +453,43 @@ export async function benchClose(): Promise<void> {
           config: { ...config, taskQueue: TASK_QUEUE, smtpUrl: mailServer.url, mailFrom: 'RedConnect Billing <billing@bench.test>' },
           connection: temporalEnv.nativeConnection,
           namespace: temporalEnv.namespace ?? 'default',
-          client: temporalEnv.client,
+          client: tracing
+            ? new Client({
+                connection: temporalEnv.connection,
+                namespace: temporalEnv.namespace ?? 'default',
+                interceptors: clientTracingInterceptors(tracing),
+                ...(codecKeys ? { dataConverter: clientDataConverter(codecKeys) } : {}),
+              })
+            : temporalEnv.client,
           pool: workerPool,
           codecKeys,
           workflowBundle,
+          ...(tracing ? { tracing } : {}),
           maxConcurrentActivities: activitySlots,
           ...(cachedRuns ? { maxCachedWorkflows: cachedRuns } : {}),
         });
 
+        endpoint = runtime
+          ? await startTelemetryServer({ host: '127.0.0.1', port: 0, pool, sdkMetricsUrl: runtime.sdkMetricsUrl, workerState: () => worker.getState() })
+          : undefined;
+        const scrapeUrl = `${endpoint?.url}/metrics`;
+        scraping = endpoint
+          ? setInterval(
+              () =>
+                void fetch(scrapeUrl)
+                  .then((r) => r.text())
+                  .catch(() => undefined),
+              15_000,
+            )
+          : undefined;
+        if (endpoint) say(`metrics on: ${endpoint.url}/metrics scraped every 15 s`);
+        if (tracing) say('tracing on: every span into a batch processor');
         await worker.runUntil(async () => {
           const onboarding = await startEntities(temporalEnv, subscribers, serviceStart);
           say(`  ${count.toLocaleString('en')} entities running and waiting after ${onboarding.toFixed(1)} s (not part of the close's time)`);
-          say(`closing ${PERIOD} for ${count.toLocaleString('en')} subscribers (${activitySlots} activity slots, worker pool of 20 connections, cache of ${(cachedRuns ?? config.workerCachedRuns ?? defaultCachedRuns()).toLocaleString('en')} runs${codecKeys ? ', payloads encrypted' : ''})`);
+          say(
+            `closing ${PERIOD} for ${count.toLocaleString('en')} subscribers (${activitySlots} activity slots, worker pool of 20 connections, cache of ${(cachedRuns ?? config.workerCachedRuns ?? defaultCachedRuns()).toLocaleString('en')} runs${codecKeys ? ', payloads encrypted' : ''})`,
+          );
           const cpuBefore = cpuByCommand();
           const machineBefore = machineCpu();
           const eluBefore = performance.eventLoopUtilization();
@@ -426,7 +502,14 @@ export async function benchClose(): Promise<void> {
           });
           const result = handle.result();
           let finished = false;
-          result.then(() => { finished = true; }, () => { finished = true; });
+          result.then(
+            () => {
+              finished = true;
+            },
+            () => {
+              finished = true;
+            },
+          );
           const samples: Sample[] = [];
           let previous = { seconds: 0, allInvoices: 0 };
           let machineLast = machineBefore;
@@ -435,7 +518,9 @@ export async function benchClose(): Promise<void> {
             if (finished) break;
             const seconds = (performance.now() - started) / 1000;
             const progress = await handle.query(progressQuery).catch(() => undefined);
-            const { rows: [db] } = await pool.query(
+            const {
+              rows: [db],
+            } = await pool.query(
               `SELECT count(*) FILTER (WHERE i.period = $1)::int AS "periodInvoices",
                       count(*) FILTER (WHERE i.period = $1 AND o.status = 'sent')::int AS "periodEmailed", count(*)::int AS "allInvoices"
                  FROM invoices i LEFT JOIN email_outbox o ON o.idempotency_key = 'invoice:' || i.id`,
@@ -443,16 +528,25 @@ export async function benchClose(): Promise<void> {
             );
             const status = worker.getStatus();
             const machineNow = machineCpu();
-            const sample: Sample = { seconds, progress, ...db, mails: mailServer.received(), inFlightActivities: status.numInFlightActivities,
-              inFlightActivations: status.numInFlightWorkflowActivations, cachedWorkflows: status.numCachedWorkflows,
-              machineBusy: machineNow.total > machineLast.total ? (machineNow.busy - machineLast.busy) / (machineNow.total - machineLast.total) : 0 };
+            const sample: Sample = {
+              seconds,
+              progress,
+              ...db,
+              mails: mailServer.received(),
+              inFlightActivities: status.numInFlightActivities,
+              inFlightActivations: status.numInFlightWorkflowActivations,
+              cachedWorkflows: status.numCachedWorkflows,
+              machineBusy: machineNow.total > machineLast.total ? (machineNow.busy - machineLast.busy) / (machineNow.total - machineLast.total) : 0,
+            };
             machineLast = machineNow;
             samples.push(sample);
             if (samples.length % 2 === 1) continue; // a line every 10 s
             const rate = (sample.allInvoices - previous.allInvoices) / (seconds - previous.seconds);
-            say(`  ${seconds.toFixed(0).padStart(4)} s  ${progress?.phase ?? '?'}: requested ${progress?.requested ?? '?'}; ${PERIOD} invoiced ${sample.periodInvoices}, mailed ${sample.periodEmailed};`
-              + ` invoices of every month ${sample.allInvoices} (${Math.round(rate)}/s now), mails received ${sample.mails}; in flight: activities ${sample.inFlightActivities},`
-              + ` workflow activations ${sample.inFlightActivations}; cached workflows ${sample.cachedWorkflows}; machine ${(sample.machineBusy * 100).toFixed(0)} % busy`);
+            say(
+              `  ${seconds.toFixed(0).padStart(4)} s  ${progress?.phase ?? '?'}: requested ${progress?.requested ?? '?'}; ${PERIOD} invoiced ${sample.periodInvoices}, mailed ${sample.periodEmailed};` +
+                ` invoices of every month ${sample.allInvoices} (${Math.round(rate)}/s now), mails received ${sample.mails}; in flight: activities ${sample.inFlightActivities},` +
+                ` workflow activations ${sample.inFlightActivations}; cached workflows ${sample.cachedWorkflows}; machine ${(sample.machineBusy * 100).toFixed(0)} % busy`,
+            );
             previous = { seconds, allInvoices: sample.allInvoices };
           }
           const summary = await result;
@@ -464,7 +558,9 @@ export async function benchClose(): Promise<void> {
           for (let waited = 0; mailServer.received() < expectedMails && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
           const mails = mailServer.received();
 
-          const { rows: [db] } = await pool.query(
+          const {
+            rows: [db],
+          } = await pool.query(
             `SELECT (SELECT count(*) FROM invoices)::int AS invoices, (SELECT count(*) FROM invoices WHERE period = $1)::int AS "periodInvoices",
                     (SELECT count(*) FROM email_outbox WHERE status = 'sent')::int AS sent,
                     (SELECT count(*) FROM email_outbox WHERE status = 'sent' AND purpose = 'invoice')::int AS "invoiceMails",
@@ -473,10 +569,13 @@ export async function benchClose(): Promise<void> {
             [PERIOD],
           );
           if (summary.subscribers !== count || summary.invoices !== count || summary.emailed !== count || !summary.complete) {
-            problems.push(`the close reported ${summary.subscribers} subscribers, ${summary.invoices} invoices, ${summary.emailed} emailed (complete: ${summary.complete}); expected ${count} each`);
+            problems.push(
+              `the close reported ${summary.subscribers} subscribers, ${summary.invoices} invoices, ${summary.emailed} emailed (complete: ${summary.complete}); expected ${count} each`,
+            );
           }
           if (db.periodInvoices !== count) problems.push(`${db.periodInvoices} invoices for ${PERIOD} in the database, expected ${count}`);
-          if (db.invoices !== expectedMails || db.invoiceMails !== expectedMails) problems.push(`${db.invoices} invoices in all in the database, ${db.invoiceMails} invoice emails sent; expected ${expectedMails}`);
+          if (db.invoices !== expectedMails || db.invoiceMails !== expectedMails)
+            problems.push(`${db.invoices} invoices in all in the database, ${db.invoiceMails} invoice emails sent; expected ${expectedMails}`);
           if (mails !== db.sent) problems.push(`the SMTP server received ${mails} mails, the outbox marks ${db.sent} sent`);
           const check = await crossCheck(pool);
           if (check.mismatches > 0) problems.push(`${check.mismatches} subscribers' ${PERIOD} invoices differ from the plain-SQL rating: ${check.examples.join('; ')}`);
@@ -484,32 +583,41 @@ export async function benchClose(): Promise<void> {
           const sampleIds = Array.from({ length: Math.min(20, count) }, (_, i) => subscribers[Math.floor((i * count) / Math.min(20, count))]!.id);
           const where = await historySample(temporalEnv, sampleIds, startedMs);
 
-          const cpuLines = [...cpuAfter].map(([name, after]) => [name, after - (cpuBefore.get(name) ?? 0)] as const)
-            .filter(([, used]) => used >= 0.5).sort((a, b) => b[1] - a[1])
+          const cpuLines = [...cpuAfter]
+            .map(([name, after]) => [name, after - (cpuBefore.get(name) ?? 0)] as const)
+            .filter(([, used]) => used >= 0.5)
+            .sort((a, b) => b[1] - a[1])
             .map(([name, used]) => `${name} ${used.toFixed(0)} s (${(used / elapsed).toFixed(2)} cores, ${Math.round((used * 1000) / count)} ms a subscriber)`);
           const busy = machineAfter.total > machineBefore.total ? (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) : 0;
           const ourCpu = [...cpuAfter].reduce((sum, [name, after]) => sum + after - (cpuBefore.get(name) ?? 0), 0);
           const otherCpu = (machineAfter.busy - machineBefore.busy) / 100 - ourCpu;
           const requestedAt = samples.find((s) => s.progress && s.progress.phase !== 'requesting')?.seconds;
           const money = (cents: number): string => (cents / 100).toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-          const verdict = count === TARGET_SUBSCRIBERS ? (elapsed <= TARGET_SECONDS ? 'within' : 'OVER')
-            : `${TARGET_SUBSCRIBERS.toLocaleString('en')} at this rate would take ${((elapsed * TARGET_SUBSCRIBERS) / count).toFixed(0)} s`;
+          const verdict =
+            count === TARGET_SUBSCRIBERS
+              ? elapsed <= TARGET_SECONDS
+                ? 'within'
+                : 'OVER'
+              : `${TARGET_SUBSCRIBERS.toLocaleString('en')} at this rate would take ${((elapsed * TARGET_SUBSCRIBERS) / count).toFixed(0)} s`;
           const step = Math.max(1, Math.ceil(samples.length / 10));
-          const timeline = samples.filter((_, i) => i % step === step - 1).map((s) => `${s.seconds.toFixed(0)} s: ${s.periodEmailed}`).join(', ');
+          const timeline = samples
+            .filter((_, i) => i % step === step - 1)
+            .map((s) => `${s.seconds.toFixed(0)} s: ${s.periodEmailed}`)
+            .join(', ');
           const lines = [
             '',
             `close benchmark: ${count.toLocaleString('en')} subscribers (service start ${serviceStart}, ${ZONES.length} zones), ${imported.counted.toLocaleString('en')} counted calls in ${PERIOD}, ${os.cpus().length} cores`,
             `  month close end to end (dev server): ${perSecond(count, elapsed)} subscribers/s  (${elapsed.toFixed(1)} s; target ${TARGET_SECONDS} s: ${verdict})`,
-            `    ${summary.invoices} invoices and ${summary.emailed} emailed for ${PERIOD}; ${db.invoices} invoices in all (${months} month${months > 1 ? 's' : ''} a subscriber since service start),`
-              + ` ${mails} mails received by the SMTP server`
-              + ` (${db.invoiceMails} invoices; other mails: ${db.otherMails})`,
+            `    ${summary.invoices} invoices and ${summary.emailed} emailed for ${PERIOD}; ${db.invoices} invoices in all (${months} month${months > 1 ? 's' : ''} a subscriber since service start),` +
+              ` ${mails} mails received by the SMTP server` +
+              ` (${db.invoiceMails} invoices; other mails: ${db.otherMails})`,
             `    every subscriber signalled after ${requestedAt === undefined ? '?' : `~${requestedAt.toFixed(0)}`} s; ${PERIOD} invoices mailed over time: ${timeline || '-'}`,
             `  baseline, one SQL statement:         ${perSecond(baseline.subscribers, baseline.seconds)} subscribers/s  (${baseline.subscribers.toLocaleString('en')} rated in ${(baseline.seconds * 1000).toFixed(0)} ms)`,
-            `  cross-check, ${PERIOD} invoices against the SQL rating: ${check.matching.toLocaleString('en')} of ${count.toLocaleString('en')} equal (seconds, overage minutes, total),`
-              + ` ${check.mismatches} differ; totals ${money(check.workflowTotalCents)} vs ${money(check.baselineTotalCents)} USD; ${check.overSubscribers} subscribers over the allowance`,
+            `  cross-check, ${PERIOD} invoices against the SQL rating: ${check.matching.toLocaleString('en')} of ${count.toLocaleString('en')} equal (seconds, overage minutes, total),` +
+              ` ${check.mismatches} differ; totals ${money(check.workflowTotalCents)} vs ${money(check.baselineTotalCents)} USD; ${check.overSubscribers} subscribers over the allowance`,
             ...check.examples.map((e) => `    ${e}`),
-            `  CPU during the close: machine ${(busy * 100).toFixed(0)} % busy; ${cpuLines.join(', ')}; processes not of this run ${Math.max(0, otherCpu).toFixed(0)} s;`
-              + ` the worker's main thread ${(elu.utilization * 100).toFixed(0)} % busy`,
+            `  CPU during the close: machine ${(busy * 100).toFixed(0)} % busy; ${cpuLines.join(', ')}; processes not of this run ${Math.max(0, otherCpu).toFixed(0)} s;` +
+              ` the worker's main thread ${(elu.utilization * 100).toFixed(0)} % busy`,
             ...where,
             `  the benchmark process (worker, SMTP server): peak memory ${Math.round(process.resourceUsage().maxRSS / 1024)} MB, heap limit ${Math.round(v8.getHeapStatistics().heap_size_limit / 1048576)} MB`,
             `  target: ${TARGET_SUBSCRIBERS.toLocaleString('en')} subscribers within ${TARGET_SECONDS} s on 2 cores (${perSecond(TARGET_SUBSCRIBERS, TARGET_SECONDS)} subscribers/s)`,
@@ -518,6 +626,9 @@ export async function benchClose(): Promise<void> {
         });
       } finally {
         stopOnSignal();
+        clearInterval(scraping);
+        await endpoint?.close();
+        await tracing?.shutdown();
         await env?.teardown();
         await smtp?.close();
         await workerPool.end();

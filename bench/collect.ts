@@ -28,21 +28,28 @@ CREATE INDEX cdr_calldate_idx ON cdr (calldate);`;
 
 /** Rows as a busy switch writes them through October: 9 in 10 answered, a subscriber calling out or called. */
 async function fillCdr(client: Client, rows: number, subscribers: number): Promise<void> {
-  await client.query(`INSERT INTO cdr (calldate, clid, src, dst, dcontext, channel, dstchannel, lastapp, lastdata, duration, billsec, disposition, amaflags, uniqueid, linkedid, sequence)
+  await client.query(
+    `INSERT INTO cdr (calldate, clid, src, dst, dcontext, channel, dstchannel, lastapp, lastdata, duration, billsec, disposition, amaflags, uniqueid, linkedid, sequence)
     SELECT timestamp '2026-10-01 00:00:00' + (n * 2592000.0 / $1) * interval '1 second',
            '"" <' || a || '>', a, b, 'from-internal', 'PJSIP/' || a || '-' || to_hex(n), 'PJSIP/trunk-' || to_hex(n), 'Dial', 'PJSIP/trunk,60',
            (n % 600) + 5, CASE WHEN n % 10 = 0 THEN 0 ELSE n % 600 END, CASE WHEN n % 10 = 0 THEN 'NO ANSWER' ELSE 'ANSWERED' END, 3,
            '1700000000.' || n, '1700000000.' || n, n
       FROM generate_series(1, $1) AS n,
            LATERAL (SELECT '1212' || (5000000 + n % $2)::text AS a, CASE WHEN n % 3 = 0 THEN '1212' || (5000000 + (n * 7) % $2)::text ELSE '3314' || lpad((n % 1000000)::text, 7, '0') END AS b) p`,
-  [rows, subscribers]);
+    [rows, subscribers],
+  );
   await client.query('ANALYZE cdr');
 }
 
 async function addSubscribers(pool: Pool, count: number): Promise<void> {
   const subscribers = benchSubscribers(count);
-  await pool.query(`INSERT INTO subscribers (id, email, timezone, service_start) SELECT id, id || '@bench.test', 'UTC', '2026-01-01' FROM unnest($1::text[]) AS id`, [subscribers.map((s) => s.id)]);
-  await pool.query('INSERT INTO subscriber_numbers (number, subscriber_id) SELECT * FROM unnest($1::text[], $2::text[])', [subscribers.map((s) => s.number), subscribers.map((s) => s.id)]);
+  await pool.query(`INSERT INTO subscribers (id, email, timezone, service_start) SELECT id, id || '@bench.test', 'UTC', '2026-01-01' FROM unnest($1::text[]) AS id`, [
+    subscribers.map((s) => s.id),
+  ]);
+  await pool.query('INSERT INTO subscriber_numbers (number, subscriber_id) SELECT * FROM unnest($1::text[], $2::text[])', [
+    subscribers.map((s) => s.number),
+    subscribers.map((s) => s.id),
+  ]);
 }
 
 /** A plain COPY of the table to this process, rows counted as they arrive. */
@@ -85,14 +92,34 @@ export async function benchCollect(): Promise<void> {
       await pbx.end();
       await addSubscribers(pool, subscriberCount);
       await addSource(pool, {
-        name: 'bench-pbx', kind: 'asterisk-db', format: 'asterisk', timezone: 'UTC', country: 'US', voicemailNumbers: null, featureCodes: null, columns: null,
-        dsn: switchUrl.toString(), table: 'cdr', dir: null, everySeconds: 300, safetyWindowSeconds: 3600, maxLagSeconds: 1800, alertAfterFailures: 3,
+        name: 'bench-pbx',
+        kind: 'asterisk-db',
+        format: 'asterisk',
+        timezone: 'UTC',
+        country: 'US',
+        voicemailNumbers: null,
+        featureCodes: null,
+        columns: null,
+        dsn: switchUrl.toString(),
+        table: 'cdr',
+        dir: null,
+        everySeconds: 300,
+        safetyWindowSeconds: 3600,
+        maxLagSeconds: 1800,
+        alertAfterFailures: 3,
       });
       say('baseline: COPY (SELECT * FROM cdr ORDER BY calldate) TO STDOUT');
       const copy = await plainCopy(switchUrl.toString(), 'SELECT * FROM cdr ORDER BY calldate');
       say(`collecting in pages of ${pageRows.toLocaleString('en')} rows`);
       let pages = 0;
-      const ctx = { pool, defaultCountry: 'US', onImported: async () => { pages += 1; }, heartbeat: () => undefined };
+      const ctx = {
+        pool,
+        defaultCountry: 'US',
+        onImported: async () => {
+          pages += 1;
+        },
+        heartbeat: () => undefined,
+      };
       const started = process.hrtime.bigint();
       const outcome = await collectAsteriskDb((await sourceWithDsn(pool, 'bench-pbx'))!, ctx, { pageRows, maxSeconds: 3600 });
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -100,7 +127,9 @@ export async function benchCollect(): Promise<void> {
       const againStarted = process.hrtime.bigint();
       const again = await collectAsteriskDb((await sourceWithDsn(pool, 'bench-pbx'))!, ctx, { pageRows, maxSeconds: 3600 });
       const againSeconds = Number(process.hrtime.bigint() - againStarted) / 1e9;
-      const { rows: [landed] } = await pool.query(`SELECT count(*)::int AS n FROM cdr_records WHERE source = 'bench-pbx'`);
+      const {
+        rows: [landed],
+      } = await pool.query(`SELECT count(*)::int AS n FROM cdr_records WHERE source = 'bench-pbx'`);
       const lines = [
         '',
         `collect benchmark: a cdr table of ${rows.toLocaleString('en')} rows, ${subscriberCount.toLocaleString('en')} subscribers, pages of ${pageRows.toLocaleString('en')}, ${os.cpus().length} cores, switch and billing databases on one PostgreSQL`,

@@ -23,7 +23,9 @@ export function textOption(name: string, fallback: string, valid: RegExp): strin
   return value;
 }
 
-export const say = (line: string): void => { process.stderr.write(`${line}\n`); };
+export const say = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
 
 /** `count` a second, as a whole number with thousands separators. */
 export const perSecond = (count: number, seconds: number): string => Math.round(count / seconds).toLocaleString('en');

@@ -5,6 +5,7 @@
  *   close   [--subscribers 10000] [--service-start 2026-10-01] [--activity-slots 50]
  *                                                    month close on the dev server vs one SQL rating
  *   cli     [--runs 7]                               billing --help and two queries as processes vs node -e 0, temporal --help
+ *   preview [--subscribers 10000] [--calls 30]       the policy impact preview of three closed months vs reading them per subscriber
  *   collect [--rows 1000000] [--subscribers 10000] [--page-rows 50000]
  *                                                    an asterisk-db collector reading a cdr table vs a plain COPY TO STDOUT of it
  */
@@ -22,23 +23,29 @@ import { recordKey } from '../db/usage-import';
 import { benchSubscribers, writeAsteriskFile, type GeneratedSubscriber } from './asterisk-generator';
 import { benchClose } from './close';
 import { benchCli } from './cli';
+import { benchPolicyPreview } from './policy-preview';
 import { benchCollect } from './collect';
 import { option, perSecond, say, withDatabase } from './common';
 
 async function addSubscribers(pool: Pool, subscribers: GeneratedSubscriber[]): Promise<void> {
-  await pool.query(
-    `INSERT INTO subscribers (id, email, timezone, service_start) SELECT id, id || '@bench.test', 'UTC', '2026-01-01' FROM unnest($1::text[]) AS id`,
-    [subscribers.map((s) => s.id)],
-  );
-  await pool.query('INSERT INTO subscriber_numbers (number, subscriber_id) SELECT * FROM unnest($1::text[], $2::text[])',
-    [subscribers.map((s) => s.number), subscribers.map((s) => s.id)]);
+  await pool.query(`INSERT INTO subscribers (id, email, timezone, service_start) SELECT id, id || '@bench.test', 'UTC', '2026-01-01' FROM unnest($1::text[]) AS id`, [
+    subscribers.map((s) => s.id),
+  ]);
+  await pool.query('INSERT INTO subscriber_numbers (number, subscriber_id) SELECT * FROM unnest($1::text[], $2::text[])', [
+    subscribers.map((s) => s.number),
+    subscribers.map((s) => s.id),
+  ]);
 }
 
 /** The import runs with its heap capped: were its memory to grow with the file, it would fail. */
 export const HEAP_CAP_MB = 256;
 
 function importInChildProcess(url: string, file: string, source: string): Record<string, number> {
-  const output = execFileSync(process.execPath, ['--max-semi-space-size=64', `--max-old-space-size=${HEAP_CAP_MB}`, '-r', 'tsx/cjs', path.join(__dirname, 'import-once.ts'), url, file, source], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const output = execFileSync(
+    process.execPath,
+    ['--max-semi-space-size=64', `--max-old-space-size=${HEAP_CAP_MB}`, '-r', 'tsx/cjs', path.join(__dirname, 'import-once.ts'), url, file, source],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
   return JSON.parse(output.trim().split('\n').pop()!);
 }
 
@@ -51,7 +58,9 @@ async function rowByRow(pool: Pool, file: string, sampleRows: number): Promise<{
   const records = parsed.flatMap((p) => reader.push(p.record, p.info.lines, p.raw.trimEnd()));
   records.push(...reader.flush());
   const client = await pool.connect();
-  const { rows: [imp] } = await client.query("INSERT INTO usage_imports (source, file, format, timezone) VALUES ('naive', $1, 'asterisk', 'UTC') RETURNING id", [file]);
+  const {
+    rows: [imp],
+  } = await client.query("INSERT INTO usage_imports (source, file, format, timezone) VALUES ('naive', $1, 'asterisk', 'UTC') RETURNING id", [file]);
   const started = process.hrtime.bigint();
   let n = 0;
   for (const result of records) {
@@ -63,8 +72,21 @@ async function rowByRow(pool: Pool, file: string, sampleRows: number): Promise<{
          called_number, account_code, counted, not_counted_reason, caller_subscriber_id, callee_subscriber_id)
        VALUES ($1, $2, 'naive', 'asterisk', $3, to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0), $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT DO NOTHING`,
-      [recordKey('naive', `${n}:${r.raw}`, r.startMs), imp.id, r.line, r.startMs, r.answerMs, r.billableSeconds, r.callingNumber, r.calledNumber, r.accountCode,
-        r.counted, r.notCountedReason, sides.find((s) => s.direction === 'outgoing')?.subscriberId ?? null, sides.find((s) => s.direction === 'incoming')?.subscriberId ?? null],
+      [
+        recordKey('naive', `${n}:${r.raw}`, r.startMs),
+        imp.id,
+        r.line,
+        r.startMs,
+        r.answerMs,
+        r.billableSeconds,
+        r.callingNumber,
+        r.calledNumber,
+        r.accountCode,
+        r.counted,
+        r.notCountedReason,
+        sides.find((s) => s.direction === 'outgoing')?.subscriberId ?? null,
+        sides.find((s) => s.direction === 'incoming')?.subscriberId ?? null,
+      ],
     );
     n += 1;
   }
@@ -119,7 +141,7 @@ async function benchImport(): Promise<void> {
   }
 }
 
-const benches: Record<string, () => Promise<void>> = { import: benchImport, close: benchClose, cli: benchCli, collect: benchCollect };
+const benches: Record<string, () => Promise<void>> = { import: benchImport, close: benchClose, cli: benchCli, preview: benchPolicyPreview, collect: benchCollect };
 
 const name = process.argv[2];
 const bench = name ? benches[name] : undefined;
@@ -127,7 +149,10 @@ if (!bench) {
   process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]\n`);
   process.exit(2);
 }
-bench().then(() => process.exit(0), (error) => {
-  process.stderr.write(`${(error as Error).stack}\n`);
-  process.exit(1);
-});
+bench().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`${(error as Error).stack}\n`);
+    process.exit(1);
+  },
+);

@@ -1,7 +1,8 @@
 /** The text and HTML of the emails subscribers receive. Pure: data in, message out. */
 import { formatCents, formatMicros } from './money';
 import type { CloseFailure } from './month-close';
-import { overageCharge, type InvoiceLine } from './rating';
+import { invoiceDocumentHtml, invoiceDocumentText, invoicePdfName, type InvoiceDocument } from './invoice-document';
+import { overageCharge } from './rating';
 
 export interface EmailContent {
   subject: string;
@@ -10,17 +11,12 @@ export interface EmailContent {
 }
 
 export interface InvoiceEmailData {
-  invoiceId: string;
+  /** The invoice document (billing/invoice-document.ts): the body shows it, the PDF attached renders it. */
+  document: InvoiceDocument;
   subscriberName: string | null;
   subscriberId: string;
-  period: string;
-  currency: string;
-  usedSeconds: number;
-  allowanceSeconds: number;
   overageMinutes: number;
   overageRateMicros: number;
-  lines: InvoiceLine[];
-  totalCents: number;
 }
 
 export function escapeHtml(text: string): string {
@@ -34,31 +30,22 @@ export function formatMinutes(seconds: number): string {
 }
 
 export function invoiceEmail(d: InvoiceEmailData): EmailContent {
+  const doc = d.document;
   const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
-  const usage = `You used ${formatMinutes(d.usedSeconds)} of your ${formatMinutes(d.allowanceSeconds)} allowance in ${d.period}.`;
-  const overage = d.overageMinutes > 0
-    ? `${d.overageMinutes} minutes past the allowance are charged at ${formatMicros(d.overageRateMicros)} ${d.currency} a minute.`
-    : 'You stayed within your allowance: no overage this month.';
-  const textLines = d.lines.map((l) => `  ${l.description.padEnd(48)} ${formatCents(l.amountCents).padStart(10)} ${d.currency}`);
-  const text = [
-    greeting, '', `Your RedConnect invoice ${d.invoiceId} for ${d.period}.`, '', usage, overage, '',
-    ...textLines,
-    `  ${'Total'.padEnd(48)} ${formatCents(d.totalCents).padStart(10)} ${d.currency}`,
-    '', 'RedConnect Billing',
-  ].join('\n');
-  const rows = d.lines
-    .map((l) => `<tr><td>${escapeHtml(l.description)}</td><td style="text-align:right">${formatCents(l.amountCents)} ${d.currency}</td></tr>`)
-    .join('');
+  const intro = `Your RedConnect invoice ${doc.number} for ${doc.period.label} is attached as a PDF (${invoicePdfName(doc)}). Please pay ${doc.total.amount} by ${doc.dueDate}.`;
+  const overage =
+    d.overageMinutes > 0
+      ? `${d.overageMinutes} minutes past the allowance are charged at ${formatMicros(d.overageRateMicros)} ${doc.currency} a minute.`
+      : 'You stayed within your allowance: no overage this month.';
+  const text = [greeting, '', intro, overage, '', invoiceDocumentText(doc), '', 'RedConnect Billing'].join('\n');
   const html = `<!doctype html><html><body style="font-family:sans-serif">
 <p>${escapeHtml(greeting)}</p>
-<p>Your RedConnect invoice <strong>${escapeHtml(d.invoiceId)}</strong> for ${d.period}.</p>
-<p>${escapeHtml(usage)}<br>${escapeHtml(overage)}</p>
-<table cellpadding="4" style="border-collapse:collapse">${rows}
-<tr><th style="text-align:left">Total</th><th style="text-align:right">${formatCents(d.totalCents)} ${d.currency}</th></tr></table>
+<p>${escapeHtml(intro)}<br>${escapeHtml(overage)}</p>
+${invoiceDocumentHtml(doc)}
 <p>RedConnect Billing</p></body></html>`;
-  return { subject: `Your RedConnect invoice for ${d.period}: ${formatCents(d.totalCents)} ${d.currency}`, text, html };
+  // The subject as before invoices had numbers (mail filters and the tests read it); the number is in the body and the PDF's name.
+  return { subject: `Your RedConnect invoice for ${doc.period.month}: ${doc.total.amount}`, text, html };
 }
-
 
 export interface UsageAlertData {
   subscriberId: string;
@@ -77,15 +64,17 @@ export function usageAlertEmail(d: UsageAlertData): EmailContent {
   if (d.monthEnded) return endedMonthAlertEmail(d);
   const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
   const used = `You have used ${formatMinutes(d.usedSeconds)} of your ${formatMinutes(d.allowanceSeconds)} allowance for ${d.period} (${d.thresholdPercent} %).`;
-  const consequence = d.thresholdPercent >= 100
-    ? `Further minutes are charged at the standard overage rate of ${formatMicros(d.overageRateMicros)} ${d.currency} a minute until the next billing cycle begins.`
-    : `Once you reach 100 %, further minutes are charged at the standard overage rate of ${formatMicros(d.overageRateMicros)} ${d.currency} a minute until the next billing cycle.`;
+  const consequence =
+    d.thresholdPercent >= 100
+      ? `Further minutes are charged at the standard overage rate of ${formatMicros(d.overageRateMicros)} ${d.currency} a minute until the next billing cycle begins.`
+      : `Once you reach 100 %, further minutes are charged at the standard overage rate of ${formatMicros(d.overageRateMicros)} ${d.currency} a minute until the next billing cycle.`;
   const text = [greeting, '', used, consequence, '', 'RedConnect Billing'].join('\n');
   const html = `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(greeting)}</p>
 <p>${escapeHtml(used)}</p><p>${escapeHtml(consequence)}</p><p>RedConnect Billing</p></body></html>`;
-  const subject = d.thresholdPercent >= 100
-    ? `You have used your full RedConnect allowance for ${d.period}`
-    : `You have used ${d.thresholdPercent} % of your RedConnect allowance for ${d.period}`;
+  const subject =
+    d.thresholdPercent >= 100
+      ? `You have used your full RedConnect allowance for ${d.period}`
+      : `You have used ${d.thresholdPercent} % of your RedConnect allowance for ${d.period}`;
   return { subject, text, html };
 }
 
@@ -97,9 +86,10 @@ function endedMonthAlertEmail(d: UsageAlertData): EmailContent {
   const greeting = `Hello ${d.subscriberName ?? d.subscriberId},`;
   const used = `Your billing month ${d.period} has ended. You used ${formatMinutes(d.usedSeconds)} of your ${formatMinutes(d.allowanceSeconds)} allowance (${d.thresholdPercent} %).`;
   const { minutes, cents } = overageCharge(d.usedSeconds, d.allowanceSeconds, d.overageRateMicros);
-  const invoice = minutes > 0
-    ? `Its invoice will carry ${minutes} minutes of overage at ${formatMicros(d.overageRateMicros)} ${d.currency} a minute: ${formatCents(cents)} ${d.currency}, from the calls received so far.`
-    : 'Its invoice will carry no overage charge, from the calls received so far.';
+  const invoice =
+    minutes > 0
+      ? `Its invoice will carry ${minutes} minutes of overage at ${formatMicros(d.overageRateMicros)} ${d.currency} a minute: ${formatCents(cents)} ${d.currency}, from the calls received so far.`
+      : 'Its invoice will carry no overage charge, from the calls received so far.';
   const text = [greeting, '', used, invoice, '', 'RedConnect Billing'].join('\n');
   const html = `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(greeting)}</p>
 <p>${escapeHtml(used)}</p><p>${escapeHtml(invoice)}</p><p>RedConnect Billing</p></body></html>`;
@@ -124,7 +114,18 @@ export function minutePlanEmail(d: MinutePlanEmailData): EmailContent {
     ? `From ${d.effectivePeriod} your ${d.previousPlan.minutes}-minute plan becomes a ${d.plan.minutes}-minute plan for ${formatCents(d.plan.feeCents)} ${d.currency} a month (instead of ${formatCents(d.previousPlan.feeCents)}).`
     : `From ${d.effectivePeriod} a ${d.plan.minutes}-minute plan is added to your monthly charge for ${formatCents(d.plan.feeCents)} ${d.currency} a month.`;
   const why = `You went over your allowance ${d.streak.periods.length} months in a row, on average by ${d.averageOverageMinutes} minutes:`;
-  const text = [greeting, '', what, '', why, ...months.map((m) => `  ${m}`), '', `The plan's minutes are added to your allowance, so those minutes are no longer charged at the overage rate.`, '', 'RedConnect Billing'].join('\n');
+  const text = [
+    greeting,
+    '',
+    what,
+    '',
+    why,
+    ...months.map((m) => `  ${m}`),
+    '',
+    `The plan's minutes are added to your allowance, so those minutes are no longer charged at the overage rate.`,
+    '',
+    'RedConnect Billing',
+  ].join('\n');
   const html = `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(greeting)}</p><p>${escapeHtml(what)}</p>
 <p>${escapeHtml(why)}</p><ul>${months.map((m) => `<li>${escapeHtml(m)}</li>`).join('')}</ul>
 <p>The plan's minutes are added to your allowance, so those minutes are no longer charged at the overage rate.</p><p>RedConnect Billing</p></body></html>`;
@@ -156,10 +157,14 @@ export function closeSummaryEmail(d: CloseSummaryData): EmailContent {
   const failed = d.failed ?? 0;
   const lines = [
     `Subscribers: ${d.subscribers}`,
-    `Invoices written: ${d.invoices}`, `Invoices mailed: ${d.emailed}`, `Invoice emails refused by the mail server: ${d.mailFailed ?? 0}`,
+    `Invoices written: ${d.invoices}`,
+    `Invoices mailed: ${d.emailed}`,
+    `Invoice emails refused by the mail server: ${d.mailFailed ?? 0}`,
     `Subscribers whose close failed: ${failed}`,
     `Calls: ${d.calls}`,
-    `Minutes: ${formatMinutes(d.usedSeconds)}`, `Overage: ${d.overageMinutes} min`, `Amount: ${formatCents(d.totalCents)} ${d.currency}`,
+    `Minutes: ${formatMinutes(d.usedSeconds)}`,
+    `Overage: ${d.overageMinutes} min`,
+    `Amount: ${formatCents(d.totalCents)} ${d.currency}`,
   ];
   const failures = (d.failures ?? []).map((f) => `${f.subscriberId}: ${f.reason}`);
   if (failed > failures.length) failures.push(`and ${failed - failures.length} more`);

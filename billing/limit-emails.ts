@@ -38,19 +38,27 @@ function howToDecide(d: LimitRequestEmailData): string[] {
 }
 
 export function limitRequestSupportNoticeEmail(d: LimitRequestEmailData & { reminderHours: number; expiryDays: number; currentLimitMinutes: number }): EmailContent {
-  return message(`Limit request ${d.requestId}: ${d.subscriberId} asks for ${d.requestedMinutes} minutes a month`, [
-    `Subscriber ${whoAsks(d)} asks to raise their monthly limit from ${d.currentLimitMinutes} to ${d.requestedMinutes} minutes.`,
-    `Reason: ${d.reason}`,
-    `Decide it within ${d.expiryDays} days (a reminder follows after ${d.reminderHours} hours). You may approve another limit, and an end month. Any of:`,
-  ], howToDecide(d));
+  return message(
+    `Limit request ${d.requestId}: ${d.subscriberId} asks for ${d.requestedMinutes} minutes a month`,
+    [
+      `Subscriber ${whoAsks(d)} asks to raise their monthly limit from ${d.currentLimitMinutes} to ${d.requestedMinutes} minutes.`,
+      `Reason: ${d.reason}`,
+      `Decide it within ${d.expiryDays} days (a reminder follows after ${d.reminderHours} hours). You may approve another limit, and an end month. Any of:`,
+    ],
+    howToDecide(d),
+  );
 }
 
 export function limitRequestReminderEmail(d: LimitRequestEmailData & { hoursWaiting: number; expiresAt: string }): EmailContent {
-  return message(`Reminder: limit request ${d.requestId} from ${d.subscriberId} has waited ${d.hoursWaiting} hours`, [
-    `Limit request ${d.requestId} (subscriber ${whoAsks(d)}, ${d.requestedMinutes} minutes a month) has had no decision for ${d.hoursWaiting} hours. It expires at ${d.expiresAt}.`,
-    `Reason: ${d.reason}`,
-    'Decide it with any of:',
-  ], howToDecide(d));
+  return message(
+    `Reminder: limit request ${d.requestId} from ${d.subscriberId} has waited ${d.hoursWaiting} hours`,
+    [
+      `Limit request ${d.requestId} (subscriber ${whoAsks(d)}, ${d.requestedMinutes} minutes a month) has had no decision for ${d.hoursWaiting} hours. It expires at ${d.expiresAt}.`,
+      `Reason: ${d.reason}`,
+      'Decide it with any of:',
+    ],
+    howToDecide(d),
+  );
 }
 
 export function limitApprovedEmail(d: LimitRequestEmailData & { minutes: number; fromPeriod: string; untilPeriod: string | null; note: string | null }): EmailContent {

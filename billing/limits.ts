@@ -56,7 +56,8 @@ export interface LimitRules {
 }
 
 const minutesProblem = (minutes: unknown, rules: LimitRules, what: string): string | undefined => {
-  if (typeof minutes === 'number' && !Number.isFinite(minutes) && !Number.isNaN(minutes)) return `${what} ${shownValue(minutes)} is above the ceiling of ${rules.ceilingMinutes} minutes`;
+  if (typeof minutes === 'number' && !Number.isFinite(minutes) && !Number.isNaN(minutes))
+    return `${what} ${shownValue(minutes)} is above the ceiling of ${rules.ceilingMinutes} minutes`;
   if (typeof minutes !== 'number' || !Number.isInteger(minutes)) return `${what} ${shownValue(minutes)} must be a whole number of minutes`;
   // Zero and negative limits are refused by the rule that applies: above the current limit.
   if (minutes <= rules.currentLimitMinutes) return `${what} ${minutes} must be above the current limit of ${rules.currentLimitMinutes} minutes`;
@@ -74,24 +75,27 @@ export function limitRequestProblem(input: { subscriberStatus: string; minutes: 
 }
 
 /** `approve`: `{ "reviewer": "sam", "minutes"?: 4000, "until"?: "2027-03", "note"?: "..." }`. */
-export const ApproveDecisionSchema = z.object({
-  reviewer: IdSchema,
-  minutes: z.number().optional(),
-  until: PeriodSchema.optional(),
-  note: z.string().max(2000).optional(),
-}).strict();
+export const ApproveDecisionSchema = z
+  .object({
+    reviewer: IdSchema,
+    minutes: z.number().optional(),
+    until: PeriodSchema.optional(),
+    note: z.string().max(2000).optional(),
+  })
+  .strict();
 export type ApproveDecision = z.infer<typeof ApproveDecisionSchema>;
 
 /** `reject`: `{ "reviewer": "sam", "reason": "..." }`. */
-export const RejectDecisionSchema = z.object({
-  reviewer: IdSchema,
-  reason: z.string().trim().min(1, 'must not be empty: a rejection needs a reason').max(2000),
-}).strict();
+export const RejectDecisionSchema = z
+  .object({
+    reviewer: IdSchema,
+    reason: z.string().trim().min(1, 'must not be empty: a rejection needs a reason').max(2000),
+  })
+  .strict();
 export type RejectDecision = z.infer<typeof RejectDecisionSchema>;
 
 export type LimitDecision =
-  | { kind: 'approve'; reviewer: string; minutes: number; untilPeriod: string | null; note: string | null }
-  | { kind: 'reject'; reviewer: string; reason: string };
+  { kind: 'approve'; reviewer: string; minutes: number; untilPeriod: string | null; note: string | null } | { kind: 'reject'; reviewer: string; reason: string };
 
 /**
  * Checks a decision's payload against the request (the reviewer's standing is checked against

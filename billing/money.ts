@@ -56,7 +56,9 @@ export function formatCents(cents: number): string {
 export function formatMicros(micros: number): string {
   const sign = micros < 0 ? '-' : '';
   const abs = Math.abs(micros);
-  const fraction = String(abs % MICROS_PER_UNIT).padStart(6, '0').replace(/0{1,4}$/, '');
+  const fraction = String(abs % MICROS_PER_UNIT)
+    .padStart(6, '0')
+    .replace(/0{1,4}$/, '');
   return `${sign}${Math.floor(abs / MICROS_PER_UNIT)}.${fraction.padEnd(2, '0')}`;
 }
 

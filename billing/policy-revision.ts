@@ -15,6 +15,8 @@ export const REMINDER_DAYS_BEFORE = 7;
 /** The notice period is at least as long as the reminder's lead, so the reminder follows the notice. */
 export const MIN_NOTICE_DAYS = REMINDER_DAYS_BEFORE;
 export const MAX_NOTICE_DAYS = 365;
+/** An invoice is due 0 (on issue) to 365 days after its issue date (the database's bounds too). */
+export const MAX_PAYMENT_TERMS_DAYS = 365;
 
 const DAY_MS = 86_400_000;
 
@@ -42,8 +44,7 @@ export const reminderAtMs = (effectiveFrom: string): number => dayStartMs(effect
 export type PolicyChanges = Partial<Omit<PolicyRules, 'currency'>>;
 type Parameter = keyof PolicyChanges;
 
-const formatCatalog = (plans: MinutePlan[], currency: string): string =>
-  plans.map((p) => `${p.minutes} min for ${formatCents(p.feeCents)} ${currency}`).join(', ');
+const formatCatalog = (plans: MinutePlan[], currency: string): string => plans.map((p) => `${p.minutes} min for ${formatCents(p.feeCents)} ${currency}`).join(', ');
 
 export const POLICY_PARAMETERS: { key: Parameter; flag: string; label: string; show: (rules: PolicyRules) => string }[] = [
   { key: 'includedMinutes', flag: '--included-minutes', label: 'Included minutes a month', show: (r) => `${r.includedMinutes} min` },
@@ -53,6 +54,7 @@ export const POLICY_PARAMETERS: { key: Parameter; flag: string; label: string; s
   { key: 'planCatalog', flag: '--plan-catalog', label: 'Minute plans', show: (r) => formatCatalog(r.planCatalog, r.currency) },
   { key: 'alertThresholdsPercent', flag: '--alert-thresholds', label: 'Usage alerts at', show: (r) => r.alertThresholdsPercent.map((t) => `${t} %`).join(', ') },
   { key: 'noticeDays', flag: '--notice-days', label: 'Notice period for later changes', show: (r) => `${r.noticeDays} days` },
+  { key: 'paymentTermsDays', flag: '--payment-terms-days', label: 'Invoices due after', show: (r) => `${r.paymentTermsDays} days` },
 ];
 
 const wholeNumber = (text: string, what: string): number => {
@@ -85,13 +87,32 @@ export function parsePolicyChanges(flags: Partial<Record<Parameter, string>>): P
   const set = <K extends Parameter>(key: K, value: PolicyChanges[K] | undefined): void => {
     if (value !== undefined) changes[key] = value;
   };
-  set('includedMinutes', read('includedMinutes', (t) => wholeNumber(t, 'minutes')));
+  set(
+    'includedMinutes',
+    read('includedMinutes', (t) => wholeNumber(t, 'minutes')),
+  );
   set('overageRateMicros', read('overageRateMicros', parseRateToMicros));
-  set('roundingIncrementSeconds', read('roundingIncrementSeconds', (t) => wholeNumber(t, 'seconds')));
-  set('planStreakCycles', read('planStreakCycles', (t) => wholeNumber(t, 'months')));
+  set(
+    'roundingIncrementSeconds',
+    read('roundingIncrementSeconds', (t) => wholeNumber(t, 'seconds')),
+  );
+  set(
+    'planStreakCycles',
+    read('planStreakCycles', (t) => wholeNumber(t, 'months')),
+  );
   set('planCatalog', read('planCatalog', parsePlanCatalog));
-  set('alertThresholdsPercent', read('alertThresholdsPercent', (t) => t.split(',').map((p) => wholeNumber(p, 'threshold'))));
-  set('noticeDays', read('noticeDays', (t) => wholeNumber(t, 'days')));
+  set(
+    'alertThresholdsPercent',
+    read('alertThresholdsPercent', (t) => t.split(',').map((p) => wholeNumber(p, 'threshold'))),
+  );
+  set(
+    'noticeDays',
+    read('noticeDays', (t) => wholeNumber(t, 'days')),
+  );
+  set(
+    'paymentTermsDays',
+    read('paymentTermsDays', (t) => wholeNumber(t, 'days')),
+  );
   return changes;
 }
 
@@ -111,8 +132,26 @@ export function rulesProblem(r: PolicyRules): string | undefined {
     return `--alert-thresholds ${thresholds.join(',')} must be 1 to 5 percentages from 1 to 100, in increasing order`;
   }
   if (r.noticeDays < MIN_NOTICE_DAYS || r.noticeDays > MAX_NOTICE_DAYS) return `--notice-days ${r.noticeDays} must be ${MIN_NOTICE_DAYS} to ${MAX_NOTICE_DAYS} days`;
+  if (r.paymentTermsDays < 0 || r.paymentTermsDays > MAX_PAYMENT_TERMS_DAYS) return `--payment-terms-days ${r.paymentTermsDays} must be 0 to ${MAX_PAYMENT_TERMS_DAYS} days`;
   return undefined;
 }
+
+/**
+ * Why a revision of `base` with `changes` effective `effectiveFrom` is refused (its rules, the
+ * notice period counted from `today`, nothing changing); undefined when it may be published.
+ */
+export function revisionProblem(base: PolicyRules & { version: number }, changes: PolicyChanges, effectiveFrom: string, today: string): string | undefined {
+  const rules = { ...base, ...changes };
+  const problem = rulesProblem(rules) ?? effectiveDateProblem(effectiveFrom, today, base.noticeDays);
+  if (problem) return problem;
+  if (policyDifferences(base, rules).length === 0)
+    return `nothing changes: give at least one parameter that differs from version ${base.version} (see \`billing policy show ${base.version}\`)`;
+  return undefined;
+}
+
+/** One revision in flight at a time. */
+export const revisionInFlightProblem = (inFlight: { version: number; effectiveFrom: string }): string =>
+  `policy version ${inFlight.version} is already scheduled for ${inFlight.effectiveFrom}: one revision at a time; cancel it first (\`billing policy cancel ${inFlight.version}\`) or wait until it is active`;
 
 export interface PolicyDifference {
   parameter: Parameter;
@@ -123,9 +162,12 @@ export interface PolicyDifference {
 
 /** What changes from one version to the next, in the words subscribers read. */
 export function policyDifferences(before: PolicyRules, after: PolicyRules): PolicyDifference[] {
-  return POLICY_PARAMETERS
-    .filter((p) => JSON.stringify(before[p.key]) !== JSON.stringify(after[p.key]))
-    .map((p) => ({ parameter: p.key, label: p.label, before: p.show(before), after: p.show(after) }));
+  return POLICY_PARAMETERS.filter((p) => JSON.stringify(before[p.key]) !== JSON.stringify(after[p.key])).map((p) => ({
+    parameter: p.key,
+    label: p.label,
+    before: p.show(before),
+    after: p.show(after),
+  }));
 }
 
 export interface SendCounts {
@@ -148,8 +190,7 @@ export interface PolicyEmailProgress {
   unsentJoiners: number;
 }
 
-export const unsentEmails = (p: PolicyEmailProgress): number =>
-  [p.notice, p.reminder, p.cancellation, p.alert].reduce((n, c) => n + c.pending + c.failed, 0);
+export const unsentEmails = (p: PolicyEmailProgress): number => [p.notice, p.reminder, p.cancellation, p.alert].reduce((n, c) => n + c.pending + c.failed, 0);
 
 // Activation (issue 6, "Guarantee"): a version never becomes active on subscribers who were not
 // told. The notice period is counted, in calendar days, from the day each subscriber active at
@@ -197,7 +238,8 @@ export function activationPlan(p: { effectiveFrom: string; noticeDays: number; n
 /** Why `cancel` is refused now; undefined when the revision may be cancelled. */
 export function cancelProblem(p: { version: number; state: PolicyState; effectiveFrom: string; nowMs: number }): string | undefined {
   if (p.state === 'cancelled') return `policy version ${p.version} is already cancelled`;
-  if (p.state !== 'scheduled') return `policy version ${p.version} is ${p.state} since its effective date ${p.effectiveFrom}: a revision can be cancelled only before that date; publish a new revision to change the rules again`;
+  if (p.state !== 'scheduled')
+    return `policy version ${p.version} is ${p.state} since its effective date ${p.effectiveFrom}: a revision can be cancelled only before that date; publish a new revision to change the rules again`;
   if (p.nowMs >= dayStartMs(p.effectiveFrom)) {
     return `policy version ${p.version}'s effective date ${p.effectiveFrom} has passed: a revision can be cancelled only before that date (its activation is held until every subscriber is told); publish a new revision to change the rules again`;
   }
@@ -207,6 +249,7 @@ export function cancelProblem(p: { version: number; state: PolicyState; effectiv
 /** Why ops' explicit `activate` is refused now; undefined when it may go ahead. */
 export function forcedActivationProblem(p: { version: number; effectiveFrom: string; nowMs: number; operator: unknown }): string | undefined {
   if (typeof p.operator !== 'string' || p.operator.trim() === '') return 'activate needs {"operator": "your name", "reason": "..."}';
-  if (p.nowMs < dayStartMs(p.effectiveFrom)) return `policy version ${p.version} takes effect on ${p.effectiveFrom}; it can be activated by hand only once that date has passed and activation is held`;
+  if (p.nowMs < dayStartMs(p.effectiveFrom))
+    return `policy version ${p.version} takes effect on ${p.effectiveFrom}; it can be activated by hand only once that date has passed and activation is held`;
   return undefined;
 }

@@ -18,6 +18,8 @@ export interface PolicyRules {
   planCatalog: MinutePlan[];
   alertThresholdsPercent: number[];
   noticeDays: number;
+  /** The due date of an invoice is this many days after its issue date. */
+  paymentTermsDays: number;
   currency: string;
 }
 
@@ -41,6 +43,7 @@ export const DEFAULT_POLICY_RULES: PolicyRules = {
   ],
   alertThresholdsPercent: [80, 100],
   noticeDays: 30,
+  paymentTermsDays: 14,
   currency: 'USD',
 };
 

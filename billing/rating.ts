@@ -136,9 +136,7 @@ export function rateCycle(usage: CycleUsage, terms: CycleTerms): CycleRating {
   const allowance = allowanceSeconds(terms);
   const overMinutes = overageMinutes(usage.billableSeconds, allowance);
   const partial = terms.proration ? ` (${terms.proration.days} of ${terms.proration.ofDays} days)` : '';
-  const lines: InvoiceLine[] = [
-    monetaryLine('monthly-fee', `Monthly fee, ${terms.period}${partial}`, proratedCents(terms.monthlyFeeCents, terms.proration)),
-  ];
+  const lines: InvoiceLine[] = [monetaryLine('monthly-fee', `Monthly fee, ${terms.period}${partial}`, proratedCents(terms.monthlyFeeCents, terms.proration))];
   if (terms.plan) {
     lines.push(monetaryLine('minute-plan', `Minute plan, ${terms.plan.minutes} minutes${partial}`, proratedCents(terms.plan.feeCents, terms.proration)));
   }
@@ -181,7 +179,12 @@ export function overageCharge(usedSeconds: number, allowance: number, rateMicros
  * Late usage (DESIGN, "late usage"): calls that arrived after their month was invoiced are billed
  * on the next invoice as exactly the difference they make to that month's overage charge.
  */
-export function lateAdjustmentLine(period: string, now: { minutes: number; cents: number }, billed: { minutes: number; cents: number }, rateMicros: number): InvoiceLine | undefined {
+export function lateAdjustmentLine(
+  period: string,
+  now: { minutes: number; cents: number },
+  billed: { minutes: number; cents: number },
+  rateMicros: number,
+): InvoiceLine | undefined {
   const minutes = now.minutes - billed.minutes;
   const cents = now.cents - billed.cents;
   if (minutes === 0 && cents === 0) return undefined;

@@ -70,7 +70,10 @@ export function priceInvoice(terms: CycleTerms, own: DurationCount[], lateMonths
     if (line) adjustments.push({ period: month.period, line });
   }
   return {
-    rating: withExtraLines(base, adjustments.map((a) => a.line)),
+    rating: withExtraLines(
+      base,
+      adjustments.map((a) => a.line),
+    ),
     overageCents: base.lines.find((line) => line.kind === 'overage')?.amountCents ?? 0,
     adjustments: adjustments.map(({ period, line }) => ({ period, overageMinutes: line.quantity, amountCents: line.amountCents })),
   };

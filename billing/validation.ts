@@ -5,9 +5,7 @@
 import { z } from 'zod';
 import { isValidPeriod, isValidTimeZone, periodBounds } from './periods';
 
-export const IdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+export const IdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
 export const EmailSchema = z.string().email('must be an email address like name@example.com');
 

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import path from 'node:path';
 import type { CommandContext, RunCommand } from './context';
-import { flushOutput, guardOutput } from './output';
+import { flushOutput, guardOutput, output, withOutput, type OutputSink } from './output';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -50,7 +50,11 @@ export const TOP_LEVEL_COMMANDS: ReadonlyArray<{ name: string; description: stri
   { name: 'worker', description: 'run a worker against the configured services until Ctrl-C', group: 'services' },
   { name: 'dev', description: 'start everything locally: Temporal dev server with UI, PostgreSQL, mail inbox, worker', group: 'services' },
   { name: 'demo', description: 'a realistic example end to end: subscribers, a month of calls, the close, invoices; then where to look', group: 'services' },
-  { name: 'codec-server', description: "decode and encode payloads for the Temporal UI and the temporal CLI with the configured keys (Temporal's codec server protocol)", group: 'codec' },
+  {
+    name: 'codec-server',
+    description: "decode and encode payloads for the Temporal UI and the temporal CLI with the configured keys (Temporal's codec server protocol)",
+    group: 'codec',
+  },
   { name: 'subscribers', description: 'register and list subscribers', group: 'subscribers' },
   { name: 'staff', description: 'support reviewers, who may decide requests and cases', group: 'staff' },
   { name: 'usage', description: 'import call records and look at usage', group: 'usage' },
@@ -76,47 +80,60 @@ function packageVersion(): string {
   return (require(path.join(root, 'package.json')) as { version: string }).version;
 }
 
-async function runAction(action: (ctx: CommandContext) => Promise<void>): Promise<void> {
-  // Loaded with the first command that runs: config, PostgreSQL's client and the Temporal client's types.
-  /* eslint-disable @typescript-eslint/no-require-imports -- loaded with the first command that runs, never for --help */
-  const { CommandContext, InputError } = require('./context') as typeof import('./context');
-  const { ConfigError } = require('../config') as typeof import('../config');
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  let ctx: CommandContext | undefined;
-  try {
-    ctx = new CommandContext();
-    await action(ctx);
-  } catch (error) {
-    const message = (error as Error).message ?? String(error);
-    process.stderr.write(`billing: ${message}\n`);
-    if (error instanceof InputError || error instanceof ConfigError || error instanceof RangeError) {
-      throw new ExitSignal(EXIT_BAD_INPUT);
+/** What one command line runs with: its environment and where its output goes (client/output.ts). */
+export interface CliIo {
+  /** The environment the configuration is read from (default: the process's). */
+  env?: NodeJS.ProcessEnv;
+  stdout?: OutputSink;
+  stderr?: OutputSink;
+}
+
+/** Runs a command's action with a context built from `env`, closed after; maps its errors to exit codes. */
+function actionRunner(env: NodeJS.ProcessEnv): RunCommand {
+  return async (action) => {
+    // Loaded with the first command that runs: config, PostgreSQL's client and the Temporal client's types.
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded with the first command that runs, never for --help */
+    const { CommandContext, InputError } = require('./context') as typeof import('./context');
+    const { ConfigError, loadConfig } = require('../config') as typeof import('../config');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const { stderr } = output();
+    let ctx: CommandContext | undefined;
+    try {
+      ctx = new CommandContext(loadConfig(env), env);
+      await action(ctx);
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      stderr.write(`billing: ${message}\n`);
+      if (error instanceof InputError || error instanceof ConfigError || error instanceof RangeError) {
+        throw new ExitSignal(EXIT_BAD_INPUT);
+      }
+      if (env.BILLING_DEBUG) stderr.write(`${(error as Error).stack}\n`);
+      throw new ExitSignal(EXIT_FAILURE);
+    } finally {
+      await ctx?.close().catch(() => undefined);
     }
-    if (process.env.BILLING_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
-    throw new ExitSignal(EXIT_FAILURE);
-  } finally {
-    await ctx?.close().catch(() => undefined);
-  }
+  };
 }
 
 /**
  * The program for one command line: the group of the command it names, or (for `--help`, an
  * unknown command) every top-level command's name and description without loading any group.
  */
-function buildProgram(args: string[]): Command {
+function buildProgram(args: string[], env: NodeJS.ProcessEnv): Command {
+  const { stdout, stderr } = output();
   const program = new Command('billing')
     .description('RedConnect fair-usage billing: subscribers, usage, monthly close, invoices')
     .version(packageVersion(), '-V, --version', 'the version of billing')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({ writeOut: (text) => stdout.write(text), writeErr: (text) => stderr.write(text) });
 
   const positional = args.filter((a) => !a.startsWith('-'));
   // `billing help <command>` is `billing <command> --help`.
   const named = positional[0] === 'help' ? positional[1] : positional[0];
   const chosen = TOP_LEVEL_COMMANDS.find((c) => c.name === named);
   if (chosen) {
-    load[chosen.group]()(program, runAction);
+    load[chosen.group]()(program, actionRunner(env));
   } else {
     for (const { name, description } of TOP_LEVEL_COMMANDS) program.command(name).description(description);
   }
@@ -130,36 +147,35 @@ function buildProgram(args: string[]): Command {
   return program;
 }
 
-/** Runs one command line; returns its exit code instead of exiting, so commands can call others. */
-export async function runCli(args: string[]): Promise<number> {
-  try {
-    await buildProgram(args).parseAsync(args, { from: 'user' });
-    return EXIT_OK;
-  } catch (error) {
-    if (error instanceof ExitSignal) {
-      if (error.code !== EXIT_OK) throw error;
-      return error.code;
+/**
+ * Runs one command line and returns its exit code (0, 1 or 2); never exits the process and leaves
+ * no state behind (not even process.exitCode), so it may run any number of times in one process:
+ * a command that runs others (the demo), and the tests, which run the commands in-process with
+ * their own environment and output. The configuration is read from `io.env` (default: the
+ * process's) and the output goes to `io.stdout` and `io.stderr` (default: the current command
+ * line's, the process's outside one).
+ */
+export async function runCli(args: string[], io: CliIo = {}): Promise<number> {
+  const outer = output();
+  const sinks = { stdout: io.stdout ?? outer.stdout, stderr: io.stderr ?? outer.stderr };
+  const env = io.env ?? process.env;
+  return withOutput(sinks, async () => {
+    try {
+      await buildProgram(args, env).parseAsync(args, { from: 'user' });
+      return EXIT_OK;
+    } catch (error) {
+      if (error instanceof ExitSignal) return error.code;
+      if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT; // 0: --help, --version
+      sinks.stderr.write(`billing: ${(error as Error).message}\n`);
+      return EXIT_FAILURE;
     }
-    if (error instanceof CommanderError) {
-      if (error.exitCode === 0) return EXIT_OK; // --help, --version
-      throw new ExitSignal(EXIT_BAD_INPUT);
-    }
-    throw error;
-  }
+  });
 }
 
+/** bin/billing.js: runs the command line of this process and exits with its code once the output is read. */
 export async function main(argv: string[]): Promise<void> {
   guardOutput();
-  let code: number;
-  try {
-    code = await runCli(argv.slice(2));
-  } catch (error) {
-    if (error instanceof ExitSignal) code = error.code;
-    else {
-      process.stderr.write(`billing: ${(error as Error).message}\n`);
-      code = EXIT_FAILURE;
-    }
-  }
+  let code = await runCli(argv.slice(2));
   // An output error (guardOutput) may have made a success a failure.
   if (code === EXIT_OK && typeof process.exitCode === 'number') code = process.exitCode;
   process.exitCode = code;

@@ -11,11 +11,14 @@ export type RunCommand = (action: (ctx: CommandContext) => Promise<void>) => Pro
 
 export class CommandContext {
   readonly config: Config;
+  /** The environment the configuration came from; the Temporal connection's settings are read from it too. */
+  private readonly env: NodeJS.ProcessEnv;
   private poolInstance?: Pool;
   private clientInstance?: Client;
 
-  constructor(config: Config = loadConfig()) {
+  constructor(config: Config = loadConfig(), env: NodeJS.ProcessEnv = process.env) {
     this.config = config;
+    this.env = env;
   }
 
   async pool(): Promise<Pool> {
@@ -36,7 +39,7 @@ export class CommandContext {
   async temporal(): Promise<Client> {
     // Loaded on first use: the commands that only read the database never load the Temporal client.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    this.clientInstance ??= await (require('./temporal') as typeof import('./temporal')).connectClient(this.config);
+    this.clientInstance ??= await (require('./temporal') as typeof import('./temporal')).connectClient(this.config, { env: this.env });
     return this.clientInstance;
   }
 

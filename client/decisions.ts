@@ -12,7 +12,11 @@ import { InputError } from './context';
 export const DECISION_TIMEOUT_MS = 60_000;
 
 export async function decideByUpdate<Ret, Payload>(
-  client: Client, workflowId: string, update: UpdateDefinition<Ret, [Payload]>, payload: Payload, timeoutMs = DECISION_TIMEOUT_MS,
+  client: Client,
+  workflowId: string,
+  update: UpdateDefinition<Ret, [Payload]>,
+  payload: Payload,
+  timeoutMs = DECISION_TIMEOUT_MS,
 ): Promise<Ret> {
   const handle = client.workflow.getHandle(workflowId);
   try {
@@ -20,7 +24,9 @@ export async function decideByUpdate<Ret, Payload>(
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) throw new InputError(oneLine(error.cause?.message ?? error.message));
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-      throw new Error(`${update.name} sent to ${workflowId}, but not answered within ${timeoutMs / 1000} s; is a billing worker running? It is carried out if a worker takes it later`);
+      throw new Error(
+        `${update.name} sent to ${workflowId}, but not answered within ${timeoutMs / 1000} s; is a billing worker running? It is carried out if a worker takes it later`,
+      );
     }
     if (error instanceof WorkflowNotFoundError) throw new InputError(`${workflowId} is not running (${oneLine(error.message)}): it takes no more decisions`);
     throw error;

@@ -19,11 +19,56 @@ export interface DemoSubscriber {
 }
 
 export const DEMO_SUBSCRIBERS: DemoSubscriber[] = [
-  { id: 'alice', name: 'Alice Moreau', email: 'alice@example.com', timezone: 'America/New_York', business: false, monthlyFee: '29.99', numbers: ['+12125550101'], answeredSeconds: 2460 * 60 + 30 },
-  { id: 'bruno', name: 'Bruno Keller', email: 'bruno@example.de', timezone: 'Europe/Berlin', business: false, monthlyFee: '29.99', numbers: ['+493055501'], answeredSeconds: 2400 * 60 },
-  { id: 'chiyo', name: 'Chiyo Tanaka', email: 'chiyo@example.jp', timezone: 'Asia/Tokyo', business: false, monthlyFee: '19.99', numbers: ['+81355501234'], answeredSeconds: 812 * 60 + 17 },
-  { id: 'dispatch-co', name: 'Dispatch & Co', email: 'accounts@dispatch.example', timezone: 'UTC', business: true, monthlyFee: '49.00', numbers: ['+442075550199', '+442075550198'], answeredSeconds: 3125 * 60 },
-  { id: 'emma', name: 'Emma Walsh', email: 'emma@example.com.au', timezone: 'Australia/Sydney', business: false, monthlyFee: '24.50', numbers: ['+61255501234'], answeredSeconds: 1530 * 60 + 45 },
+  {
+    id: 'alice',
+    name: 'Alice Moreau',
+    email: 'alice@example.com',
+    timezone: 'America/New_York',
+    business: false,
+    monthlyFee: '29.99',
+    numbers: ['+12125550101'],
+    answeredSeconds: 2460 * 60 + 30,
+  },
+  {
+    id: 'bruno',
+    name: 'Bruno Keller',
+    email: 'bruno@example.de',
+    timezone: 'Europe/Berlin',
+    business: false,
+    monthlyFee: '29.99',
+    numbers: ['+493055501'],
+    answeredSeconds: 2400 * 60,
+  },
+  {
+    id: 'chiyo',
+    name: 'Chiyo Tanaka',
+    email: 'chiyo@example.jp',
+    timezone: 'Asia/Tokyo',
+    business: false,
+    monthlyFee: '19.99',
+    numbers: ['+81355501234'],
+    answeredSeconds: 812 * 60 + 17,
+  },
+  {
+    id: 'dispatch-co',
+    name: 'Dispatch & Co',
+    email: 'accounts@dispatch.example',
+    timezone: 'UTC',
+    business: true,
+    monthlyFee: '49.00',
+    numbers: ['+442075550199', '+442075550198'],
+    answeredSeconds: 3125 * 60,
+  },
+  {
+    id: 'emma',
+    name: 'Emma Walsh',
+    email: 'emma@example.com.au',
+    timezone: 'Australia/Sydney',
+    business: false,
+    monthlyFee: '24.50',
+    numbers: ['+61255501234'],
+    answeredSeconds: 1530 * 60 + 45,
+  },
 ];
 
 /** A small deterministic generator, so the example is the same on every machine. */
@@ -41,8 +86,7 @@ export function demoUsageCsv(period: string): string {
     const random = generator(index + 1);
     const { startMs } = periodBounds(period, s.timezone);
     const first = DateTime.fromMillis(startMs, { zone: s.timezone });
-    const stamp = (day: number, hour: number, minute: number): string =>
-      first.plus({ days: day, hours: hour, minutes: minute }).toUTC().toFormat('yyyy-MM-dd HH:mm:ss');
+    const stamp = (day: number, hour: number, minute: number): string => first.plus({ days: day, hours: hour, minutes: minute }).toUTC().toFormat('yyyy-MM-dd HH:mm:ss');
     let remaining = s.answeredSeconds;
     let call = 0;
     while (remaining > 0) {

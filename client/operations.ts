@@ -12,18 +12,22 @@ import { InputError } from './context';
 export const OPERATION_TIMEOUT_MS = 60_000;
 
 export async function runOperation<W extends Workflow>(
-  client: Client, workflowType: string, options: WorkflowStartOptions<W>, timeoutMs = OPERATION_TIMEOUT_MS,
+  client: Client,
+  workflowType: string,
+  options: WorkflowStartOptions<W>,
+  timeoutMs = OPERATION_TIMEOUT_MS,
 ): Promise<Awaited<ReturnType<W>>> {
   let handle;
   try {
     handle = await client.workflow.start<W>(workflowType, options);
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) throw new InputError(`${options.workflowId} is already running: the same operation is under way; see it with \`temporal workflow describe -w ${options.workflowId}\``);
+    if (error instanceof WorkflowExecutionAlreadyStartedError)
+      throw new InputError(`${options.workflowId} is already running: the same operation is under way; see it with \`temporal workflow describe -w ${options.workflowId}\``);
     throw error;
   }
   const deadline = Date.now() + timeoutMs;
   try {
-    return await client.withDeadline(deadline, () => handle.result()) as Awaited<ReturnType<W>>;
+    return (await client.withDeadline(deadline, () => handle.result())) as Awaited<ReturnType<W>>;
   } catch (error) {
     const refusal = refusalOf(error);
     if (refusal) throw new InputError(refusal);

@@ -31,8 +31,11 @@ export async function publishPolicyRevision(pool: Pool, temporal: Client, r: Pub
   // a retried call finds the first under way, or asks for the next version and is refused.
   const version = await nextPolicyVersion(pool);
   return runOperation<typeof publishPolicyWorkflow>(temporal, 'publishPolicyWorkflow', {
-    workflowId: publishPolicyWorkflowId(version), taskQueue, args: [{ version, ...input }],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL, workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    workflowId: publishPolicyWorkflowId(version),
+    taskQueue,
+    args: [{ version, ...input }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     staticSummary: `Publishing policy version ${version}, effective ${r.effectiveFrom}`,
   });
 }

@@ -3,6 +3,7 @@
  * piped or redirected output stays clean for scripts.
  */
 import { Presets, SingleBar } from 'cli-progress';
+import { output } from './output';
 
 export interface ProgressBar<P extends object> {
   /** False when not on a terminal: nothing is drawn, so nothing need be measured. */
@@ -12,9 +13,10 @@ export interface ProgressBar<P extends object> {
 }
 
 /** `format` is cli-progress's, e.g. 'importing [{bar}] {percentage}% | ETA {eta_formatted}', with payload fields in braces. */
-export function progressBar<P extends object>(format: string, enabled = Boolean(process.stderr.isTTY)): ProgressBar<P> {
+export function progressBar<P extends object>(format: string, enabled = Boolean(output().stderr.isTTY)): ProgressBar<P> {
   if (!enabled) return { enabled, update: () => undefined, stop: () => undefined };
-  const bar = new SingleBar({ stream: process.stderr, format, hideCursor: true }, Presets.shades_classic);
+  // The current command line's stderr: the process's (a terminal) when enabled by default.
+  const bar = new SingleBar({ stream: output().stderr as NodeJS.WritableStream, format, hideCursor: true }, Presets.shades_classic);
   let begun = false;
   return {
     enabled,

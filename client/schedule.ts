@@ -25,7 +25,7 @@ export function monthCloseScheduleOptions(config: Pick<Config, 'taskQueue' | 'cl
     },
     action: {
       type: 'startWorkflow',
-      workflowType: 'scheduledMonthCloseWorkflow' satisfies typeof scheduledMonthCloseWorkflow['name'],
+      workflowType: 'scheduledMonthCloseWorkflow' satisfies (typeof scheduledMonthCloseWorkflow)['name'],
       workflowId: 'month-close-scheduled',
       taskQueue: config.taskQueue,
       // No grace period: the worker's configured one applies (BILLING_CLOSE_GRACE_HOURS).
@@ -59,7 +59,7 @@ export function abuseScanScheduleOptions(config: AbuseScanConfig): ScheduleOptio
     },
     action: {
       type: 'startWorkflow',
-      workflowType: 'abuseScanWorkflow' satisfies typeof abuseScanWorkflow['name'],
+      workflowType: 'abuseScanWorkflow' satisfies (typeof abuseScanWorkflow)['name'],
       workflowId: 'abuse-scan-scheduled',
       taskQueue: config.taskQueue,
       args: [{ timezone: config.abuseScanTimezone, batchSize: config.abuseScanBatchSize, reminderHours: config.abuseReminderHours }],
@@ -92,7 +92,7 @@ export function usageCollectorScheduleOptions(config: Pick<Config, 'taskQueue'>,
     spec: { intervals: [{ every: source.everySeconds * 1000 }] },
     action: {
       type: 'startWorkflow',
-      workflowType: 'usageCollectorWorkflow' satisfies typeof usageCollectorWorkflow['name'],
+      workflowType: 'usageCollectorWorkflow' satisfies (typeof usageCollectorWorkflow)['name'],
       workflowId: id,
       taskQueue: config.taskQueue,
       args: [{ source: source.name }],
@@ -104,7 +104,11 @@ export function usageCollectorScheduleOptions(config: Pick<Config, 'taskQueue'>,
 }
 
 /** Creates the source's schedule or updates it to these settings, paused or not as the source is. */
-export async function ensureCollectorSchedule(client: Client, config: Pick<Config, 'taskQueue'>, source: { name: string; everySeconds: number; paused: boolean }): Promise<'created' | 'updated'> {
+export async function ensureCollectorSchedule(
+  client: Client,
+  config: Pick<Config, 'taskQueue'>,
+  source: { name: string; everySeconds: number; paused: boolean },
+): Promise<'created' | 'updated'> {
   const options = usageCollectorScheduleOptions(config, source);
   const outcome = await ensureSchedule(client, options);
   const handle = client.schedule.getHandle(options.scheduleId);

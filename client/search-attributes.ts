@@ -33,7 +33,9 @@ export async function ensureSearchAttributes(connection: Connection | NativeConn
     });
   } catch (error) {
     const commands = missing.map((key) => `temporal operator search-attribute create --namespace ${namespace} --name ${key.name} --type ${cliSearchAttributeType(key)}`);
-    throw new Error(`the search attributes ${missing.map((k) => k.name).join(', ')} are not registered on namespace ${namespace} and could not be added (${(error as Error).message}); an operator can run:\n  ${commands.join('\n  ')}`);
+    throw new Error(
+      `the search attributes ${missing.map((k) => k.name).join(', ')} are not registered on namespace ${namespace} and could not be added (${(error as Error).message}); an operator can run:\n  ${commands.join('\n  ')}`,
+    );
   }
   return missing.map((k) => k.name);
 }

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { Seller } from '../billing/invoice-document';
 import { isValidTimeZone } from '../billing/periods';
 import { DaySchema } from '../billing/validation';
 
@@ -42,6 +43,14 @@ export function localDatabaseUrl(port: number = LOCAL_PORTS.postgres, database: 
   return `postgres://${EMBEDDED_POSTGRES.user}:${EMBEDDED_POSTGRES.password}@127.0.0.1:${port}/${database}`;
 }
 
+/** The seller block of every invoice (BILLING_SELLER_*): an example company until configured. */
+export const DEFAULT_SELLER: Seller = {
+  name: 'RedConnect Telecom Ltd',
+  address: ['1 Harbour Street', 'Springfield, IL 62701', 'United States'],
+  taxId: 'US 12-3456789',
+  email: 'billing@redconnect.example',
+};
+
 export const EnvSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   BILLING_TASK_QUEUE: z.string().min(1).default('billing'),
@@ -50,28 +59,72 @@ export const EnvSchema = z.object({
   SUPPORT_EMAIL: z.string().email().default('support@redconnect.example'),
   BILLING_OPS_EMAIL: z.string().email().default('billing-ops@redconnect.example'),
   BILLING_DATA_DIR: z.string().min(1).optional(),
-  BILLING_CLOSE_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 14).default(6),
+  BILLING_CLOSE_GRACE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 14)
+    .default(6),
   BILLING_CLOSE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
-  BILLING_CLOSE_SCHEDULE_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM').default('06:00'),
+  BILLING_CLOSE_SCHEDULE_TIME: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM')
+    .default('06:00'),
   BILLING_CLOSE_SCHEDULE_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone name such as UTC or Europe/Berlin').default('UTC'),
-  BILLING_LIMIT_REMINDER_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(48),
+  BILLING_LIMIT_REMINDER_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(48),
   BILLING_LIMIT_EXPIRY_DAYS: z.coerce.number().int().min(1).max(365).default(14),
   BILLING_LIMIT_CEILING_MINUTES: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
-  BILLING_ABUSE_REMINDER_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24),
-  BILLING_ABUSE_SCAN_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM').default('13:00'),
+  BILLING_ABUSE_REMINDER_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(24),
+  BILLING_ABUSE_SCAN_TIME: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM')
+    .default('13:00'),
   BILLING_ABUSE_SCAN_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone name such as UTC or Europe/Berlin').default('UTC'),
   BILLING_ABUSE_SCAN_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
   BILLING_POLICY_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
-  BILLING_POLICY_RETRY_MAX_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(60),
+  BILLING_POLICY_RETRY_MAX_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
   BILLING_IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_IMPORT_BATCH_ROWS),
   BILLING_IMPORT_EARLIEST: DaySchema.default(DEFAULT_IMPORT_EARLIEST),
-  BILLING_IMPORT_MAX_FUTURE_HOURS: z.coerce.number().int().min(0).max(24 * 366).default(DEFAULT_IMPORT_MAX_FUTURE_HOURS),
+  BILLING_IMPORT_MAX_FUTURE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 366)
+    .default(DEFAULT_IMPORT_MAX_FUTURE_HOURS),
   // Checked against libphonenumber's countries where it is used (billing/numbers.ts), not on every start.
-  BILLING_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code such as US, GB or DE').default('US'),
+  BILLING_DEFAULT_COUNTRY: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166 country code such as US, GB or DE')
+    .default('US'),
   BILLING_WORKER_CACHED_RUNS: z.coerce.number().int().min(2).max(10_000_000).optional(),
   BILLING_CODEC_KEYS: z.string().optional(),
   BILLING_CODEC_KEY_FILE: z.string().min(1).optional(),
   BILLING_CODEC_TOKEN: z.string().min(16, 'must be at least 16 characters (generate one with `openssl rand -hex 32`)').optional(),
+  BILLING_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  BILLING_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  BILLING_LOG_FORMAT: z.enum(['auto', 'json', 'text']).default('auto'),
+  BILLING_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('billing-worker'),
+  BILLING_SELLER_NAME: z.string().trim().min(1).default(DEFAULT_SELLER.name),
+  BILLING_SELLER_ADDRESS: z.string().trim().min(1, 'must be the postal address, its lines separated by "|"').default(DEFAULT_SELLER.address.join(' | ')),
+  BILLING_SELLER_TAX_ID: z.string().trim().min(1).default(DEFAULT_SELLER.taxId),
+  BILLING_SELLER_EMAIL: z.string().email().default(DEFAULT_SELLER.email),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
 });
@@ -133,8 +186,19 @@ export interface Config {
   codecKeyFile?: string;
   /** The bearer token `billing codec-server` requires, if any. */
   codecToken?: string;
+  /** The worker's metrics and health endpoint (/metrics, /healthz, /readyz); none when unset. */
+  metricsPort?: number;
+  metricsHost: string;
+  /** Log lines as JSON, as text, or JSON unless stderr is a terminal (auto). */
+  logFormat: 'auto' | 'json' | 'text';
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Traces exported by OTLP/HTTP there; no tracing when unset. */
+  otlpEndpoint?: string;
+  otelServiceName: string;
   temporalCliPath?: string;
   temporalTestServerPath?: string;
+  /** The seller block of every invoice: name, address lines, tax ID, email. */
+  seller: Seller;
 }
 
 export class ConfigError extends Error {}
@@ -145,7 +209,8 @@ export class ConfigError extends Error {}
  */
 export function defaultCountryFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   const parsed = EnvSchema.shape.BILLING_DEFAULT_COUNTRY.safeParse(env.BILLING_DEFAULT_COUNTRY);
-  if (!parsed.success) throw new ConfigError(`environment variable BILLING_DEFAULT_COUNTRY=${JSON.stringify(env.BILLING_DEFAULT_COUNTRY)} is invalid: ${parsed.error.issues[0]!.message}`);
+  if (!parsed.success)
+    throw new ConfigError(`environment variable BILLING_DEFAULT_COUNTRY=${JSON.stringify(env.BILLING_DEFAULT_COUNTRY)} is invalid: ${parsed.error.issues[0]!.message}`);
   return parsed.data;
 }
 
@@ -207,7 +272,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     codecKeys: e.BILLING_CODEC_KEYS,
     codecKeyFile: e.BILLING_CODEC_KEY_FILE === undefined ? undefined : path.resolve(e.BILLING_CODEC_KEY_FILE),
     codecToken: e.BILLING_CODEC_TOKEN,
+    metricsPort: e.BILLING_METRICS_PORT,
+    metricsHost: e.BILLING_METRICS_HOST,
+    logFormat: e.BILLING_LOG_FORMAT,
+    logLevel: e.BILLING_LOG_LEVEL,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otelServiceName: e.OTEL_SERVICE_NAME,
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
+    seller: {
+      name: e.BILLING_SELLER_NAME,
+      address: e.BILLING_SELLER_ADDRESS.split('|')
+        .map((line) => line.trim())
+        .filter((line) => line !== ''),
+      taxId: e.BILLING_SELLER_TAX_ID,
+      email: e.BILLING_SELLER_EMAIL,
+    },
   };
 }

@@ -147,8 +147,8 @@ export async function recordFindings(pool: Pool, subscriberId: string, findings:
        ON CONFLICT (subscriber_id) WHERE state IN ('open', 'suspended') DO NOTHING RETURNING id`,
       [subscriberId],
     );
-    const caseId: string = opened.rows[0]?.id
-      ?? (await client.query(`SELECT id FROM abuse_cases WHERE subscriber_id = $1 AND state IN ('open', 'suspended')`, [subscriberId])).rows[0].id;
+    const caseId: string =
+      opened.rows[0]?.id ?? (await client.query(`SELECT id FROM abuse_cases WHERE subscriber_id = $1 AND state IN ('open', 'suspended')`, [subscriberId])).rows[0].id;
     if (opened.rowCount === 1) await insertAbuseEvent(client, { key: `${caseId}:opened`, caseId, atMs: null, actor: 'system', kind: 'opened', detail: {} });
     for (const f of fresh) {
       await client.query(
@@ -244,7 +244,11 @@ export async function settleAbuseDecision(
       await reactivateIfFree(client, row.subscriber_id);
     }
     await insertAbuseEvent(client, {
-      key: `${caseId}:${to}`, caseId, atMs, actor: d.reviewer, kind: to,
+      key: `${caseId}:${to}`,
+      caseId,
+      atMs,
+      actor: d.reviewer,
+      kind: to,
       detail: { reason: d.reason, ...(d.untilDay ? { until: d.untilDay } : {}), ...(from === 'suspended' ? { after: 'suspended' } : {}) },
     });
     if (change.email) await enqueueEmail(client, change.email);
@@ -269,10 +273,12 @@ export async function endSuspension(pool: Pool, change: { caseId: string; atMs: 
     // Once: a retry finds the case resumed, and the state machine refuses.
     const step = nextCaseState(row.state, 'suspension-ended');
     if ('refused' in step) return;
-    await client.query(
-      `UPDATE abuse_cases SET state = $3, closed_at = CASE WHEN $4 THEN to_timestamp($2::double precision / 1000) ELSE closed_at END WHERE id = $1`,
-      [change.caseId, change.atMs, step.state, step.closed],
-    );
+    await client.query(`UPDATE abuse_cases SET state = $3, closed_at = CASE WHEN $4 THEN to_timestamp($2::double precision / 1000) ELSE closed_at END WHERE id = $1`, [
+      change.caseId,
+      change.atMs,
+      step.state,
+      step.closed,
+    ]);
     if (step.endsSuspension) {
       await client.query(`UPDATE account_holds SET ended_at = to_timestamp($2::double precision / 1000) WHERE case_id = $1 AND ended_at IS NULL`, [change.caseId, change.atMs]);
       await reactivateIfFree(client, row.subscriber_id);

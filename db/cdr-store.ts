@@ -86,7 +86,9 @@ export class StagingBatch {
    */
   addRecord(r: CdrRecord, key: string, callerId: string | null, calleeId: string | null, callerPeriod: string | null, calleePeriod: string | null): void {
     this.records += 1;
-    this.recordLines.add(`${key}\t${r.line}\t${r.startMs}\t${r.answerMs ?? '\\N'}\t${r.billableSeconds}\t${copyText(r.callingNumber)}\t${copyText(r.calledNumber)}\t${copyText(r.accountCode)}\t${copyText(r.subscriberId ?? null)}\t${r.direction ?? '\\N'}\t${r.counted ? 't' : 'f'}\t${r.notCountedReason ?? '\\N'}\t${copyText(callerId)}\t${copyText(calleeId)}\t${callerPeriod ?? '\\N'}\t${calleePeriod ?? '\\N'}\n`);
+    this.recordLines.add(
+      `${key}\t${r.line}\t${r.startMs}\t${r.answerMs ?? '\\N'}\t${r.billableSeconds}\t${copyText(r.callingNumber)}\t${copyText(r.calledNumber)}\t${copyText(r.accountCode)}\t${copyText(r.subscriberId ?? null)}\t${r.direction ?? '\\N'}\t${r.counted ? 't' : 'f'}\t${r.notCountedReason ?? '\\N'}\t${copyText(callerId)}\t${copyText(calleeId)}\t${callerPeriod ?? '\\N'}\t${calleePeriod ?? '\\N'}\n`,
+    );
     if (callerPeriod) this.periods.add(callerPeriod);
     if (calleePeriod) this.periods.add(calleePeriod);
   }
@@ -94,7 +96,9 @@ export class StagingBatch {
   addCall(c: StagedCall): void {
     this.calls += 1;
     this.periods.add(c.period);
-    this.callLines.add(`${c.key}\t${copyText(c.subscriberId)}\t${c.direction}\t${c.segment}\t${c.period}\t${c.startedMs}\t${c.billableSeconds}\t${c.counted ? 't' : 'f'}\t${c.notCountedReason ?? '\\N'}\t${c.callSeconds}\t${c.finalSegment ? 't' : 'f'}\n`);
+    this.callLines.add(
+      `${c.key}\t${copyText(c.subscriberId)}\t${c.direction}\t${c.segment}\t${c.period}\t${c.startedMs}\t${c.billableSeconds}\t${c.counted ? 't' : 'f'}\t${c.notCountedReason ?? '\\N'}\t${c.callSeconds}\t${c.finalSegment ? 't' : 'f'}\n`,
+    );
   }
 
   recordsCopy(): Readable {
@@ -184,7 +188,12 @@ class Lane {
 export class CdrStore {
   private readonly idle: Lane[];
 
-  private constructor(private readonly pool: Pool, private readonly lanes: Lane[], readonly importId: number, private readonly meta: { source: string; format: string }) {
+  private constructor(
+    private readonly pool: Pool,
+    private readonly lanes: Lane[],
+    readonly importId: number,
+    private readonly meta: { source: string; format: string },
+  ) {
     this.idle = [...lanes];
   }
 
@@ -193,10 +202,12 @@ export class CdrStore {
    * a second core while this process reads the next batch.
    */
   static async open(pool: Pool, meta: { source: string; file: string; format: string; timezone: string }, lanes = 2): Promise<CdrStore> {
-    const { rows } = await pool.query(
-      'INSERT INTO usage_imports (source, file, format, timezone) VALUES ($1, $2, $3, $4) RETURNING id',
-      [meta.source, meta.file, meta.format, meta.timezone],
-    );
+    const { rows } = await pool.query('INSERT INTO usage_imports (source, file, format, timezone) VALUES ($1, $2, $3, $4) RETURNING id', [
+      meta.source,
+      meta.file,
+      meta.format,
+      meta.timezone,
+    ]);
     const opened: Lane[] = [];
     try {
       for (let i = 0; i < lanes; i += 1) {
@@ -284,7 +295,9 @@ export class CdrStore {
       this.lastBatchAllNew = result.inserted === batch.records;
       return { staged: batch.records, ...result };
     } catch (error) {
-      await c.query('ROLLBACK').catch(() => { lane.broken = true; });
+      await c.query('ROLLBACK').catch(() => {
+        lane.broken = true;
+      });
       throw error;
     } finally {
       this.idle.push(lane);

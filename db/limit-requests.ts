@@ -38,7 +38,9 @@ const COLUMNS = `id, subscriber_id AS "subscriberId", requested_minutes AS "requ
 
 export class PendingRequestError extends Error {
   constructor(readonly pending: LimitRequestRecord) {
-    super(`subscriber "${pending.subscriberId}" already has a pending limit request, ${pending.id} (${pending.requestedMinutes} minutes, made ${pending.createdAt}); it must be decided or expire first`);
+    super(
+      `subscriber "${pending.subscriberId}" already has a pending limit request, ${pending.id} (${pending.requestedMinutes} minutes, made ${pending.createdAt}); it must be decided or expire first`,
+    );
   }
 }
 
@@ -56,7 +58,12 @@ export async function createLimitRequest(pool: Pool, request: NewLimitRequest): 
   }
 }
 
-export interface NewLimitRequest { subscriberId: string; minutes: number; reason: string; actor: string }
+export interface NewLimitRequest {
+  subscriberId: string;
+  minutes: number;
+  reason: string;
+  actor: string;
+}
 
 /** The same in the caller's transaction: a pending request of the subscriber's is a PendingRequestError. */
 export async function insertLimitRequest(client: PoolClient, request: NewLimitRequest): Promise<LimitRequestRecord> {
@@ -68,7 +75,14 @@ export async function insertLimitRequest(client: PoolClient, request: NewLimitRe
     [request.subscriberId, request.minutes, request.reason],
   );
   const created = rows[0] as LimitRequestRecord;
-  await insertEvent(client, { key: `${created.id}:requested`, requestId: created.id, atMs: null, actor: request.actor, kind: 'requested', detail: { minutes: request.minutes, reason: request.reason } });
+  await insertEvent(client, {
+    key: `${created.id}:requested`,
+    requestId: created.id,
+    atMs: null,
+    actor: request.actor,
+    kind: 'requested',
+    detail: { minutes: request.minutes, reason: request.reason },
+  });
   return created;
 }
 
@@ -91,10 +105,7 @@ export async function getLimitRequest(db: Pool | PoolClient, id: string): Promis
 }
 
 export async function limitRequestEvents(pool: Pool, id: string): Promise<LimitRequestEvent[]> {
-  const { rows } = await pool.query(
-    `SELECT ${ISO('at')} AS at, actor, kind, detail FROM limit_request_events WHERE request_id = $1 ORDER BY at, seq`,
-    [id],
-  );
+  const { rows } = await pool.query(`SELECT ${ISO('at')} AS at, actor, kind, detail FROM limit_request_events WHERE request_id = $1 ORDER BY at, seq`, [id]);
   return rows;
 }
 
@@ -142,11 +153,22 @@ export async function settleLimitRequest(
         `UPDATE limit_requests SET status = $2, reviewer = $3, approved_minutes = $4, until_period = $5, decision_note = $6,
                 decided_at = to_timestamp($7::double precision / 1000)
           WHERE id = $1 AND status = 'pending'`,
-        [requestId, d.kind === 'approve' ? 'approved' : 'rejected', d.reviewer, d.kind === 'approve' ? d.minutes : null,
-          d.kind === 'approve' ? d.untilPeriod : null, d.kind === 'approve' ? d.note : d.reason, atMs],
+        [
+          requestId,
+          d.kind === 'approve' ? 'approved' : 'rejected',
+          d.reviewer,
+          d.kind === 'approve' ? d.minutes : null,
+          d.kind === 'approve' ? d.untilPeriod : null,
+          d.kind === 'approve' ? d.note : d.reason,
+          atMs,
+        ],
       );
       await insertEvent(client, {
-        key: `${requestId}:decided`, requestId, atMs, actor: d.reviewer, kind: d.kind === 'approve' ? 'approved' : 'rejected',
+        key: `${requestId}:decided`,
+        requestId,
+        atMs,
+        actor: d.reviewer,
+        kind: d.kind === 'approve' ? 'approved' : 'rejected',
         detail: d.kind === 'approve' ? { minutes: d.minutes, until: d.untilPeriod, note: d.note } : { reason: d.reason },
       });
     }
@@ -164,12 +186,23 @@ export async function grantLimit(db: Pool | PoolClient, subscriberId: string, gr
 
 /** Every approved limit of a subscriber; billing/limits.ts says which applies to a month. */
 export async function limitGrantsFor(db: Pool | PoolClient, subscriberId: string): Promise<LimitGrant[]> {
+  return (await limitGrantsOf(db, [subscriberId])).get(subscriberId) ?? [];
+}
+
+/** The approved limits of many subscribers in one query (the policy preview), by subscriber, as limitGrantsFor orders them. */
+export async function limitGrantsOf(db: Pool | PoolClient, subscriberIds: readonly string[]): Promise<Map<string, LimitGrant[]>> {
   const { rows } = await db.query(
-    `SELECT request_id AS "requestId", minutes, from_period AS "fromPeriod", until_period AS "untilPeriod"
-       FROM subscriber_limits WHERE subscriber_id = $1 ORDER BY from_period, created_at`,
-    [subscriberId],
+    `SELECT subscriber_id AS "subscriberId", request_id AS "requestId", minutes, from_period AS "fromPeriod", until_period AS "untilPeriod"
+       FROM subscriber_limits WHERE subscriber_id = ANY($1::text[]) ORDER BY subscriber_id, from_period, created_at`,
+    [subscriberIds],
   );
-  return rows;
+  const grants = new Map<string, LimitGrant[]>();
+  for (const { subscriberId, ...grant } of rows as (LimitGrant & { subscriberId: string })[]) {
+    const list = grants.get(subscriberId) ?? [];
+    list.push(grant);
+    grants.set(subscriberId, list);
+  }
+  return grants;
 }
 
 /** Every approved limit that applies in `period` or later, with its subscriber. */

@@ -79,11 +79,22 @@ async function seedInitialPolicy(databaseUrl: string): Promise<void> {
     await client.query(
       `INSERT INTO policies (version, effective_from, state, included_minutes, overage_rate_micros,
          rounding_increment_seconds, plan_streak_cycles, plan_catalog, alert_thresholds_percent,
-         notice_days, currency, active_from)
-       VALUES ($1, $2, 'active', $3, $4, $5, $6, $7, $8, $9, $10, $2)
+         notice_days, currency, active_from, payment_terms_days)
+       VALUES ($1, $2, 'active', $3, $4, $5, $6, $7, $8, $9, $10, $2, $11)
        ON CONFLICT (version) DO NOTHING`,
-      [p.version, p.effectiveFrom, p.includedMinutes, p.overageRateMicros, p.roundingIncrementSeconds,
-        p.planStreakCycles, JSON.stringify(p.planCatalog), p.alertThresholdsPercent, p.noticeDays, p.currency],
+      [
+        p.version,
+        p.effectiveFrom,
+        p.includedMinutes,
+        p.overageRateMicros,
+        p.roundingIncrementSeconds,
+        p.planStreakCycles,
+        JSON.stringify(p.planCatalog),
+        p.alertThresholdsPercent,
+        p.noticeDays,
+        p.currency,
+        p.paymentTermsDays,
+      ],
     );
   } finally {
     await client.end();

@@ -93,10 +93,7 @@ export async function subscribersNotAskedToClose(db: Pool, period: string, limit
 /** Remembers that these subscribers' entities were asked to close the period. */
 export async function recordCloseRequests(db: Pool, period: string, subscriberIds: string[]): Promise<void> {
   if (subscriberIds.length === 0) return;
-  await db.query(
-    `INSERT INTO close_requests (period, subscriber_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
-    [period, subscriberIds],
-  );
+  await db.query(`INSERT INTO close_requests (period, subscriber_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`, [period, subscriberIds]);
 }
 
 /** A subscriber's close of the period failed for good; recorded once (a retry keeps the first time, the latest reason). */

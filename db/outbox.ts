@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import type { InvoiceDocument } from '../billing/invoice-document';
 import { isPermanentRefusal, mailFailedAlertEmail, mailFailedAlertKey, mayHaveBeenAccepted, serverAnswer, type SmtpError } from '../billing/mail-delivery';
 import { inTransaction } from './pool';
+
+/**
+ * A file an email carries, stored as what renders it, not its bytes: an invoice's PDF is drawn
+ * from its document model when the email is sent (activities/mail.ts), the same bytes every time.
+ */
+export interface OutboxAttachment {
+  filename: string;
+  invoiceDocument: InvoiceDocument;
+}
 
 export interface OutboxEmail {
   key: string;
@@ -11,13 +21,14 @@ export interface OutboxEmail {
   subject: string;
   text: string;
   html: string;
+  attachments?: OutboxAttachment[];
 }
 
 export async function enqueueEmail(db: Pool | PoolClient, email: OutboxEmail): Promise<void> {
   await db.query(
-    `INSERT INTO email_outbox (idempotency_key, purpose, subscriber_id, to_address, subject, text_body, html_body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING`,
-    [email.key, email.purpose, email.subscriberId, email.to, email.subject, email.text, email.html],
+    `INSERT INTO email_outbox (idempotency_key, purpose, subscriber_id, to_address, subject, text_body, html_body, attachments)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING`,
+    [email.key, email.purpose, email.subscriberId, email.to, email.subject, email.text, email.html, JSON.stringify(email.attachments ?? [])],
   );
 }
 
@@ -29,6 +40,7 @@ export interface PendingEmail {
   subject: string;
   text: string;
   html: string;
+  attachments: OutboxAttachment[];
 }
 
 /**
@@ -64,7 +76,7 @@ export class EmailInFlightError extends Error {
   }
 }
 
-const EMAIL_COLUMNS = `idempotency_key AS key, purpose, subscriber_id AS "subscriberId", to_address AS "to", subject, text_body AS text, html_body AS html`;
+const EMAIL_COLUMNS = `idempotency_key AS key, purpose, subscriber_id AS "subscriberId", to_address AS "to", subject, text_body AS text, html_body AS html, attachments`;
 
 /**
  * Starts an attempt, committed before any SMTP traffic: takes the email if it is pending and no
@@ -87,10 +99,14 @@ async function startAttempt(pool: Pool, key: string, token: string, leaseMs: num
 
 /** Keeps the attempt's lease while it runs; a renewal PostgreSQL does not answer is tried again next time. */
 function holdLease(pool: Pool, key: string, token: string, leaseMs: number): () => void {
-  const timer = setInterval(() => {
-    pool.query(`UPDATE email_outbox SET lease_until = now() + $3 * interval '1 millisecond' WHERE idempotency_key = $1 AND attempt_token = $2`, [key, token, leaseMs])
-      .catch(() => undefined);
-  }, Math.max(50, Math.floor(leaseMs / 3)));
+  const timer = setInterval(
+    () => {
+      pool
+        .query(`UPDATE email_outbox SET lease_until = now() + $3 * interval '1 millisecond' WHERE idempotency_key = $1 AND attempt_token = $2`, [key, token, leaseMs])
+        .catch(() => undefined);
+    },
+    Math.max(50, Math.floor(leaseMs / 3)),
+  );
   timer.unref();
   return () => clearInterval(timer);
 }
@@ -115,7 +131,9 @@ async function recordSent(pool: Pool, key: string, messageId: string, withinMs: 
       return;
     } catch (error) {
       if (Date.now() + pauseMs > deadline) {
-        throw new Error(`email ${key} was accepted by the mail server (${messageId}) but could not be recorded as sent: ${(error as Error).message}; the next attempt sends it again with the same Message-ID and counts this one as outcome unknown`);
+        throw new Error(
+          `email ${key} was accepted by the mail server (${messageId}) but could not be recorded as sent: ${(error as Error).message}; the next attempt sends it again with the same Message-ID and counts this one as outcome unknown`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
@@ -146,7 +164,10 @@ async function recordRefusal(pool: Pool, email: PendingEmail, token: string, err
     );
     if (rowCount === 1 && alertTo && email.purpose !== 'mail-failed') {
       await enqueueEmail(client, {
-        key: mailFailedAlertKey(email.key), purpose: 'mail-failed', subscriberId: email.subscriberId, to: alertTo,
+        key: mailFailedAlertKey(email.key),
+        purpose: 'mail-failed',
+        subscriberId: email.subscriberId,
+        to: alertTo,
         ...mailFailedAlertEmail({ key: email.key, purpose: email.purpose, subscriberId: email.subscriberId, to: email.to, subject: email.subject, answer }),
       });
     }
@@ -199,13 +220,16 @@ async function settledOutcome(pool: Pool, key: string, send: (email: PendingEmai
   const row = rows[0] as { status: 'pending' | 'sent' | 'failed' | 'withdrawn'; leaseUntil: Date | null } | undefined;
   if (!row) throw new Error(`no email with key ${key} in the outbox`);
   switch (row.status) {
-    case 'sent': return 'already-sent';
-    case 'withdrawn': return 'withdrawn';
+    case 'sent':
+      return 'already-sent';
+    case 'withdrawn':
+      return 'withdrawn';
     case 'failed':
       // The alert is queued with the failure; an attempt that failed before mailing it mails it now.
       await deliverAlert(pool, key, send, options);
       return 'failed';
-    case 'pending': throw new EmailInFlightError(key, row.leaseUntil ?? new Date());
+    case 'pending':
+      throw new EmailInFlightError(key, row.leaseUntil ?? new Date());
   }
 }
 
@@ -213,6 +237,13 @@ async function deliverAlert(pool: Pool, key: string, send: (email: PendingEmail)
   const alertKey = mailFailedAlertKey(key);
   const { rowCount } = await pool.query(`SELECT 1 FROM email_outbox WHERE idempotency_key = $1`, [alertKey]);
   if (rowCount) await deliverOnce(pool, alertKey, send, { ...options, alertTo: undefined });
+}
+
+/** The document model of an invoice's PDF as its email carries it, if its email has one (the invoice as mailed). */
+export async function mailedInvoiceDocument(pool: Pool, invoiceId: string): Promise<InvoiceDocument | undefined> {
+  const { rows } = await pool.query(`SELECT attachments FROM email_outbox WHERE idempotency_key = $1`, [`invoice:${invoiceId}`]);
+  const attachments = (rows[0]?.attachments ?? []) as OutboxAttachment[];
+  return attachments.find((a) => a.invoiceDocument)?.invoiceDocument;
 }
 
 /** An email's delivery as ops read it: its state, attempts, those of unknown outcome, the server's last answer. */

@@ -7,13 +7,28 @@ import { enqueueEmail } from './outbox';
 
 /** The plan a subscriber carries in a month: the latest one effective by then (none once removed). */
 export async function planInEffect(pool: Pool, subscriberId: string, period: string): Promise<MinutePlan | null> {
+  return (await plansInEffect(pool, [subscriberId], [period])).get(planKey(subscriberId, period)) ?? null;
+}
+
+export const planKey = (subscriberId: string, period: string): string => `${subscriberId}\u0000${period}`;
+
+/**
+ * The plans of many subscribers in many months in one query (the policy preview): keyed by
+ * `planKey(subscriber, period)`, only where a plan is carried. The rule is planInEffect's.
+ */
+export async function plansInEffect(pool: Pool, subscriberIds: readonly string[], periods: readonly string[]): Promise<Map<string, MinutePlan>> {
   const { rows } = await pool.query(
-    `SELECT minutes, fee_cents FROM subscriber_plans WHERE subscriber_id = $1 AND effective_period <= $2
-      ORDER BY effective_period DESC LIMIT 1`,
-    [subscriberId, period],
+    `SELECT DISTINCT ON (p.subscriber_id, m.period) p.subscriber_id, m.period, p.minutes, p.fee_cents
+       FROM unnest($2::text[]) AS m(period)
+       JOIN subscriber_plans p ON p.effective_period <= m.period
+      WHERE p.subscriber_id = ANY($1::text[])
+      ORDER BY p.subscriber_id, m.period, p.effective_period DESC`,
+    [subscriberIds, periods],
   );
+  const plans = new Map<string, MinutePlan>();
   // A row of 0 minutes is a removal (migration 1700000000009).
-  return rows[0] && rows[0].minutes > 0 ? { minutes: rows[0].minutes, feeCents: Number(rows[0].fee_cents) } : null;
+  for (const r of rows) if (r.minutes > 0) plans.set(planKey(r.subscriber_id, r.period), { minutes: r.minutes, feeCents: Number(r.fee_cents) });
+  return plans;
 }
 
 /** Records the plan from `effectivePeriod` and queues its email, once: returns the email's key. */
@@ -55,4 +70,3 @@ export async function reducePlanOnce(
     return key;
   });
 }
-

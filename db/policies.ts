@@ -42,9 +42,7 @@ export async function policyInEffectOn(db: Pool, day: string): Promise<PolicyVer
  * no service start or close may lie before it (billing/validation.ts).
  */
 export async function firstPolicyDay(db: Pool): Promise<string> {
-  const { rows } = await db.query(
-    `SELECT to_char(min(active_from), 'YYYY-MM-DD') AS day FROM policies WHERE state IN ('active', 'superseded')`,
-  );
+  const { rows } = await db.query(`SELECT to_char(min(active_from), 'YYYY-MM-DD') AS day FROM policies WHERE state IN ('active', 'superseded')`);
   if (!rows[0]?.day) throw new Error('no policy version is in effect; run `billing db migrate` to seed the default policy');
   return rows[0].day as string;
 }
@@ -89,26 +87,44 @@ export async function nextPolicyVersion(db: Pool | PoolClient): Promise<number> 
  * Stores a new version as scheduled under `version`, which must be the next one; one scheduled
  * version at a time. Its abuse thresholds are those of the version it is based on.
  */
-export async function insertScheduledPolicy(db: Pool | PoolClient, p: { version: number; rules: PolicyRules; effectiveFrom: string; basedOn: number; publishedBy: string }): Promise<PolicyRecord> {
+export async function insertScheduledPolicy(
+  db: Pool | PoolClient,
+  p: { version: number; rules: PolicyRules; effectiveFrom: string; basedOn: number; publishedBy: string },
+): Promise<PolicyRecord> {
   const r = p.rules;
   try {
     const { rows } = await db.query(
       `INSERT INTO policies (version, effective_from, state, included_minutes, overage_rate_micros, rounding_increment_seconds,
-         plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, based_on, published_by, abuse_thresholds)
+         plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, based_on, published_by, abuse_thresholds, payment_terms_days)
        -- the abuse detectors' bounds carry over from the version it is based on
        SELECT $12, $1, 'scheduled', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-              (SELECT abuse_thresholds FROM policies WHERE version = $10)
+              (SELECT abuse_thresholds FROM policies WHERE version = $10), $13
        RETURNING *`,
-      [p.effectiveFrom, r.includedMinutes, r.overageRateMicros, r.roundingIncrementSeconds, r.planStreakCycles,
-        JSON.stringify(r.planCatalog), r.alertThresholdsPercent, r.noticeDays, r.currency, p.basedOn, p.publishedBy, p.version],
+      [
+        p.effectiveFrom,
+        r.includedMinutes,
+        r.overageRateMicros,
+        r.roundingIncrementSeconds,
+        r.planStreakCycles,
+        JSON.stringify(r.planCatalog),
+        r.alertThresholdsPercent,
+        r.noticeDays,
+        r.currency,
+        p.basedOn,
+        p.publishedBy,
+        p.version,
+        r.paymentTermsDays,
+      ],
     );
     return fromRow(rows[0]);
   } catch (error) {
     const pg = error as { code?: string; constraint?: string };
     if (pg.code === '23505') {
-      throw new RevisionInFlightError(pg.constraint === 'policies_pkey'
-        ? `policy version ${p.version} was published meanwhile; see \`billing policy list\` and publish again`
-        : 'another policy revision is scheduled; see `billing policy list`');
+      throw new RevisionInFlightError(
+        pg.constraint === 'policies_pkey'
+          ? `policy version ${p.version} was published meanwhile; see \`billing policy list\` and publish again`
+          : 'another policy revision is scheduled; see `billing policy list`',
+      );
     }
     throw error;
   }
@@ -116,27 +132,40 @@ export async function insertScheduledPolicy(db: Pool | PoolClient, p: { version:
 
 /** Makes the version active from `activeFrom` and the one it replaces superseded; idempotent. */
 export async function activatePolicyVersion(db: PoolClient, p: { version: number; activeFrom: string; at: Date; by: string }): Promise<void> {
-  const { rowCount } = await db.query(
-    `UPDATE policies SET state = 'active', active_from = $2, activated_at = $3, activated_by = $4 WHERE version = $1 AND state = 'scheduled'`,
-    [p.version, p.activeFrom, p.at, p.by],
-  );
+  const { rowCount } = await db.query(`UPDATE policies SET state = 'active', active_from = $2, activated_at = $3, activated_by = $4 WHERE version = $1 AND state = 'scheduled'`, [
+    p.version,
+    p.activeFrom,
+    p.at,
+    p.by,
+  ]);
   if (rowCount === 0) return;
   await db.query(`UPDATE policies SET state = 'superseded', superseded_at = $2 WHERE state = 'active' AND version <> $1`, [p.version, p.at]);
 }
 
 export async function cancelPolicyVersion(db: PoolClient, p: { version: number; at: Date; by: string; reason: string | null }): Promise<void> {
-  await db.query(
-    `UPDATE policies SET state = 'cancelled', cancelled_at = $2, cancelled_by = $3, cancel_reason = $4 WHERE version = $1 AND state = 'scheduled'`,
-    [p.version, p.at, p.by, p.reason],
-  );
+  await db.query(`UPDATE policies SET state = 'cancelled', cancelled_at = $2, cancelled_by = $3, cancel_reason = $4 WHERE version = $1 AND state = 'scheduled'`, [
+    p.version,
+    p.at,
+    p.by,
+    p.reason,
+  ]);
 }
 
 /** Only the version and its parameters: what a cycle carries in its history. */
 function rulesOf(r: PolicyRecord): PolicyVersion {
   return {
-    version: r.version, effectiveFrom: r.effectiveFrom, includedMinutes: r.includedMinutes, overageRateMicros: r.overageRateMicros,
-    roundingIncrementSeconds: r.roundingIncrementSeconds, planStreakCycles: r.planStreakCycles, planCatalog: r.planCatalog,
-    alertThresholdsPercent: r.alertThresholdsPercent, noticeDays: r.noticeDays, currency: r.currency, abuse: r.abuse,
+    version: r.version,
+    effectiveFrom: r.effectiveFrom,
+    includedMinutes: r.includedMinutes,
+    overageRateMicros: r.overageRateMicros,
+    roundingIncrementSeconds: r.roundingIncrementSeconds,
+    planStreakCycles: r.planStreakCycles,
+    planCatalog: r.planCatalog,
+    alertThresholdsPercent: r.alertThresholdsPercent,
+    noticeDays: r.noticeDays,
+    paymentTermsDays: r.paymentTermsDays,
+    currency: r.currency,
+    abuse: r.abuse,
   };
 }
 
@@ -154,6 +183,7 @@ function fromRow(r: Record<string, any>): PolicyRecord {
     planCatalog: r.plan_catalog as MinutePlan[],
     alertThresholdsPercent: r.alert_thresholds_percent,
     noticeDays: r.notice_days,
+    paymentTermsDays: r.payment_terms_days,
     currency: r.currency,
     abuse: parseAbuseThresholds(r.abuse_thresholds),
     state: r.state,

@@ -29,23 +29,36 @@ export async function recipientsPage(db: Pool, p: { version: number; kind: 'noti
     cancellation: `EXISTS (SELECT 1 FROM policy_emails pe JOIN email_outbox o ON o.idempotency_key = pe.email_key
                     WHERE pe.version = $1 AND pe.kind = 'notice' AND pe.subscriber_id = s.id AND o.status = 'sent')`,
   }[p.kind];
-  const { rows } = await db.query(
-    `SELECT s.id, s.name, s.email FROM subscribers s WHERE ${filter} AND ($2::text IS NULL OR s.id > $2) ORDER BY s.id LIMIT $3`,
-    [p.version, p.afterId, p.limit],
-  );
+  const { rows } = await db.query(`SELECT s.id, s.name, s.email FROM subscribers s WHERE ${filter} AND ($2::text IS NULL OR s.id > $2) ORDER BY s.id LIMIT $3`, [
+    p.version,
+    p.afterId,
+    p.limit,
+  ]);
   return rows as Recipient[];
 }
 
 /** Queues one email of a revision in the outbox and records it, once (a retry changes nothing). */
-export async function queuePolicyEmail(db: Pool | PoolClient, p: {
-  version: number; kind: PolicyEmailKind; recipient: string; subscriberId: string | null; to: string; atPublication: boolean; content: EmailContent;
-}): Promise<string> {
+export async function queuePolicyEmail(
+  db: Pool | PoolClient,
+  p: {
+    version: number;
+    kind: PolicyEmailKind;
+    recipient: string;
+    subscriberId: string | null;
+    to: string;
+    atPublication: boolean;
+    content: EmailContent;
+  },
+): Promise<string> {
   const key = policyEmailKey(p.version, p.kind, p.recipient);
   await enqueueEmail(db, { key, purpose: `policy-${p.kind}`, subscriberId: p.subscriberId, to: p.to, ...p.content });
-  await db.query(
-    `INSERT INTO policy_emails (email_key, version, kind, subscriber_id, at_publication) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-    [key, p.version, p.kind, p.subscriberId, p.atPublication],
-  );
+  await db.query(`INSERT INTO policy_emails (email_key, version, kind, subscriber_id, at_publication) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [
+    key,
+    p.version,
+    p.kind,
+    p.subscriberId,
+    p.atPublication,
+  ]);
   return key;
 }
 

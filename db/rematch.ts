@@ -65,9 +65,18 @@ export async function rematchUnmatched(pool: Pool, options: { onPage?: (client: 
       await client.query('BEGIN');
       for (const row of rows) {
         const record: CdrRecord = {
-          format: row.format, line: row.line, raw: '', startMs: Number(row.started_ms), answerMs: row.answered_ms === null ? null : Number(row.answered_ms),
-          endMs: Number(row.started_ms), billableSeconds: row.billable_seconds, callingNumber: row.calling_number, calledNumber: row.called_number,
-          accountCode: row.account_code, counted: row.counted, notCountedReason: row.not_counted_reason as NotCountedReason | null,
+          format: row.format,
+          line: row.line,
+          raw: '',
+          startMs: Number(row.started_ms),
+          answerMs: row.answered_ms === null ? null : Number(row.answered_ms),
+          endMs: Number(row.started_ms),
+          billableSeconds: row.billable_seconds,
+          callingNumber: row.calling_number,
+          calledNumber: row.called_number,
+          accountCode: row.account_code,
+          counted: row.counted,
+          notCountedReason: row.not_counted_reason as NotCountedReason | null,
           ...(row.named_subscriber_id ? { subscriberId: row.named_subscriber_id, direction: row.named_direction } : {}),
         };
         const sides = attribute(record, directory);
@@ -80,15 +89,29 @@ export async function rematchUnmatched(pool: Pool, options: { onPage?: (client: 
         if (claimed.rowCount !== 1) continue;
         for (const side of sides) {
           const segments = segmentsFor(record, side.party);
-          await ensureCallPartitions(pool, segments.map((s) => s.period));
+          await ensureCallPartitions(
+            pool,
+            segments.map((s) => s.period),
+          );
           for (const [index, segment] of segments.entries()) {
             await client.query(
               `INSERT INTO calls (record_key, subscriber_id, direction, segment, period, started_at, billable_seconds, counted, not_counted_reason, late,
                                   call_seconds, final_segment)
                VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0), $7, $8, $9,
                        EXISTS (SELECT 1 FROM invoices WHERE subscriber_id = $2 AND period = $5), $10, $11)`,
-              [row.record_key, side.subscriberId, side.direction, index, segment.period, segment.startMs, segment.seconds, record.counted, record.notCountedReason,
-                segments.length > 1 ? record.billableSeconds : null, index === segments.length - 1],
+              [
+                row.record_key,
+                side.subscriberId,
+                side.direction,
+                index,
+                segment.period,
+                segment.startMs,
+                segment.seconds,
+                record.counted,
+                record.notCountedReason,
+                segments.length > 1 ? record.billableSeconds : null,
+                index === segments.length - 1,
+              ],
             );
             touched.add(`${side.subscriberId}\u0000${segment.period}`);
             touchedInPage.add(`${side.subscriberId}\u0000${segment.period}`);
@@ -107,8 +130,9 @@ export async function rematchUnmatched(pool: Pool, options: { onPage?: (client: 
       client.release();
     }
   }
-  const { rows: [left] } = await pool.query(
-    'SELECT count(*)::int AS n FROM cdr_records WHERE caller_subscriber_id IS NULL AND callee_subscriber_id IS NULL');
+  const {
+    rows: [left],
+  } = await pool.query('SELECT count(*)::int AS n FROM cdr_records WHERE caller_subscriber_id IS NULL AND callee_subscriber_id IS NULL');
   summary.stillUnmatched = left.n;
   summary.touched = pairsOf(touched);
   return summary;

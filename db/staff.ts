@@ -8,10 +8,11 @@ export interface StaffMember {
 }
 
 export async function insertStaff(pool: Pool, member: { id: string; email: string; name?: string }): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    'INSERT INTO support_staff (id, email, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
-    [member.id, member.email, member.name ?? null],
-  );
+  const { rowCount } = await pool.query('INSERT INTO support_staff (id, email, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [
+    member.id,
+    member.email,
+    member.name ?? null,
+  ]);
   return rowCount === 1;
 }
 

@@ -84,10 +84,7 @@ export async function getSubscriber(db: Pool | PoolClient, id: string): Promise<
 }
 
 export async function listSubscribers(db: Pool, options: { afterId?: string; limit?: number } = {}): Promise<Subscriber[]> {
-  const { rows } = await db.query(
-    `${SELECT} WHERE ($1::text IS NULL OR s.id > $1) GROUP BY s.id ORDER BY s.id LIMIT $2`,
-    [options.afterId ?? null, options.limit ?? 10_000],
-  );
+  const { rows } = await db.query(`${SELECT} WHERE ($1::text IS NULL OR s.id > $1) GROUP BY s.id ORDER BY s.id LIMIT $2`, [options.afterId ?? null, options.limit ?? 10_000]);
   return rows.map(fromRow);
 }
 

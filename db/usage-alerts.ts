@@ -13,10 +13,9 @@ type Touched = { subscriberId: string; period: string };
 
 /** The active subscribers touched, and the months of theirs that can be alerted now (their open cycle, or last month until it is invoiced). */
 async function alertable(pool: Pool, touched: Touched[], nowMs: number) {
-  const { rows: subscribers } = await pool.query(
-    `SELECT id, name, email, timezone, service_start, monthly_fee_cents FROM subscribers WHERE id = ANY($1) AND status = 'active'`,
-    [[...new Set(touched.map((t) => t.subscriberId))]],
-  );
+  const { rows: subscribers } = await pool.query(`SELECT id, name, email, timezone, service_start, monthly_fee_cents FROM subscribers WHERE id = ANY($1) AND status = 'active'`, [
+    [...new Set(touched.map((t) => t.subscriberId))],
+  ]);
   const byId = new Map(subscribers.map((s) => [s.id as string, s]));
   const monthOf = (t: Touched) => alertMonth(t.period, nowMs, byId.get(t.subscriberId).timezone, byId.get(t.subscriberId).service_start);
   return { byId, monthOf, open: touched.filter((t) => byId.has(t.subscriberId) && monthOf(t) !== undefined) };
@@ -64,7 +63,12 @@ export async function queueUsageAlerts(pool: Pool, touched: Touched[], nowMs: nu
     const [subscriberId, period] = key.split('\u0000') as [string, string];
     const subscriber = byId.get(subscriberId);
     // The allowance a subscriber really has: their terms for the month (plan, approved limit, a partial month).
-    const facts = await periodFacts(pool, { id: subscriberId, timezone: subscriber.timezone, monthlyFeeCents: subscriber.monthly_fee_cents, serviceStart: subscriber.service_start }, period, { policyOn });
+    const facts = await periodFacts(
+      pool,
+      { id: subscriberId, timezone: subscriber.timezone, monthlyFeeCents: subscriber.monthly_fee_cents, serviceStart: subscriber.service_start },
+      period,
+      { policyOn },
+    );
     const { policy } = facts;
     const used = roundUsage(list, policy.roundingIncrementSeconds).billableSeconds;
     const allowance = allowanceSeconds(termsForPeriod(facts));
@@ -73,9 +77,19 @@ export async function queueUsageAlerts(pool: Pool, touched: Touched[], nowMs: nu
     for (const pct of reached.length > 0 ? [Math.max(...reached)] : []) {
       const emailKey = usageAlertKey(subscriberId, period, pct);
       await enqueueEmail(pool, {
-        key: emailKey, purpose: 'usage-alert', subscriberId, to: subscriber.email,
+        key: emailKey,
+        purpose: 'usage-alert',
+        subscriberId,
+        to: subscriber.email,
         ...usageAlertEmail({
-          subscriberId, subscriberName: subscriber.name, period, thresholdPercent: pct, usedSeconds: used, allowanceSeconds: allowance, overageRateMicros: policy.overageRateMicros, currency: policy.currency,
+          subscriberId,
+          subscriberName: subscriber.name,
+          period,
+          thresholdPercent: pct,
+          usedSeconds: used,
+          allowanceSeconds: allowance,
+          overageRateMicros: policy.overageRateMicros,
+          currency: policy.currency,
           monthEnded: monthOf({ subscriberId, period }) === 'ended',
         }),
       });

@@ -40,7 +40,10 @@ export function importerReads(format: string): format is CdrFormat {
 }
 
 /** The importer's settings of a source: the same for `usage import --source` and its collector. */
-export function importSettingsOf(source: Pick<UsageSource, 'name' | 'format' | 'timezone' | 'country' | 'voicemailNumbers' | 'featureCodes' | 'columns'>, defaultCountry: string): Omit<ImportOptions, 'file'> {
+export function importSettingsOf(
+  source: Pick<UsageSource, 'name' | 'format' | 'timezone' | 'country' | 'voicemailNumbers' | 'featureCodes' | 'columns'>,
+  defaultCountry: string,
+): Omit<ImportOptions, 'file'> {
   return {
     source: source.name,
     format: importerReads(source.format) ? source.format : undefined,
@@ -87,7 +90,18 @@ export interface CollectOutcome {
   more: boolean;
 }
 
-const emptyOutcome = (): CollectOutcome => ({ rows: 0, records: 0, rejected: 0, duplicates: 0, imports: [], filesDone: 0, filesFailed: 0, failedFiles: [], caughtUpAt: null, more: false });
+const emptyOutcome = (): CollectOutcome => ({
+  rows: 0,
+  records: 0,
+  rejected: 0,
+  duplicates: 0,
+  imports: [],
+  filesDone: 0,
+  filesFailed: 0,
+  failedFiles: [],
+  caughtUpAt: null,
+  more: false,
+});
 
 export class SwitchUnreachableError extends Error {}
 
@@ -96,7 +110,22 @@ export function tableProblem(table: string): string | undefined {
   return IDENTIFIER.test(table) ? undefined : `must be a table name like cdr or asterisk.cdr (lower case letters, digits, _)`;
 }
 
-const REQUIRED_COLUMNS = ['calldate', 'clid', 'src', 'dst', 'dcontext', 'channel', 'dstchannel', 'lastapp', 'lastdata', 'duration', 'billsec', 'disposition', 'amaflags', 'accountcode'];
+const REQUIRED_COLUMNS = [
+  'calldate',
+  'clid',
+  'src',
+  'dst',
+  'dcontext',
+  'channel',
+  'dstchannel',
+  'lastapp',
+  'lastdata',
+  'duration',
+  'billsec',
+  'disposition',
+  'amaflags',
+  'accountcode',
+];
 
 /** A text column as cdr_csv writes it: quoted, quotes doubled; line breaks (never in a real row) made spaces. */
 const quoted = (expression: string): string => `'"' || replace(translate(coalesce((${expression})::text, ''), E'\\r\\n', '  '), '"', '""') || '"'`;
@@ -111,11 +140,22 @@ function lineExpression(present: Set<string>, t = ''): string {
   const seconds = (e: string): string => `(${e}) * interval '1 second'`;
   const optional = (c: string): string => (present.has(c) ? quoted(`${t}${c}`) : `'""'`);
   const fields = [
-    quoted(`${t}accountcode`), quoted(`${t}src`), quoted(`${t}dst`), quoted(`${t}dcontext`), quoted(`${t}clid`), quoted(`${t}channel`), quoted(`${t}dstchannel`),
-    quoted(`${t}lastapp`), quoted(`${t}lastdata`), quoted(stamp(`${t}calldate`)),
+    quoted(`${t}accountcode`),
+    quoted(`${t}src`),
+    quoted(`${t}dst`),
+    quoted(`${t}dcontext`),
+    quoted(`${t}clid`),
+    quoted(`${t}channel`),
+    quoted(`${t}dstchannel`),
+    quoted(`${t}lastapp`),
+    quoted(`${t}lastdata`),
+    quoted(stamp(`${t}calldate`)),
     `CASE WHEN ${t}disposition = 'ANSWERED' THEN ${quoted(stamp(`${t}calldate + ${seconds(`GREATEST(coalesce(${t}duration, 0) - coalesce(${t}billsec, 0), 0)`)}`))} ELSE '""' END`,
     quoted(stamp(`${t}calldate + ${seconds(`coalesce(${t}duration, 0)`)}`)),
-    `coalesce(${t}duration::text, '')`, `coalesce(${t}billsec::text, '')`, quoted(`${t}disposition`), quoted(`${t}amaflags`),
+    `coalesce(${t}duration::text, '')`,
+    `coalesce(${t}billsec::text, '')`,
+    quoted(`${t}disposition`),
+    quoted(`${t}amaflags`),
     ...ASTERISK_OPTIONAL_COLUMNS.map(optional),
   ];
   return fields.join(` || ',' || `);
@@ -138,7 +178,7 @@ async function connectSwitch(source: UsageSource): Promise<Client> {
 /** The page query of a cdr table: its calldate's type and which optional columns it has. */
 async function pageQuery(client: Client, source: UsageSource): Promise<string> {
   const table = source.table!;
-  const [schema, name] = table.includes('.') ? table.split('.') as [string, string] : [null, table];
+  const [schema, name] = table.includes('.') ? (table.split('.') as [string, string]) : [null, table];
   const { rows } = await client.query(
     `SELECT column_name, format_type(a.atttypid, a.atttypmod) AS type
        FROM information_schema.columns c
@@ -217,8 +257,11 @@ export async function collectAsteriskDb(source: UsageSource, ctx: CollectContext
         });
         passed ||= last.past;
         await recordCollected(ctx.pool, source.name, {
-          rows: summary.rowsRead, rejected: summary.rejected, duplicates: summary.duplicates,
-          lastRecordAt: new Date(Number(last.e) * 1000), rejectsFile: summary.rejectsFile,
+          rows: summary.rowsRead,
+          rejected: summary.rejected,
+          duplicates: summary.duplicates,
+          lastRecordAt: new Date(Number(last.e) * 1000),
+          rejectsFile: summary.rejectsFile,
           watermark: passed ? { value: last.c, tiebreak: last.m } : undefined,
         });
         add(outcome, summary);
@@ -255,7 +298,10 @@ function rejectsPath(ctx: CollectContext, source: string, calldate: string): str
 /** Names a spool never reads: files still being written by convention, our own outputs, hidden files. */
 const NOT_A_SPOOL_FILE = /^\.|\.(tmp|part|partial)$|\.rejects\.csv$|\.error\.txt$/;
 
-interface Look { size: number; mtimeMs: number }
+interface Look {
+  size: number;
+  mtimeMs: number;
+}
 
 function looks(dir: string): Map<string, Look> {
   const found = new Map<string, Look>();
@@ -301,7 +347,8 @@ export async function collectSpool(source: UsageSource, ctx: CollectContext, lim
   const dir = source.dir!;
   const outcome = emptyOutcome();
   const deadline = Date.now() + (limits.maxSeconds ?? 240) * 1000;
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new SwitchUnreachableError(`source ${source.name}: the spool folder ${dir} does not exist (or this worker cannot see it)`);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new SwitchUnreachableError(`source ${source.name}: the spool folder ${dir} does not exist (or this worker cannot see it)`);
   const readAt = new Date();
   const files = await settledFiles(dir, limits.settleMs ?? 2000);
   for (const name of files) {
@@ -318,7 +365,9 @@ export async function collectSpool(source: UsageSource, ctx: CollectContext, lim
     const writtenAt = new Date(fs.statSync(file).mtimeMs);
     try {
       const options: ImportOptions = {
-        ...ctx.importOptions, ...importSettingsOf(source, ctx.defaultCountry), file,
+        ...ctx.importOptions,
+        ...importSettingsOf(source, ctx.defaultCountry),
+        file,
         rejectsFile: path.join(rejectsDir, `${name.replace(/\.gz$/, '')}.rejects.csv`),
       };
       if (!importerReads(source.format)) throw new ImportInputError(`${file}: ${source.format} files are not read by this version of billing yet`);
@@ -337,8 +386,12 @@ export async function collectSpool(source: UsageSource, ctx: CollectContext, lim
     add(outcome, summary);
     outcome.filesDone += 1;
     await recordCollected(ctx.pool, source.name, {
-      rows: summary.rowsRead, rejected: summary.rejected, duplicates: summary.duplicates,
-      lastRecordAt: writtenAt, rejectsFile: summary.rejectsFile, fileDone: true,
+      rows: summary.rowsRead,
+      rejected: summary.rejected,
+      duplicates: summary.duplicates,
+      lastRecordAt: writtenAt,
+      rejectsFile: summary.rejectsFile,
+      fileDone: true,
     });
     await ctx.onImported(summary);
   }

@@ -103,8 +103,21 @@ function keyTime(startMs: number): number {
 function keyOf(time: number, digest: string): string {
   const high = Math.floor(time / 4_294_967_296);
   const low = time >>> 0;
-  return HEX_BYTES[high >>> 8]! + HEX_BYTES[high & 255] + HEX_BYTES[low >>> 24] + HEX_BYTES[(low >>> 16) & 255] + '-'
-    + HEX_BYTES[(low >>> 8) & 255] + HEX_BYTES[low & 255] + '-' + digest.slice(0, 4) + '-' + digest.slice(4, 8) + '-' + digest.slice(8, 20);
+  return (
+    HEX_BYTES[high >>> 8]! +
+    HEX_BYTES[high & 255] +
+    HEX_BYTES[low >>> 24] +
+    HEX_BYTES[(low >>> 16) & 255] +
+    '-' +
+    HEX_BYTES[(low >>> 8) & 255] +
+    HEX_BYTES[low & 255] +
+    '-' +
+    digest.slice(0, 4) +
+    '-' +
+    digest.slice(4, 8) +
+    '-' +
+    digest.slice(8, 20)
+  );
 }
 
 const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
@@ -151,13 +164,26 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     nowMs: Date.now(),
   };
   let reader = format === 'csv' ? undefined : withinCallDates(createReader(format, readerOptions), callDates);
-  const directory = options.directory ?? await loadDirectory(pool, { country: options.country });
+  const directory = options.directory ?? (await loadDirectory(pool, { country: options.country }));
   const store = await CdrStore.open(pool, { source, file, format, timezone });
   const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_ROWS;
   const rejectsPath = options.rejectsFile ?? `${file.replace(/\.gz$/, '')}.rejects.csv`;
   const summary: ImportSummary = {
-    importId: store.importId, file, format, source, rowsRead: 0, records: 0, counted: 0, notCounted: {}, duplicates: 0,
-    unmatched: 0, unmatchedNumbers: [], late: 0, rejected: 0, rejectsFile: null, touched: [],
+    importId: store.importId,
+    file,
+    format,
+    source,
+    rowsRead: 0,
+    records: 0,
+    counted: 0,
+    notCounted: {},
+    duplicates: 0,
+    unmatched: 0,
+    unmatchedNumbers: [],
+    late: 0,
+    rejected: 0,
+    rejectsFile: null,
+    touched: [],
   };
   const touched = new TouchedMonths();
   const unmatchedNumbers = new Map<string, number>();
@@ -210,9 +236,17 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     segments.forEach((segment, index) => {
       touched.note(party, segment.period);
       batch.addCall({
-        key, subscriberId: party.subscriberId, direction, segment: index, period: segment.period,
-        startedMs: segment.startMs, billableSeconds: segment.seconds, counted: record.counted, notCountedReason: record.notCountedReason,
-        callSeconds: record.billableSeconds, finalSegment: index === segments.length - 1,
+        key,
+        subscriberId: party.subscriberId,
+        direction,
+        segment: index,
+        period: segment.period,
+        startedMs: segment.startMs,
+        billableSeconds: segment.seconds,
+        counted: record.counted,
+        notCountedReason: record.notCountedReason,
+        callSeconds: record.billableSeconds,
+        finalSegment: index === segments.length - 1,
       });
     });
     return null;
@@ -252,7 +286,8 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     const rawLine = text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text;
     if (rawLine.length === 0) return;
     let fields: string[];
-    if (format === 'jsonl') fields = [rawLine];
+    // One JSON document a line: our jsonl, or mod_json_cdr's (cJSON writes each on one line).
+    if (format === 'jsonl' || format === 'freeswitch-json') fields = [rawLine];
     else {
       const split = splitCsvLine(rawLine, relaxQuotes);
       if (!split.ok) {
@@ -302,10 +337,10 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     if ((error as { code?: string }).code === 'Z_DATA_ERROR' || (error as { code?: string }).code === 'Z_BUF_ERROR') {
       // The batches read before the damage are committed (each is one transaction): say so, and
       // that the whole file imported again adds only the rest (every record has its key).
-      const landed = committedRecords === 0
-        ? 'no record of it was imported'
-        : `the first ${committedRecords} call records of it are imported and committed`;
-      throw new ImportInputError(`${file} is not a whole gzip file (${(error as Error).message}): ${landed}; run the import again with the whole file to add the rest (records already imported are not counted twice)`);
+      const landed = committedRecords === 0 ? 'no record of it was imported' : `the first ${committedRecords} call records of it are imported and committed`;
+      throw new ImportInputError(
+        `${file} is not a whole gzip file (${(error as Error).message}): ${landed}; run the import again with the whole file to add the rest (records already imported are not counted twice)`,
+      );
     }
     throw error;
   } finally {
@@ -314,7 +349,10 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   }
   summary.touched = touched.list();
 
-  summary.unmatchedNumbers = [...unmatchedNumbers.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([number, count]) => ({ number, records: count }));
+  summary.unmatchedNumbers = [...unmatchedNumbers.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([number, count]) => ({ number, records: count }));
   // The months touched are kept with the import: its follow-up (`usage-import-<id>`) queues their alerts from them.
   await store.finish({ ...summary, touched: summary.touched.length, monthsTouched: byPeriod(summary.touched) });
   return summary;
@@ -406,8 +444,7 @@ class TouchedMonths {
   }
 
   list(): { subscriberId: string; period: string }[] {
-    return [...this.months].flatMap(([party, held]) =>
-      (typeof held === 'string' ? [held] : [...held]).map((period) => ({ subscriberId: party.subscriberId, period })));
+    return [...this.months].flatMap(([party, held]) => (typeof held === 'string' ? [held] : [...held]).map((period) => ({ subscriberId: party.subscriberId, period })));
   }
 }
 

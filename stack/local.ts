@@ -44,15 +44,30 @@ export async function startLocalStack(config: Config, say: (line: string) => voi
     let temporalAddress = process.env.TEMPORAL_ADDRESS ?? `localhost:${LOCAL_PORTS.temporal}`;
     let temporalUiUrl: string | null = null;
     if (!process.env.TEMPORAL_ADDRESS) {
-      if (await portInUse(LOCAL_PORTS.temporal)) throw new Error(`port ${LOCAL_PORTS.temporal} is taken: is a Temporal server already running? Stop it, or set TEMPORAL_ADDRESS to use it`);
+      if (await portInUse(LOCAL_PORTS.temporal))
+        throw new Error(`port ${LOCAL_PORTS.temporal} is taken: is a Temporal server already running? Stop it, or set TEMPORAL_ADDRESS to use it`);
       say('starting the Temporal dev server with its UI');
-      const temporal = startProcess('temporal', temporalCliPath(config), [
-        'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(LOCAL_PORTS.temporal),
-        '--ui-port', String(LOCAL_PORTS.temporalUi), '--db-filename', path.join(config.dataDir, 'temporal.db'),
-        '--log-level', 'warn',
-        ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
-        ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliSearchAttributeType(key)}`]),
-      ], logDir);
+      const temporal = startProcess(
+        'temporal',
+        temporalCliPath(config),
+        [
+          'server',
+          'start-dev',
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(LOCAL_PORTS.temporal),
+          '--ui-port',
+          String(LOCAL_PORTS.temporalUi),
+          '--db-filename',
+          path.join(config.dataDir, 'temporal.db'),
+          '--log-level',
+          'warn',
+          ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
+          ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliSearchAttributeType(key)}`]),
+        ],
+        logDir,
+      );
       stops.push(temporal.stop);
       await waitForPort(LOCAL_PORTS.temporal, 'the Temporal dev server', 60_000, temporal.logFile);
       await waitForPort(LOCAL_PORTS.temporalUi, 'the Temporal UI', 30_000, temporal.logFile);
@@ -66,10 +81,24 @@ export async function startLocalStack(config: Config, say: (line: string) => voi
     if (!process.env.SMTP_URL) {
       if (await portInUse(LOCAL_PORTS.smtp)) throw new Error(`port ${LOCAL_PORTS.smtp} is taken: is a mail inbox already running? Stop it, or set SMTP_URL`);
       say('starting the mail inbox (maildev)');
-      const mail: ManagedProcess = startProcess('maildev', process.execPath, [
-        path.join(PROJECT_ROOT, 'node_modules', 'maildev', 'dist', 'bin', 'maildev.js'), '--smtp', String(LOCAL_PORTS.smtp), '--ip', '127.0.0.1',
-        '--web', String(LOCAL_PORTS.mailWeb), '--web-ip', '127.0.0.1', '--mail-directory', path.join(config.dataDir, 'mail'),
-      ], logDir);
+      const mail: ManagedProcess = startProcess(
+        'maildev',
+        process.execPath,
+        [
+          path.join(PROJECT_ROOT, 'node_modules', 'maildev', 'dist', 'bin', 'maildev.js'),
+          '--smtp',
+          String(LOCAL_PORTS.smtp),
+          '--ip',
+          '127.0.0.1',
+          '--web',
+          String(LOCAL_PORTS.mailWeb),
+          '--web-ip',
+          '127.0.0.1',
+          '--mail-directory',
+          path.join(config.dataDir, 'mail'),
+        ],
+        logDir,
+      );
       stops.push(mail.stop);
       await waitForPort(LOCAL_PORTS.smtp, 'the mail inbox', 30_000, mail.logFile);
       smtpUrl = `smtp://127.0.0.1:${LOCAL_PORTS.smtp}`;

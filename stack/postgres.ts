@@ -28,7 +28,9 @@ function assertReachableByOthers(target: string): void {
   const start = fs.existsSync(target) && fs.statSync(target).isFile() ? path.dirname(target) : path.resolve(target);
   for (let dir = start; ; dir = path.dirname(dir)) {
     if (fs.existsSync(dir) && (fs.statSync(dir).mode & 0o001) === 0) {
-      throw new Error(`the embedded PostgreSQL runs as the postgres user when started as root, and it cannot enter ${dir} (mode ${(fs.statSync(dir).mode & 0o777).toString(8)}); move the project or BILLING_DATA_DIR under a folder others can enter, or set DATABASE_URL`);
+      throw new Error(
+        `the embedded PostgreSQL runs as the postgres user when started as root, and it cannot enter ${dir} (mode ${(fs.statSync(dir).mode & 0o777).toString(8)}); move the project or BILLING_DATA_DIR under a folder others can enter, or set DATABASE_URL`,
+      );
     }
     if (dir === path.dirname(dir)) return;
   }

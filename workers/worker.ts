@@ -2,7 +2,7 @@
 import type { Client } from '@temporalio/client';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { bundleWorkflowCode, Worker, type Logger, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, Worker, type Logger, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import nodemailer from 'nodemailer';
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
@@ -10,9 +10,10 @@ import { ENCRYPTING_FAILURE_CONVERTER_PATH, workerDataConverter } from '../codec
 import type { CodecKey } from '../codec/keys';
 import type { Config } from '../config';
 import type { CollectLimits } from '../db/usage-collect';
+import { TRACING_WORKFLOW_MODULES, warningsOnly, workerTracingOptions, type Tracing } from './telemetry';
 
 export interface BillingWorkerDeps {
-  config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail' | 'supportEmail' | 'workerCachedRuns' | 'closeGraceHours'>;
+  config: Pick<Config, 'taskQueue' | 'smtpUrl' | 'mailFrom' | 'billingOpsEmail' | 'supportEmail' | 'workerCachedRuns' | 'closeGraceHours'> & Partial<Pick<Config, 'seller'>>;
   connection: NativeConnection;
   namespace: string;
   /** Client for activities that start or signal workflows (the close's fan-out). */
@@ -33,6 +34,10 @@ export interface BillingWorkerDeps {
   rejectsDir?: string;
   /** Runs kept in memory between their tasks; else config.workerCachedRuns, else defaultCachedRuns(). */
   maxCachedWorkflows?: number;
+  /** Traces of activities and workflows (workers/telemetry.ts); a prebuilt bundle must then be built with `{ tracing: true }`. */
+  tracing?: Tracing;
+  /** How long activities in hand get to finish on shutdown (default 10 s; tests that are done need not wait). */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
 
 /**
@@ -73,11 +78,15 @@ export const WORKFLOW_PRELOAD_MODULES: string[] = [
 /**
  * The workflow bundle as every worker builds it: tests and benchmarks share one per process.
  * `encrypted`: for a worker with codec keys, whose workflows put failure messages in encrypted attributes.
+ * `tracing`: the OpenTelemetry workflow interceptors bundled in (a worker with tracing needs them).
  */
-export function bundleWorkflows(logger?: Logger, options: { encrypted?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+export function bundleWorkflows(logger?: Logger, options: { encrypted?: boolean; tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH, preloadModules: WORKFLOW_PRELOAD_MODULES, ...(logger ? { logger } : {}),
+    workflowsPath: WORKFLOWS_PATH,
+    preloadModules: WORKFLOW_PRELOAD_MODULES,
+    ...(logger ? { logger } : {}),
     ...(options.encrypted ? { failureConverterPath: ENCRYPTING_FAILURE_CONVERTER_PATH } : {}),
+    ...(options.tracing ? { workflowInterceptorModules: TRACING_WORKFLOW_MODULES } : {}),
   });
 }
 
@@ -92,11 +101,23 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     namespace: deps.namespace,
     taskQueue: deps.config.taskQueue,
     dataConverter: workerDataConverter(deps.codecKeys ?? null),
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
+    // Bundled here unless given, with the Runtime's logger held to warnings: no webpack statistics in the output.
+    workflowBundle:
+      deps.workflowBundle ??
+      (await bundleWorkflows(warningsOnly(Runtime.instance().logger), { encrypted: (deps.codecKeys?.length ?? 0) > 0, tracing: deps.tracing !== undefined })),
+    ...(deps.tracing ? workerTracingOptions(deps.tracing) : {}),
     activities: createActivities({
-      pool: deps.pool, mailer, mailFrom: deps.config.mailFrom, temporal: deps.client,
-      taskQueue: deps.config.taskQueue, billingOpsEmail: deps.config.billingOpsEmail, supportEmail: deps.config.supportEmail,
-      closeGraceHours: deps.config.closeGraceHours, collectLimits: deps.collectLimits, rejectsDir: deps.rejectsDir,
+      pool: deps.pool,
+      mailer,
+      mailFrom: deps.config.mailFrom,
+      temporal: deps.client,
+      taskQueue: deps.config.taskQueue,
+      billingOpsEmail: deps.config.billingOpsEmail,
+      supportEmail: deps.config.supportEmail,
+      closeGraceHours: deps.config.closeGraceHours,
+      seller: deps.config.seller,
+      collectLimits: deps.collectLimits,
+      rejectsDir: deps.rejectsDir,
     }),
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
     maxCachedWorkflows: deps.maxCachedWorkflows ?? deps.config.workerCachedRuns ?? defaultCachedRuns(),
@@ -109,17 +130,19 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
     // task in eight). A worker that dies leaves its cached runs' tasks waiting this long instead.
     stickyQueueScheduleToStartTimeout: '5 minutes',
     // On shutdown, activities in hand (an email being sent) get this long to finish.
-    shutdownGraceTime: '10 seconds',
+    shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
     // The pooled connections are closed when the worker stops, or they would keep the process alive.
-    plugins: [{
-      name: 'billing-mail-pool',
-      runWorker: async (worker, next) => {
-        try {
-          await next(worker);
-        } finally {
-          mailer.close();
-        }
+    plugins: [
+      {
+        name: 'billing-mail-pool',
+        runWorker: async (worker, next) => {
+          try {
+            await next(worker);
+          } finally {
+            mailer.close();
+          }
+        },
       },
-    }],
+    ],
   });
 }

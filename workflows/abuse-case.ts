@@ -9,14 +9,20 @@
  * subscription with a final invoice), or dismiss (the case's detectors are muted). A suspended
  * case stays open for a later `terminate`, or a `dismiss` that lifts the suspension.
  */
-import {
-  allHandlersFinished, condition, log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, log, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { awaitsDecision, checkAbuseDecision, dayOf, nextCaseState, type AbuseCaseState, type AbuseDecision } from '../billing/abuse';
 import { db, mail } from './activity-proxies';
 import {
-  AbuseDetectorKey, CaseStateKey, SubscriberIdKey, abuseCaseStatusQuery, decideSignal, decideUpdate, findingsAddedSignal,
-  type AbuseCaseStatus, type CaseFinding, type RejectedAbuseDecision,
+  AbuseDetectorKey,
+  CaseStateKey,
+  SubscriberIdKey,
+  abuseCaseStatusQuery,
+  decideSignal,
+  decideUpdate,
+  findingsAddedSignal,
+  type AbuseCaseStatus,
+  type CaseFinding,
+  type RejectedAbuseDecision,
 } from './messages';
 import { DecisionReplies, refuse } from './decision-updates';
 
@@ -47,18 +53,27 @@ export async function abuseCaseWorkflow(input: AbuseCaseInput): Promise<AbuseCas
   const replies = new DecisionReplies<AbuseDecision>();
 
   const status = (): AbuseCaseStatus => ({
-    caseId, subscriberId, state, findings, decision, settled, reminded, rejectedDecisions,
+    caseId,
+    subscriberId,
+    state,
+    findings,
+    decision,
+    settled,
+    reminded,
+    rejectedDecisions,
     suspendedUntil: untilMs === null ? null : new Date(untilMs).toISOString(),
-    openedAt: new Date(openedAtMs).toISOString(), remindAt: new Date(remindAtMs).toISOString(),
+    openedAt: new Date(openedAtMs).toISOString(),
+    remindAt: new Date(remindAtMs).toISOString(),
   });
   // What support sees in the UI: `CaseState = "open"` finds every case waiting for them.
   const show = (details: string): void => {
     const detectors = [...new Set(findings.map((f) => f.detector))].sort();
-    upsertSearchAttributes([{ key: SubscriberIdKey, value: subscriberId }, { key: AbuseDetectorKey, value: detectors }, { key: CaseStateKey, value: state }]);
-    setCurrentDetails([
-      `**${caseId}**: ${subscriberId}, **${state}**. ${details}`,
-      ...findings.map((f) => `- ${f.day} ${f.detector}: ${f.summary}`),
-    ].join('\n'));
+    upsertSearchAttributes([
+      { key: SubscriberIdKey, value: subscriberId },
+      { key: AbuseDetectorKey, value: detectors },
+      { key: CaseStateKey, value: state },
+    ]);
+    setCurrentDetails([`**${caseId}**: ${subscriberId}, **${state}**. ${details}`, ...findings.map((f) => `- ${f.day} ${f.detector}: ${f.summary}`)].join('\n'));
   };
 
   setHandler(findingsAddedSignal, (added) => {
@@ -67,7 +82,9 @@ export async function abuseCaseWorkflow(input: AbuseCaseInput): Promise<AbuseCas
     }
   });
   // Decisions are checked one at a time, in arrival order, in the main loop: the first valid one wins.
-  setHandler(decideSignal, (payload) => { inbox.push({ payload }); });
+  setHandler(decideSignal, (payload) => {
+    inbox.push({ payload });
+  });
   /** The core's rules for a decision now, with who decided a closed case. */
   const check = (payload: unknown, atMs: number): { decision: AbuseDecision } | { problem: string } => {
     const result = checkAbuseDecision(payload, { state, today: dayOf(atMs, input.timezone) });
@@ -76,26 +93,30 @@ export async function abuseCaseWorkflow(input: AbuseCaseInput): Promise<AbuseCas
   };
   // The same as an Update: refused at once when the core's rules say no (nothing recorded), else
   // queued like a signal and answered when it is carried out, or with the reason it was refused.
-  setHandler(decideUpdate, async (payload) => {
-    const item = { payload };
-    const verdict = replies.verdict(item);
-    inbox.push(item);
-    const taken = await verdict;
-    await condition(() => settled && decision === taken);
-    return status();
-  }, {
-    validator: (payload) => {
-      const result = check(payload, Date.now());
-      if ('problem' in result) refuse(result.problem);
+  setHandler(
+    decideUpdate,
+    async (payload) => {
+      const item = { payload };
+      const verdict = replies.verdict(item);
+      inbox.push(item);
+      const taken = await verdict;
+      await condition(() => settled && decision === taken);
+      return status();
     },
-  });
+    {
+      validator: (payload) => {
+        const result = check(payload, Date.now());
+        if ('problem' in result) refuse(result.problem);
+      },
+    },
+  );
   setHandler(abuseCaseStatusQuery, status);
 
   // The scan starts the case with its first findings (signal-with-start): they are here already.
   await condition(() => findings.length > 0);
   const howToDecide = 'Decide with the signal `decide` {"reviewer", "action": "suspend" | "terminate" | "dismiss", "reason", "until"?}.';
   show(`${howToDecide} Reminder to support at ${new Date(remindAtMs).toISOString()}.`);
-  await mail('Email support the new case').deliverEmail({ key: await db('Queue support\'s notice').queueAbuseCaseNotice({ caseId }) });
+  await mail('Email support the new case').deliverEmail({ key: await db("Queue support's notice").queueAbuseCaseNotice({ caseId }) });
 
   /** The next decision in the inbox, checked; invalid ones are recorded and yield null. */
   const nextDecision = async (): Promise<AbuseDecision | null> => {
@@ -134,18 +155,24 @@ export async function abuseCaseWorkflow(input: AbuseCaseInput): Promise<AbuseCas
     const result = await db(`Record the ${d.action}`).settleAbuseCase({ caseId, atMs, decision: d, localDay: dayOf(atMs, input.timezone), lifting });
     untilMs = d.action === 'suspend' ? result.untilMs : null;
     if (d.action === 'suspend') {
-      await db('Tell the subscriber\'s cycle: suspended').tellSubscriberEntity({ subscriberId, signal: 'suspend', payload: { caseId, reason: d.reason, until: untilMs === null ? null : new Date(untilMs).toISOString() } });
+      await db("Tell the subscriber's cycle: suspended").tellSubscriberEntity({
+        subscriberId,
+        signal: 'suspend',
+        payload: { caseId, reason: d.reason, until: untilMs === null ? null : new Date(untilMs).toISOString() },
+      });
     } else if (d.action === 'terminate') {
-      await db('Tell the subscriber\'s cycle: terminated').tellSubscriberEntity({ subscriberId, signal: 'terminate', payload: { caseId, reason: d.reason } });
+      await db("Tell the subscriber's cycle: terminated").tellSubscriberEntity({ subscriberId, signal: 'terminate', payload: { caseId, reason: d.reason } });
     } else if (lifting) {
-      await db('Tell the subscriber\'s cycle: resumed').tellSubscriberEntity({ subscriberId, signal: 'resume', payload: { caseId } });
+      await db("Tell the subscriber's cycle: resumed").tellSubscriberEntity({ subscriberId, signal: 'resume', payload: { caseId } });
     }
     if (result.emailKey) await mail(`Email the subscriber: ${d.action}`).deliverEmail({ key: result.emailKey });
     settled = true;
-    const outcome = d.action === 'suspend'
-      ? `Suspended by ${d.reviewer} ${untilMs === null ? 'until lifted' : `until ${new Date(untilMs).toISOString()}`}: ${d.reason}. Terminate, or dismiss to lift it.`
-      : d.action === 'terminate' ? `Terminated by ${d.reviewer}: ${d.reason}. The final invoice comes from the subscriber's cycle.`
-        : `Dismissed by ${d.reviewer}${lifting ? ' (suspension lifted)' : ''}: ${d.reason}. The case's detectors are muted for this subscriber.`;
+    const outcome =
+      d.action === 'suspend'
+        ? `Suspended by ${d.reviewer} ${untilMs === null ? 'until lifted' : `until ${new Date(untilMs).toISOString()}`}: ${d.reason}. Terminate, or dismiss to lift it.`
+        : d.action === 'terminate'
+          ? `Terminated by ${d.reviewer}: ${d.reason}. The final invoice comes from the subscriber's cycle.`
+          : `Dismissed by ${d.reviewer}${lifting ? ' (suspension lifted)' : ''}: ${d.reason}. The case's detectors are muted for this subscriber.`;
     show(outcome);
   };
 
@@ -166,7 +193,7 @@ export async function abuseCaseWorkflow(input: AbuseCaseInput): Promise<AbuseCas
     }
     if (state === 'suspended' && untilMs !== null && now >= untilMs) {
       const key = await db('Record the end of the suspension').endAbuseSuspension({ caseId, atMs: now });
-      await db('Tell the subscriber\'s cycle: resumed').tellSubscriberEntity({ subscriberId, signal: 'resume', payload: { caseId } });
+      await db("Tell the subscriber's cycle: resumed").tellSubscriberEntity({ subscriberId, signal: 'resume', payload: { caseId } });
       await mail('Email the subscriber: resumed').deliverEmail({ key });
       const ended = nextCaseState(state, 'suspension-ended');
       if (!('refused' in ended)) state = ended.state;

@@ -42,7 +42,10 @@ export async function abuseScanWorkflow(input: AbuseScanInput): Promise<AbuseSca
   const progress: AbuseScanProgress = { day, scanned: input.scanned ?? 0, findings: input.findings ?? 0, cases: [...(input.cases ?? [])], done: false };
   let cursor = input.cursor;
   setHandler(abuseScanProgressQuery, () => progress);
-  const show = (): void => setCurrentDetails(`Abuse scan of **${day}**: ${progress.scanned} subscribers scanned, ${progress.findings} findings, cases ${progress.cases.join(', ') || 'none'}${progress.done ? '. Done.' : '.'}`);
+  const show = (): void =>
+    setCurrentDetails(
+      `Abuse scan of **${day}**: ${progress.scanned} subscribers scanned, ${progress.findings} findings, cases ${progress.cases.join(', ') || 'none'}${progress.done ? '. Done.' : '.'}`,
+    );
   show();
 
   for (;;) {

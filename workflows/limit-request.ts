@@ -8,16 +8,23 @@
  * nobody decides, and on approval records the raised limit and tells the subscriber's entity. It stays open, recording
  * late decisions as invalid, until the request's expiry time or the limit's end, whichever is later.
  */
-import {
-  allHandlersFinished, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, getExternalWorkflowHandle, log, patched, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { checkDecision, type LimitDecision, type LimitRequestState } from '../billing/limits';
 import { openPeriodAt, periodOf } from '../billing/periods';
 import { DEFAULT_CLOSE_GRACE_HOURS } from './subscriber-legacy';
 import { db, mail } from './activity-proxies';
 import {
-  RequestStateKey, SubscriberIdKey, approveSignal, approveUpdate, limitChangedSignal, limitRequestStatusQuery, rejectSignal, rejectUpdate, subscriberWorkflowId,
-  type LimitRequestStatus, type RejectedDecision,
+  RequestStateKey,
+  SubscriberIdKey,
+  approveSignal,
+  approveUpdate,
+  limitChangedSignal,
+  limitRequestStatusQuery,
+  rejectSignal,
+  rejectUpdate,
+  subscriberWorkflowId,
+  type LimitRequestStatus,
+  type RejectedDecision,
 } from './messages';
 import { DecisionReplies, refuse } from './decision-updates';
 
@@ -44,7 +51,6 @@ export interface LimitRequestInput {
  */
 export const ONE_READING_PATCH = 'limit-approval-one-reading';
 
-
 const HOUR_MS = 3_600_000;
 
 export async function limitRequestWorkflow(input: LimitRequestInput): Promise<LimitRequestStatus> {
@@ -65,13 +71,27 @@ export async function limitRequestWorkflow(input: LimitRequestInput): Promise<Li
   const replies = new DecisionReplies<LimitDecision>();
 
   const status = (): LimitRequestStatus => ({
-    requestId, subscriberId, requestedMinutes: input.requestedMinutes, state, decision, settled, fromPeriod, ended, reminded,
-    requestedAt: new Date(requestedAtMs).toISOString(), remindAt: new Date(remindAtMs).toISOString(), expiresAt: new Date(expiresAtMs).toISOString(),
-    rules, rejectedDecisions,
+    requestId,
+    subscriberId,
+    requestedMinutes: input.requestedMinutes,
+    state,
+    decision,
+    settled,
+    fromPeriod,
+    ended,
+    reminded,
+    requestedAt: new Date(requestedAtMs).toISOString(),
+    remindAt: new Date(remindAtMs).toISOString(),
+    expiresAt: new Date(expiresAtMs).toISOString(),
+    rules,
+    rejectedDecisions,
   });
   // What support sees in the UI: `RequestState = "pending"` finds every request waiting for them.
   const show = (details: string): void => {
-    upsertSearchAttributes([{ key: SubscriberIdKey, value: subscriberId }, { key: RequestStateKey, value: state }]);
+    upsertSearchAttributes([
+      { key: SubscriberIdKey, value: subscriberId },
+      { key: RequestStateKey, value: state },
+    ]);
     setCurrentDetails(`**${requestId}**: ${subscriberId} asks for ${input.requestedMinutes} min a month. **${state}**. ${details}`);
   };
 
@@ -83,8 +103,12 @@ export async function limitRequestWorkflow(input: LimitRequestInput): Promise<Li
   };
 
   // Decisions are checked one at a time, in arrival order, in the main loop: the first valid one wins.
-  setHandler(approveSignal, (payload) => { inbox.push({ signal: 'approve', payload }); });
-  setHandler(rejectSignal, (payload) => { inbox.push({ signal: 'reject', payload }); });
+  setHandler(approveSignal, (payload) => {
+    inbox.push({ signal: 'approve', payload });
+  });
+  setHandler(rejectSignal, (payload) => {
+    inbox.push({ signal: 'reject', payload });
+  });
   // The same as Updates: refused at once when the core's rules say no (nothing recorded), else
   // queued like a signal and answered when it is carried out, or with the reason it was refused.
   const decisionUpdate = (signal: 'approve' | 'reject') => ({
@@ -112,7 +136,10 @@ export async function limitRequestWorkflow(input: LimitRequestInput): Promise<Li
 
   show(`Decide with the signal \`approve\` or \`reject\`; reminder to support at ${new Date(remindAtMs).toISOString()}, expires at ${new Date(expiresAtMs).toISOString()}.`);
   const notices = await db('Queue acknowledgement and support notice').queueLimitRequestNotices({
-    requestId, reminderHours: input.reminderHours, expiryDays: input.expiryDays, currentLimitMinutes: input.currentLimitMinutes,
+    requestId,
+    reminderHours: input.reminderHours,
+    expiryDays: input.expiryDays,
+    currentLimitMinutes: input.currentLimitMinutes,
   });
   for (const key of notices) await mail(`Email ${key}`).deliverEmail({ key });
 
@@ -200,9 +227,12 @@ export async function limitRequestWorkflow(input: LimitRequestInput): Promise<Li
     await mail('Email the decision').deliverEmail({ key });
   }
   settled = true;
-  const outcome = decision?.kind === 'approve'
-    ? `Limit ${decision.minutes} min from ${fromPeriod}${decision.untilPeriod ? ` to ${decision.untilPeriod}` : ', no end'}, approved by ${decision.reviewer}.`
-    : decision ? `Rejected by ${decision.reviewer}: ${decision.reason}` : 'Expired without a decision.';
+  const outcome =
+    decision?.kind === 'approve'
+      ? `Limit ${decision.minutes} min from ${fromPeriod}${decision.untilPeriod ? ` to ${decision.untilPeriod}` : ', no end'}, approved by ${decision.reviewer}.`
+      : decision
+        ? `Rejected by ${decision.reviewer}: ${decision.reason}`
+        : 'Expired without a decision.';
   show(outcome);
 
   // Open until the later of the expiry time and the limit's end: late decisions are recorded as

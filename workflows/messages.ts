@@ -53,8 +53,21 @@ export const LastRecordTimeKey = defineSearchAttributeKey('LastRecordTime', Sear
 /** Rows the source's collectors read, and rejected, since it was added. */
 export const RowsCollectedKey = defineSearchAttributeKey('RowsCollected', SearchAttributeType.INT);
 export const RowsRejectedKey = defineSearchAttributeKey('RowsRejected', SearchAttributeType.INT);
-export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey, RequestStateKey, PolicyStateKey, AbuseDetectorKey, CaseStateKey,
-  UsageSourceKey, CollectorLagSecondsKey, LastRecordTimeKey, RowsCollectedKey, RowsRejectedKey];
+export const SEARCH_ATTRIBUTES = [
+  SubscriberIdKey,
+  BillingPeriodKey,
+  CycleStateKey,
+  OverageMinutesKey,
+  RequestStateKey,
+  PolicyStateKey,
+  AbuseDetectorKey,
+  CaseStateKey,
+  UsageSourceKey,
+  CollectorLagSecondsKey,
+  LastRecordTimeKey,
+  RowsCollectedKey,
+  RowsRejectedKey,
+];
 const CLI_SEARCH_ATTRIBUTE_TYPE: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', KEYWORD_LIST: 'KeywordList', DATETIME: 'Datetime', DOUBLE: 'Double' };
 /** The type's name as the `temporal` CLI spells it (`--search-attribute Name=Type`): the dev server is started with them. */
 export const cliSearchAttributeType = (key: { type: string }): string => CLI_SEARCH_ATTRIBUTE_TYPE[key.type]!;

@@ -76,16 +76,19 @@ export async function monthCloseWorkflow(input: MonthCloseInput): Promise<MonthC
   let cursor = input.cursor;
   let requested = input.requested ?? 0;
   // A run continued in the waiting phase shows the last run's numbers until it reads its own.
-  const progress: MonthCloseProgress = input.waiting && input.progress
-    ? { ...input.progress, phase: 'waiting-for-cycles' }
-    : { period: input.period, phase: input.waiting ? 'waiting-for-cycles' : 'requesting', subscribers: 0, requested, invoices: 0, emailed: 0 };
+  const progress: MonthCloseProgress =
+    input.waiting && input.progress
+      ? { ...input.progress, phase: 'waiting-for-cycles' }
+      : { period: input.period, phase: input.waiting ? 'waiting-for-cycles' : 'requesting', subscribers: 0, requested, invoices: 0, emailed: 0 };
   let failures: CloseFailure[] = progress.failures ?? [];
   setHandler(progressQuery, () => ({ ...progress, requested, failures }));
   upsertSearchAttributes([{ key: BillingPeriodKey, value: input.period }]);
   const showProgress = (): void => {
     const failedPart = progress.failed ? `; ${progress.failed} failed: ${failures.map((f) => `${f.subscriberId} (${f.reason})`).join(', ')}` : '';
     const mailFailedPart = progress.mailFailed ? `, ${progress.mailFailed} refused by the mail server` : '';
-    setCurrentDetails(`Close of **${input.period}**: ${progress.phase}. ${requested} subscribers asked to close; ${progress.invoices} of ${progress.subscribers} invoiced, ${progress.emailed} mailed${mailFailedPart}${failedPart}.`);
+    setCurrentDetails(
+      `Close of **${input.period}**: ${progress.phase}. ${requested} subscribers asked to close; ${progress.invoices} of ${progress.subscribers} invoiced, ${progress.emailed} mailed${mailFailedPart}${failedPart}.`,
+    );
   };
   const record = (snapshot: CloseProgressSnapshot): void => {
     progress.subscribers = snapshot.subscribers;
@@ -128,7 +131,12 @@ export async function monthCloseWorkflow(input: MonthCloseInput): Promise<MonthC
   const continuing = input.waiting || patched(WAIT_CONTINUE_AS_NEW_PATCH);
   for (let polls = 1; ; polls += 1) {
     // Returns every 30 s so the progress query and the UI's details stay current.
-    const snapshot = await awaitCycleCloses({ period: input.period, maxWaitSeconds: input.waitSeconds ?? 30, pollSeconds: Math.min(5, input.waitSeconds ?? 5), ...(continuing ? { graceHours } : {}) });
+    const snapshot = await awaitCycleCloses({
+      period: input.period,
+      maxWaitSeconds: input.waitSeconds ?? 30,
+      pollSeconds: Math.min(5, input.waitSeconds ?? 5),
+      ...(continuing ? { graceHours } : {}),
+    });
     record(snapshot);
     if (snapshot.complete) {
       // Billing operations get the numbers once, however often the close runs.

@@ -27,9 +27,8 @@ export async function onboardSubscriberWorkflow(subscriber: NewSubscriber): Prom
 
   // Records that arrived before this subscriber or number was registered are theirs now.
   const rematch = await db('Attribute unmatched call records').attributeUnmatchedCalls({ subscriberId });
-  const alertsWorkflowId = rematch.alertKeys.length > 0
-    ? await db('Hand the usage alerts to their delivery').startUsageAlertDelivery({ subscriberId, keys: rematch.alertKeys })
-    : null;
+  const alertsWorkflowId =
+    rematch.alertKeys.length > 0 ? await db('Hand the usage alerts to their delivery').startUsageAlertDelivery({ subscriberId, keys: rematch.alertKeys }) : null;
 
   const firstPeriod = subscriber.serviceStart.slice(0, 7);
   const entityWorkflowId = await db(`Start ${subscriberId}'s billing cycle`).startSubscriberCycle({ subscriberId, period: firstPeriod });
@@ -46,7 +45,12 @@ export async function onboardSubscriberWorkflow(subscriber: NewSubscriber): Prom
     }
   }
   return {
-    subscriberId, entityWorkflowId, firstPeriod, earlierRecordsAttributed: rematch.attributed,
-    alertEmails: rematch.alertKeys.length, alertsWorkflowId, policyNotices,
+    subscriberId,
+    entityWorkflowId,
+    firstPeriod,
+    earlierRecordsAttributed: rematch.attributed,
+    alertEmails: rematch.alertKeys.length,
+    alertsWorkflowId,
+    policyNotices,
   };
 }

@@ -9,17 +9,32 @@
  * refuse, and an accepted one is answered once the decision is recorded). Every email is keyed per
  * version, kind and subscriber in the outbox, so a retry or a crash sends none twice and misses none.
  */
-import {
-  allHandlersFinished, condition, continueAsNew, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
-  activationPlan, cancelProblem, dayOf, forcedActivationProblem, reminderAtMs, unsentEmails, type ActivationPlan, type PolicyEmailProgress,
+  activationPlan,
+  cancelProblem,
+  dayOf,
+  forcedActivationProblem,
+  reminderAtMs,
+  unsentEmails,
+  type ActivationPlan,
+  type PolicyEmailProgress,
 } from '../billing/policy-revision';
 import { db } from './activity-proxies';
 import {
-  PolicyStateKey, policyActivateSignal, policyActivateUpdate, policyCancelSignal, policyCancelUpdate, policyChangeStatusQuery, subscriberJoinedSignal,
-  type PolicyChangePhase, type PolicyChangeStatus, type PolicyDecision, type PolicyHold, type RejectedPolicySignal,
+  PolicyStateKey,
+  policyActivateSignal,
+  policyActivateUpdate,
+  policyCancelSignal,
+  policyCancelUpdate,
+  policyChangeStatusQuery,
+  subscriberJoinedSignal,
+  type PolicyChangePhase,
+  type PolicyChangeStatus,
+  type PolicyDecision,
+  type PolicyHold,
+  type RejectedPolicySignal,
 } from './messages';
 import { DecisionReplies, refuse } from './decision-updates';
 
@@ -68,7 +83,7 @@ const { sendPolicyEmails } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes' },
-  summary: 'Send a batch of the revision\'s emails',
+  summary: "Send a batch of the revision's emails",
 });
 
 const zero = () => ({ sent: 0, pending: 0, failed: 0 });
@@ -79,9 +94,21 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
   const retryMaxMs = (input.retryMaxMinutes ?? 60) * MINUTE_MS;
   const s: PolicyChangeCarry = input.resume ?? {
     publishedAtMs: workflowInfo().startTime.getTime(),
-    noticeCursor: null, noticesQueued: false, reminderCursor: null, remindersQueued: false, sweep: null, sweepCursor: null, swept: [], lastSentAtPublicationMs: null, alerts: [],
+    noticeCursor: null,
+    noticesQueued: false,
+    reminderCursor: null,
+    remindersQueued: false,
+    sweep: null,
+    sweepCursor: null,
+    swept: [],
+    lastSentAtPublicationMs: null,
+    alerts: [],
     progress: { notice: zero(), reminder: zero(), cancellation: zero(), alert: zero(), unsentAtPublication: 0, unsentJoiners: 0 },
-    rejectedSignals: [], inbox: [], retryDelayMs: 0, retryAtMs: null, lastSendError: null,
+    rejectedSignals: [],
+    inbox: [],
+    retryDelayMs: 0,
+    retryAtMs: null,
+    lastSendError: null,
   };
   // A reminder within a day of the notice itself tells nobody anything new.
   const remindAtMs = reminderAtMs(effectiveFrom) > s.publishedAtMs + DAY_MS ? reminderAtMs(effectiveFrom) : null;
@@ -99,10 +126,20 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
   let joined = false;
 
   const status = (): PolicyChangeStatus => ({
-    version, effectiveFrom, noticeDays, phase, publishedAt: new Date(s.publishedAtMs).toISOString(),
-    reminderAt: remindAtMs === null ? null : new Date(remindAtMs).toISOString(), remindersQueued: s.remindersQueued,
-    activeFrom, hold, progress: s.progress, lastSendError: s.lastSendError,
-    nextAttemptAt: s.retryAtMs === null ? null : new Date(s.retryAtMs).toISOString(), decision, rejectedSignals: s.rejectedSignals,
+    version,
+    effectiveFrom,
+    noticeDays,
+    phase,
+    publishedAt: new Date(s.publishedAtMs).toISOString(),
+    reminderAt: remindAtMs === null ? null : new Date(remindAtMs).toISOString(),
+    remindersQueued: s.remindersQueued,
+    activeFrom,
+    hold,
+    progress: s.progress,
+    lastSendError: s.lastSendError,
+    nextAttemptAt: s.retryAtMs === null ? null : new Date(s.retryAtMs).toISOString(),
+    decision,
+    rejectedSignals: s.rejectedSignals,
   });
   // One search-attribute upsert per change of phase: each is a visibility write on the server.
   let shownPhase: PolicyChangePhase | null = null;
@@ -114,23 +151,28 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
     const where = {
       notifying: 'Telling subscribers.',
       scheduled: `Becomes active on ${effectiveFrom}.`,
-      held: hold?.reason === 'notice-period'
-        ? `Activation held until ${hold.activeFrom}: some notices went out late.`
-        : `Activation held: ${hold?.unsent ?? 0} notice(s) not sent yet. Ops may signal \`activate\`.`,
+      held:
+        hold?.reason === 'notice-period'
+          ? `Activation held until ${hold.activeFrom}: some notices went out late.`
+          : `Activation held: ${hold?.unsent ?? 0} notice(s) not sent yet. Ops may signal \`activate\`.`,
       active: `Active from ${activeFrom}.`,
       cancelled: `Cancelled by ${decision?.operator ?? 'ops'}.`,
     }[phase];
-    setCurrentDetails(`**Policy version ${version}**, effective ${effectiveFrom}: **${phase}**. ${where}\n\n${counts('Notices', p.notice)}; ${counts('reminders', p.reminder)}; ${counts('cancellations', p.cancellation)}.${s.lastSendError ? `\n\nMail server: ${s.lastSendError}` : ''}`);
+    setCurrentDetails(
+      `**Policy version ${version}**, effective ${effectiveFrom}: **${phase}**. ${where}\n\n${counts('Notices', p.notice)}; ${counts('reminders', p.reminder)}; ${counts('cancellations', p.cancellation)}.${s.lastSendError ? `\n\nMail server: ${s.lastSendError}` : ''}`,
+    );
   };
 
-  setHandler(policyCancelSignal, (payload) => { s.inbox.push({ signal: 'cancel', payload }); });
-  setHandler(policyActivateSignal, (payload) => { s.inbox.push({ signal: 'activate', payload }); });
+  setHandler(policyCancelSignal, (payload) => {
+    s.inbox.push({ signal: 'cancel', payload });
+  });
+  setHandler(policyActivateSignal, (payload) => {
+    s.inbox.push({ signal: 'activate', payload });
+  });
   /** The core's rules for `cancel` or `activate` now. */
   const decisionProblem = (kind: Signal['signal'], payload: unknown, nowMs: number): string | undefined => {
     const operator = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).operator : undefined;
-    return kind === 'cancel'
-      ? cancelProblem({ version, state: 'scheduled', effectiveFrom, nowMs })
-      : forcedActivationProblem({ version, effectiveFrom, nowMs, operator });
+    return kind === 'cancel' ? cancelProblem({ version, state: 'scheduled', effectiveFrom, nowMs }) : forcedActivationProblem({ version, effectiveFrom, nowMs, operator });
   };
   // The same as Updates: refused at once when the core's rules say no (nothing recorded), else
   // queued like a signal and answered once the decision is recorded, or with the reason it was refused.
@@ -154,7 +196,9 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
   setHandler(policyCancelUpdate, cancelByUpdate.handler, { validator: cancelByUpdate.validator });
   const activateByUpdate = decisionUpdate('activate');
   setHandler(policyActivateUpdate, activateByUpdate.handler, { validator: activateByUpdate.validator });
-  setHandler(subscriberJoinedSignal, () => { joined = true; });
+  setHandler(subscriberJoinedSignal, () => {
+    joined = true;
+  });
   setHandler(policyChangeStatusQuery, status);
   show();
 
@@ -248,7 +292,13 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
       // Anyone billed and not told (one added without the CLI, a CLI that died before queueing
       // their notice) is told now, before the reminders and the activation.
       s.sweep ??= 'reminder';
-      const page = await db('Look for active subscribers not told yet').queuePolicyEmails({ version, kind: 'notice', afterId: s.sweepCursor, limit: batchSize, atPublication: false });
+      const page = await db('Look for active subscribers not told yet').queuePolicyEmails({
+        version,
+        kind: 'notice',
+        afterId: s.sweepCursor,
+        limit: batchSize,
+        atPublication: false,
+      });
       s.sweepCursor = page.lastId;
       if (page.done) {
         s.swept.push(s.sweep);
@@ -270,8 +320,15 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
     if (!s.noticesQueued || s.sweep !== null || reminderDue) continue;
 
     const plan: ActivationPlan = activationPlan({
-      effectiveFrom, noticeDays, nowMs: Date.now(),
-      notices: { allQueued: s.noticesQueued, unsentAtPublication: s.progress.unsentAtPublication, unsentJoiners: s.progress.unsentJoiners, lastSentAtPublicationMs: s.lastSentAtPublicationMs },
+      effectiveFrom,
+      noticeDays,
+      nowMs: Date.now(),
+      notices: {
+        allQueued: s.noticesQueued,
+        unsentAtPublication: s.progress.unsentAtPublication,
+        unsentJoiners: s.progress.unsentJoiners,
+        lastSentAtPublicationMs: s.lastSentAtPublicationMs,
+      },
     });
     if (plan.kind === 'activate') {
       if (s.swept.includes('activation')) return activate(plan.activeFrom, 'system');
@@ -281,12 +338,20 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
     if (plan.kind === 'hold') {
       const tag = plan.reason === 'notice-period' ? `until-${plan.activeFrom}` : 'unsent';
       const previous = hold as PolicyHold | null;
-      hold = { reason: plan.reason, since: previous?.reason === plan.reason ? previous.since : new Date(Date.now()).toISOString(), ...(plan.reason === 'notice-period' ? { activeFrom: plan.activeFrom } : { unsent: plan.unsent }) };
+      hold = {
+        reason: plan.reason,
+        since: previous?.reason === plan.reason ? previous.since : new Date(Date.now()).toISOString(),
+        ...(plan.reason === 'notice-period' ? { activeFrom: plan.activeFrom } : { unsent: plan.unsent }),
+      };
       phase = 'held';
       if (!s.alerts.includes(tag)) {
         log.warn('policy activation held', { version, ...hold });
         await db('Alert billing operations: activation held').queuePolicyHoldAlert({
-          version, effectiveFrom, noticeDays, tag, ...(plan.reason === 'notice-period' ? { activeFrom: plan.activeFrom } : { unsent: plan.unsent }),
+          version,
+          effectiveFrom,
+          noticeDays,
+          tag,
+          ...(plan.reason === 'notice-period' ? { activeFrom: plan.activeFrom } : { unsent: plan.unsent }),
         });
         s.alerts.push(tag);
         queuedSinceSend = true;
@@ -299,11 +364,9 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
     }
     show();
 
-    const wakes = [
-      unsentEmails(s.progress) > 0 ? s.retryAtMs : null,
-      !s.remindersQueued ? remindAtMs : null,
-      'atMs' in plan ? plan.atMs : null,
-    ].filter((t): t is number => t !== null);
+    const wakes = [unsentEmails(s.progress) > 0 ? s.retryAtMs : null, !s.remindersQueued ? remindAtMs : null, 'atMs' in plan ? plan.atMs : null].filter(
+      (t): t is number => t !== null,
+    );
     const wakeAtMs = wakes.length ? Math.min(...wakes) : null;
     const waitMs = wakeAtMs === null ? undefined : Math.max(wakeAtMs - Date.now(), 1);
     if (waitMs === undefined) await condition(() => s.inbox.length > 0 || joined);
@@ -319,7 +382,13 @@ export async function policyChangeWorkflow(input: PolicyChangeInput): Promise<Po
   decisionRecorded = true;
   let cursor: string | null = null;
   for (;;) {
-    const page: { lastId: string | null; done: boolean } = await db('Queue a page of cancellations').queuePolicyEmails({ version, kind: 'cancellation', afterId: cursor, limit: batchSize, atPublication: false });
+    const page: { lastId: string | null; done: boolean } = await db('Queue a page of cancellations').queuePolicyEmails({
+      version,
+      kind: 'cancellation',
+      afterId: cursor,
+      limit: batchSize,
+      atPublication: false,
+    });
     cursor = page.lastId;
     await sendBatch();
     if (page.done) break;

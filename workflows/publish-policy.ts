@@ -47,7 +47,12 @@ export async function publishPolicyWorkflow(input: PublishPolicyInput): Promise<
   }
   const { revision, base, differences } = recorded;
   const workflowId = await db(`Start policy-change-${revision.version}`).startPolicyChange({
-    version: revision.version, effectiveFrom: revision.effectiveFrom, noticeDays: base.noticeDays, batchSize, retryMaxMinutes, differences,
+    version: revision.version,
+    effectiveFrom: revision.effectiveFrom,
+    noticeDays: base.noticeDays,
+    batchSize,
+    retryMaxMinutes,
+    differences,
     ...(continueAsNewAfterEvents === undefined ? {} : { continueAsNewAfterEvents }),
   });
   return { ...recorded, workflowId };

@@ -9,7 +9,19 @@
  * writes and mails the invoice through idempotent activities, then continues as new with the
  * next month, so the history stays small however long the subscription lasts.
  */
-import { condition, continueAsNew, makeContinueAsNewFunc, setHandler, sleep, allHandlersFinished, log, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  makeContinueAsNewFunc,
+  setHandler,
+  sleep,
+  allHandlersFinished,
+  log,
+  patched,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
 import { formatCents } from '../billing/money';
 import { comparePeriods, isValidPeriod, nextPeriod } from '../billing/periods';
@@ -71,7 +83,6 @@ export interface SubscriberCycleInput {
   terminatedAtMs?: number;
 }
 
-
 export async function legacySubscriberWorkflow(input: SubscriberCycleInput): Promise<void> {
   const { subscriberId, period } = input;
   let state: CycleState = 'open';
@@ -96,9 +107,15 @@ export async function legacySubscriberWorkflow(input: SubscriberCycleInput): Pro
   // Abuse cases (issue 7): the decision is in PostgreSQL already; these shape the cycle.
   let suspension: SuspendPayload | undefined = input.suspension;
   let termination: TerminatePayload | undefined = input.termination;
-  setHandler(suspendSignal, (payload) => { suspension = payload; });
-  setHandler(resumeSignal, (payload) => { if (suspension?.caseId === payload?.caseId) suspension = undefined; });
-  setHandler(terminateSignal, (payload) => { termination ??= payload; });
+  setHandler(suspendSignal, (payload) => {
+    suspension = payload;
+  });
+  setHandler(resumeSignal, (payload) => {
+    if (suspension?.caseId === payload?.caseId) suspension = undefined;
+  });
+  setHandler(terminateSignal, (payload) => {
+    termination ??= payload;
+  });
 
   setHandler(limitChangedSignal, (payload) => {
     const problem = limitChangeProblem(payload);
@@ -155,16 +172,18 @@ export async function legacySubscriberWorkflow(input: SubscriberCycleInput): Pro
   }
   // Since the patch, a close asked without a grace period (a termination's) takes the worker's
   // configured one (BILLING_CLOSE_GRACE_HOURS), as the month close's requests do.
-  const configuredGraceHours = pending.some((p) => p.graceHours === undefined) && patched(GRACE_FROM_WORKER_PATCH)
-    ? (await local('The configured grace period').closeSettings()).graceHours
-    : DEFAULT_CLOSE_GRACE_HOURS;
+  const configuredGraceHours =
+    pending.some((p) => p.graceHours === undefined) && patched(GRACE_FROM_WORKER_PATCH)
+      ? (await local('The configured grace period').closeSettings()).graceHours
+      : DEFAULT_CLOSE_GRACE_HOURS;
   const graceHours = Math.max(...pending.map((p) => p.graceHours ?? configuredGraceHours));
 
   const oneRead = patched(CLOSE_IN_ONE_READ_PATCH);
   // Before the patch, the terms were read alone here, and the usage and late months further on.
-  const read = async (): Promise<Pick<CloseInputs, 'terms'> & Partial<CloseInputs>> => (oneRead
-    ? local(`Terms and usage of ${period}`).loadCloseInputs({ subscriberId, period })
-    : { terms: await local(`Terms of ${period}`).loadCycleTerms({ subscriberId, period }) });
+  const read = async (): Promise<Pick<CloseInputs, 'terms'> & Partial<CloseInputs>> =>
+    oneRead
+      ? local(`Terms and usage of ${period}`).loadCloseInputs({ subscriberId, period })
+      : { terms: await local(`Terms of ${period}`).loadCycleTerms({ subscriberId, period }) };
   let inputs = await read();
   const closeAtMs = inputs.terms.periodEndMs + graceHours * 3_600_000;
   // Terminated after the month ended: it closes as usual, then the next run ends with its month so far.
@@ -175,13 +194,23 @@ export async function legacySubscriberWorkflow(input: SubscriberCycleInput): Pro
     inputs = await read();
   }
   const { terms } = inputs;
-  const usage = inputs.usage ?? await local(`Usage of ${period}`).collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds });
-  const rating = rateCycle(usage, { period, rules: terms.policy, monthlyFeeCents: terms.monthlyFeeCents, plan: terms.plan ?? undefined, limitMinutes: terms.limitMinutes ?? undefined });
-  show('closing', `Rated under policy v${terms.policy.version}${terms.plan ? ` with a ${terms.plan.minutes}-minute plan` : ''}: ${rating.overageMinutes} min overage.`, rating.overageMinutes);
+  const usage = inputs.usage ?? (await local(`Usage of ${period}`).collectUsage({ subscriberId, period, roundingIncrementSeconds: terms.policy.roundingIncrementSeconds }));
+  const rating = rateCycle(usage, {
+    period,
+    rules: terms.policy,
+    monthlyFeeCents: terms.monthlyFeeCents,
+    plan: terms.plan ?? undefined,
+    limitMinutes: terms.limitMinutes ?? undefined,
+  });
+  show(
+    'closing',
+    `Rated under policy v${terms.policy.version}${terms.plan ? ` with a ${terms.plan.minutes}-minute plan` : ''}: ${rating.overageMinutes} min overage.`,
+    rating.overageMinutes,
+  );
 
   // Late calls of months already invoiced: exactly the difference they make, on this invoice.
   const adjustments: { period: string; line: InvoiceLine }[] = [];
-  const lateMonths = inputs.lateMonths ?? await local('Late calls of earlier months').collectLateMonths({ subscriberId, period });
+  const lateMonths = inputs.lateMonths ?? (await local('Late calls of earlier months').collectLateMonths({ subscriberId, period }));
   for (const month of lateMonths) {
     const line = lateAdjustmentLine(month.period, overageCharge(month.usedSeconds, month.allowanceSeconds, month.overageRateMicros), month.billed, month.overageRateMicros);
     if (line) adjustments.push({ period: month.period, line });
@@ -189,7 +218,10 @@ export async function legacySubscriberWorkflow(input: SubscriberCycleInput): Pro
   const invoiceInput = {
     subscriberId,
     policy: terms.policy,
-    rating: withExtraLines(rating, adjustments.map((a) => a.line)),
+    rating: withExtraLines(
+      rating,
+      adjustments.map((a) => a.line),
+    ),
     plan: terms.plan,
     overageCents: rating.lines.find((line) => line.kind === 'overage')?.amountCents ?? 0,
     adjustments: adjustments.map(({ period: adjusted, line }) => ({ period: adjusted, overageMinutes: line.quantity, amountCents: line.amountCents })),
@@ -204,7 +236,13 @@ export async function legacySubscriberWorkflow(input: SubscriberCycleInput): Pro
   let streak = extendStreak(input.streak ?? EMPTY_STREAK, period, rating.overageMinutes);
   const decision = planDecision(streak, terms.policy, terms.plan);
   if (decision && !ending) {
-    const plan = await local(`Add the ${decision.plan.minutes}-minute plan`).addMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), decision, previousPlan: terms.plan, currency: terms.policy.currency });
+    const plan = await local(`Add the ${decision.plan.minutes}-minute plan`).addMinutePlan({
+      subscriberId,
+      effectivePeriod: nextPeriod(period),
+      decision,
+      previousPlan: terms.plan,
+      currency: terms.policy.currency,
+    });
     await mail('Minute plan email').deliverEmail({ key: plan.emailKey });
   }
   if (streakComplete(streak, terms.policy)) streak = EMPTY_STREAK;
@@ -215,15 +253,23 @@ export async function legacySubscriberWorkflow(input: SubscriberCycleInput): Pro
     const review = reviewPlan(planFit ?? EMPTY_FIT_STREAK, period, withoutPlan, terms.plan, terms.policy);
     planFit = review.streak;
     if (review.reduction) {
-      const change = await local(review.reduction.plan ? `Step down to the ${review.reduction.plan.minutes}-minute plan` : 'Remove the minute plan')
-        .reduceMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), reduction: review.reduction, currency: terms.policy.currency });
+      const change = await local(review.reduction.plan ? `Step down to the ${review.reduction.plan.minutes}-minute plan` : 'Remove the minute plan').reduceMinutePlan({
+        subscriberId,
+        effectivePeriod: nextPeriod(period),
+        reduction: review.reduction,
+        currency: terms.policy.currency,
+      });
       await mail('Minute plan email').deliverEmail({ key: change.emailKey });
     }
   }
 
   await condition(allHandlersFinished);
   if (ending) {
-    show('terminated', `Subscription terminated (abuse case ${termination!.caseId}): final invoice ${invoice.invoiceId} for ${period} so far. No further cycles.`, rating.overageMinutes);
+    show(
+      'terminated',
+      `Subscription terminated (abuse case ${termination!.caseId}): final invoice ${invoice.invoiceId} for ${period} so far. No further cycles.`,
+      rating.overageMinutes,
+    );
     return;
   }
   const following = nextPeriod(period);
@@ -273,8 +319,15 @@ export function closeRequestProblem(payload: unknown): string | undefined {
 
 export function limitChangeProblem(payload: unknown): string | undefined {
   const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Partial<LimitChangedPayload>;
-  if (typeof p.requestId !== 'string' || typeof p.minutes !== 'number' || !Number.isSafeInteger(p.minutes) || p.minutes <= 0
-    || typeof p.fromPeriod !== 'string' || !isValidPeriod(p.fromPeriod) || !(p.untilPeriod === null || (typeof p.untilPeriod === 'string' && isValidPeriod(p.untilPeriod)))) {
+  if (
+    typeof p.requestId !== 'string' ||
+    typeof p.minutes !== 'number' ||
+    !Number.isSafeInteger(p.minutes) ||
+    p.minutes <= 0 ||
+    typeof p.fromPeriod !== 'string' ||
+    !isValidPeriod(p.fromPeriod) ||
+    !(p.untilPeriod === null || (typeof p.untilPeriod === 'string' && isValidPeriod(p.untilPeriod)))
+  ) {
     return `limitChanged needs {"requestId", "minutes", "fromPeriod": "YYYY-MM", "untilPeriod": "YYYY-MM" or null}, got ${JSON.stringify(payload)}`;
   }
   return undefined;

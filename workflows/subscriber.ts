@@ -11,8 +11,20 @@
  * on final adjustment invoices in the months after.
  */
 import {
-  ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, log, makeContinueAsNewFunc, patched,
-  setCurrentDetails, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo,
+  ApplicationFailure,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  allHandlersFinished,
+  condition,
+  log,
+  makeContinueAsNewFunc,
+  patched,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { formatCents } from '../billing/money';
 import { EMPTY_FIT_STREAK, EMPTY_STREAK, extendStreak, planDecision, reviewPlan, streakComplete } from '../billing/minute-plans';
@@ -22,8 +34,18 @@ import type { WrittenInvoice } from '../activities/cycle';
 import { local, localMail, mail } from './activity-proxies';
 import { deliverEmailsWorkflow } from './email-delivery';
 import {
-  closeCycleSignal, limitChangedSignal, resumeSignal, statusQuery, suspendSignal, terminateSignal,
-  type CloseCyclePayload, type CycleState, type LimitChangedPayload, type SubscriberStatus, type SuspendPayload, type TerminatePayload,
+  closeCycleSignal,
+  limitChangedSignal,
+  resumeSignal,
+  statusQuery,
+  suspendSignal,
+  terminateSignal,
+  type CloseCyclePayload,
+  type CycleState,
+  type LimitChangedPayload,
+  type SubscriberStatus,
+  type SuspendPayload,
+  type TerminatePayload,
 } from './messages';
 import { closeRequestProblem, cycleAttributes, DEFAULT_CLOSE_GRACE_HOURS, legacySubscriberWorkflow, limitChangeProblem, type SubscriberCycleInput } from './subscriber-legacy';
 
@@ -95,7 +117,11 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
       await condition(() => claims.length > 0);
       confirming = true;
       const claim = claims.shift()!;
-      const hold = await local(`Confirm the ${claim.kind} of case ${claim.payload.caseId}`).confirmAccountHold({ subscriberId, caseId: claim.payload.caseId, kind: claim.kind === 'suspend' ? 'suspended' : 'terminated' });
+      const hold = await local(`Confirm the ${claim.kind} of case ${claim.payload.caseId}`).confirmAccountHold({
+        subscriberId,
+        caseId: claim.payload.caseId,
+        kind: claim.kind === 'suspend' ? 'suspended' : 'terminated',
+      });
       if (!hold.confirmed) reject(`${claim.kind} for case ${JSON.stringify(claim.payload.caseId)} ignored: ${hold.reason}`);
       else if (claim.kind === 'suspend') suspension = claim.payload as SuspendPayload;
       else if (!termination) {
@@ -148,9 +174,8 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   let ending = termination !== undefined;
   // A close asked without a grace period of its own (a termination's, or a signal typed by hand)
   // waits the worker's configured one (BILLING_CLOSE_GRACE_HOURS), as the month close's requests do.
-  const configuredGraceHours = pending.length === 0 || pending.some((p) => p.graceHours === undefined)
-    ? (await local('The configured grace period').closeSettings()).graceHours
-    : DEFAULT_CLOSE_GRACE_HOURS;
+  const configuredGraceHours =
+    pending.length === 0 || pending.some((p) => p.graceHours === undefined) ? (await local('The configured grace period').closeSettings()).graceHours : DEFAULT_CLOSE_GRACE_HOURS;
   const graceHours = pending.length === 0 ? configuredGraceHours : Math.max(...pending.map((p) => p.graceHours ?? configuredGraceHours));
 
   // A close that meets a fact it can never process (no policy in effect, the subscriber gone)
@@ -160,7 +185,11 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   // The subscription ends: the final invoice (if any) is written; late calls of the last months
   // go on final adjustment invoices for a few months, then the cycle stops.
   const endSubscription = async (final: WrittenInvoice | null): Promise<void> => {
-    show('terminated', `Subscription terminated (abuse case ${termination?.caseId}): ${final ? `final invoice ${final.invoiceId} for ${period}, ${formatCents(final.totalCents)}` : `no invoice for ${period}`}. Late calls are billed on final adjustment invoices for ${FINAL_ADJUSTMENT_MONTHS} months.`, final?.overageMinutes ?? 0);
+    show(
+      'terminated',
+      `Subscription terminated (abuse case ${termination?.caseId}): ${final ? `final invoice ${final.invoiceId} for ${period}, ${formatCents(final.totalCents)}` : `no invoice for ${period}`}. Late calls are billed on final adjustment invoices for ${FINAL_ADJUSTMENT_MONTHS} months.`,
+      final?.overageMinutes ?? 0,
+    );
     await finalAdjustments(subscriberId, period, graceHours);
     await condition(() => claims.length === 0 && !confirming);
     await condition(allHandlersFinished);
@@ -170,12 +199,24 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
       // One local activity when the month is over (the month close's hot path); before, it says
       // when the close is due and the run sleeps until then. A termination after the month ended
       // lets it close as usual (not final); the next run ends with its month so far.
-      let step = await localMail(`Invoice for ${period}`).closeCycleWhenDue({ subscriberId, period, nowMs: Date.now(), graceHours, ...(ending && terminatedAtMs !== undefined ? { serviceEndMs: terminatedAtMs } : {}) });
+      let step = await localMail(`Invoice for ${period}`).closeCycleWhenDue({
+        subscriberId,
+        period,
+        nowMs: Date.now(),
+        graceHours,
+        ...(ending && terminatedAtMs !== undefined ? { serviceEndMs: terminatedAtMs } : {}),
+      });
       if (!step.due) {
         show('waiting-for-period-end', `Closes at ${new Date(step.closeAtMs).toISOString()} (month end in ${step.timezone} + ${graceHours} h grace).`);
         await sleep(step.closeAtMs - Date.now());
         // A termination confirmed meanwhile that took effect within the month makes it the last.
-        step = await localMail(`Invoice for ${period}`).closeCycleWhenDue({ subscriberId, period, nowMs: Date.now(), graceHours, ...(terminatedAtMs !== undefined ? { serviceEndMs: terminatedAtMs } : {}) });
+        step = await localMail(`Invoice for ${period}`).closeCycleWhenDue({
+          subscriberId,
+          period,
+          nowMs: Date.now(),
+          graceHours,
+          ...(terminatedAtMs !== undefined ? { serviceEndMs: terminatedAtMs } : {}),
+        });
       }
       if (!step.due || (!step.invoice && !step.final)) throw new Error(`no invoice was written for ${period}`);
       ending = step.final;
@@ -197,14 +238,24 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
       await condition(() => closeSignals > seen);
     }
   }
-  show(ending ? 'terminated' : 'closing', `Invoice ${invoice.invoiceId}: ${formatCents(invoice.totalCents)}, ${invoice.overageMinutes} min overage (policy v${invoice.policy.version}${invoice.plan ? `, ${invoice.plan.minutes}-minute plan` : ''}).`, invoice.overageMinutes);
+  show(
+    ending ? 'terminated' : 'closing',
+    `Invoice ${invoice.invoiceId}: ${formatCents(invoice.totalCents)}, ${invoice.overageMinutes} min overage (policy v${invoice.policy.version}${invoice.plan ? `, ${invoice.plan.minutes}-minute plan` : ''}).`,
+    invoice.overageMinutes,
+  );
   await mailLater(invoice);
 
   // Recurring overage: a minute plan from the next cycle once the streak is long enough.
   let streak = extendStreak(input.streak ?? EMPTY_STREAK, period, invoice.overageMinutes);
   const decision = planDecision(streak, invoice.policy, invoice.plan);
   if (decision && !ending) {
-    const plan = await local(`Add the ${decision.plan.minutes}-minute plan`).addMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), decision, previousPlan: invoice.plan, currency: invoice.policy.currency });
+    const plan = await local(`Add the ${decision.plan.minutes}-minute plan`).addMinutePlan({
+      subscriberId,
+      effectivePeriod: nextPeriod(period),
+      decision,
+      previousPlan: invoice.plan,
+      currency: invoice.policy.currency,
+    });
     await mail('Minute plan email').deliverEmail({ key: plan.emailKey });
   }
   if (streakComplete(streak, invoice.policy)) streak = EMPTY_STREAK;
@@ -214,8 +265,12 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     const review = reviewPlan(planFit ?? EMPTY_FIT_STREAK, period, overageMinutes(invoice.usedSeconds, invoice.allowanceWithoutPlanSeconds), invoice.plan, invoice.policy);
     planFit = review.streak;
     if (review.reduction) {
-      const change = await local(review.reduction.plan ? `Step down to the ${review.reduction.plan.minutes}-minute plan` : 'Remove the minute plan')
-        .reduceMinutePlan({ subscriberId, effectivePeriod: nextPeriod(period), reduction: review.reduction, currency: invoice.policy.currency });
+      const change = await local(review.reduction.plan ? `Step down to the ${review.reduction.plan.minutes}-minute plan` : 'Remove the minute plan').reduceMinutePlan({
+        subscriberId,
+        effectivePeriod: nextPeriod(period),
+        reduction: review.reduction,
+        currency: invoice.policy.currency,
+      });
       await mail('Minute plan email').deliverEmail({ key: change.emailKey });
     }
   }

@@ -11,8 +11,15 @@ import { ActivityFailure, ApplicationFailure, proxyActivities, setCurrentDetails
 import type { Activities } from '../activities';
 import { db, mail } from './activity-proxies';
 import {
-  CollectorLagSecondsKey, LastRecordTimeKey, OPERATION_REFUSED, RowsCollectedKey, RowsRejectedKey, UsageSourceKey,
-  type CollectorHealth, type CollectorRun, type CollectorSummary,
+  CollectorLagSecondsKey,
+  LastRecordTimeKey,
+  OPERATION_REFUSED,
+  RowsCollectedKey,
+  RowsRejectedKey,
+  UsageSourceKey,
+  type CollectorHealth,
+  type CollectorRun,
+  type CollectorSummary,
 } from './messages';
 
 /**
@@ -22,7 +29,8 @@ import {
  * scheduled run tries again.
  */
 const collecting = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes', heartbeatTimeout: '30 seconds',
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', maximumInterval: '30 seconds', maximumAttempts: 3, nonRetryableErrorTypes: [OPERATION_REFUSED] },
   summary: 'Collect new call records',
 });
@@ -46,7 +54,17 @@ function detailsOf(source: string, summary: Omit<CollectorSummary, 'health'>, he
 
 export async function usageCollectorWorkflow(input: { source: string }): Promise<CollectorSummary> {
   upsertSearchAttributes([{ key: UsageSourceKey, value: input.source }]);
-  const summary: Omit<CollectorSummary, 'health'> = { source: input.source, rows: 0, rejected: 0, duplicates: 0, imports: [], filesDone: 0, filesFailed: 0, failedFiles: [], failed: null };
+  const summary: Omit<CollectorSummary, 'health'> = {
+    source: input.source,
+    rows: 0,
+    rejected: 0,
+    duplicates: 0,
+    imports: [],
+    filesDone: 0,
+    filesFailed: 0,
+    failedFiles: [],
+    failed: null,
+  };
   setCurrentDetails(`**Usage source ${input.source}**: collecting`);
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
     let run: CollectorRun;

@@ -22,9 +22,13 @@ import { OPERATION_REFUSED, type RematchResult, type UsageAlertsHandedOver } fro
  * a rematch paging through every unmatched record): up to an hour, heartbeating as it goes, so a
  * worker that dies is noticed within a minute.
  */
-const measured = (summary: string) => proxyActivities<Activities>({
-  startToCloseTimeout: '1 hour', heartbeatTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '1 minute' }, summary,
-});
+const measured = (summary: string) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+    summary,
+  });
 
 /** `usage-alerts-` and the operation's own id without its `usage-` (`import-<id>`, `rematch-<time>`). */
 async function handOver(keys: string[]): Promise<string | null> {

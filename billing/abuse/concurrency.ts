@@ -38,7 +38,10 @@ export function peakConcurrency(intervals: readonly CallInterval[]): PeakConcurr
     inProgress.add(edge.index);
     // A copy only when the peak rises: at most `peak` copies of at most `peak` ids.
     if (inProgress.size > peak.calls) {
-      const ids = [...inProgress].map((i) => intervals[i]!).sort((a, b) => a.startMs - b.startMs).map((i) => i.callId);
+      const ids = [...inProgress]
+        .map((i) => intervals[i]!)
+        .sort((a, b) => a.startMs - b.startMs)
+        .map((i) => i.callId);
       peak = { calls: inProgress.size, atMs: edge.atMs, callIds: ids };
     }
   }

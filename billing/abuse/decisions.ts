@@ -21,12 +21,14 @@ export const ABUSE_CASE_STATES = ['open', 'suspended', 'resumed', 'terminated', 
 export type AbuseCaseState = (typeof ABUSE_CASE_STATES)[number];
 
 /** `decide`: `{ "reviewer": "sam", "action": "suspend", "reason": "...", "until"?: "2026-12-01" }`. */
-export const AbuseDecisionSchema = z.object({
-  reviewer: IdSchema,
-  action: z.enum(ABUSE_ACTIONS, { error: 'must be "suspend", "terminate" or "dismiss"' }),
-  reason: z.string({ error: 'must be a text: the subscriber reads it' }).trim().min(1, 'must not be empty: say why').max(2000),
-  until: DaySchema.optional(),
-}).strict();
+export const AbuseDecisionSchema = z
+  .object({
+    reviewer: IdSchema,
+    action: z.enum(ABUSE_ACTIONS, { error: 'must be "suspend", "terminate" or "dismiss"' }),
+    reason: z.string({ error: 'must be a text: the subscriber reads it' }).trim().min(1, 'must not be empty: say why').max(2000),
+    until: DaySchema.optional(),
+  })
+  .strict();
 export type AbuseDecisionPayload = z.infer<typeof AbuseDecisionSchema>;
 
 export interface AbuseDecision {
@@ -73,9 +75,12 @@ export function nextCaseState(from: AbuseCaseState, event: AbuseCaseEvent): Abus
   if (from === 'suspended' && event === 'suspend') return { refused: 'decide suspend: the account is already suspended by this case; terminate or dismiss (lift) it instead' };
   if (!awaitsDecision(from)) return { refused: `decide ${event}: the case is already ${from}: the first decision stands` };
   switch (event) {
-    case 'suspend': return { state: 'suspended', hold: 'suspended', endsSuspension: false, mutesDetectors: false, closed: false };
-    case 'terminate': return { state: 'terminated', hold: 'terminated', endsSuspension: false, mutesDetectors: false, closed: true };
-    case 'dismiss': return { state: 'dismissed', hold: null, endsSuspension: from === 'suspended', mutesDetectors: true, closed: true };
+    case 'suspend':
+      return { state: 'suspended', hold: 'suspended', endsSuspension: false, mutesDetectors: false, closed: false };
+    case 'terminate':
+      return { state: 'terminated', hold: 'terminated', endsSuspension: false, mutesDetectors: false, closed: true };
+    case 'dismiss':
+      return { state: 'dismissed', hold: null, endsSuspension: from === 'suspended', mutesDetectors: true, closed: true };
   }
 }
 

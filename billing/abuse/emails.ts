@@ -24,19 +24,26 @@ function howToDecide(d: AbuseCaseEmailData): string[] {
 }
 
 export function abuseCaseOpenedEmail(d: AbuseCaseEmailData): EmailContent {
-  return message(`Abuse case ${d.caseId}: ${d.subscriberId}, ${d.findings.map((f) => f.detector).filter((v, i, a) => a.indexOf(v) === i).join(', ')}`, [
-    `The daily usage check found a pattern that may be abuse for subscriber ${d.subscriberId} (${d.subscriberName ?? 'no name'}).`,
-    ...findingLines(d),
-    'Later findings for this subscriber join this case until it is decided. Decide it with any of:',
-  ], howToDecide(d));
+  return message(
+    `Abuse case ${d.caseId}: ${d.subscriberId}, ${d.findings
+      .map((f) => f.detector)
+      .filter((v, i, a) => a.indexOf(v) === i)
+      .join(', ')}`,
+    [
+      `The daily usage check found a pattern that may be abuse for subscriber ${d.subscriberId} (${d.subscriberName ?? 'no name'}).`,
+      ...findingLines(d),
+      'Later findings for this subscriber join this case until it is decided. Decide it with any of:',
+    ],
+    howToDecide(d),
+  );
 }
 
 export function abuseCaseReminderEmail(d: AbuseCaseEmailData & { hoursWaiting: number }): EmailContent {
-  return message(`Reminder: abuse case ${d.caseId} (${d.subscriberId}) has waited ${d.hoursWaiting} hours`, [
-    `Abuse case ${d.caseId} for subscriber ${d.subscriberId} has had no decision for ${d.hoursWaiting} hours. Its findings so far:`,
-    ...findingLines(d),
-    'Decide it with any of:',
-  ], howToDecide(d));
+  return message(
+    `Reminder: abuse case ${d.caseId} (${d.subscriberId}) has waited ${d.hoursWaiting} hours`,
+    [`Abuse case ${d.caseId} for subscriber ${d.subscriberId} has had no decision for ${d.hoursWaiting} hours. Its findings so far:`, ...findingLines(d), 'Decide it with any of:'],
+    howToDecide(d),
+  );
 }
 
 const appeal = (supportEmail: string, caseId: string): string =>

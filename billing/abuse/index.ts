@@ -50,6 +50,16 @@ export function runDetectors(input: AbuseScanInput): Finding[] {
   return findings.filter((f) => !isMuted(f.detector, f.day, input.dismissals ?? [], thresholds.dismissMuteDays));
 }
 export {
-  ABUSE_ACTIONS, ABUSE_CASE_STATES, AbuseDecisionSchema, awaitsDecision, checkAbuseDecision, nextCaseState,
-  type AbuseAction, type AbuseCaseEvent, type AbuseCaseState, type AbuseCaseStep, type AbuseDecision, type AbuseDecisionPayload,
+  ABUSE_ACTIONS,
+  ABUSE_CASE_STATES,
+  AbuseDecisionSchema,
+  awaitsDecision,
+  checkAbuseDecision,
+  nextCaseState,
+  type AbuseAction,
+  type AbuseCaseEvent,
+  type AbuseCaseState,
+  type AbuseCaseStep,
+  type AbuseDecision,
+  type AbuseDecisionPayload,
 } from './decisions';

@@ -56,7 +56,11 @@ export const DEFAULT_ABUSE_THRESHOLDS: AbuseThresholds = {
 };
 
 const wholeNumber = (min: number, max: number, unit: string) =>
-  z.number({ error: `must be a whole number of ${unit}` }).int(`must be a whole number of ${unit}`).min(min, `must be at least ${min} ${unit}`).max(max, `must be at most ${max} ${unit}`);
+  z
+    .number({ error: `must be a whole number of ${unit}` })
+    .int(`must be a whole number of ${unit}`)
+    .min(min, `must be at least ${min} ${unit}`)
+    .max(max, `must be at most ${max} ${unit}`);
 
 const MINUTES_IN_LONGEST_DAY = 25 * 60; // the day daylight saving time ends
 

@@ -8,8 +8,22 @@ import type { CdrRecord, NotCountedReason, ReaderOptions, ReadResult } from './t
 
 /** The 16 columns cdr_csv always writes, in order. */
 export const ASTERISK_BASE_COLUMNS = [
-  'accountcode', 'src', 'dst', 'dcontext', 'clid', 'channel', 'dstchannel', 'lastapp', 'lastdata',
-  'start', 'answer', 'end', 'duration', 'billsec', 'disposition', 'amaflags',
+  'accountcode',
+  'src',
+  'dst',
+  'dcontext',
+  'clid',
+  'channel',
+  'dstchannel',
+  'lastapp',
+  'lastdata',
+  'start',
+  'answer',
+  'end',
+  'duration',
+  'billsec',
+  'disposition',
+  'amaflags',
 ] as const;
 
 /**
@@ -63,9 +77,11 @@ export function asteriskLayout(count: number, columns?: string[]): string[] | { 
 
 function wrongColumnCount(count: number): string {
   const hint =
-    count === 17 ? ': 17 columns log only one of uniqueid and userfield, e.g. --columns uniqueid'
-    : count === 20 ? ': 20 columns log only one of uniqueid and userfield, e.g. --columns uniqueid,peeraccount,linkedid,sequence'
-    : '';
+    count === 17
+      ? ': 17 columns log only one of uniqueid and userfield, e.g. --columns uniqueid'
+      : count === 20
+        ? ': 20 columns log only one of uniqueid and userfield, e.g. --columns uniqueid,peeraccount,linkedid,sequence'
+        : '';
   return `wrong number of columns: ${count} (expected 16, 18, 19 or 21, or pass --columns${hint})`;
 }
 
@@ -102,12 +118,7 @@ const HALF_2 = 50; // '2'
 /** Whether a channel name is a Local channel's `;1` or `;2` half, e.g. Local/1001@from-internal-0000000a;2. */
 function isLocalHalf(channel: string, half: number): boolean {
   const length = channel.length;
-  return (
-    length > LOCAL_PREFIX.length + 2 &&
-    channel.charCodeAt(length - 1) === half &&
-    channel.charCodeAt(length - 2) === SEMICOLON &&
-    channel.startsWith(LOCAL_PREFIX)
-  );
+  return length > LOCAL_PREFIX.length + 2 && channel.charCodeAt(length - 1) === half && channel.charCodeAt(length - 2) === SEMICOLON && channel.startsWith(LOCAL_PREFIX);
 }
 
 /** The Local channel both halves share: the name without `;1`/`;2`. */
@@ -197,5 +208,4 @@ export class AsteriskReader extends PairingReader {
     const parties = { callingNumber: nonEmpty(fields[SRC]!), calledNumber: nonEmpty(fields[DST]!), accountCode: nonEmpty(fields[ACCOUNTCODE]!) };
     return switchRecord('asterisk', line, raw, this.times, parties, reason);
   }
-
 }

@@ -85,8 +85,9 @@ export function partiesOf(record: CdrRecord, directory: Directory): Parties {
     const named = directory.subscriber(record.subscriberId);
     return record.direction === 'incoming' ? { caller: undefined, callee: named } : { caller: named, callee: undefined };
   }
-  const caller = (record.accountCode !== null ? directory.byAccountCode(record.accountCode) : undefined)
-    ?? (record.callingNumber !== null ? directory.byNumber(record.callingNumber) : undefined);
+  const caller =
+    (record.accountCode !== null ? directory.byAccountCode(record.accountCode) : undefined) ??
+    (record.callingNumber !== null ? directory.byNumber(record.callingNumber) : undefined);
   const callee = record.calledNumber !== null ? directory.byNumber(record.calledNumber) : undefined;
   return { caller, callee: callee === caller ? undefined : callee };
 }

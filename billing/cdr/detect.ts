@@ -11,8 +11,9 @@ const ASTERISK_MAX_COUNT = 21; // with uniqueid, userfield and newcdrcolumns
 
 const FORMATS_EXPECTED =
   'expected Asterisk cdr_csv (16 to 21 fields), FreeSWITCH cdr_csv (13 or 15 fields, all quoted), ' +
+  'FreeSWITCH mod_json_cdr documents (one a line), ' +
   'our csv (a header with subscriber and answer_seconds) or jsonl (one JSON object per line); ' +
-  'pass --format asterisk|freeswitch|csv|jsonl';
+  'pass --format asterisk|freeswitch|freeswitch-json|csv|jsonl';
 
 export interface CsvFieldScan {
   count: number;
@@ -59,10 +60,19 @@ function isUsageHeader(line: string): boolean {
   return names.includes('subscriber') && names.includes('answer_seconds');
 }
 
+/**
+ * A mod_json_cdr document opens with `{"core-uuid":…,"switchname":…,"channel_data":…` (cJSON,
+ * unformatted, one line); our jsonl never names these.
+ */
+function isFreeswitchJsonCdr(line: string): boolean {
+  return line.startsWith('{') && line.includes('"core-uuid"') && line.includes('"channel_data"');
+}
+
 export function detectFormat(firstLine: string, fileName: string): CdrFormat | { error: string } {
   const name = fileName.toLowerCase();
-  if (name.endsWith('.jsonl') || name.endsWith('.ndjson')) return 'jsonl';
   const line = firstLine.replace(/^\uFEFF/, '').replace(/\r$/, '');
+  if (isFreeswitchJsonCdr(line.trimStart())) return 'freeswitch-json';
+  if (name.endsWith('.jsonl') || name.endsWith('.ndjson')) return 'jsonl';
   if (line.trimStart().startsWith('{')) return 'jsonl';
   if (isUsageHeader(line)) return 'csv';
   if (line.trim() === '') return { error: `the first line is empty; ${FORMATS_EXPECTED}` };

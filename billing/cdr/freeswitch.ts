@@ -8,8 +8,21 @@ import type { CdrRecord, NotCountedReason, ReaderOptions, ReadResult } from './t
 
 /** The vanilla `example` template, every field quoted. */
 export const FREESWITCH_EXAMPLE_COLUMNS = [
-  'caller_id_name', 'caller_id_number', 'destination_number', 'context', 'start_stamp', 'answer_stamp',
-  'end_stamp', 'duration', 'billsec', 'hangup_cause', 'uuid', 'bleg_uuid', 'accountcode', 'read_codec', 'write_codec',
+  'caller_id_name',
+  'caller_id_number',
+  'destination_number',
+  'context',
+  'start_stamp',
+  'answer_stamp',
+  'end_stamp',
+  'duration',
+  'billsec',
+  'hangup_cause',
+  'uuid',
+  'bleg_uuid',
+  'accountcode',
+  'read_codec',
+  'write_codec',
 ] as const;
 
 /** The built-in `default` template: the first 12 above, then `, "${accountcode}"` with a leading space. */
@@ -39,6 +52,8 @@ const END_SLACK_SECONDS = 1;
 
 /** The pairing key of a bridged A-leg's B-leg by uuid (legs=ab writes it). */
 const uuidKey = (uuid: string): string => `u\u0000${uuid}`;
+/** The pairing key of an answered row that may be a B-leg, named by its A-leg's bleg_uuid. */
+const bLegKey = (uuid: string): string => `b\u0000${uuid}`;
 /** The pairing key of a caller's leg ending in a given second (legs=a: the B-leg is not written). */
 const endKey = (caller: string, endSecond: number): string => `c\u0000${caller}\u0000${endSecond}`;
 
@@ -53,7 +68,7 @@ function startsWithin(aLeg: CdrRecord, partner: unknown): boolean {
 }
 
 export interface FreeswitchReaderOptions extends ReaderOptions {
-  /** Rows to wait for an A-leg's voicemail loopback leg (default 5000): see PairingWindow. */
+  /** Rows to wait for an A-leg's voicemail loopback leg, or a B-leg's A-leg (default 5000): see PairingWindow. */
   pairingWindow?: number;
 }
 
@@ -102,14 +117,25 @@ export class FreeswitchReader extends PairingReader {
    * written is the loopback's other half, which runs the voicemail application under its own
    * uuid, as an A-leg of its own (cdr-formats §2). It has the caller's number, starts within the
    * caller's A-leg and ends with it; that is how the A-leg is found.
+   *
+   * With `legs=ab` every bridged call also writes its B-leg: answered, the same parties and
+   * billsec, its own uuid, which the A-leg's bleg_uuid names (`${bleg_uuid}` is the uuid of the
+   * originatee profile, src/switch_channel.c), and an empty bleg_uuid, having no originatee;
+   * nothing in the row names its A-leg (the `originator` variable is in no template). Whichever
+   * is written first, the pair is decided when the second comes, without remembering anything
+   * more: an answered row without a bleg_uuid is a B-leg if a held A-leg waits for its uuid (the
+   * A-leg then counts at once: it was bridged to an answered party, not to voicemail); otherwise
+   * it waits as a possible B-leg until an A-leg naming it decides both, or the window passes and
+   * it counts.
    */
   protected classify(fields: string[], line: number, raw: string, out: ReadResult[]): void {
     const destination = fields[DESTINATION_NUMBER]!;
     const caller = fields[CALLER_ID_NUMBER]!;
     const endSecond = Math.floor(this.times.endMs / 1000);
+    const uuid = fields[UUID]!;
+    const blegUuid = fields[BLEG_UUID]!;
     if (destination === VOICEMAIL_LEG_DESTINATION) {
       // The loopback leg: it marks the A-leg bridged to it as a deposit, before or after it.
-      const uuid = fields[UUID]!;
       if (uuid !== '') this.pairs.partnerSeen(uuidKey(uuid), out);
       if (caller !== '') {
         const leg: VoicemailLeg = { startMs: this.times.startMs };
@@ -118,12 +144,21 @@ export class FreeswitchReader extends PairingReader {
         }
       }
     }
-    const reason = this.reasonNotCounted(fields, destination);
+    let reason = this.reasonNotCounted(fields, destination);
+    // Answered and bridged to nothing: the B-leg of an A-leg held before it, which then counts at once.
+    if (reason === null && blegUuid === '' && uuid !== '' && this.pairs.release(uuidKey(uuid), out)) reason = 'b-leg';
     const record = this.recordOf(fields, line, raw, reason);
-    const blegUuid = fields[BLEG_UUID]!;
-    if (reason === null && blegUuid !== '') {
-      // An answered, bridged A-leg: a deposit if it was bridged to a voicemail leg, seen before or after it.
-      this.pairs.decideOrHold(caller === '' ? uuidKey(blegUuid) : [uuidKey(blegUuid), endKey(caller, endSecond)], record, out);
+    if (blegUuid !== '') {
+      // A bridged A-leg names its B-leg: an answered one written before it is decided now.
+      const bLegAnswered = this.pairs.claim(bLegKey(blegUuid), out);
+      if (reason === null && !bLegAnswered) {
+        // A deposit if it was bridged to a voicemail leg, seen before or after it.
+        this.pairs.decideOrHold(caller === '' ? uuidKey(blegUuid) : [uuidKey(blegUuid), endKey(caller, endSecond)], record, out);
+        return;
+      }
+    } else if (reason === null && uuid !== '') {
+      // Or the B-leg of an A-leg to come.
+      this.pairs.decideOrHold(bLegKey(uuid), record, out, 'b-leg');
       return;
     }
     out.push({ ok: true, record });
@@ -150,5 +185,4 @@ export class FreeswitchReader extends PairingReader {
     const parties = { callingNumber: nonEmpty(fields[CALLER_ID_NUMBER]!), calledNumber: nonEmpty(fields[DESTINATION_NUMBER]!), accountCode: accountCodeOf(fields[ACCOUNTCODE]!) };
     return switchRecord('freeswitch', line, raw, this.times, parties, reason);
   }
-
 }

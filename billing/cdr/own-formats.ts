@@ -60,8 +60,15 @@ function readSeconds(value: unknown): number {
 
 /** The five values of a usage row, checked, as a record; the same rules for csv and jsonl. */
 function usageResult(
-  format: CdrFormat, line: number, raw: string, timezone: string,
-  subscriber: unknown, start: unknown, answerSeconds: unknown, direction: unknown, kind: unknown,
+  format: CdrFormat,
+  line: number,
+  raw: string,
+  timezone: string,
+  subscriber: unknown,
+  start: unknown,
+  answerSeconds: unknown,
+  direction: unknown,
+  kind: unknown,
 ): ReadResult {
   const problem = (reason: string): ReadResult => ({ ok: false, line, raw, reason });
   if (typeof subscriber !== 'string') return problem(`subscriber ${shown(subscriber)} is not a subscriber id (a string)`);
@@ -99,7 +106,10 @@ function usageResult(
 
 /** A header cell as written by hand or by a spreadsheet (byte-order mark, spaces, capitals). */
 function headerName(cell: string): string {
-  return cell.replace(/^\uFEFF/, '').trim().toLowerCase();
+  return cell
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .toLowerCase();
 }
 
 function isHeaderRow(fields: string[]): boolean {

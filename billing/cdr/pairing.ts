@@ -5,10 +5,12 @@
  * rules"): an Asterisk `Local/…;2` row is a duplicate when some row dialled that channel's `;1`
  * half, and a FreeSWITCH A-leg is a voicemail deposit when its B-leg is a voicemail loopback leg
  * (legs=ab) or, as vanilla FreeSWITCH writes only A-legs, when a voicemail leg of the same caller
- * ends in the same second and started within it (a key, then a check of the partner).
+ * ends in the same second and started within it (a key, then a check of the partner); and, with
+ * legs=ab, an answered FreeSWITCH row is a B-leg when some A-leg's bleg_uuid names its uuid.
  * Switches write both rows close together (each when its channel hangs up), so the window
  * remembers partners seen in the last `size` rows and holds records back for at most `size`
- * further rows. A held record whose partner shows up is not counted (with the reader's reason);
+ * further rows. A held record whose partner shows up is not counted (with the reason it was held
+ * for: the window's, unless the reader gave another);
  * one whose window passes, or that is still held at flush(), is counted. Memory is bounded by
  * the window, never by the file.
  */
@@ -19,6 +21,8 @@ interface Held {
   readonly keys: readonly string[];
   readonly row: number;
   readonly record: CdrRecord;
+  /** Why it does not count if its partner shows up. */
+  readonly reason: NotCountedReason;
   decided: boolean;
 }
 
@@ -72,37 +76,46 @@ export class PairingWindow {
 
   /**
    * The current row names `key` as a partner (telling `partner` of itself, for the check): held
-   * records waiting for it that the check accepts are decided now, not counted.
+   * records waiting for it that the check accepts are decided now, not counted. Says whether any was.
    */
-  partnerSeen(key: string, out: ReadResult[], partner?: unknown): void {
+  partnerSeen(key: string, out: ReadResult[], partner?: unknown): boolean {
     this.seenAt.set(key, { row: this.row, partner });
     this.seenKeys.push(key);
     this.seenRows.push(this.row);
-    const waiting = this.heldByKey.get(key);
-    if (waiting === undefined) return;
-    for (const held of [...waiting]) {
-      if (held.decided || (partner !== undefined && !this.accepts(held.record, partner))) continue;
-      held.decided = true;
-      this.heldOpen -= 1;
-      this.forgetKeys(held);
-      out.push(this.decide(held.record, false));
-    }
+    return this.settleHeld(key, out, partner, false);
+  }
+
+  /**
+   * As partnerSeen, without remembering `key` for records to come: for a partner that can only
+   * come after the record it decides (the reader decides the other order some other way).
+   */
+  claim(key: string, out: ReadResult[]): boolean {
+    return this.settleHeld(key, out, undefined, false);
+  }
+
+  /**
+   * The current row shows that records held under `key` have no partner after all: they are
+   * decided now, counted, instead of waiting for the window to pass. Says whether any was.
+   */
+  release(key: string, out: ReadResult[]): boolean {
+    return this.settleHeld(key, out, undefined, true);
   }
 
   /**
    * Decides the current row's record now if a partner under one of its keys was seen within the
-   * window (and accepted); otherwise holds it until one shows up or the window passes.
+   * window (and accepted); otherwise holds it until one shows up or the window passes. Either way
+   * a partner makes it not counted with `reason` (by default the window's).
    */
-  decideOrHold(keys: string | readonly string[], record: CdrRecord, out: ReadResult[]): void {
+  decideOrHold(keys: string | readonly string[], record: CdrRecord, out: ReadResult[], reason: NotCountedReason = this.pairedReason): void {
     const all = typeof keys === 'string' ? [keys] : keys;
     for (const key of all) {
       const seen = this.seenAt.get(key);
       if (seen !== undefined && (seen.partner === undefined || this.accepts(record, seen.partner))) {
-        out.push(this.decide(record, false));
+        out.push(this.decide(record, reason));
         return;
       }
     }
-    const held: Held = { keys: all, row: this.row, record, decided: false };
+    const held: Held = { keys: all, row: this.row, record, reason, decided: false };
     this.heldQueue.push(held);
     this.heldOpen += 1;
     for (const key of all) {
@@ -110,6 +123,22 @@ export class PairingWindow {
       if (waiting === undefined) this.heldByKey.set(key, [held]);
       else waiting.push(held);
     }
+  }
+
+  /** Decides the records held under `key` (those the check accepts): counted, or not with their reason. */
+  private settleHeld(key: string, out: ReadResult[], partner: unknown, counted: boolean): boolean {
+    const waiting = this.heldByKey.get(key);
+    if (waiting === undefined) return false;
+    let decided = false;
+    for (const held of [...waiting]) {
+      if (held.decided || (partner !== undefined && !this.accepts(held.record, partner))) continue;
+      held.decided = true;
+      decided = true;
+      this.heldOpen -= 1;
+      this.forgetKeys(held);
+      out.push(this.decide(held.record, counted ? null : held.reason));
+    }
+    return decided;
   }
 
   /** End of the file: every record still held had no partner, so it counts. */
@@ -121,9 +150,10 @@ export class PairingWindow {
     this.seenHead = 0;
   }
 
-  private decide(record: CdrRecord, counted: boolean): ReadResult {
-    record.counted = counted;
-    record.notCountedReason = counted ? null : this.pairedReason;
+  /** A record's outcome: not counted with `reason`, or counted (null). */
+  private decide(record: CdrRecord, reason: NotCountedReason | null): ReadResult {
+    record.counted = reason === null;
+    record.notCountedReason = reason;
     return { ok: true, record };
   }
 
@@ -154,7 +184,7 @@ export class PairingWindow {
       if (held.decided) continue;
       this.heldOpen -= 1;
       this.forgetKeys(held);
-      out.push(this.decide(held.record, true));
+      out.push(this.decide(held.record, null));
     }
     if (head === queue.length) {
       queue.length = 0;

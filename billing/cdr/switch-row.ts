@@ -54,7 +54,8 @@ export class ServiceNumbers {
   }
 }
 
-const PATTERN_HELP = 'an Asterisk pattern (_*7X, _*72.: X any digit, Z 1-9, N 2-9, [1-5] a class, "." one or more, "!" zero or more), a regular expression starting with ^, or an exact number';
+const PATTERN_HELP =
+  'an Asterisk pattern (_*7X, _*72.: X any digit, Z 1-9, N 2-9, [1-5] a class, "." one or more, "!" zero or more), a regular expression starting with ^, or an exact number';
 
 /** One feature-code pattern as an anchored regular expression's source (see ReaderOptions.featureCodes). */
 export function featureCodeSource(pattern: string): string {
@@ -124,7 +125,10 @@ export class CallTimes {
    * but, with `initiatedseconds=yes`, rounds billsec up (cdr-formats §1), so a call answered at
    * once can show billsec = duration + 1; FreeSWITCH computes both from whole seconds (slack 0).
    */
-  constructor(timezone: string, private readonly billsecSlackSeconds: number) {
+  constructor(
+    timezone: string,
+    private readonly billsecSlackSeconds: number,
+  ) {
     this.clock = new LocalTimeReader(timezone);
   }
 
@@ -160,12 +164,15 @@ export class CallTimes {
   }
 }
 
+/** A call leg's times, as CallTimes reads them from a row (or the JSON reader from its epochs). */
+export type LegTimes = Pick<CallTimes, 'startMs' | 'answerMs' | 'endMs' | 'billableSeconds'>;
+
 /** A switch row's record, from its times (just read by CallTimes) and its parties. */
 export function switchRecord(
   format: CdrFormat,
   line: number,
   raw: string,
-  times: CallTimes,
+  times: LegTimes,
   parties: { callingNumber: string | null; calledNumber: string | null; accountCode: string | null },
   reason: NotCountedReason | null,
 ): CdrRecord {

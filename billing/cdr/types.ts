@@ -4,7 +4,7 @@
  * decides whose usage it is.
  */
 
-export type CdrFormat = 'asterisk' | 'freeswitch' | 'csv' | 'jsonl';
+export type CdrFormat = 'asterisk' | 'freeswitch' | 'freeswitch-json' | 'csv' | 'jsonl';
 
 /** Why a kept record does not count toward the limit. */
 export type NotCountedReason =
@@ -12,6 +12,7 @@ export type NotCountedReason =
   | 'voicemail-deposit' // a caller leaving a message
   | 'voicemail-retrieval' // a subscriber listening to messages (access numbers, VoiceMailMain)
   | 'local-channel-duplicate' // the other half of a call through an Asterisk Local/ channel
+  | 'b-leg' // a FreeSWITCH B-leg (mod_json_cdr's log-b-leg, mod_cdr_csv's legs=ab): its A-leg's record carries the call
   | 'not-a-call'; // feature codes (*72, configured patterns) and other non-call activity (our csv/jsonl "feature" kind)
 
 export interface CdrRecord {

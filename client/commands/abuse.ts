@@ -62,50 +62,63 @@ export function registerAbuseCommands(program: Command, run: RunCommand): void {
     .description('scan one day of every subscriber now (the Schedule billing-abuse-scan does it daily); opens or extends cases')
     .option('--date <YYYY-MM-DD>', 'the day to scan (default: yesterday in BILLING_ABUSE_SCAN_TIMEZONE)')
     .option('--json', 'print the result as JSON')
-    .action((opts) => run(async (ctx) => {
-      const day = opts.date === undefined ? shiftDay(dayOf(Date.now(), ctx.config.abuseScanTimezone), -1) : flag(DaySchema, opts.date, '--date');
-      const result = await (await ctx.temporal()).workflow.execute<typeof abuseScanWorkflow>('abuseScanWorkflow', {
-        workflowId: abuseScanWorkflowId(day),
-        taskQueue: ctx.config.taskQueue,
-        args: [{ day, batchSize: ctx.config.abuseScanBatchSize, reminderHours: ctx.config.abuseReminderHours }],
-        staticSummary: `Abuse scan of ${day}, by hand`,
-      });
-      if (opts.json) return printJson(result);
-      printLines([`scanned ${day}: ${result.scanned} subscribers, ${result.findings} findings; cases with new findings: ${result.cases.join(', ') || 'none'}`]);
-    }));
+    .action((opts) =>
+      run(async (ctx) => {
+        const day = opts.date === undefined ? shiftDay(dayOf(Date.now(), ctx.config.abuseScanTimezone), -1) : flag(DaySchema, opts.date, '--date');
+        const result = await (
+          await ctx.temporal()
+        ).workflow.execute<typeof abuseScanWorkflow>('abuseScanWorkflow', {
+          workflowId: abuseScanWorkflowId(day),
+          taskQueue: ctx.config.taskQueue,
+          args: [{ day, batchSize: ctx.config.abuseScanBatchSize, reminderHours: ctx.config.abuseReminderHours }],
+          staticSummary: `Abuse scan of ${day}, by hand`,
+        });
+        if (opts.json) return printJson(result);
+        printLines([`scanned ${day}: ${result.scanned} subscribers, ${result.findings} findings; cases with new findings: ${result.cases.join(', ') || 'none'}`]);
+      }),
+    );
 
   abuse
     .command('list')
     .description('abuse cases with their age, oldest first')
     .option('--status <state>', `only ${ABUSE_CASE_STATES.join(', ')} ones`)
-    .option('--subscriber <id>', 'only this subscriber\'s')
+    .option('--subscriber <id>', "only this subscriber's")
     .option('--json', 'print as JSON')
-    .action((opts) => run(async (ctx) => {
-      const state = opts.status === undefined ? undefined : flag(StateSchema, opts.status, '--status') as AbuseCaseState;
-      const subscriberId = opts.subscriber === undefined ? undefined : flag(IdSchema, opts.subscriber, '--subscriber');
-      const rows = await listAbuseCases(await ctx.pool(), { state, subscriberId });
-      if (opts.json) return printJson(rows);
-      printTable(rows.map((r) => ({ ...r, age: formatAge(r.ageSeconds), detectors: r.detectors.join(','), reviewer: r.reviewer ?? '', until: r.untilAt ?? '' })),
-        [['id', 'Case'], 'subscriberId', 'state', 'age', 'findings', 'detectors', 'reviewer', 'until', 'reason']);
-    }));
+    .action((opts) =>
+      run(async (ctx) => {
+        const state = opts.status === undefined ? undefined : (flag(StateSchema, opts.status, '--status') as AbuseCaseState);
+        const subscriberId = opts.subscriber === undefined ? undefined : flag(IdSchema, opts.subscriber, '--subscriber');
+        const rows = await listAbuseCases(await ctx.pool(), { state, subscriberId });
+        if (opts.json) return printJson(rows);
+        printTable(
+          rows.map((r) => ({ ...r, age: formatAge(r.ageSeconds), detectors: r.detectors.join(','), reviewer: r.reviewer ?? '', until: r.untilAt ?? '' })),
+          [['id', 'Case'], 'subscriberId', 'state', 'age', 'findings', 'detectors', 'reviewer', 'until', 'reason'],
+        );
+      }),
+    );
 
   abuse
     .command('show <case>')
     .description('a case: its findings with their evidence, and its trail')
     .option('--json', 'print as JSON')
-    .action((caseArg: string, opts) => run(async (ctx) => {
-      const id = flag(CaseIdSchema, caseArg, 'CASE');
-      const pool = await ctx.pool();
-      const record = await getAbuseCase(pool, id);
-      if (!record) throw new InputError(`abuse case "${id}" does not exist; see \`billing abuse list\``);
-      const [findings, events] = await Promise.all([abuseCaseFindings(pool, id), abuseCaseEvents(pool, id)]);
-      if (opts.json) return printJson({ ...record, findings, events });
-      printLines([
-        `${record.id}: ${record.subscriberId}, ${record.state}, opened ${record.createdAt} (${formatAge(record.ageSeconds)} ago)${record.reviewer ? `; ${record.action} by ${record.reviewer}: ${record.reason}` : ''}`,
-        ...findings.map((f) => `  ${f.day} ${f.detector}: ${f.summary}\n    measured ${JSON.stringify(f.evidence.measured)}, threshold ${JSON.stringify(f.evidence.threshold)}, ${f.evidence.callCount} calls: ${f.evidence.callIds.join(' ')}`),
-        ...events.map((e) => `  ${e.at}  ${e.kind.padEnd(16)} ${e.actor.padEnd(12)} ${JSON.stringify(e.detail)}`),
-      ]);
-    }));
+    .action((caseArg: string, opts) =>
+      run(async (ctx) => {
+        const id = flag(CaseIdSchema, caseArg, 'CASE');
+        const pool = await ctx.pool();
+        const record = await getAbuseCase(pool, id);
+        if (!record) throw new InputError(`abuse case "${id}" does not exist; see \`billing abuse list\``);
+        const [findings, events] = await Promise.all([abuseCaseFindings(pool, id), abuseCaseEvents(pool, id)]);
+        if (opts.json) return printJson({ ...record, findings, events });
+        printLines([
+          `${record.id}: ${record.subscriberId}, ${record.state}, opened ${record.createdAt} (${formatAge(record.ageSeconds)} ago)${record.reviewer ? `; ${record.action} by ${record.reviewer}: ${record.reason}` : ''}`,
+          ...findings.map(
+            (f) =>
+              `  ${f.day} ${f.detector}: ${f.summary}\n    measured ${JSON.stringify(f.evidence.measured)}, threshold ${JSON.stringify(f.evidence.threshold)}, ${f.evidence.callCount} calls: ${f.evidence.callIds.join(' ')}`,
+          ),
+          ...events.map((e) => `  ${e.at}  ${e.kind.padEnd(16)} ${e.actor.padEnd(12)} ${JSON.stringify(e.detail)}`),
+        ]);
+      }),
+    );
 
   abuse
     .command('decide <case>')
@@ -113,22 +126,28 @@ export function registerAbuseCommands(program: Command, run: RunCommand): void {
     .requiredOption('--reviewer <id>', 'your support staff id')
     .requiredOption('--action <action>', ABUSE_ACTIONS.join(' | '))
     .requiredOption('--reason <text>', 'why, as the subscriber will read it')
-    .option('--until <YYYY-MM-DD>', 'suspend only: the suspension ends at the start of this day in the subscriber\'s zone (default: until lifted)')
+    .option('--until <YYYY-MM-DD>', "suspend only: the suspension ends at the start of this day in the subscriber's zone (default: until lifted)")
     .option('--json', 'print the outcome as JSON')
-    .action((caseArg: string, opts) => run(async (ctx) => {
-      const payload: Record<string, unknown> = { reviewer: opts.reviewer, action: flag(ActionSchema, opts.action, '--action'), reason: opts.reason };
-      if (opts.until !== undefined) payload.until = flag(DaySchema, opts.until, '--until');
-      await decide(ctx, flag(CaseIdSchema, caseArg, 'CASE'), payload, Boolean(opts.json));
-    }));
+    .action((caseArg: string, opts) =>
+      run(async (ctx) => {
+        const payload: Record<string, unknown> = { reviewer: opts.reviewer, action: flag(ActionSchema, opts.action, '--action'), reason: opts.reason };
+        if (opts.until !== undefined) payload.until = flag(DaySchema, opts.until, '--until');
+        await decide(ctx, flag(CaseIdSchema, caseArg, 'CASE'), payload, Boolean(opts.json));
+      }),
+    );
 
   abuse
     .command('suspended')
     .description('the accounts a switch must not connect now (view suspended_accounts): numbers, account codes, until when')
     .option('--json', 'print as JSON')
-    .action((opts) => run(async (ctx) => {
-      const rows = await suspendedAccounts(await ctx.pool());
-      if (opts.json) return printJson(rows);
-      printTable(rows.map((r) => ({ ...r, number: r.number ?? '', accountCode: r.accountCode ?? '', until: r.until ?? (r.status === 'terminated' ? 'for good' : 'until lifted') })),
-        ['subscriberId', 'status', 'number', 'accountCode', 'since', 'until', 'caseId']);
-    }));
+    .action((opts) =>
+      run(async (ctx) => {
+        const rows = await suspendedAccounts(await ctx.pool());
+        if (opts.json) return printJson(rows);
+        printTable(
+          rows.map((r) => ({ ...r, number: r.number ?? '', accountCode: r.accountCode ?? '', until: r.until ?? (r.status === 'terminated' ? 'for good' : 'until lifted') })),
+          ['subscriberId', 'status', 'number', 'accountCode', 'since', 'until', 'caseId'],
+        );
+      }),
+    );
 }

@@ -5,9 +5,10 @@ import { codecKeysFromConfig } from '../../codec/keys';
 import { localUiOrigins, startCodecServer } from '../../codec/server';
 import { LOCAL_PORTS } from '../../config';
 import { InputError, type RunCommand } from '../context';
+import { output } from '../output';
 
 const say = (line: string): void => {
-  process.stderr.write(`${line}\n`);
+  output().stderr.write(`${line}\n`);
 };
 
 export function registerCodecCommands(program: Command, run: RunCommand): void {

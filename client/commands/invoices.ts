@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildInvoiceDocument, invoicePdfName } from '../../billing/invoice-document';
 import { formatCents, formatMicros } from '../../billing/money';
 import { formatMinutes } from '../../billing/emails';
 import { IdSchema, PeriodSchema } from '../../billing/validation';
 import { getInvoice, listInvoices } from '../../db/invoices';
+import { mailedInvoiceDocument } from '../../db/outbox';
 import { getSubscriber } from '../../db/subscribers';
 import { InputError, type RunCommand } from '../context';
 import { plural, printJson, printLines, printTable } from '../output';
@@ -16,33 +20,72 @@ export function registerInvoiceCommands(program: Command, run: RunCommand): void
     .option('--period <YYYY-MM>', 'only this month')
     .option('--subscriber <id>', 'only this subscriber')
     .option('--json', 'print as JSON')
-    .action((opts) => run(async (ctx) => {
-      const pool = await ctx.pool();
-      const period = opts.period === undefined ? undefined : flag(PeriodSchema, opts.period, '--period');
-      const subscriberId = opts.subscriber === undefined ? undefined : flag(IdSchema, opts.subscriber, '--subscriber');
-      // An unknown subscriber is a mistake to say, not an empty list (as `status` and `usage show` say it).
-      if (subscriberId !== undefined && !(await getSubscriber(pool, subscriberId))) {
-        throw new InputError(`subscriber "${subscriberId}" does not exist; see \`billing subscribers list\``);
-      }
-      const rows = await listInvoices(pool, { period, subscriberId });
-      if (opts.json) return printJson(rows);
-      printTable(rows.map((r) => ({ ...r, used: formatMinutes(r.usedSeconds), overage: `${r.overageMinutes} min`, total: `${formatCents(r.totalCents)} ${r.currency}` })),
-        [['id', 'Invoice'], 'subscriberId', 'period', 'used', 'overage', 'total']);
-    }));
+    .action((opts) =>
+      run(async (ctx) => {
+        const pool = await ctx.pool();
+        const period = opts.period === undefined ? undefined : flag(PeriodSchema, opts.period, '--period');
+        const subscriberId = opts.subscriber === undefined ? undefined : flag(IdSchema, opts.subscriber, '--subscriber');
+        // An unknown subscriber is a mistake to say, not an empty list (as `status` and `usage show` say it).
+        if (subscriberId !== undefined && !(await getSubscriber(pool, subscriberId))) {
+          throw new InputError(`subscriber "${subscriberId}" does not exist; see \`billing subscribers list\``);
+        }
+        const rows = await listInvoices(pool, { period, subscriberId });
+        if (opts.json) return printJson(rows);
+        printTable(
+          rows.map((r) => ({ ...r, used: formatMinutes(r.usedSeconds), overage: `${r.overageMinutes} min`, total: `${formatCents(r.totalCents)} ${r.currency}` })),
+          [['number', 'Number'], ['id', 'Invoice'], 'subscriberId', 'period', 'used', 'overage', 'total'],
+        );
+      }),
+    );
+  invoices
+    .command('pdf <invoice>')
+    .description('write the PDF of an invoice (by its id or number): the document its email attached')
+    .option('--out <file>', 'where to write it (default: ./<number>.pdf)')
+    .action((id: string, opts) =>
+      run(async (ctx) => {
+        const pool = await ctx.pool();
+        const invoice = await getInvoice(pool, id);
+        if (!invoice) throw new InputError(`invoice "${id}" does not exist; see \`billing invoices list\``);
+        // The document as mailed; an invoice whose email carried none (written before documents) is drawn now.
+        let document = await mailedInvoiceDocument(pool, invoice.id);
+        if (!document) {
+          const subscriber = await getSubscriber(pool, invoice.subscriberId);
+          if (!subscriber) throw new Error(`invoice ${invoice.id} names subscriber ${invoice.subscriberId}, who does not exist`);
+          document = buildInvoiceDocument({ invoice, seller: ctx.config.seller, buyer: subscriber });
+        }
+        const file = path.resolve(opts.out ?? invoicePdfName(document));
+        // pdfkit is loaded only when a PDF is drawn: every other command starts without it.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by this command
+        const { renderInvoicePdf } = require('../../documents/invoice-pdf') as typeof import('../../documents/invoice-pdf');
+        const bytes = await renderInvoicePdf(document);
+        try {
+          fs.writeFileSync(file, bytes);
+        } catch (error) {
+          throw new InputError(`cannot write ${file}: ${(error as Error).message}; give another --out`);
+        }
+        printLines([`${document.number} (${invoice.id}, ${document.total.amount}) written to ${file} (${bytes.length} bytes)`]);
+      }),
+    );
   invoices
     .command('show <invoice>')
     .description('one invoice with its lines')
     .option('--json', 'print as JSON')
-    .action((id: string, opts) => run(async (ctx) => {
-      const invoice = await getInvoice(await ctx.pool(), id);
-      if (!invoice) throw new InputError(`invoice "${id}" does not exist; see \`billing invoices list\``);
-      if (opts.json) return printJson(invoice);
-      printLines([
-        `${invoice.id}: ${invoice.subscriberId}, ${invoice.period} (policy v${invoice.policyVersion})`,
-        `  used ${formatMinutes(invoice.usedSeconds)} in ${plural(invoice.calls, 'call')} of ${formatMinutes(invoice.allowanceSeconds)} allowed; overage ${invoice.overageMinutes} min at ${formatMicros(invoice.overageRateMicros)} ${invoice.currency}/min`,
-        '',
-      ]);
-      printTable(invoice.lines.map((l) => ({ line: l.description, amount: `${formatCents(l.amountCents)} ${invoice.currency}` })), ['line', 'amount']);
-      printLines([`total: ${formatCents(invoice.totalCents)} ${invoice.currency}`]);
-    }));
+    .action((id: string, opts) =>
+      run(async (ctx) => {
+        const invoice = await getInvoice(await ctx.pool(), id);
+        if (!invoice) throw new InputError(`invoice "${id}" does not exist; see \`billing invoices list\``);
+        if (opts.json) return printJson(invoice);
+        printLines([
+          `${invoice.number} (${invoice.id}): ${invoice.subscriberId}, ${invoice.period} (policy v${invoice.policyVersion})`,
+          `  issued ${invoice.issueDate}, due ${invoice.dueDate}`,
+          `  used ${formatMinutes(invoice.usedSeconds)} in ${plural(invoice.calls, 'call')} of ${formatMinutes(invoice.allowanceSeconds)} allowed; overage ${invoice.overageMinutes} min at ${formatMicros(invoice.overageRateMicros)} ${invoice.currency}/min`,
+          '',
+        ]);
+        printTable(
+          invoice.lines.map((l) => ({ line: l.description, amount: `${formatCents(l.amountCents)} ${invoice.currency}` })),
+          ['line', 'amount'],
+        );
+        printLines([`total: ${formatCents(invoice.totalCents)} ${invoice.currency}`]);
+      }),
+    );
 }

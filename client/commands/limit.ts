@@ -14,12 +14,28 @@ import { periodOf } from '../../billing/periods';
 import { monthlyLimitMinutes } from '../../billing/rating';
 import { termsForPeriod } from '../../billing/terms';
 import { IdSchema } from '../../billing/validation';
-import { getLimitRequest, limitRequestCount, limitRequestEvents, listLimitRequests, PendingRequestError, pendingRequestFor, type LimitRequestRecord } from '../../db/limit-requests';
+import {
+  getLimitRequest,
+  limitRequestCount,
+  limitRequestEvents,
+  listLimitRequests,
+  PendingRequestError,
+  pendingRequestFor,
+  type LimitRequestRecord,
+} from '../../db/limit-requests';
 import { getStaffMember } from '../../db/staff';
 import { getSubscriber } from '../../db/subscribers';
 import { periodFacts } from '../../db/terms';
 import type { recordLimitRequestWorkflow } from '../../workflows/record-limit-request';
-import { approveUpdate, limitRequestWorkflowId, recordLimitRequestWorkflowId, rejectUpdate, type ApproveDecision, type LimitRequestStatus, type RejectDecision } from '../../workflows/messages';
+import {
+  approveUpdate,
+  limitRequestWorkflowId,
+  recordLimitRequestWorkflowId,
+  rejectUpdate,
+  type ApproveDecision,
+  type LimitRequestStatus,
+  type RejectDecision,
+} from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
 import { decideByUpdate } from '../decisions';
 import { runOperation } from '../operations';
@@ -48,7 +64,9 @@ async function pendingRequest(ctx: CommandContext, requestId: string): Promise<L
   const request = await getLimitRequest(await ctx.pool(), requestId);
   if (!request) throw new InputError(`limit request "${requestId}" does not exist; see \`billing limit list\``);
   if (request.status !== 'pending') {
-    throw new InputError(`limit request ${requestId} is already ${request.status}${request.reviewer ? ` by ${request.reviewer}` : ''}${request.decidedAt ? ` at ${request.decidedAt}` : ''}: the first decision stands`);
+    throw new InputError(
+      `limit request ${requestId} is already ${request.status}${request.reviewer ? ` by ${request.reviewer}` : ''}${request.decidedAt ? ` at ${request.decidedAt}` : ''}: the first decision stands`,
+    );
   }
   return request;
 }
@@ -65,9 +83,10 @@ async function decide(ctx: CommandContext, requestId: string, kind: 'approve' | 
   if (reviewer) throw new InputError(reviewer);
   const client = await ctx.temporal();
   const workflowId = limitRequestWorkflowId(requestId);
-  const status = kind === 'approve'
-    ? await decideByUpdate(client, workflowId, approveUpdate, payload as unknown as ApproveDecision)
-    : await decideByUpdate(client, workflowId, rejectUpdate, payload as unknown as RejectDecision);
+  const status =
+    kind === 'approve'
+      ? await decideByUpdate(client, workflowId, approveUpdate, payload as unknown as ApproveDecision)
+      : await decideByUpdate(client, workflowId, rejectUpdate, payload as unknown as RejectDecision);
   if (json) return printJson(status);
   printLines([`${requestId} (${status.subscriberId}, asked for ${status.requestedMinutes} minutes): ${describeDecision(status.decision, status)}; the subscriber is told`]);
 }
@@ -77,45 +96,55 @@ export function registerLimitCommands(program: Command, run: RunCommand): void {
 
   limit
     .command('request')
-    .description('record a subscriber\'s request for a higher monthly limit; mails them and support')
+    .description("record a subscriber's request for a higher monthly limit; mails them and support")
     .requiredOption('--subscriber <id>', 'the subscriber asking')
     .requiredOption('--minutes <n>', 'the monthly limit asked for, in minutes')
     .requiredOption('--reason <text>', 'why they need it')
     .option('--json', 'print the request as JSON')
-    .action((opts) => run(async (ctx) => {
-      const subscriberId = flag(IdSchema, opts.subscriber, '--subscriber');
-      const minutes = flag(MinutesSchema, opts.minutes, '--minutes');
-      const reason = String(opts.reason).trim();
-      const pool = await ctx.pool();
-      const subscriber = await getSubscriber(pool, subscriberId);
-      if (!subscriber) throw new InputError(`subscriber "${subscriberId}" does not exist; see \`billing subscribers list\``);
-      const pending = await pendingRequestFor(pool, subscriber.id);
-      if (pending) throw new InputError(new PendingRequestError(pending).message);
-      const period = periodOf(Date.now(), subscriber.timezone);
-      // The limit in force this month: the included minutes or a grant, before plan and proration.
-      const currentLimitMinutes = monthlyLimitMinutes(termsForPeriod(await periodFacts(pool, subscriber, period)));
-      const rules = { currentLimitMinutes, ceilingMinutes: ctx.config.limitCeilingMinutes };
-      const problem = limitRequestProblem({ subscriberStatus: subscriber.status, minutes, reason }, rules);
-      if (problem) throw new InputError(problem.startsWith("the ") ? problem : `--${problem}`);
+    .action((opts) =>
+      run(async (ctx) => {
+        const subscriberId = flag(IdSchema, opts.subscriber, '--subscriber');
+        const minutes = flag(MinutesSchema, opts.minutes, '--minutes');
+        const reason = String(opts.reason).trim();
+        const pool = await ctx.pool();
+        const subscriber = await getSubscriber(pool, subscriberId);
+        if (!subscriber) throw new InputError(`subscriber "${subscriberId}" does not exist; see \`billing subscribers list\``);
+        const pending = await pendingRequestFor(pool, subscriber.id);
+        if (pending) throw new InputError(new PendingRequestError(pending).message);
+        const period = periodOf(Date.now(), subscriber.timezone);
+        // The limit in force this month: the included minutes or a grant, before plan and proration.
+        const currentLimitMinutes = monthlyLimitMinutes(termsForPeriod(await periodFacts(pool, subscriber, period)));
+        const rules = { currentLimitMinutes, ceilingMinutes: ctx.config.limitCeilingMinutes };
+        const problem = limitRequestProblem({ subscriberStatus: subscriber.status, minutes, reason }, rules);
+        if (problem) throw new InputError(problem.startsWith('the ') ? problem : `--${problem}`);
 
-      // Recorded and started by a workflow whose first activity writes the request (refusing a
-      // second pending one): a crash between the two leaves nothing half done.
-      const { request, workflowId } = await runOperation<typeof recordLimitRequestWorkflow>(await ctx.temporal(), 'recordLimitRequestWorkflow', {
-        workflowId: recordLimitRequestWorkflowId(subscriber.id, (await limitRequestCount(pool, subscriber.id)) + 1),
-        taskQueue: ctx.config.taskQueue,
-        args: [{
-          subscriberId: subscriber.id, minutes, reason, actor: `cli:${os.userInfo().username}`, timezone: subscriber.timezone, ...rules,
-          reminderHours: ctx.config.limitReminderHours, expiryDays: ctx.config.limitExpiryDays,
-        }],
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        staticSummary: `Recording ${subscriber.id}'s request for ${minutes} minutes a month`,
-      });
-      if (opts.json) return printJson({ ...request, workflowId });
-      printLines([
-        `recorded limit request ${request.id}: ${subscriber.id} asks for ${minutes} minutes a month (now ${rules.currentLimitMinutes}); started ${workflowId}`,
-        `  the subscriber and support (${ctx.config.supportEmail}) are mailed; support decides with \`billing limit approve|reject ${request.id} --reviewer ID ...\``,
-      ]);
-    }));
+        // Recorded and started by a workflow whose first activity writes the request (refusing a
+        // second pending one): a crash between the two leaves nothing half done.
+        const { request, workflowId } = await runOperation<typeof recordLimitRequestWorkflow>(await ctx.temporal(), 'recordLimitRequestWorkflow', {
+          workflowId: recordLimitRequestWorkflowId(subscriber.id, (await limitRequestCount(pool, subscriber.id)) + 1),
+          taskQueue: ctx.config.taskQueue,
+          args: [
+            {
+              subscriberId: subscriber.id,
+              minutes,
+              reason,
+              actor: `cli:${os.userInfo().username}`,
+              timezone: subscriber.timezone,
+              ...rules,
+              reminderHours: ctx.config.limitReminderHours,
+              expiryDays: ctx.config.limitExpiryDays,
+            },
+          ],
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          staticSummary: `Recording ${subscriber.id}'s request for ${minutes} minutes a month`,
+        });
+        if (opts.json) return printJson({ ...request, workflowId });
+        printLines([
+          `recorded limit request ${request.id}: ${subscriber.id} asks for ${minutes} minutes a month (now ${rules.currentLimitMinutes}); started ${workflowId}`,
+          `  the subscriber and support (${ctx.config.supportEmail}) are mailed; support decides with \`billing limit approve|reject ${request.id} --reviewer ID ...\``,
+        ]);
+      }),
+    );
 
   limit
     .command('approve <request>')
@@ -125,13 +154,15 @@ export function registerLimitCommands(program: Command, run: RunCommand): void {
     .option('--until <YYYY-MM>', 'the last month the limit applies (default: no end)')
     .option('--note <text>', 'a note for the subscriber')
     .option('--json', 'print the outcome as JSON')
-    .action((requestId: string, opts) => run(async (ctx) => {
-      const payload: Record<string, unknown> = { reviewer: opts.reviewer };
-      if (opts.minutes !== undefined) payload.minutes = flag(MinutesSchema, opts.minutes, '--minutes');
-      if (opts.until !== undefined) payload.until = opts.until;
-      if (opts.note !== undefined) payload.note = opts.note;
-      await decide(ctx, flag(RequestIdSchema, requestId, 'REQUEST'), 'approve', payload, Boolean(opts.json));
-    }));
+    .action((requestId: string, opts) =>
+      run(async (ctx) => {
+        const payload: Record<string, unknown> = { reviewer: opts.reviewer };
+        if (opts.minutes !== undefined) payload.minutes = flag(MinutesSchema, opts.minutes, '--minutes');
+        if (opts.until !== undefined) payload.until = opts.until;
+        if (opts.note !== undefined) payload.note = opts.note;
+        await decide(ctx, flag(RequestIdSchema, requestId, 'REQUEST'), 'approve', payload, Boolean(opts.json));
+      }),
+    );
 
   limit
     .command('reject <request>')
@@ -139,40 +170,54 @@ export function registerLimitCommands(program: Command, run: RunCommand): void {
     .requiredOption('--reviewer <id>', 'your support staff id')
     .requiredOption('--reason <text>', 'why, as the subscriber will read it')
     .option('--json', 'print the outcome as JSON')
-    .action((requestId: string, opts) => run(async (ctx) => {
-      await decide(ctx, flag(RequestIdSchema, requestId, 'REQUEST'), 'reject', { reviewer: opts.reviewer, reason: opts.reason }, Boolean(opts.json));
-    }));
+    .action((requestId: string, opts) =>
+      run(async (ctx) => {
+        await decide(ctx, flag(RequestIdSchema, requestId, 'REQUEST'), 'reject', { reviewer: opts.reviewer, reason: opts.reason }, Boolean(opts.json));
+      }),
+    );
 
   limit
     .command('list')
     .description('limit requests with their age, oldest first')
     .option('--status <status>', 'only pending, approved, rejected or expired ones')
-    .option('--subscriber <id>', 'only this subscriber\'s')
+    .option('--subscriber <id>', "only this subscriber's")
     .option('--json', 'print as JSON')
-    .action((opts) => run(async (ctx) => {
-      const status = opts.status === undefined ? undefined : flag(StatusSchema, opts.status, '--status') as LimitRequestState;
-      const subscriberId = opts.subscriber === undefined ? undefined : flag(IdSchema, opts.subscriber, '--subscriber');
-      const rows = await listLimitRequests(await ctx.pool(), { status, subscriberId });
-      if (opts.json) return printJson(rows);
-      printTable(rows.map((r) => ({
-        ...r, age: formatAge(r.ageSeconds), asked: r.requestedMinutes, granted: r.approvedMinutes ?? '', until: r.untilPeriod ?? '', reviewer: r.reviewer ?? '',
-      })), [['id', 'Request'], 'subscriberId', ['asked', 'Asked (min)'], 'status', 'age', 'reviewer', ['granted', 'Granted (min)'], 'until', 'reason']);
-    }));
+    .action((opts) =>
+      run(async (ctx) => {
+        const status = opts.status === undefined ? undefined : (flag(StatusSchema, opts.status, '--status') as LimitRequestState);
+        const subscriberId = opts.subscriber === undefined ? undefined : flag(IdSchema, opts.subscriber, '--subscriber');
+        const rows = await listLimitRequests(await ctx.pool(), { status, subscriberId });
+        if (opts.json) return printJson(rows);
+        printTable(
+          rows.map((r) => ({
+            ...r,
+            age: formatAge(r.ageSeconds),
+            asked: r.requestedMinutes,
+            granted: r.approvedMinutes ?? '',
+            until: r.untilPeriod ?? '',
+            reviewer: r.reviewer ?? '',
+          })),
+          [['id', 'Request'], 'subscriberId', ['asked', 'Asked (min)'], 'status', 'age', 'reviewer', ['granted', 'Granted (min)'], 'until', 'reason'],
+        );
+      }),
+    );
 
   limit
     .command('show <request>')
     .description('a request and its trail: every step with its time and actor')
     .option('--json', 'print as JSON')
-    .action((requestId: string, opts) => run(async (ctx) => {
-      const id = flag(RequestIdSchema, requestId, 'REQUEST');
-      const pool = await ctx.pool();
-      const request = await getLimitRequest(pool, id);
-      if (!request) throw new InputError(`limit request "${id}" does not exist; see \`billing limit list\``);
-      const events = await limitRequestEvents(pool, id);
-      if (opts.json) return printJson({ ...request, events });
-      printLines([
-        `${request.id}: ${request.subscriberId} asks for ${request.requestedMinutes} minutes a month (${request.reason}); ${request.status}, made ${request.createdAt} (${formatAge(request.ageSeconds)} ago)`,
-        ...events.map((e) => `  ${e.at}  ${e.kind.padEnd(16)} ${e.actor.padEnd(12)} ${JSON.stringify(e.detail)}`),
-      ]);
-    }));
+    .action((requestId: string, opts) =>
+      run(async (ctx) => {
+        const id = flag(RequestIdSchema, requestId, 'REQUEST');
+        const pool = await ctx.pool();
+        const request = await getLimitRequest(pool, id);
+        if (!request) throw new InputError(`limit request "${id}" does not exist; see \`billing limit list\``);
+        const events = await limitRequestEvents(pool, id);
+        if (opts.json) return printJson({ ...request, events });
+        printLines([
+          `${request.id}: ${request.subscriberId} asks for ${request.requestedMinutes} minutes a month (${request.reason}); ${request.status}, made ${request.createdAt} (${formatAge(request.ageSeconds)} ago)`,
+          ...events.map((e) => `  ${e.at}  ${e.kind.padEnd(16)} ${e.actor.padEnd(12)} ${JSON.stringify(e.detail)}`),
+        ]);
+      }),
+    );
 }

@@ -10,6 +10,7 @@ import { migrate } from '../../db/migrate';
 import { createPool } from '../../db/pool';
 import { listInvoices } from '../../db/invoices';
 import { startLocalStack } from '../../stack/local';
+import { installRuntime, logFormatFor, startTelemetryServer, tracingFromConfig, clientTracingInterceptors } from '../../workers/telemetry';
 import { LIVENESS_FILE_NAME, keepLivenessFile } from '../../workers/liveness';
 import { createBillingWorker } from '../../workers/worker';
 import { connectClient, connectWorkerConnection, temporalSettings } from '../temporal';
@@ -20,23 +21,59 @@ import { localUiOrigins, startCodecServer, type RunningCodecServer } from '../..
 import { historyBytes, storedPayloads } from '../../codec/inspect';
 import { LOCAL_PORTS } from '../../config';
 import { onboardSubscriberWorkflowId } from '../../workflows/messages';
-import { printLines, printTable } from '../output';
+import { output, printLines, printTable } from '../output';
 import { DEMO_SUBSCRIBERS, demoUsageCsv } from '../demo-data';
 import { ensureSearchAttributes } from '../search-attributes';
 import { ensureAbuseScanSchedule, ensureMonthCloseSchedule } from '../schedule';
 
-const say = (line: string): void => { process.stderr.write(`${line}\n`); };
+const say = (line: string): void => {
+  output().stderr.write(`${line}\n`);
+};
 
 async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<void>): Promise<void> {
   const codecKeys = codecKeysFromConfig(config);
+  // Before any connection: the SDK's logs (JSON off a terminal) and, with BILLING_METRICS_PORT, its metrics.
+  const runtime = await installRuntime({ metrics: config.metricsPort !== undefined, logFormat: logFormatFor(config.logFormat), logLevel: config.logLevel });
+  const tracing = tracingFromConfig(config);
   const { connection, namespace } = await connectWorkerConnection();
-  const client = await connectClient(config);
+  // The activities' client (the close's fan-out) carries the trace on to the workflows it signals.
+  const client = await connectClient(config, tracing ? { interceptors: clientTracingInterceptors(tracing) } : {});
   const added = await ensureSearchAttributes(connection, namespace);
   if (added.length > 0) say(`registered search attributes ${added.join(', ')} on namespace ${namespace}`);
   const pool = createPool(config.databaseUrl);
+  let telemetry: Awaited<ReturnType<typeof startTelemetryServer>> | undefined;
   try {
-    const worker = await createBillingWorker({ config, connection, namespace, client, pool, codecKeys, rejectsDir: path.join(config.dataDir, 'rejects') });
-    const payloads = codecKeys ? `payloads encrypted with key ${codecKeys[0]!.id}${codecKeys.length > 1 ? ` (also reading ${codecKeys.slice(1).map((k) => k.id).join(', ')})` : ''}` : 'payloads in clear (no BILLING_CODEC_KEYS)';
+    const worker = await createBillingWorker({
+      config,
+      connection,
+      namespace,
+      client,
+      pool,
+      codecKeys,
+      ...(tracing ? { tracing } : {}),
+      rejectsDir: path.join(config.dataDir, 'rejects'),
+    });
+    if (config.metricsPort !== undefined) {
+      telemetry = await startTelemetryServer({
+        host: config.metricsHost,
+        port: config.metricsPort,
+        pool,
+        sdkMetricsUrl: runtime.sdkMetricsUrl,
+        workerState: () => worker.getState(),
+      });
+      say(`metrics on ${telemetry.url}/metrics, health on /healthz and /readyz`);
+    }
+    if (tracing) say(`traces exported by OTLP to ${config.otlpEndpoint}`);
+    const payloads = codecKeys
+      ? `payloads encrypted with key ${codecKeys[0]!.id}${
+          codecKeys.length > 1
+            ? ` (also reading ${codecKeys
+                .slice(1)
+                .map((k) => k.id)
+                .join(', ')})`
+            : ''
+        }`
+      : 'payloads in clear (no BILLING_CODEC_KEYS)';
     // The image's health check reads this file (Dockerfile): written before the line below says the worker polls.
     const stopLiveness = keepLivenessFile(path.join(config.dataDir, LIVENESS_FILE_NAME), () => worker.getState() === 'RUNNING');
     try {
@@ -53,6 +90,8 @@ async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<voi
       stopLiveness();
     }
   } finally {
+    await telemetry?.close();
+    await tracing?.shutdown();
     await pool.end();
     await client.connection.close();
     await connection.close();
@@ -65,19 +104,23 @@ export function registerServiceCommands(program: Command, run: RunCommand): void
     .description('database administration')
     .command('migrate')
     .description('apply the schema migrations and seed the default policy')
-    .action(() => run(async (ctx) => {
-      await ctx.pool();
-      const applied = await migrate(ctx.config.databaseUrl);
-      process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'schema is up to date\n');
-    }));
+    .action(() =>
+      run(async (ctx) => {
+        await ctx.pool();
+        const applied = await migrate(ctx.config.databaseUrl);
+        printLines([applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date']);
+      }),
+    );
 
   program
     .command('worker')
     .description('run a worker against the configured services until Ctrl-C')
-    .action(() => run(async (ctx) => {
-      await ctx.pool();
-      await runWorkerUntilStopped(ctx.config);
-    }));
+    .action(() =>
+      run(async (ctx) => {
+        await ctx.pool();
+        await runWorkerUntilStopped(ctx.config);
+      }),
+    );
 
   const noEncryption = '--no-encryption';
   const encryptionHelp = 'send payloads to Temporal in clear instead of encrypted with the local key (.data/codec-keys)';
@@ -85,17 +128,21 @@ export function registerServiceCommands(program: Command, run: RunCommand): void
     .command('dev')
     .description('start everything locally: Temporal dev server with UI, PostgreSQL, mail inbox, worker')
     .option(noEncryption, encryptionHelp)
-    .action((opts) => run(async (ctx) => {
-      await withLocalStack(ctx.config, async () => undefined, { encryption: opts.encryption !== false });
-    }));
+    .action((opts) =>
+      run(async (ctx) => {
+        await withLocalStack(ctx.config, async () => undefined, { encryption: opts.encryption !== false });
+      }),
+    );
 
   program
     .command('demo')
     .description('a realistic example end to end: subscribers, a month of calls, the close, invoices; then where to look')
     .option(noEncryption, encryptionHelp)
-    .action((opts) => run(async (ctx) => {
-      await withLocalStack(ctx.config, runDemo, { encryption: opts.encryption !== false });
-    }));
+    .action((opts) =>
+      run(async (ctx) => {
+        await withLocalStack(ctx.config, runDemo, { encryption: opts.encryption !== false });
+      }),
+    );
 }
 
 /**
@@ -171,22 +218,44 @@ async function runDemo(config: Config): Promise<void> {
   // the demo runs, not when this module loads: no import cycle.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runCli } = require('../cli') as typeof import('../cli');
+  const step = async (args: string[]): Promise<void> => {
+    if ((await runCli(args)) !== 0) throw new Error(`the demo stopped: \`billing ${args.join(' ')}\` failed (see above)`);
+  };
   const pool = createPool(config.databaseUrl, 2);
   try {
     for (const s of DEMO_SUBSCRIBERS) {
       const { rowCount } = await pool.query('SELECT 1 FROM subscribers WHERE id = $1', [s.id]);
       if (rowCount) continue;
-      await runCli(['subscribers', 'add', '--id', s.id, '--name', s.name, '--email', s.email, '--timezone', s.timezone,
-        '--monthly-fee', s.monthlyFee, '--since', `${period}-01`, ...s.numbers.flatMap((n) => ['--number', n]), ...(s.business ? ['--business'] : [])]);
+      await step([
+        'subscribers',
+        'add',
+        '--id',
+        s.id,
+        '--name',
+        s.name,
+        '--email',
+        s.email,
+        '--timezone',
+        s.timezone,
+        '--monthly-fee',
+        s.monthlyFee,
+        '--since',
+        `${period}-01`,
+        ...s.numbers.flatMap((n) => ['--number', n]),
+        ...(s.business ? ['--business'] : []),
+      ]);
     }
     const file = path.join(config.dataDir, 'demo', `usage-${period}.csv`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, demoUsageCsv(period));
-    await runCli(['usage', 'import', file, '--source', 'demo-switch']);
-    await runCli(['close', '--period', period, '--wait']);
+    await step(['usage', 'import', file, '--source', 'demo-switch']);
+    await step(['close', '--period', period, '--wait']);
     const invoices = await listInvoices(pool, { period });
     printLines(['', `Invoices for ${period}:`]);
-    printTable(invoices.map((i) => ({ invoice: i.id, subscriber: i.subscriberId, overage: `${i.overageMinutes} min`, total: `${formatCents(i.totalCents)} ${i.currency}` })), ['invoice', 'subscriber', 'overage', 'total']);
+    printTable(
+      invoices.map((i) => ({ invoice: i.id, subscriber: i.subscriberId, overage: `${i.overageMinutes} min`, total: `${formatCents(i.totalCents)} ${i.currency}` })),
+      ['invoice', 'subscriber', 'overage', 'total'],
+    );
     printLines(['', await whatTemporalStores(DEMO_SUBSCRIBERS[0]!)]);
   } finally {
     await pool.end();
@@ -207,7 +276,10 @@ async function whatTemporalStores(subscriber: (typeof DEMO_SUBSCRIBERS)[number])
     const stored = storedPayloads(history);
     const inClear = [subscriber.email, subscriber.name, ...subscriber.numbers].filter((text) => bytes.includes(text));
     const keys = [...new Set(stored.encrypted.map((p) => p.keyId))].join(', ');
-    const found = inClear.length > 0 ? `${subscriber.id}'s ${inClear.join(', ')} can be read in it by anyone with access to the server.` : `${subscriber.id}'s email, name and number appear nowhere in it: the UI shows them through the codec server.`;
+    const found =
+      inClear.length > 0
+        ? `${subscriber.id}'s ${inClear.join(', ')} can be read in it by anyone with access to the server.`
+        : `${subscriber.id}'s email, name and number appear nowhere in it: the UI shows them through the codec server.`;
     if (stored.encrypted.length === 0) return `In Temporal, ${workflowId}'s history holds its ${stored.plain.length} payloads in clear; ${found}`;
     return `In Temporal, ${workflowId}'s history read without the key holds ${stored.encrypted.length} encrypted payloads (key ${keys}) and ${stored.plain.length} in clear; ${found}`;
   } catch (error) {

@@ -14,8 +14,17 @@ import { countryProblem } from '../../billing/numbers';
 import { redactUrl } from '../../config';
 import { FREESWITCH_JSON_FORMAT, tableProblem } from '../../db/usage-collect';
 import {
-  addSource, getSource, lagSeconds, listSources, removeSource, setSourcePaused, SourceExistsError, SOURCE_KINDS,
-  type SourceKind, type SourceSettings, type UsageSource,
+  addSource,
+  getSource,
+  lagSeconds,
+  listSources,
+  removeSource,
+  setSourcePaused,
+  SourceExistsError,
+  SOURCE_KINDS,
+  type SourceKind,
+  type SourceSettings,
+  type UsageSource,
 } from '../../db/usage-sources';
 import { usageCollectorWorkflowId } from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
@@ -49,7 +58,8 @@ function dsnProblem(dsn: string): string | undefined {
   } catch {
     return 'is not a URL; write it postgres://USER:PASSWORD@HOST:5432/asterisk';
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return `is a ${url.protocol} URL; the collector reads PostgreSQL (postgres://USER:PASSWORD@HOST:5432/asterisk)`;
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    return `is a ${url.protocol} URL; the collector reads PostgreSQL (postgres://USER:PASSWORD@HOST:5432/asterisk)`;
   if (url.pathname.length <= 1) return 'names no database; end it with /DATABASE, e.g. /asterisk';
   return undefined;
 }
@@ -78,9 +88,15 @@ function settingsOf(name: string, opts: Record<string, unknown>): SourceSettings
     if (opts.dsn !== undefined || opts.table !== undefined) throw new InputError('--dsn and --table are for an asterisk-db source; a spool source takes --dir');
     if (opts.dir === undefined) throw new InputError('--dir is required for a spool source: the folder the switch writes its files into');
     const dir = path.resolve(String(opts.dir));
-    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new InputError(`--dir "${String(opts.dir)}" is not a folder; create it (the switch writes into it, the worker reads it)`);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+      throw new InputError(`--dir "${String(opts.dir)}" is not a folder; create it (the switch writes into it, the worker reads it)`);
   }
-  const columns = opts.columns === undefined ? null : String(opts.columns).split(',').map((c) => c.trim().toLowerCase());
+  const columns =
+    opts.columns === undefined
+      ? null
+      : String(opts.columns)
+          .split(',')
+          .map((c) => c.trim().toLowerCase());
   if (columns) {
     if (format !== 'asterisk') throw new InputError('--columns names Asterisk optional columns; it is for --format asterisk');
     const problem = optionalColumnsProblem(columns);
@@ -89,11 +105,18 @@ function settingsOf(name: string, opts: Record<string, unknown>): SourceSettings
   const country = opts.country === undefined ? null : String(opts.country);
   const countryWrong = country === null ? undefined : countryProblem(country);
   if (countryWrong) throw new InputError(`--country: ${countryWrong}`);
-  const voicemailNumbers = opts.voicemailNumbers === undefined ? null : String(opts.voicemailNumbers).split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const voicemailNumbers =
+    opts.voicemailNumbers === undefined
+      ? null
+      : String(opts.voicemailNumbers)
+          .split(',')
+          .map((n) => n.trim())
+          .filter((n) => n !== '');
   const patterns = opts.featureCodes as string[] | undefined;
   const featureCodes = patterns === undefined ? null : patterns.length === 1 && patterns[0] === 'none' ? [] : patterns;
   const settings: [string, ConstructorParameters<typeof ServiceNumbers>[0]][] = [
-    ['--voicemail-numbers', { voicemailNumbers: voicemailNumbers ?? undefined, featureCodes: [] }], ['--feature-codes', { featureCodes: featureCodes ?? undefined }],
+    ['--voicemail-numbers', { voicemailNumbers: voicemailNumbers ?? undefined, featureCodes: [] }],
+    ['--feature-codes', { featureCodes: featureCodes ?? undefined }],
   ];
   for (const [flagName, given] of settings) {
     try {
@@ -103,9 +126,17 @@ function settingsOf(name: string, opts: Record<string, unknown>): SourceSettings
     }
   }
   const failures = opts.alertAfterFailures === undefined ? 3 : Number(opts.alertAfterFailures);
-  if (!Number.isInteger(failures) || failures < 1 || failures > 1000) throw new InputError(`--alert-after-failures "${String(opts.alertAfterFailures)}" must be a whole number from 1 to 1000`);
+  if (!Number.isInteger(failures) || failures < 1 || failures > 1000)
+    throw new InputError(`--alert-after-failures "${String(opts.alertAfterFailures)}" must be a whole number from 1 to 1000`);
   return {
-    name, kind: kind as SourceKind, format: format!, timezone, country, voicemailNumbers, featureCodes, columns,
+    name,
+    kind: kind as SourceKind,
+    format: format!,
+    timezone,
+    country,
+    voicemailNumbers,
+    featureCodes,
+    columns,
     dsn: kind === 'asterisk-db' ? String(opts.dsn) : null,
     table: kind === 'asterisk-db' ? String(opts.table ?? 'cdr') : null,
     dir: kind === 'spool' ? path.resolve(String(opts.dir)) : null,
@@ -119,15 +150,38 @@ function settingsOf(name: string, opts: Record<string, unknown>): SourceSettings
 /** What `list`, `show` and `--json` show of a source: its DSN redacted, its lag now. */
 function viewOf(s: UsageSource, nowMs: number) {
   return {
-    name: s.name, kind: s.kind, format: s.format, timezone: s.timezone, country: s.country, voicemailNumbers: s.voicemailNumbers, featureCodes: s.featureCodes,
-    columns: s.columns, dsn: s.dsn, table: s.table, dir: s.dir,
-    every: minutes(s.everySeconds), safetyWindow: minutes(s.safetyWindowSeconds), maxLag: minutes(s.maxLagSeconds), alertAfterFailures: s.alertAfterFailures,
-    paused: s.paused, collector: usageCollectorWorkflowId(s.name),
-    lastRecordAt: s.lastRecordAt?.toISOString() ?? null, lagSeconds: lagSeconds(s, nowMs), caughtUpAt: s.caughtUpAt?.toISOString() ?? null,
-    lastRunAt: s.lastRunAt?.toISOString() ?? null, rowsCollected: s.rowsCollected, rowsRejected: s.rowsRejected, duplicates: s.duplicates,
-    filesDone: s.filesDone, filesFailed: s.filesFailed, consecutiveFailures: s.consecutiveFailures,
-    lastError: s.lastError, lastErrorAt: s.lastErrorAt?.toISOString() ?? null, lastRejectsFile: s.lastRejectsFile,
-    watermark: s.watermark, alerted: s.alertedAt !== null,
+    name: s.name,
+    kind: s.kind,
+    format: s.format,
+    timezone: s.timezone,
+    country: s.country,
+    voicemailNumbers: s.voicemailNumbers,
+    featureCodes: s.featureCodes,
+    columns: s.columns,
+    dsn: s.dsn,
+    table: s.table,
+    dir: s.dir,
+    every: minutes(s.everySeconds),
+    safetyWindow: minutes(s.safetyWindowSeconds),
+    maxLag: minutes(s.maxLagSeconds),
+    alertAfterFailures: s.alertAfterFailures,
+    paused: s.paused,
+    collector: usageCollectorWorkflowId(s.name),
+    lastRecordAt: s.lastRecordAt?.toISOString() ?? null,
+    lagSeconds: lagSeconds(s, nowMs),
+    caughtUpAt: s.caughtUpAt?.toISOString() ?? null,
+    lastRunAt: s.lastRunAt?.toISOString() ?? null,
+    rowsCollected: s.rowsCollected,
+    rowsRejected: s.rowsRejected,
+    duplicates: s.duplicates,
+    filesDone: s.filesDone,
+    filesFailed: s.filesFailed,
+    consecutiveFailures: s.consecutiveFailures,
+    lastError: s.lastError,
+    lastErrorAt: s.lastErrorAt?.toISOString() ?? null,
+    lastRejectsFile: s.lastRejectsFile,
+    watermark: s.watermark,
+    alerted: s.alertedAt !== null,
   };
 }
 
@@ -152,7 +206,7 @@ export function registerSourceCommands(program: Command, run: RunCommand): void 
     .option('--voicemail-numbers <list>', 'voicemail access numbers, comma-separated; EXT@CONTEXT names a menu reached through an IVR')
     .option('--feature-codes <pattern...>', 'answered rows to these are not calls: Asterisk patterns (_*72.), ^regular expressions or numbers; "none" for none')
     .option('--columns <list>', 'spool of Asterisk CSV: the optional columns present (uniqueid,userfield,peeraccount,linkedid,sequence)')
-    .option('--dsn <url>', "asterisk-db: the switch database, postgres://USER:PASSWORD@HOST:5432/asterisk (a role with SELECT on the cdr table); its password is never printed")
+    .option('--dsn <url>', 'asterisk-db: the switch database, postgres://USER:PASSWORD@HOST:5432/asterisk (a role with SELECT on the cdr table); its password is never printed')
     .option('--table <name>', 'asterisk-db: the cdr_pgsql table (default cdr)')
     .option('--dir <path>', 'spool: the folder the switch writes its files into (done/ and failed/ are made in it)')
     .option('--every <duration>', 'how often the collector runs: 30s, 5m, 1h (default 5m)')
@@ -160,82 +214,109 @@ export function registerSourceCommands(program: Command, run: RunCommand): void 
     .option('--max-lag <duration>', 'ops are alerted once when the source is behind by more (default 30m)')
     .option('--alert-after-failures <n>', 'ops are alerted once after this many failed runs in a row (default 3)')
     .option('--json', 'print the source as JSON')
-    .action((name: string, opts) => run(async (ctx) => {
-      const settings = settingsOf(nameOf(name), opts);
-      const pool = await ctx.pool();
-      try {
-        await addSource(pool, settings);
-      } catch (error) {
-        if (error instanceof SourceExistsError) throw new InputError(error.message);
-        throw error;
-      }
-      let schedule: string;
-      try {
-        schedule = await ensureCollectorSchedule(await ctx.temporal(), ctx.config, { name: settings.name, everySeconds: settings.everySeconds, paused: false });
-      } catch (error) {
-        throw new Error(`source ${settings.name} is registered, but its schedule could not be made (${(error as Error).message}); once Temporal is up, run \`billing sources resume ${settings.name}\``);
-      }
-      const shown = viewOf((await getSource(pool, settings.name))!, Date.now());
-      if (opts.json) return printJson({ ...shown, schedule });
-      printLines([`added source ${settings.name} (${settings.kind}, ${settings.format}, ${settings.timezone}): ${where(shown)}`,
-        `  ${schedule} schedule ${usageCollectorWorkflowId(settings.name)}: every ${minutes(settings.everySeconds)}`]);
-    }));
+    .action((name: string, opts) =>
+      run(async (ctx) => {
+        const settings = settingsOf(nameOf(name), opts);
+        const pool = await ctx.pool();
+        try {
+          await addSource(pool, settings);
+        } catch (error) {
+          if (error instanceof SourceExistsError) throw new InputError(error.message);
+          throw error;
+        }
+        let schedule: string;
+        try {
+          schedule = await ensureCollectorSchedule(await ctx.temporal(), ctx.config, { name: settings.name, everySeconds: settings.everySeconds, paused: false });
+        } catch (error) {
+          throw new Error(
+            `source ${settings.name} is registered, but its schedule could not be made (${(error as Error).message}); once Temporal is up, run \`billing sources resume ${settings.name}\``,
+          );
+        }
+        const shown = viewOf((await getSource(pool, settings.name))!, Date.now());
+        if (opts.json) return printJson({ ...shown, schedule });
+        printLines([
+          `added source ${settings.name} (${settings.kind}, ${settings.format}, ${settings.timezone}): ${where(shown)}`,
+          `  ${schedule} schedule ${usageCollectorWorkflowId(settings.name)}: every ${minutes(settings.everySeconds)}`,
+        ]);
+      }),
+    );
 
   sources
     .command('list')
     .description('every source with its lag, last record and rows collected')
     .option('--json', 'print as JSON')
-    .action((opts) => run(async (ctx) => {
-      const now = Date.now();
-      const views = (await listSources(await ctx.pool())).map((s) => viewOf(s, now));
-      if (opts.json) return printJson(views);
-      printTable(views.map((v) => ({
-        name: v.name, kind: v.kind, format: v.format, where: where(v), state: v.paused ? 'paused' : v.consecutiveFailures > 0 ? `failing (${v.consecutiveFailures})` : 'active',
-        lag: `${Math.round(v.lagSeconds / 60)} min`, 'last record': v.lastRecordAt ?? '-', rows: v.rowsCollected, rejected: v.rowsRejected,
-      })), ['name', 'kind', 'format', 'where', 'state', 'lag', 'last record', 'rows', 'rejected']);
-    }));
+    .action((opts) =>
+      run(async (ctx) => {
+        const now = Date.now();
+        const views = (await listSources(await ctx.pool())).map((s) => viewOf(s, now));
+        if (opts.json) return printJson(views);
+        printTable(
+          views.map((v) => ({
+            name: v.name,
+            kind: v.kind,
+            format: v.format,
+            where: where(v),
+            state: v.paused ? 'paused' : v.consecutiveFailures > 0 ? `failing (${v.consecutiveFailures})` : 'active',
+            lag: `${Math.round(v.lagSeconds / 60)} min`,
+            'last record': v.lastRecordAt ?? '-',
+            rows: v.rowsCollected,
+            rejected: v.rowsRejected,
+          })),
+          ['name', 'kind', 'format', 'where', 'state', 'lag', 'last record', 'rows', 'rejected'],
+        );
+      }),
+    );
 
   sources
     .command('show <name>')
     .description("a source's settings, progress and health")
     .option('--json', 'print as JSON')
-    .action((name: string, opts) => run(async (ctx) => {
-      const v = viewOf(await existing(ctx, name), Date.now());
-      if (opts.json) return printJson(v);
-      printLines([
-        `${v.name}: ${v.kind}, ${v.format}, ${v.timezone}${v.paused ? ', PAUSED' : ''}`,
-        `  reads:          ${where(v)}`,
-        `  settings:       country ${v.country ?? '(BILLING_DEFAULT_COUNTRY)'}; voicemail ${v.voicemailNumbers?.join(',') ?? '(default)'}; feature codes ${v.featureCodes ? v.featureCodes.join(' ') || 'none' : '(default)'}${v.columns ? `; columns ${v.columns.join(',')}` : ''}`,
-        `  collector:      ${v.collector}, every ${v.every}${v.kind === 'asterisk-db' ? `, safety window ${v.safetyWindow}` : ''}; alert past ${v.maxLag} behind or ${v.alertAfterFailures} failures`,
-        `  last record:    ${v.lastRecordAt ?? 'none yet'}`,
-        `  lag:            ${Math.round(v.lagSeconds / 60)} min (caught up ${v.caughtUpAt ?? 'never'}; last run ${v.lastRunAt ?? 'never'})`,
-        `  rows collected: ${v.rowsCollected} (${v.duplicates} read again, already in)`,
-        `  rows rejected:  ${v.rowsRejected}${v.lastRejectsFile ? ` (last in ${v.lastRejectsFile})` : ''}`,
-        ...(v.kind === 'spool' ? [`  files:          ${v.filesDone} done, ${v.filesFailed} failed (see ${path.join(v.dir!, 'failed')})`] : []),
-        `  failures:       ${v.consecutiveFailures} in a row${v.lastError ? `; last error ${v.lastErrorAt}: ${v.lastError}` : ''}`,
-        ...(v.alerted ? ['  ops alerted about it (once, until it is healthy again)'] : []),
-      ]);
-    }));
+    .action((name: string, opts) =>
+      run(async (ctx) => {
+        const v = viewOf(await existing(ctx, name), Date.now());
+        if (opts.json) return printJson(v);
+        printLines([
+          `${v.name}: ${v.kind}, ${v.format}, ${v.timezone}${v.paused ? ', PAUSED' : ''}`,
+          `  reads:          ${where(v)}`,
+          `  settings:       country ${v.country ?? '(BILLING_DEFAULT_COUNTRY)'}; voicemail ${v.voicemailNumbers?.join(',') ?? '(default)'}; feature codes ${v.featureCodes ? v.featureCodes.join(' ') || 'none' : '(default)'}${v.columns ? `; columns ${v.columns.join(',')}` : ''}`,
+          `  collector:      ${v.collector}, every ${v.every}${v.kind === 'asterisk-db' ? `, safety window ${v.safetyWindow}` : ''}; alert past ${v.maxLag} behind or ${v.alertAfterFailures} failures`,
+          `  last record:    ${v.lastRecordAt ?? 'none yet'}`,
+          `  lag:            ${Math.round(v.lagSeconds / 60)} min (caught up ${v.caughtUpAt ?? 'never'}; last run ${v.lastRunAt ?? 'never'})`,
+          `  rows collected: ${v.rowsCollected} (${v.duplicates} read again, already in)`,
+          `  rows rejected:  ${v.rowsRejected}${v.lastRejectsFile ? ` (last in ${v.lastRejectsFile})` : ''}`,
+          ...(v.kind === 'spool' ? [`  files:          ${v.filesDone} done, ${v.filesFailed} failed (see ${path.join(v.dir!, 'failed')})`] : []),
+          `  failures:       ${v.consecutiveFailures} in a row${v.lastError ? `; last error ${v.lastErrorAt}: ${v.lastError}` : ''}`,
+          ...(v.alerted ? ['  ops alerted about it (once, until it is healthy again)'] : []),
+        ]);
+      }),
+    );
 
-  for (const [command, paused] of [['pause', true], ['resume', false]] as const) {
+  for (const [command, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
     sources
       .command(`${command} <name>`)
       .description(paused ? "pause the source's collector schedule" : "resume the source's collector schedule (and make it again if it is missing)")
-      .action((name: string) => run(async (ctx) => {
-        const source = await existing(ctx, name);
-        await setSourcePaused(await ctx.pool(), source.name, paused);
-        await ensureCollectorSchedule(await ctx.temporal(), ctx.config, { name: source.name, everySeconds: source.everySeconds, paused });
-        printLines([`${paused ? 'paused' : 'resumed'} source ${source.name} (schedule ${usageCollectorWorkflowId(source.name)})`]);
-      }));
+      .action((name: string) =>
+        run(async (ctx) => {
+          const source = await existing(ctx, name);
+          await setSourcePaused(await ctx.pool(), source.name, paused);
+          await ensureCollectorSchedule(await ctx.temporal(), ctx.config, { name: source.name, everySeconds: source.everySeconds, paused });
+          printLines([`${paused ? 'paused' : 'resumed'} source ${source.name} (schedule ${usageCollectorWorkflowId(source.name)})`]);
+        }),
+      );
   }
 
   sources
     .command('remove <name>')
     .description('remove the source and its schedule; the records it collected stay')
-    .action((name: string) => run(async (ctx) => {
-      const source = await existing(ctx, name);
-      const hadSchedule = await deleteCollectorSchedule(await ctx.temporal(), source.name);
-      await removeSource(await ctx.pool(), source.name);
-      printLines([`removed source ${source.name}${hadSchedule ? ` and its schedule ${usageCollectorWorkflowId(source.name)}` : ''}; the records it collected stay`]);
-    }));
+    .action((name: string) =>
+      run(async (ctx) => {
+        const source = await existing(ctx, name);
+        const hadSchedule = await deleteCollectorSchedule(await ctx.temporal(), source.name);
+        await removeSource(await ctx.pool(), source.name);
+        printLines([`removed source ${source.name}${hadSchedule ? ` and its schedule ${usageCollectorWorkflowId(source.name)}` : ''}; the records it collected stay`]);
+      }),
+    );
 }

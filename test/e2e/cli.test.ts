@@ -1,6 +1,8 @@
 /**
- * The CLI end to end, as billing operations use it: real processes (`billing worker` and each
- * command) against a Temporal dev server, PostgreSQL and an SMTP server.
+ * The CLI end to end, as billing operations use it, against a Temporal dev server, PostgreSQL and
+ * an SMTP server: `billing worker` as a real process, each command in-process through the CLI's
+ * entry function with its own environment (test/helpers/cli.ts); as processes (bin/billing.js)
+ * where a process shows more: its exit code, and its output into a pipe.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { alertMonth } from '../../billing/alerts';
 import { periodBounds, periodOf } from '../../billing/periods';
+import { BIN, billingIn, billingProcess, type CliResult } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { recordHistory } from '../helpers/histories';
 import { usageCsv } from '../helpers/fixtures';
@@ -16,7 +19,6 @@ import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { startDevServer } from '../helpers/temporal';
 import { until, untilOutboxSent } from '../helpers/wait';
 
-const BIN = path.resolve(__dirname, '../../bin/billing.js');
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
 let smtp: TestSmtpServer;
@@ -25,14 +27,11 @@ let workerLog = '';
 let cliEnv: NodeJS.ProcessEnv;
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-e2e-'));
 
-interface Result { code: number; stdout: string; stderr: string }
+type Result = CliResult;
 
+/** `billing ARGS...` in-process, with the environment a process of this test would have. */
 function billing(...args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: cliEnv, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
+  return billingIn(cliEnv, args);
 }
 
 async function waitUntil(check: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -63,8 +62,12 @@ beforeAll(async () => {
     BILLING_DATA_DIR: workDir,
   };
   worker = spawn(process.execPath, [BIN, 'worker'], { env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  worker.stdout!.on('data', (d) => { workerLog += d; });
-  worker.stderr!.on('data', (d) => { workerLog += d; });
+  worker.stdout!.on('data', (d) => {
+    workerLog += d;
+  });
+  worker.stderr!.on('data', (d) => {
+    workerLog += d;
+  });
   const deadline = Date.now() + 60_000;
   while (!workerLog.includes('worker polling task queue')) {
     if (Date.now() > deadline || worker.exitCode !== null) throw new Error(`worker did not start:\n${workerLog}`);
@@ -87,8 +90,24 @@ test('billing operations add subscribers, import a month of usage, close it and 
   expect((await billing('staff', 'add', '--id', 'sam', '--email', 'sam@support.test')).code).toBe(0);
   expect(await billingJson('staff', 'list')).toEqual([{ id: 'sam', email: 'sam@support.test', name: null, active: true }]);
 
-  const added = await billing('subscribers', 'add', '--id', 'ada', '--email', 'ada@example.test', '--name', 'Ada',
-    '--timezone', 'Europe/Paris', '--monthly-fee', '19.90', '--since', '2026-10-01', '--number', '+33155501234');
+  const added = await billing(
+    'subscribers',
+    'add',
+    '--id',
+    'ada',
+    '--email',
+    'ada@example.test',
+    '--name',
+    'Ada',
+    '--timezone',
+    'Europe/Paris',
+    '--monthly-fee',
+    '19.90',
+    '--since',
+    '2026-10-01',
+    '--number',
+    '+33155501234',
+  );
   expect(added.code).toBe(0);
   expect(added.stdout).toContain('started subscriber-ada for 2026-10');
   expect((await billing('subscribers', 'add', '--id', 'ben', '--email', 'ben@example.test', '--since', '2026-10-01', '--business')).code).toBe(0);
@@ -104,7 +123,14 @@ test('billing operations add subscribers, import a month of usage, close it and 
   ]);
   fs.writeFileSync(file, `${rows}ben,2026-10-07 25:00:00,60,outgoing,call\n`);
   const imported = await billingJson<{ rowsRead: number; counted: number; notCounted: Record<string, number>; rejected: number; rejectsFile: string }>(
-    'usage', 'import', file, '--format', 'csv', '--timezone', 'Europe/Paris');
+    'usage',
+    'import',
+    file,
+    '--format',
+    'csv',
+    '--timezone',
+    'Europe/Paris',
+  );
   expect(imported).toMatchObject({ format: 'csv', rowsRead: 45, counted: 43, notCounted: { 'voicemail-deposit': 1 }, rejected: 1, unmatched: 0 });
   expect(fs.readFileSync(imported.rejectsFile, 'utf8')).toContain('46,"start ""2026-10-07 25:00:00"" is not a time');
   // Importing the same file again adds nothing.
@@ -137,11 +163,12 @@ test('billing operations add subscribers, import a month of usage, close it and 
   // October is alerted, as a month that has ended (its grace window), only until the end of November.
   const octoberAlert = alertMonth('2026-10', Date.now(), 'Europe/Paris', '2026-10-01') ? ['Your RedConnect usage for 2026-10, which has ended: 100 % of your allowance'] : [];
   await smtp.waitForCount(3 + octoberAlert.length);
-  expect(smtp.received.filter((m) => !m.to.includes('billing-ops@redconnect.example')).map((m) => m.subject).sort()).toEqual([
-    ...octoberAlert,
-    'Your RedConnect invoice for 2026-10: 0.00 USD',
-    'Your RedConnect invoice for 2026-10: 22.95 USD',
-  ]);
+  expect(
+    smtp.received
+      .filter((m) => !m.to.includes('billing-ops@redconnect.example'))
+      .map((m) => m.subject)
+      .sort(),
+  ).toEqual([...octoberAlert, 'Your RedConnect invoice for 2026-10: 0.00 USD', 'Your RedConnect invoice for 2026-10: 22.95 USD']);
 
   // Closing again changes nothing and mails nobody twice.
   expect((await billing('close', '--period', '2026-10', '--wait')).stdout).toContain('2 invoices for 2 subscribers, 2 mailed');
@@ -152,7 +179,9 @@ test('billing operations add subscribers, import a month of usage, close it and 
 test('usage alerts at 80 % and 100 % of the allowance go out once per threshold, however many imports follow', async () => {
   const period = periodOf(Date.now(), 'Asia/Tokyo');
   // In service since the 1st: usage dated before the service start is never alerted (DESIGN, "partial months").
-  expect((await billing('subscribers', 'add', '--id', 'cleo', '--email', 'cleo@example.test', '--timezone', 'Asia/Tokyo', '--number', '+81355500001', '--since', `${period}-01`)).code).toBe(0);
+  expect(
+    (await billing('subscribers', 'add', '--id', 'cleo', '--email', 'cleo@example.test', '--timezone', 'Asia/Tokyo', '--number', '+81355500001', '--since', `${period}-01`)).code,
+  ).toBe(0);
   // The n-th minute of Cleo's month (written in UTC): in the past whatever day the test runs, as
   // calls dated more than a day ahead are rejected.
   const monthStartMs = periodBounds(period, 'Asia/Tokyo').startMs;
@@ -164,7 +193,11 @@ test('usage alerts at 80 % and 100 % of the allowance go out once per threshold,
     expect(result.code).toBe(0);
   };
   const before = smtp.received.length;
-  const cleoMail = (): string[] => smtp.received.slice(before).filter((m) => m.to.includes('cleo@example.test')).map((m) => m.subject);
+  const cleoMail = (): string[] =>
+    smtp.received
+      .slice(before)
+      .filter((m) => m.to.includes('cleo@example.test'))
+      .map((m) => m.subject);
   // 1,900 minutes: below 80 % of 2,400; nothing is sent.
   await importRows('cleo-1.csv', [{ start: day(1), seconds: 1900 * 60 }]);
   // +20 minutes: 1,920 = exactly 80 %.
@@ -180,19 +213,19 @@ test('usage alerts at 80 % and 100 % of the allowance go out once per threshold,
   await importRows('cleo-5.csv', [{ start: day(5), seconds: 60 }]);
   // An import queues its alerts in the outbox before it exits: two for the cycle, both sent.
   await untilOutboxSent(db.pool, `usage-alert:cleo:%`, 2);
-  expect(cleoMail()).toEqual([
-    `You have used 80 % of your RedConnect allowance for ${period}`,
-    `You have used your full RedConnect allowance for ${period}`,
-  ]);
+  expect(cleoMail()).toEqual([`You have used 80 % of your RedConnect allowance for ${period}`, `You have used your full RedConnect allowance for ${period}`]);
   const full = smtp.received.find((m) => m.subject.startsWith('You have used your full'))!;
   expect(full.text).toContain('charged at the standard overage rate of 0.05 USD a minute until the next billing cycle begins');
 
   // A delivery of queued alerts, recorded for the replay test.
-  const [delivery] = await until(async () => {
-    const found: { workflowId: string; runId: string }[] = [];
-    for await (const w of env.client.workflow.list({ query: 'WorkflowType = "deliverEmailsWorkflow" AND ExecutionStatus = "Completed"' })) found.push(w);
-    return found;
-  }, (found) => found.length >= 1);
+  const [delivery] = await until(
+    async () => {
+      const found: { workflowId: string; runId: string }[] = [];
+      for await (const w of env.client.workflow.list({ query: 'WorkflowType = "deliverEmailsWorkflow" AND ExecutionStatus = "Completed"' })) found.push(w);
+      return found;
+    },
+    (found) => found.length >= 1,
+  );
   recordHistory('email-delivery-usage-alerts', await env.client.workflow.getHandle(delivery!.workflowId, delivery!.runId).fetchHistory());
 });
 
@@ -207,7 +240,10 @@ test('bad input exits 2 with one line naming the bad value', async () => {
     [['usage', 'import', path.join(workDir, 'missing.csv')], 'does not exist'],
     [['close', '--period', '2099-01'], '2099-01 is not over yet'],
     [['close', '--period', '0000-01'], '--period 0000-01 is before 2000-01, the first month a policy version is in effect'],
-    [['subscribers', 'add', '--id', 'early', '--email', 'early@example.test', '--since', '1970-01-01'], '--since 1970-01-01 is before 2000-01-01, when the first policy version took effect'],
+    [
+      ['subscribers', 'add', '--id', 'early', '--email', 'early@example.test', '--since', '1970-01-01'],
+      '--since 1970-01-01 is before 2000-01-01, when the first policy version took effect',
+    ],
     [['invoices', 'list', '--subscriber', 'nobody'], 'subscriber "nobody" does not exist'],
     [['limit', 'request', '--subscriber', 'ada', '--minutes', '0', '--reason', 'more'], '--minutes 0 must be above the current limit of 2400 minutes'],
   ];
@@ -217,19 +253,30 @@ test('bad input exits 2 with one line naming the bad value', async () => {
     expect(result.stderr).toContain(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   }
+  // A process exits with that code and prints the same, for a flag's value and for a fact in the database.
+  for (const [args] of [cases[0]!, cases[4]!]) {
+    expect(await billingProcess(cliEnv, args)).toEqual(await billing(...args));
+  }
 });
 
 test('billing operations publish a policy revision, every active subscriber is told exactly once, and cancel it before the date', async () => {
   const day = (offset: number): string => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-  const subscribers = (await billingJson<{ email: string; status: string }[]>('subscribers', 'list')).filter((s) => s.status === 'active').map((s) => s.email).sort();
+  const subscribers = (await billingJson<{ email: string; status: string }[]>('subscribers', 'list'))
+    .filter((s) => s.status === 'active')
+    .map((s) => s.email)
+    .sort();
   const eff = day(40);
-  const mail = (subject: string): string[] => smtp.received.filter((m) => m.subject === subject).map((m) => m.to[0]!).sort();
+  const mail = (subject: string): string[] =>
+    smtp.received
+      .filter((m) => m.subject === subject)
+      .map((m) => m.to[0]!)
+      .sort();
 
   const tooSoon = await billing('policy', 'publish', '--effective', day(10), '--included-minutes', '3000');
   expect(tooSoon.code).toBe(2);
   expect(tooSoon.stderr.trim()).toBe(`billing: --effective ${day(10)} is less than the 30-day notice period away: the earliest allowed date is ${day(30)}`);
 
-  const published = await billing('policy', 'publish', '--effective', eff, '--included-minutes', '3000', '--overage-rate', '0.045');
+  const published = await billing('policy', 'publish', '--effective', eff, '--included-minutes', '3000', '--overage-rate', '0.045', '--yes');
   expect(published.code).toBe(0);
   expect(published.stdout).toContain(`published policy version 2 (scheduled, effective ${eff}, replacing version 1); started policy-change-2`);
   expect(published.stdout).toContain('Overage rate: 0.05 USD a minute → 0.045 USD a minute');
@@ -259,11 +306,12 @@ test('billing operations publish a policy revision, every active subscriber is t
 
 describe('output into a pipe', () => {
   // A real shell pipeline: the OS pipe holds 64 KiB, so a reader that pauses leaves the rest in the CLI.
-  const pipeline = (command: string): Promise<Result> => new Promise((resolve) => {
-    execFile('/bin/sh', ['-c', command], { env: { ...cliEnv, NODE: process.execPath, BIN }, timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+  const pipeline = (command: string): Promise<Result> =>
+    new Promise((resolve) => {
+      execFile('/bin/sh', ['-c', command], { env: { ...cliEnv, NODE: process.execPath, BIN }, timeout: 120_000, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      });
     });
-  });
 
   beforeAll(async () => {
     // Enough subscribers for a JSON list well past what a pipe holds (terminated: no later test mails them).
@@ -285,7 +333,11 @@ describe('output into a pipe', () => {
   test('a reader that stops early (`| head`) ends the output quietly: no EPIPE stack trace, exit 0', async () => {
     // `true` has gone before the CLI writes anything: its first write fails with EPIPE. `head` goes
     // after one line, while the table is still being written.
-    for (const [args, reader] of [['subscribers list --json', 'true'], ['subscribers list', 'true'], ['subscribers list', 'head -n 1 >/dev/null']]) {
+    for (const [args, reader] of [
+      ['subscribers list --json', 'true'],
+      ['subscribers list', 'true'],
+      ['subscribers list', 'head -n 1 >/dev/null'],
+    ]) {
       const result = await pipeline(`{ "$NODE" "$BIN" ${args}; echo "exit $?" >&2; } | ${reader}`);
       expect({ args, reader, stderr: result.stderr.trim() }).toEqual({ args, reader, stderr: 'exit 0' });
     }

@@ -43,15 +43,26 @@ async function startWorker(name: string): Promise<ChildProcess> {
   const address = (env.connection as unknown as { options: { address: string } }).options.address;
   const child = spawn(process.execPath, [BIN, 'worker'], {
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default',
-      BILLING_TASK_QUEUE: taskQueue, SMTP_URL: smtp.url, BILLING_OPS_EMAIL: TEST_OPS_EMAIL, BILLING_DATA_DIR: path.join(base, name),
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: db.url,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: 'default',
+      BILLING_TASK_QUEUE: taskQueue,
+      SMTP_URL: smtp.url,
+      BILLING_OPS_EMAIL: TEST_OPS_EMAIL,
+      BILLING_DATA_DIR: path.join(base, name),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
   let log = '';
-  child.stdout!.on('data', (d) => { log += d; });
-  child.stderr!.on('data', (d) => { log += d; });
+  child.stdout!.on('data', (d) => {
+    log += d;
+  });
+  child.stderr!.on('data', (d) => {
+    log += d;
+  });
   const deadline = Date.now() + 90_000;
   while (!log.includes('worker polling task queue')) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${name} did not start:\n${log}`);
@@ -69,8 +80,21 @@ test('a worker killed mid-page: another reads on from the last committed page, e
            'PJSIP/1001-' || n, 'PJSIP/trunk-' || n, 'Dial', 'PJSIP/trunk,60', 65, 60, 'ANSWERED', 3, 'big-' || n
       FROM generate_series(1, ${ROWS}) n`);
   await addSource(db.pool, {
-    name: 'pbx-big', kind: 'asterisk-db', format: 'asterisk', timezone: 'UTC', country: null, voicemailNumbers: null, featureCodes: null, columns: null,
-    dsn: pbx.readerUrl, table: 'cdr', dir: null, everySeconds: 300, safetyWindowSeconds: 3600, maxLagSeconds: 1800, alertAfterFailures: 3,
+    name: 'pbx-big',
+    kind: 'asterisk-db',
+    format: 'asterisk',
+    timezone: 'UTC',
+    country: null,
+    voicemailNumbers: null,
+    featureCodes: null,
+    columns: null,
+    dsn: pbx.readerUrl,
+    table: 'cdr',
+    dir: null,
+    everySeconds: 300,
+    safetyWindowSeconds: 3600,
+    maxLagSeconds: 1800,
+    alertAfterFailures: 3,
   });
   const first = await startWorker('a');
   const handle = await env.client.workflow.start('usageCollectorWorkflow', { workflowId: 'usage-collector-pbx-big-1', taskQueue, args: [{ source: 'pbx-big' }] });
@@ -79,7 +103,7 @@ test('a worker killed mid-page: another reads on from the last committed page, e
   await new Promise((r) => first.once('exit', r));
   expect(atKill).toBeLessThan(ROWS);
   await startWorker('b');
-  const result = await handle.result() as CollectorSummary;
+  const result = (await handle.result()) as CollectorSummary;
   expect(result.failed).toBeNull();
   expect(await landed()).toBe(ROWS);
   const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM calls WHERE subscriber_id = 'alice'`);

@@ -48,8 +48,10 @@ function chromiumExecutable(): string {
   const candidate = configured || DEBIAN_CHROMIUM;
   if (fs.existsSync(candidate)) return candidate;
   const where = configured ? `CHROMIUM_PATH=${configured} does not exist` : `Chromium is not installed at ${DEBIAN_CHROMIUM}`;
-  throw new Error(`${where}: install Debian's chromium package (as root: apt-get install --no-install-recommends chromium; `
-    + '`npm test` does this itself when it runs as root on Debian/Ubuntu) or set CHROMIUM_PATH to a Chromium or Chrome executable');
+  throw new Error(
+    `${where}: install Debian's chromium package (as root: apt-get install --no-install-recommends chromium; ` +
+      '`npm test` does this itself when it runs as root on Debian/Ubuntu) or set CHROMIUM_PATH to a Chromium or Chrome executable',
+  );
 }
 
 beforeAll(async () => {
@@ -57,8 +59,15 @@ beforeAll(async () => {
   const uiPort = await freePort();
   const codec = new EncryptionCodec([key]);
   codecServer = await startCodecServer({
-    codec: { encode: (payloads) => codec.encode(payloads), decode: (payloads) => { decodedForUi += payloads.length; return codec.decode(payloads); } },
-    origins: localUiOrigins(uiPort), port: 0,
+    codec: {
+      encode: (payloads) => codec.encode(payloads),
+      decode: (payloads) => {
+        decodedForUi += payloads.length;
+        return codec.decode(payloads);
+      },
+    },
+    origins: localUiOrigins(uiPort),
+    port: 0,
   });
   let dev: { env: TestWorkflowEnvironment; uiUrl: string };
   [dev, db, smtp, browser] = await Promise.all([
@@ -70,12 +79,20 @@ beforeAll(async () => {
       headless: true,
       // As root Chromium needs --no-sandbox; the rest keeps it from calling home on a closed network,
       // and --disable-dev-shm-usage keeps it alive where /dev/shm is small (containers).
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+      ],
     }),
   ]);
   ({ env, uiUrl } = dev);
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, codecKeys: [key] });
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, codecKeys: [key], shutdownGraceTime: '100 ms' }); // stopped after the tests only
   running = worker.run();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(20_000);
@@ -97,7 +114,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
   }
 }
 
-test('an engineer filters the workflows by SubscriberId in the Temporal UI and reads that subscriber\'s cycle', async () => {
+test("an engineer filters the workflows by SubscriberId in the Temporal UI and reads that subscriber's cycle", async () => {
   // Given two subscribers whose cycles for this month are running (started as `subscribers add` starts them),
   const period = periodOf(Date.now(), 'UTC');
   for (const id of ['ada', 'bob']) {

@@ -29,10 +29,24 @@ export function asteriskRow(r: AsteriskRowSpec): string {
   const disposition = r.disposition ?? 'ANSWERED';
   const answered = disposition === 'ANSWERED' || r.billsec > 0;
   return [
-    q(r.accountcode ?? ''), q(r.src), q(r.dst), q(r.dcontext ?? 'from-internal'), q(`"" <${r.src}>`),
-    q(r.channel ?? 'PJSIP/1001-00000001'), q(r.dstchannel ?? 'PJSIP/trunk_1-00000002'), q(r.lastapp ?? 'Dial'), q(r.lastdata ?? 'PJSIP/trunk_1,60'),
-    q(r.start), answered ? q(plusSeconds(r.start, ring)) : '', q(plusSeconds(r.start, ring + r.billsec)),
-    String(ring + r.billsec), String(r.billsec), q(disposition), q('DOCUMENTATION'), q(r.uniqueid), q(''),
+    q(r.accountcode ?? ''),
+    q(r.src),
+    q(r.dst),
+    q(r.dcontext ?? 'from-internal'),
+    q(`"" <${r.src}>`),
+    q(r.channel ?? 'PJSIP/1001-00000001'),
+    q(r.dstchannel ?? 'PJSIP/trunk_1-00000002'),
+    q(r.lastapp ?? 'Dial'),
+    q(r.lastdata ?? 'PJSIP/trunk_1,60'),
+    q(r.start),
+    answered ? q(plusSeconds(r.start, ring)) : '',
+    q(plusSeconds(r.start, ring + r.billsec)),
+    String(ring + r.billsec),
+    String(r.billsec),
+    q(disposition),
+    q('DOCUMENTATION'),
+    q(r.uniqueid),
+    q(''),
   ].join(',');
 }
 

@@ -30,8 +30,10 @@ export interface CallRow {
 }
 
 export function usageCsv(rows: CallRow[]): string {
-  return ['subscriber,start,answer_seconds,direction,kind',
-    ...rows.map((r) => `${r.subscriber},${r.start},${r.seconds},${r.direction ?? 'outgoing'},${r.kind ?? 'call'}`)].join('\n') + '\n';
+  return (
+    ['subscriber,start,answer_seconds,direction,kind', ...rows.map((r) => `${r.subscriber},${r.start},${r.seconds},${r.direction ?? 'outgoing'},${r.kind ?? 'call'}`)].join('\n') +
+    '\n'
+  );
 }
 
 export async function givenCalls(pool: Pool, rows: CallRow[], options: { timezone?: string; source?: string } = {}): Promise<ImportSummary> {

@@ -12,4 +12,5 @@ export default async function globalTeardown(): Promise<void> {
     await admin.query(`DROP DATABASE IF EXISTS ${stack.template}`).finally(() => admin.end());
   }
   if (stack.base) fs.rmSync(stack.base, { recursive: true, force: true });
+  if (stack.bundleDir) fs.rmSync(stack.bundleDir, { recursive: true, force: true });
 }

@@ -21,7 +21,9 @@ export function useTimeSkippingWorker(taskQueue: string, workerOptions: { closeG
   let running: Promise<void> | undefined;
   beforeAll(async () => {
     [harness.env, harness.db, harness.smtp] = await Promise.all([startTimeSkippingServer(), createTestDatabase(), startSmtpServer()]);
-    worker = await billingWorker(harness.env, { pool: harness.db.pool, smtpUrl: harness.smtp.url, taskQueue, ...workerOptions });
+    // Stopped once the file's tests are done: an activity still in hand (a terminated close's wait)
+    // is cancelled at once instead of after the worker's grace time.
+    worker = await billingWorker(harness.env, { pool: harness.db.pool, smtpUrl: harness.smtp.url, taskQueue, shutdownGraceTime: '100 ms', ...workerOptions });
     running = worker.run();
   });
   afterAll(async () => {

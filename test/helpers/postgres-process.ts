@@ -32,8 +32,12 @@ export async function startPostgresProcess(dataDir: string, port: number): Promi
   const start = async (): Promise<void> => {
     let log = '';
     const started = spawn(process.execPath, ['-e', SCRIPT, dataDir, String(port)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: path.resolve(__dirname, '../..') });
-    started.stdout!.on('data', (d) => { log += d; });
-    started.stderr!.on('data', (d) => { log += d; });
+    started.stdout!.on('data', (d) => {
+      log += d;
+    });
+    started.stderr!.on('data', (d) => {
+      log += d;
+    });
     const deadline = Date.now() + 60_000;
     while (!log.includes('postgres ready')) {
       if (Date.now() > deadline || started.exitCode !== null) throw new Error(`PostgreSQL did not start:\n${log}`);
@@ -53,7 +57,10 @@ export async function startPostgresProcess(dataDir: string, port: number): Promi
   return {
     adminUrl: localDatabaseUrl(port, 'postgres'),
     urlFor: (database) => localDatabaseUrl(port, database),
-    restart: async () => { await stop(); await start(); },
+    restart: async () => {
+      await stop();
+      await start();
+    },
     stop,
   };
 }

@@ -9,6 +9,7 @@ export interface ReceivedMail {
   text: string;
   html: string;
   messageId: string | undefined;
+  attachments: { filename: string | undefined; contentType: string; content: Buffer }[];
 }
 
 export interface TestSmtpServer {
@@ -73,6 +74,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
             text: parsed.text ?? '',
             html: typeof parsed.html === 'string' ? parsed.html : '',
             messageId: parsed.messageId,
+            attachments: parsed.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
           });
           if (options.confirmDelayMs) await new Promise((r) => setTimeout(r, options.confirmDelayMs));
           callback();
@@ -93,8 +95,12 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       }
       return received;
     },
-    setDown: (value) => { down = value; },
-    refuseRecipient: (address, reply = { code: 550, message: '5.1.1 No such user here' }) => { refused.set(address.toLowerCase(), reply); },
+    setDown: (value) => {
+      down = value;
+    },
+    refuseRecipient: (address, reply = { code: 550, message: '5.1.1 No such user here' }) => {
+      refused.set(address.toLowerCase(), reply);
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

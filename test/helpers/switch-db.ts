@@ -71,13 +71,17 @@ export async function createSwitchDatabase(): Promise<SwitchDatabase> {
   let pool = new Pool({ connectionString: url(), max: 2 });
   await pool.query(ASTERISK_CDR_SCHEMA.replaceAll('billing_reader_ROLE', role));
   const self: SwitchDatabase = {
-    name, readerUrl: url(role), pool,
+    name,
+    readerUrl: url(role),
+    pool,
     takeAway: async () => {
       await self.pool.end();
-      await admin((c) => c.query(`ALTER DATABASE ${name} RENAME TO ${name}_away`).catch(async () => {
-        await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
-        await c.query(`ALTER DATABASE ${name} RENAME TO ${name}_away`);
-      }));
+      await admin((c) =>
+        c.query(`ALTER DATABASE ${name} RENAME TO ${name}_away`).catch(async () => {
+          await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
+          await c.query(`ALTER DATABASE ${name} RENAME TO ${name}_away`);
+        }),
+      );
     },
     bringBack: async () => {
       await admin((c) => c.query(`ALTER DATABASE ${name}_away RENAME TO ${name}`));
@@ -116,7 +120,10 @@ export async function insertCdrRows(pool: Pool, rows: CdrRow[]): Promise<void> {
       const b = j * 8;
       return `($${b + 1}::timestamp, '"" <' || $${b + 2} || '>', $${b + 2}, $${b + 3}, 'from-internal', 'PJSIP/1001-0001', 'PJSIP/trunk-0002', $${b + 7}, 'PJSIP/trunk,60', $${b + 4}::int, $${b + 5}::int, $${b + 6}, 3, '', $${b + 8}, '', '', $${b + 8}, 1)`;
     });
-    await pool.query(`INSERT INTO cdr (calldate, clid, src, dst, dcontext, channel, dstchannel, lastapp, lastdata, duration, billsec, disposition, amaflags, accountcode, uniqueid, userfield, peeraccount, linkedid, sequence) VALUES ${tuples.join(', ')}`, values);
+    await pool.query(
+      `INSERT INTO cdr (calldate, clid, src, dst, dcontext, channel, dstchannel, lastapp, lastdata, duration, billsec, disposition, amaflags, accountcode, uniqueid, userfield, peeraccount, linkedid, sequence) VALUES ${tuples.join(', ')}`,
+      values,
+    );
   }
 }
 
@@ -125,6 +132,9 @@ export function callsFrom(src: string, first: string, count: number, prefix: str
   const start = Date.parse(`${first.replace(' ', 'T')}Z`);
   return Array.from({ length: count }, (_, n) => ({
     calldate: new Date(start + n * 60_000).toISOString().slice(0, 19).replace('T', ' '),
-    src, dst: '33142000000', billsec: 60 + (n % 120), uniqueid: `${prefix}-${n}`,
+    src,
+    dst: '33142000000',
+    billsec: 60 + (n % 120),
+    uniqueid: `${prefix}-${n}`,
   }));
 }

@@ -1,7 +1,7 @@
 /** Real Temporal servers from the pinned binaries (no download), and the billing worker on them. */
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { loadConfig } from '../../config';
 import { temporalCliPath, temporalTestServerPath } from '../../stack/binaries';
@@ -15,7 +15,8 @@ import type { CollectLimits } from '../../db/usage-collect';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
-  if (runtimeInstalled) return;
+  // A test file that installs its own (workers/telemetry.ts installRuntime, with metrics) keeps it.
+  if (runtimeInstalled || Runtime._instance !== undefined) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('WARN') });
 }
@@ -55,15 +56,21 @@ export async function startDevServerWithUi(options: { uiPort?: number; uiCodecEn
   return { env, uiUrl: `http://127.0.0.1:${uiPort}` };
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-let encryptedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle, built once per test file; `encrypted`: for a worker with codec keys. */
-export function workflowBundle(options: { encrypted?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+type WorkflowBundle = NonNullable<WorkerOptions['workflowBundle']>;
+let bundle: Promise<WorkflowBundle> | undefined;
+let encryptedBundle: Promise<WorkflowBundle> | undefined;
+/**
+ * The workflow bundle: the one built once per test run by test/helpers/global-setup.ts, read from
+ * its file; built here, once per test file, only when there is none (jest run without its setup).
+ * `encrypted`: for a worker with codec keys, built once per test file that asks (two do).
+ */
+export function workflowBundle(options: { encrypted?: boolean } = {}): Promise<WorkflowBundle> {
   if (options.encrypted) {
     encryptedBundle ??= bundleWorkflows(new DefaultLogger('WARN'), { encrypted: true });
     return encryptedBundle;
   }
-  bundle ??= bundleWorkflows(new DefaultLogger('WARN'));
+  const codePath = process.env.BILLING_TEST_WORKFLOW_BUNDLE;
+  bundle ??= codePath ? Promise.resolve({ codePath }) : bundleWorkflows(new DefaultLogger('WARN'));
   return bundle;
 }
 
@@ -78,10 +85,27 @@ export const TEST_SUPPORT_EMAIL = 'support@redconnect.test';
 
 /** `closeGraceHours`: the worker's configured grace period (default: the configuration's default). */
 /** `codecKeys`: payloads encrypted with these (the current one first), by the worker and the client its activities use. */
-export async function billingWorker(env: TestWorkflowEnvironment, options: { pool: Pool; smtpUrl: string; taskQueue: string; maxConcurrentActivities?: number; closeGraceHours?: number; codecKeys?: readonly CodecKey[]; collectLimits?: CollectLimits }): Promise<Worker> {
+/** `shutdownGraceTime`: how long activities in hand get on shutdown (default the worker's 10 s). */
+export async function billingWorker(
+  env: TestWorkflowEnvironment,
+  options: {
+    pool: Pool;
+    smtpUrl: string;
+    taskQueue: string;
+    maxConcurrentActivities?: number;
+    closeGraceHours?: number;
+    codecKeys?: readonly CodecKey[];
+    shutdownGraceTime?: string;
+    collectLimits?: CollectLimits;
+  },
+): Promise<Worker> {
   return createBillingWorker({
     config: {
-      taskQueue: options.taskQueue, smtpUrl: options.smtpUrl, mailFrom: TEST_MAIL_FROM, billingOpsEmail: TEST_OPS_EMAIL, supportEmail: TEST_SUPPORT_EMAIL,
+      taskQueue: options.taskQueue,
+      smtpUrl: options.smtpUrl,
+      mailFrom: TEST_MAIL_FROM,
+      billingOpsEmail: TEST_OPS_EMAIL,
+      supportEmail: TEST_SUPPORT_EMAIL,
       closeGraceHours: options.closeGraceHours ?? loadConfig({}).closeGraceHours,
     },
     connection: env.nativeConnection,
@@ -91,6 +115,7 @@ export async function billingWorker(env: TestWorkflowEnvironment, options: { poo
     codecKeys: options.codecKeys,
     workflowBundle: await workflowBundle({ encrypted: options.codecKeys !== undefined }),
     maxConcurrentActivities: options.maxConcurrentActivities,
+    shutdownGraceTime: options.shutdownGraceTime,
     collectLimits: options.collectLimits,
   });
 }

@@ -12,13 +12,23 @@ import { subscriberWorkflowId, terminateSignal } from '../../workflows/messages'
 export async function givenTerminationDecided(pool: Pool, subscriberId: string, atMs: number): Promise<string> {
   await pool.query(`INSERT INTO support_staff (id, email) VALUES ('reviewer', 'reviewer@support.test') ON CONFLICT DO NOTHING`);
   const day = dayOf(atMs, 'UTC');
-  const caseId = await recordFindings(pool, subscriberId, [{
-    subscriberId, detector: 'simultaneous-calls', day, key: `${subscriberId}:simultaneous-calls:${day}`,
-    summary: 'Five calls at once', evidence: { measured: { simultaneousCalls: 5 }, callCount: 5 } as never,
-  }]);
+  const caseId = await recordFindings(pool, subscriberId, [
+    {
+      subscriberId,
+      detector: 'simultaneous-calls',
+      day,
+      key: `${subscriberId}:simultaneous-calls:${day}`,
+      summary: 'Five calls at once',
+      evidence: { measured: { simultaneousCalls: 5 }, callCount: 5 } as never,
+    },
+  ]);
   if (!caseId) throw new Error(`no case opened for ${subscriberId}`);
   await settleAbuseDecision(pool, {
-    caseId, atMs, untilMs: null, localDay: day, email: null,
+    caseId,
+    atMs,
+    untilMs: null,
+    localDay: day,
+    email: null,
     decision: { action: 'terminate', reviewer: 'reviewer', reason: 'Resold as a call centre line', untilDay: null },
   });
   return caseId;
@@ -27,7 +37,10 @@ export async function givenTerminationDecided(pool: Pool, subscriberId: string, 
 /** Tells the subscriber's entity (started at `period` when not running) of the termination. */
 export async function tellEntityTerminated(client: Client, taskQueue: string, subscriberId: string, period: string, caseId: string): Promise<void> {
   await client.workflow.signalWithStart('subscriberWorkflow', {
-    workflowId: subscriberWorkflowId(subscriberId), taskQueue, args: [{ subscriberId, period }],
-    signal: terminateSignal, signalArgs: [{ caseId, reason: 'Resold as a call centre line' }],
+    workflowId: subscriberWorkflowId(subscriberId),
+    taskQueue,
+    args: [{ subscriberId, period }],
+    signal: terminateSignal,
+    signalArgs: [{ caseId, reason: 'Resold as a call centre line' }],
   });
 }

@@ -14,5 +14,4 @@ export async function refusal(update: Promise<unknown>): Promise<string> {
 }
 
 /** How many Updates the history holds as accepted: one a validator refused is not among them. */
-export const acceptedUpdates = (history: temporal.api.history.v1.IHistory): number =>
-  (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+export const acceptedUpdates = (history: temporal.api.history.v1.IHistory): number => (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;

@@ -21,12 +21,19 @@ export async function until<T>(read: () => Promise<T>, done: (value: T) => boole
 const EventType = temporal.api.enums.v1.EventType;
 /** What a completed workflow task may leave behind that needs no worker: it waits on a timer or a signal. */
 const RESTING = new Set<number>([
-  EventType.EVENT_TYPE_TIMER_STARTED, EventType.EVENT_TYPE_TIMER_CANCELED, EventType.EVENT_TYPE_MARKER_RECORDED,
-  EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+  EventType.EVENT_TYPE_TIMER_STARTED,
+  EventType.EVENT_TYPE_TIMER_CANCELED,
+  EventType.EVENT_TYPE_MARKER_RECORDED,
+  EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+  EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
 ]);
 const CLOSED = new Set<number>([
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
 ]);
 
 /**
@@ -49,14 +56,24 @@ export async function isAtRest(client: Client, workflowId: string): Promise<bool
  * a timer is due or a signal arrives: what the workflows have not done by now, they do not do.
  */
 export async function untilAtRest(client: Client, workflowIds: string[], timeoutMs = 30_000): Promise<void> {
-  await until(async () => {
-    const busy: string[] = [];
-    for (const id of workflowIds) if (!(await isAtRest(client, id))) busy.push(id);
-    return busy;
-  }, (busy) => busy.length === 0, timeoutMs);
+  await until(
+    async () => {
+      const busy: string[] = [];
+      for (const id of workflowIds) if (!(await isAtRest(client, id))) busy.push(id);
+      return busy;
+    },
+    (busy) => busy.length === 0,
+    timeoutMs,
+  );
 }
 
-export interface OutboxRow { key: string; purpose: string; to: string; subject: string; status: string }
+export interface OutboxRow {
+  key: string;
+  purpose: string;
+  to: string;
+  subject: string;
+  status: string;
+}
 
 /** The outbox rows whose key matches a LIKE pattern, in key order. */
 export async function outboxRows(pool: Pool, keyLike: string): Promise<OutboxRow[]> {
@@ -73,5 +90,9 @@ export async function outboxRows(pool: Pool, keyLike: string): Promise<OutboxRow
  * received from them is all it will receive.
  */
 export async function untilOutboxSent(pool: Pool, keyLike: string, count: number, timeoutMs = 30_000): Promise<OutboxRow[]> {
-  return until(() => outboxRows(pool, keyLike), (rows) => rows.length === count && rows.every((r) => r.status === 'sent'), timeoutMs);
+  return until(
+    () => outboxRows(pool, keyLike),
+    (rows) => rows.length === count && rows.every((r) => r.status === 'sent'),
+    timeoutMs,
+  );
 }

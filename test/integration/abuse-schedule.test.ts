@@ -23,7 +23,7 @@ const config = { taskQueue, abuseScanTime: '13:00', abuseScanTimezone: 'UTC', ab
 
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer()]);
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue });
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, shutdownGraceTime: '100 ms' }); // stopped after the tests only
   running = worker.run();
 });
 
@@ -42,20 +42,32 @@ test('ensure creates the daily schedule once; a trigger scans the day before in 
 
   const yesterday = shiftDay(dayOf(Date.now(), 'UTC'), -1);
   for (const id of ['qa', 'qb', 'qc', 'qd', 'qe']) await givenSubscriber(db.pool, { id, serviceStart: '2026-01-01' });
-  await givenCalls(db.pool, Array.from({ length: 5 }, (_, i) => ({ subscriber: 'qd', start: `${yesterday} 09:0${i}:00`, seconds: 600 })));
+  await givenCalls(
+    db.pool,
+    Array.from({ length: 5 }, (_, i) => ({ subscriber: 'qd', start: `${yesterday} 09:0${i}:00`, seconds: 600 })),
+  );
   await handle.trigger();
 
   const found = await until(
     async () => (await db.pool.query(`SELECT id FROM abuse_cases WHERE subscriber_id = 'qd'`)).rows,
-    (rows) => rows.length === 1, 60_000,
+    (rows) => rows.length === 1,
+    60_000,
   );
   const caseId = found[0].id as string;
-  await until(() => Promise.resolve(smtp.received.filter((m) => m.subject.startsWith(`Abuse case ${caseId}:`)).length), (n) => n === 1, 60_000);
-  const listed = await until(async () => {
-    const ids: string[] = [];
-    for await (const w of env.client.workflow.list({ query: `SubscriberId = "qd" AND CaseState = "open" AND AbuseDetector = "simultaneous-calls"` })) ids.push(w.workflowId);
-    return ids;
-  }, (ids) => ids.length === 1, 30_000);
+  await until(
+    () => Promise.resolve(smtp.received.filter((m) => m.subject.startsWith(`Abuse case ${caseId}:`)).length),
+    (n) => n === 1,
+    60_000,
+  );
+  const listed = await until(
+    async () => {
+      const ids: string[] = [];
+      for await (const w of env.client.workflow.list({ query: `SubscriberId = "qd" AND CaseState = "open" AND AbuseDetector = "simultaneous-calls"` })) ids.push(w.workflowId);
+      return ids;
+    },
+    (ids) => ids.length === 1,
+    30_000,
+  );
   expect(listed).toEqual([`abuse-case-${caseId}`]);
   const scans: string[] = [];
   for await (const w of env.client.workflow.list({ query: `WorkflowType = "abuseScanWorkflow"` })) scans.push(w.workflowId);

@@ -7,20 +7,19 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { nextPeriod, periodOf } from '../../billing/periods';
-import { runCli } from '../../client/cli';
 import { headerOf, plural } from '../../client/output';
+import { billingIn, cliEnvFor } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { startTimeSkippingServer } from '../helpers/temporal';
 
 let db: TestDatabase;
 let env: TestWorkflowEnvironment;
-const saved = { ...process.env };
+let cliEnv: NodeJS.ProcessEnv;
 const period = periodOf(Date.now(), 'UTC');
 
 beforeAll(async () => {
   [db, env] = await Promise.all([createTestDatabase(), startTimeSkippingServer()]);
-  const address = (env.connection as unknown as { options: { address: string } }).options.address;
-  Object.assign(process.env, { DATABASE_URL: db.url, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default', BILLING_TASK_QUEUE: 'cli-output' });
+  cliEnv = cliEnvFor({ env, databaseUrl: db.url, taskQueue: 'cli-output' });
   await db.pool.query(
     `INSERT INTO subscribers (id, name, email, timezone, monthly_fee_cents, service_start) VALUES
        ('ann', 'Ann', 'ann@example.test', 'UTC', 1500, '2026-01-01'), ('bob', NULL, 'bob@example.test', 'Europe/Berlin', 0, '2026-02-01')`,
@@ -37,28 +36,26 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  process.env = saved;
   await Promise.all([db?.drop(), env?.teardown()]);
 });
 
 /** Runs one command line in-process and returns what it printed. */
 async function cli(...args: string[]): Promise<string> {
-  let out = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    expect(await runCli(args)).toBe(0);
-  } finally {
-    write.mockRestore();
-  }
-  return out;
+  const { code, stdout, stderr } = await billingIn(cliEnv, args);
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  return stdout;
 }
 
 test('headers in words: a camelCase key becomes words, an id names what it is', () => {
-  expect(['monthlyFee', 'subscriberId', 'serviceStart', 'not counted', 'caseId', 'id', 'day'].map(headerOf))
-    .toEqual(['Monthly fee', 'Subscriber', 'Service start', 'Not counted', 'Case', 'ID', 'Day']);
+  expect(['monthlyFee', 'subscriberId', 'serviceStart', 'not counted', 'caseId', 'id', 'day'].map(headerOf)).toEqual([
+    'Monthly fee',
+    'Subscriber',
+    'Service start',
+    'Not counted',
+    'Case',
+    'ID',
+    'Day',
+  ]);
   expect([plural(0, 'call'), plural(1, 'call'), plural(2, 'call'), plural(1200, 'minute')]).toEqual(['0 calls', '1 call', '2 calls', '1,200 minutes']);
 });
 
@@ -85,5 +82,27 @@ test('status names the monthly fee with its currency and the limits granted, thi
 
 test('staff and limit lists: the id column says what it is', async () => {
   expect((await cli('staff', 'list')).split('\n')[0]).toMatch(/^Reviewer\s+Name\s+Email\s+Active$/);
-  expect((await cli('limit', 'list', '--status', 'approved')).split('\n')[0]).toMatch(/^Request\s+Subscriber\s+Asked \(min\)\s+Status\s+Age\s+Reviewer\s+Granted \(min\)\s+Until\s+Reason$/);
+  expect((await cli('limit', 'list', '--status', 'approved')).split('\n')[0]).toMatch(
+    /^Request\s+Subscriber\s+Asked \(min\)\s+Status\s+Age\s+Reviewer\s+Granted \(min\)\s+Until\s+Reason$/,
+  );
+});
+
+test('the CLI runs in-process as often as asked: each command line with its own environment and output, its exit code returned, nothing left behind', async () => {
+  const exitCode = process.exitCode;
+  const listeners = [process.stdout.listenerCount('error'), process.stderr.listenerCount('error')];
+  // At the same time: a query, one whose environment is invalid, a bad flag, and help.
+  const [listed, badEnv, badFlag, help] = await Promise.all([
+    billingIn(cliEnv, ['subscribers', 'list', '--json']),
+    billingIn({ ...cliEnv, BILLING_CLOSE_GRACE_HOURS: 'soon' }, ['subscribers', 'list']),
+    billingIn(cliEnv, ['subscribers', 'list', '--colour']),
+    billingIn(cliEnv, ['invoices', '--help']),
+  ]);
+  expect({ ...listed, stdout: (JSON.parse(listed.stdout) as { id: string }[]).map((s) => s.id) }).toEqual({ code: 0, stdout: ['ann', 'bob'], stderr: '' });
+  expect(badEnv).toEqual({ code: 2, stdout: '', stderr: expect.stringMatching(/^billing: environment variable BILLING_CLOSE_GRACE_HOURS="soon" is invalid: .*\n$/) });
+  expect(badFlag).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining("error: unknown option '--colour'") });
+  expect(help).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: billing invoices [options] [command]'), stderr: '' });
+  // The same command line again gives the same; the process's exit code and streams are untouched.
+  expect(await billingIn(cliEnv, ['subscribers', 'list', '--json'])).toEqual(listed);
+  expect(process.exitCode).toBe(exitCode);
+  expect([process.stdout.listenerCount('error'), process.stderr.listenerCount('error')]).toEqual(listeners);
 });

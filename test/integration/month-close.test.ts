@@ -94,7 +94,7 @@ test('a worker stopped in the middle of a close leaves exactly one invoice and o
     // rest, and no email waits in the outbox.
     await untilAtRest(env.client, [monthCloseWorkflowId('2026-10'), ...subscriberIds.map(subscriberWorkflowId)], 60_000);
     expect(await count("SELECT count(*)::int AS n FROM email_outbox WHERE status <> 'sent'")).toBe(0);
-    expect(await count("SELECT count(*)::int AS n FROM invoices")).toBe(SUBSCRIBERS);
+    expect(await count('SELECT count(*)::int AS n FROM invoices')).toBe(SUBSCRIBERS);
     expect(smtp.received).toHaveLength(SUBSCRIBERS + 1);
     const [run] = await runChain(env.client, monthCloseWorkflowId('2026-10'), rerun.firstExecutionRunId);
     // Runs of the close before the fan-out-pages patch are kept as recorded then (month-close-rerun,

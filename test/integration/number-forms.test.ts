@@ -53,7 +53,8 @@ test('an Asterisk file writing one number in six forms lands on its subscriber s
   expect(summary).toMatchObject({ rowsRead: 8, counted: 8, unmatched: 0, rejected: 0 });
   const { rows } = await db.pool.query(
     `SELECT subscriber_id, direction, count(*)::int AS calls FROM calls WHERE period = '2026-10' AND subscriber_id IN ('alice', 'bob')
-      GROUP BY 1, 2 ORDER BY 1, 2`);
+      GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
   expect(rows).toEqual([
     { subscriber_id: 'alice', direction: 'incoming', calls: 1 },
     { subscriber_id: 'alice', direction: 'outgoing', calls: 6 },
@@ -63,8 +64,11 @@ test('an Asterisk file writing one number in six forms lands on its subscriber s
 
 test('rematch attributes a record written (415) 555-0133 to the number registered later in E.164', async () => {
   const file = path.join(dir, 'before-registration.csv');
-  const row = fs.readFileSync(path.join(CDR_FIXTURES, 'asterisk-number-forms.csv'), 'utf8').split('\n')[5]!
-    .replaceAll('(415) 555-0101', '(415) 555-0133').replace('1791366600.110', '1791366600.999');
+  const row = fs
+    .readFileSync(path.join(CDR_FIXTURES, 'asterisk-number-forms.csv'), 'utf8')
+    .split('\n')[5]!
+    .replaceAll('(415) 555-0101', '(415) 555-0133')
+    .replace('1791366600.110', '1791366600.999');
   fs.writeFileSync(file, `${row}\n`);
   const imported = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-later', country: 'US' });
   expect(imported).toMatchObject({ counted: 1, unmatched: 1 });

@@ -38,7 +38,9 @@ async function givenInvoiceMail(key: string, to = 'ada@example.test'): Promise<v
   await enqueueEmail(db.pool, { key, purpose: 'invoice', subscriberId: 'ada', to, subject: `Invoice ${key}`, text: 'Amount due: 20.00 USD', html: '<p>Amount due: 20.00 USD</p>' });
 }
 
-async function outboxRow(key: string): Promise<{ status: string; attempts: number; unknownOutcomes: number; lastError: string | null; messageId: string | null; attemptOpen: boolean }> {
+async function outboxRow(
+  key: string,
+): Promise<{ status: string; attempts: number; unknownOutcomes: number; lastError: string | null; messageId: string | null; attemptOpen: boolean }> {
   const { rows } = await db.pool.query(
     `SELECT status, attempts, unknown_outcomes AS "unknownOutcomes", last_error AS "lastError", message_id AS "messageId",
             attempt_token IS NOT NULL AS "attemptOpen"
@@ -69,12 +71,22 @@ async function restorePostgres(): Promise<void> {
 
 /** A mailer that really sends, then runs `afterAccepted` before reporting the server's acceptance. */
 function sendingThen(real: Transporter, afterAccepted: () => Promise<void>): Transporter {
-  return { sendMail: async (mail: SendMailOptions) => { const info = await real.sendMail(mail); await afterAccepted(); return info; } } as unknown as Transporter;
+  return {
+    sendMail: async (mail: SendMailOptions) => {
+      const info = await real.sendMail(mail);
+      await afterAccepted();
+      return info;
+    },
+  } as unknown as Transporter;
 }
 
 /** Delivers, trying again while an earlier attempt's lease holds the email (as Temporal's retries do). */
 async function deliverWhenFree(deliver: (key: string) => Promise<DeliveryOutcome>, key: string): Promise<DeliveryOutcome> {
-  const outcome = await until(() => deliver(key).catch((error: Error) => error), (r) => !(r instanceof EmailInFlightError), 20_000);
+  const outcome = await until(
+    () => deliver(key).catch((error: Error) => error),
+    (r) => !(r instanceof EmailInFlightError),
+    20_000,
+  );
   if (outcome instanceof Error) throw outcome;
   return outcome;
 }
@@ -91,7 +103,7 @@ test('an attempt is recorded (committed) before the SMTP transaction starts', as
   expect(await outboxRow('invoice:durable')).toMatchObject({ status: 'sent', attempts: 1, unknownOutcomes: 0, attemptOpen: false, messageId: messageIdFor('invoice:durable') });
 });
 
-test('PostgreSQL lost between the server\'s acceptance and the commit: the next attempt resends the same Message-ID and counts the first as outcome unknown', async () => {
+test("PostgreSQL lost between the server's acceptance and the commit: the next attempt resends the same Message-ID and counts the first as outcome unknown", async () => {
   await givenInvoiceMail('invoice:crash');
   const crashing = outboxDelivery(db.pool, sendingThen(mailer, losePostgres), settings, { leaseMs: 500, recordSentWithinMs: 300 });
   try {
@@ -111,11 +123,13 @@ test('PostgreSQL lost between the server\'s acceptance and the commit: the next 
   expect(new Set(copies.map((m) => m.messageId))).toEqual(new Set([messageIdFor('invoice:crash')]));
 });
 
-test('PostgreSQL back within the wait after the server\'s acceptance: the send is recorded, nothing is resent', async () => {
+test("PostgreSQL back within the wait after the server's acceptance: the send is recorded, nothing is resent", async () => {
   await givenInvoiceMail('invoice:restart');
   const restartingDb = async (): Promise<void> => {
     await losePostgres();
-    setTimeout(() => { void restorePostgres(); }, 700);
+    setTimeout(() => {
+      void restorePostgres();
+    }, 700);
   };
   expect(await outboxDelivery(db.pool, sendingThen(mailer, restartingDb), settings)('invoice:restart')).toBe('sent');
   expect(await outboxRow('invoice:restart')).toMatchObject({ status: 'sent', attempts: 1, unknownOutcomes: 0, attemptOpen: false });
@@ -128,7 +142,10 @@ test('two workers delivering the same email at once send it once, and neither ho
   const a = outboxDelivery(db.pool, slowMailer, settings);
   const b = outboxDelivery(db.pool, slowMailer, settings);
   const first = a('invoice:race');
-  await until(() => outboxRow('invoice:race'), (r) => r.attemptOpen);
+  await until(
+    () => outboxRow('invoice:race'),
+    (r) => r.attemptOpen,
+  );
   // The second finds the email held by a live attempt and says so at once, to be retried later.
   await expect(b('invoice:race')).rejects.toBeInstanceOf(EmailInFlightError);
   // A statement on the row is not blocked by the send in progress.
@@ -139,7 +156,7 @@ test('two workers delivering the same email at once send it once, and neither ho
   expect(await outboxRow('invoice:race')).toMatchObject({ status: 'sent', attempts: 1, unknownOutcomes: 0 });
 });
 
-test('a recipient the server refuses for good (550): the email fails with the server\'s answer, ops are alerted once, nothing is retried', async () => {
+test("a recipient the server refuses for good (550): the email fails with the server's answer, ops are alerted once, nothing is retried", async () => {
   smtp.refuseRecipient('gone@example.test');
   await givenInvoiceMail('invoice:refused', 'gone@example.test');
   const deliver = outboxDelivery(db.pool, mailer, settings);
@@ -164,10 +181,12 @@ test('an alert that could not go out with the failure goes out on the next deliv
   smtp.refuseRecipient('moved@example.test');
   await givenInvoiceMail('invoice:refused-then-outage', 'moved@example.test');
   // The server refuses the recipient, then goes down before the alert is sent.
-  const refusingThenDown = { sendMail: async (mail: SendMailOptions) => {
-    if (mail.to === TEST_OPS_EMAIL) smtp.setDown(true);
-    return mailer.sendMail(mail);
-  } } as unknown as Transporter;
+  const refusingThenDown = {
+    sendMail: async (mail: SendMailOptions) => {
+      if (mail.to === TEST_OPS_EMAIL) smtp.setDown(true);
+      return mailer.sendMail(mail);
+    },
+  } as unknown as Transporter;
   try {
     await expect(outboxDelivery(db.pool, refusingThenDown, settings)('invoice:refused-then-outage')).rejects.toMatchObject({ responseCode: 421 });
   } finally {

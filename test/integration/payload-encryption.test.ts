@@ -1,10 +1,10 @@
 /**
- * Personal data encrypted in Temporal (codec/): with BILLING_CODEC_KEYS set, the CLI (a process)
- * and the worker encrypt every payload, so a history read straight from the server, without the
- * key, holds no subscriber's email, name or number, not even in a refusal's message; the codec
- * server gives them back over HTTP to the UI's origin only (and with the token when one is set);
- * a key rotation leaves the runs encrypted under the old key readable. Real dev server, worker,
- * PostgreSQL and SMTP server.
+ * Personal data encrypted in Temporal (codec/): with BILLING_CODEC_KEYS set, the CLI (run
+ * in-process with an environment of its own) and the worker encrypt every payload, so a history
+ * read straight from the server, without the key, holds no subscriber's email, name or number,
+ * not even in a refusal's message; the codec server gives them back over HTTP to the UI's origin
+ * only (and with the token when one is set); a key rotation leaves the runs encrypted under the
+ * old key readable. Real dev server, worker, PostgreSQL and SMTP server.
  */
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';

@@ -51,7 +51,12 @@ test('a first partial month, a granted limit, a plan and a termination make the 
 
 test('the policy is the one in effect on the first day of the month, read through a cache when given; none is an error', async () => {
   const days: string[] = [];
-  const facts = await periodFacts(db.pool, mia, '2027-04', { policyOn: (day) => { days.push(day); return policyInEffectOn(db.pool, day); } });
+  const facts = await periodFacts(db.pool, mia, '2027-04', {
+    policyOn: (day) => {
+      days.push(day);
+      return policyInEffectOn(db.pool, day);
+    },
+  });
   expect(days).toEqual(['2027-04-01']);
   expect(facts.policy.version).toBe(1);
   await expect(periodFacts(db.pool, mia, '1999-12')).rejects.toThrow(NoPolicyInEffectError);

@@ -29,9 +29,13 @@ const config = { taskQueue, closeBatchSize: 100 };
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer()]);
   // The worker's grace period is the one in force: none here, so last month closes at once.
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, closeGraceHours: 0 });
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, closeGraceHours: 0, shutdownGraceTime: '100 ms' }); // stopped after the tests only
   running = worker.run();
-  for (const [id, zone] of [['sa', 'UTC'], ['sb', 'Asia/Tokyo'], ['sc', 'America/Los_Angeles']] as const) {
+  for (const [id, zone] of [
+    ['sa', 'UTC'],
+    ['sb', 'Asia/Tokyo'],
+    ['sc', 'America/Los_Angeles'],
+  ] as const) {
     await givenSubscriber(db.pool, { id, timezone: zone, monthlyFeeCents: 1500, serviceStart: '2026-09-01' });
     await givenCalls(db.pool, callsTotalling(id, '2026-09-03', 2500 * 60)); // 100 min over in September
   }
@@ -60,7 +64,9 @@ test('ensure creates the schedule once and then only updates it', async () => {
   expect(await ensureMonthCloseSchedule(env.client, config, { time: '07:30', timezone: 'Europe/Berlin' })).toBe('updated');
   const description = await env.client.schedule.getHandle(MONTH_CLOSE_SCHEDULE_ID).describe();
   expect(description.spec.timezone).toBe('Europe/Berlin');
-  expect(description.spec.calendars).toEqual([expect.objectContaining({ dayOfMonth: [{ start: 1, end: 1, step: 1 }], hour: [{ start: 7, end: 7, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] })]);
+  expect(description.spec.calendars).toEqual([
+    expect.objectContaining({ dayOfMonth: [{ start: 1, end: 1, step: 1 }], hour: [{ start: 7, end: 7, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] }),
+  ]);
   expect(description.policies.overlap).toBe('BUFFER_ALL');
   // Its next firing is on the 1st of a month.
   const next = description.info.nextActionTimes[0]!;
@@ -75,7 +81,10 @@ test('a missed month closed by backfill is billed as on time, and trigger closes
   const september = await closeResult('2026-09');
   expect(september).toMatchObject({ period: '2026-09', subscribers: 3, invoices: 3, emailed: 3, overageMinutes: 300, totalCents: 3 * (1500 + 500) });
   // The run the schedule started for it returns the close's summary.
-  const [backfilled] = await until(async () => (await handle.describe()).info.recentActions, (actions) => actions.length >= 1);
+  const [backfilled] = await until(
+    async () => (await handle.describe()).info.recentActions,
+    (actions) => actions.length >= 1,
+  );
   const started = env.client.workflow.getHandle(backfilled!.action.workflow.workflowId, backfilled!.action.workflow.firstExecutionRunId);
   expect(await started.result()).toMatchObject({ period: '2026-09', invoices: 3 });
   recordHistory('scheduled-month-close-backfilled', await started.fetchHistory());
@@ -96,18 +105,29 @@ test('a scheduled close that finds a close of the same month started by hand sti
   try {
     // so the close of last month started by hand keeps running,
     const manual = await env.client.workflow.start(monthCloseWorkflow, {
-      workflowId: monthCloseWorkflowId(lastMonth), taskQueue, args: [{ period: lastMonth, batchSize: 100 }],
+      workflowId: monthCloseWorkflowId(lastMonth),
+      taskQueue,
+      args: [{ period: lastMonth, batchSize: 100 }],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     });
-    await until(() => listInvoices(db.pool, { subscriberId: 'sd' }), (invoices) => invoices.length >= 1);
+    await until(
+      () => listInvoices(db.pool, { subscriberId: 'sd' }),
+      (invoices) => invoices.length >= 1,
+    );
     // when the Schedule fires and its run finds that close running.
     const schedule = env.client.schedule.getHandle(MONTH_CLOSE_SCHEDULE_ID);
     const before = (await schedule.describe()).info.recentActions.length;
     await schedule.trigger();
-    const started = await until(() => schedule.describe(), (d) => d.info.recentActions.length > before);
+    const started = await until(
+      () => schedule.describe(),
+      (d) => d.info.recentActions.length > before,
+    );
     const action = started.info.recentActions[started.info.recentActions.length - 1]!.action;
     const scheduled = env.client.workflow.getHandle<typeof scheduledMonthCloseWorkflow>(action.workflow.workflowId, action.workflow.firstExecutionRunId);
-    const described = await until(() => scheduled.describe(), (d) => d.status.name !== 'RUNNING' || (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'awaitMonthCloseResult'));
+    const described = await until(
+      () => scheduled.describe(),
+      (d) => d.status.name !== 'RUNNING' || (d.raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'awaitMonthCloseResult'),
+    );
     // It waits for that close instead of failing,
     expect(described.status.name).toBe('RUNNING');
     smtp.setDown(false);

@@ -27,7 +27,7 @@ const taskQueue = 'temporal-cli-decisions-test';
 
 beforeAll(async () => {
   [env, db, smtp] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer()]);
-  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue });
+  worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, shutdownGraceTime: '100 ms' }); // stopped after the tests only
   running = worker.run();
   await insertStaff(db.pool, { id: 'sam', email: 'sam@support.test' });
 });
@@ -42,9 +42,14 @@ afterAll(async () => {
 function temporal(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const address = (env.connection as unknown as { options: { address: string } }).options.address;
   return new Promise((resolve) => {
-    execFile(temporalCliPath(loadConfig()), [...args, '--address', address, '--namespace', 'default'], { timeout: 60_000, env: { PATH: process.env.PATH, HOME: process.env.HOME } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      temporalCliPath(loadConfig()),
+      [...args, '--address', address, '--namespace', 'default'],
+      { timeout: 60_000, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -52,7 +57,8 @@ async function givenRequest(subscriberId: string) {
   await givenSubscriber(db.pool, { id: subscriberId, serviceStart: '2026-01-01' });
   const request = await createLimitRequest(db.pool, { subscriberId, minutes: 4000, reason: 'Call centre season', actor: 'test' });
   const handle = await env.client.workflow.start(limitRequestWorkflow, {
-    workflowId: limitRequestWorkflowId(request.id), taskQueue,
+    workflowId: limitRequestWorkflowId(request.id),
+    taskQueue,
     args: [{ requestId: request.id, subscriberId, requestedMinutes: 4000, timezone: 'UTC', currentLimitMinutes: 2400, ceilingMinutes: 20_000, reminderHours: 48, expiryDays: 14 }],
   });
   return { id: request.id, handle };
@@ -67,7 +73,19 @@ test('temporal workflow update execute approves with the outcome in its answer, 
   expect(refused.stderr).toContain('approve minutes 100 must be above the current limit of 2400 minutes');
   expect(await handle.query(limitRequestStatusQuery)).toMatchObject({ state: 'pending', rejectedDecisions: [] });
 
-  const approved = await temporal('workflow', 'update', 'execute', '--workflow-id', workflowId, '--name', 'approve', '--input', '{"reviewer": "sam", "minutes": 4500}', '--output', 'json');
+  const approved = await temporal(
+    'workflow',
+    'update',
+    'execute',
+    '--workflow-id',
+    workflowId,
+    '--name',
+    'approve',
+    '--input',
+    '{"reviewer": "sam", "minutes": 4500}',
+    '--output',
+    'json',
+  );
   expect(approved).toMatchObject({ code: 0 });
   expect(JSON.parse(approved.stdout)).toMatchObject({ result: { state: 'approved', settled: true, decision: { kind: 'approve', reviewer: 'sam', minutes: 4500 } } });
   // Answered once carried out: the limit is recorded by then.
@@ -78,9 +96,21 @@ test('temporal workflow update execute approves with the outcome in its answer, 
 
 test('temporal workflow signal still rejects a request, by the same rules', async () => {
   const { id, handle } = await givenRequest('ben');
-  const signalled = await temporal('workflow', 'signal', '--workflow-id', limitRequestWorkflowId(id), '--name', 'reject', '--input', '{"reviewer": "sam", "reason": "Usage does not justify it"}');
+  const signalled = await temporal(
+    'workflow',
+    'signal',
+    '--workflow-id',
+    limitRequestWorkflowId(id),
+    '--name',
+    'reject',
+    '--input',
+    '{"reviewer": "sam", "reason": "Usage does not justify it"}',
+  );
   expect(signalled).toMatchObject({ code: 0 });
-  const settled = await until(() => handle.query(limitRequestStatusQuery), (s) => s.settled);
+  const settled = await until(
+    () => handle.query(limitRequestStatusQuery),
+    (s) => s.settled,
+  );
   expect(settled).toMatchObject({ state: 'rejected', decision: { kind: 'reject', reviewer: 'sam', reason: 'Usage does not justify it' } });
   expect(await getLimitRequest(db.pool, id)).toMatchObject({ status: 'rejected', reviewer: 'sam' });
   expect((await limitRequestEvents(db.pool, id)).map((e) => e.kind)).toEqual(['requested', 'rejected']);

@@ -29,7 +29,11 @@ const minutes = (m: number): number => m * 60;
 
 /** Queues the alerts an import of these months would, at `now`, and delivers them; returns their keys. */
 async function alertsAt(now: string, subscriberId: string, periods: string[]): Promise<string[]> {
-  const keys = await queueUsageAlerts(db.pool, periods.map((period) => ({ subscriberId, period })), Date.parse(now));
+  const keys = await queueUsageAlerts(
+    db.pool,
+    periods.map((period) => ({ subscriberId, period })),
+    Date.parse(now),
+  );
   for (const key of keys) await deliver(key);
   return keys;
 }

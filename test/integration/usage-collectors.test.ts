@@ -55,14 +55,26 @@ async function recordsOf(source: string): Promise<number> {
 /** One run of a source's collector started by hand (the Schedule's runs are the same workflow). */
 async function collectOnce(source: string, run: string, record?: string): Promise<CollectorSummary> {
   const handle = await env.client.workflow.start('usageCollectorWorkflow', { workflowId: `usage-collector-${source}-${run}`, taskQueue, args: [{ source }] });
-  const result = await handle.result() as CollectorSummary;
+  const result = (await handle.result()) as CollectorSummary;
   if (record) recordHistory(record, await handle.fetchHistory());
   return result;
 }
 
 const sourceSettings = (s: Partial<SourceSettings> & Pick<SourceSettings, 'name' | 'kind'>): SourceSettings => ({
-  format: 'asterisk', timezone: 'UTC', country: null, voicemailNumbers: null, featureCodes: null, columns: null, dsn: null, table: null, dir: null,
-  everySeconds: 300, safetyWindowSeconds: 3600, maxLagSeconds: 1800, alertAfterFailures: 3, ...s,
+  format: 'asterisk',
+  timezone: 'UTC',
+  country: null,
+  voicemailNumbers: null,
+  featureCodes: null,
+  columns: null,
+  dsn: null,
+  table: null,
+  dir: null,
+  everySeconds: 300,
+  safetyWindowSeconds: 3600,
+  maxLagSeconds: 1800,
+  alertAfterFailures: 3,
+  ...s,
 });
 
 test('an asterisk-db source collects on its schedule while rows are inserted, a row committed late included: every call once', async () => {
@@ -77,19 +89,44 @@ test('an asterisk-db source collects on its schedule while rows are inserted, a 
   // already read but is written only now (a long call ends after them).
   for (let batch = 0; batch < 5; batch += 1) {
     await insertCdrRows(pbx.pool, callsFrom('4155550102', `2026-09-02 0${batch}:00:00`, 50, `later-${batch}`));
-    await until(() => recordsOf('pbx'), (n) => n > 0, 60_000);
+    await until(
+      () => recordsOf('pbx'),
+      (n) => n > 0,
+      60_000,
+    );
   }
-  await until(() => recordsOf('pbx'), (n) => n === 500, 90_000);
-  const { watermark } = (await until(() => getSource(db.pool, 'pbx'), (s) => s!.watermark === '2026-09-02 04:49:00', 60_000))!;
+  await until(
+    () => recordsOf('pbx'),
+    (n) => n === 500,
+    90_000,
+  );
+  const { watermark } = (await until(
+    () => getSource(db.pool, 'pbx'),
+    (s) => s!.watermark === '2026-09-02 04:49:00',
+    60_000,
+  ))!;
   // Started 10 minutes before the last row read, written only now: within the safety window (1 h).
   const lateStart = new Date(Date.parse(`${watermark!.replace(' ', 'T')}Z`) - 600_000).toISOString().slice(0, 19).replace('T', ' ');
   await insertCdrRows(pbx.pool, [{ calldate: lateStart, src: '4155550101', dst: '33142000000', billsec: 500, uniqueid: 'late-commit' }]);
-  await until(() => recordsOf('pbx'), (n) => n === 501, 90_000);
+  await until(
+    () => recordsOf('pbx'),
+    (n) => n === 501,
+    90_000,
+  );
   // Every run after that reads the safety window again: it adds nothing.
-  await until(() => getSource(db.pool, 'pbx'), (s) => s!.lastRunAt !== null && s!.duplicates > 0, 60_000);
+  await until(
+    () => getSource(db.pool, 'pbx'),
+    (s) => s!.lastRunAt !== null && s!.duplicates > 0,
+    60_000,
+  );
   expect(await recordsOf('pbx')).toBe(501);
-  const { rows: calls } = await db.pool.query(`SELECT subscriber_id, count(*)::int AS n, count(DISTINCT record_key)::int AS keys FROM calls WHERE record_key IN (SELECT record_key FROM cdr_records WHERE source = 'pbx') GROUP BY 1 ORDER BY 1`);
-  expect(calls).toEqual([{ subscriber_id: 'alice', n: 251, keys: 251 }, { subscriber_id: 'bob', n: 250, keys: 250 }]);
+  const { rows: calls } = await db.pool.query(
+    `SELECT subscriber_id, count(*)::int AS n, count(DISTINCT record_key)::int AS keys FROM calls WHERE record_key IN (SELECT record_key FROM cdr_records WHERE source = 'pbx') GROUP BY 1 ORDER BY 1`,
+  );
+  expect(calls).toEqual([
+    { subscriber_id: 'alice', n: 251, keys: 251 },
+    { subscriber_id: 'bob', n: 250, keys: 250 },
+  ]);
 
   const shown = JSON.parse((await cli('sources', 'show', 'pbx', '--json')).stdout);
   expect(shown).toMatchObject({ lastRecordAt: '2026-09-02T04:49:00.000Z', consecutiveFailures: 0, rowsRejected: 0 });
@@ -100,16 +137,20 @@ test('an asterisk-db source collects on its schedule while rows are inserted, a 
   expect(text).not.toContain('s3cret-PASS');
 
   // The runs are found by the source's search attribute, with its health.
-  const runs = await until(async () => {
-    const found = [];
-    for await (const w of env.client.workflow.list({ query: 'UsageSource = "pbx" AND ExecutionStatus = "Completed" AND RowsCollected >= 501' })) found.push(w);
-    return found;
-  }, (found) => found.length > 0, 60_000);
+  const runs = await until(
+    async () => {
+      const found = [];
+      for await (const w of env.client.workflow.list({ query: 'UsageSource = "pbx" AND ExecutionStatus = "Completed" AND RowsCollected >= 501' })) found.push(w);
+      return found;
+    },
+    (found) => found.length > 0,
+    60_000,
+  );
   const attributes = runs[0]!.typedSearchAttributes;
   expect(attributes.getAll().map((p) => p.key.name)).toEqual(expect.arrayContaining(['CollectorLagSeconds', 'LastRecordTime', 'RowsCollected', 'RowsRejected', 'UsageSource']));
   // No personal data in them: the source's name and numbers, never a caller's number.
   expect(JSON.stringify(attributes.getAll())).not.toContain('415555');
-  expect(JSON.stringify((await env.client.workflow.getHandle(runs[0]!.workflowId, runs[0]!.runId).fetchHistory()))).not.toContain('s3cret-PASS');
+  expect(JSON.stringify(await env.client.workflow.getHandle(runs[0]!.workflowId, runs[0]!.runId).fetchHistory())).not.toContain('s3cret-PASS');
 
   expect((await cli('sources', 'pause', 'pbx')).code).toBe(0);
   expect((await env.client.schedule.getHandle('usage-collector-pbx').describe()).state.paused).toBe(true);
@@ -148,7 +189,17 @@ test('the switch database unreachable for a while: each run fails and is recorde
 });
 
 test('a source behind by more than its max lag (its switch on a port where nothing listens) alerts ops once, with why', async () => {
-  await addSource(db.pool, sourceSettings({ name: 'pbx-behind', kind: 'asterisk-db', dsn: 'postgres://reader:s3cret-PASS@127.0.0.1:1/asterisk', table: 'cdr', maxLagSeconds: 600, alertAfterFailures: 10 }));
+  await addSource(
+    db.pool,
+    sourceSettings({
+      name: 'pbx-behind',
+      kind: 'asterisk-db',
+      dsn: 'postgres://reader:s3cret-PASS@127.0.0.1:1/asterisk',
+      table: 'cdr',
+      maxLagSeconds: 600,
+      alertAfterFailures: 10,
+    }),
+  );
   // Added an hour ago and never caught up since.
   await db.pool.query(`UPDATE usage_sources SET created_at = now() - interval '1 hour' WHERE name = 'pbx-behind'`);
   const run = await collectOnce('pbx-behind', '1');
@@ -165,21 +216,30 @@ test('a source behind by more than its max lag (its switch on a port where nothi
 test('a spool folder: a file written slowly, one under a .tmp name, a broken gzip, a file dropped twice; every call once, the failed one reported', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-spool-'));
   await addSource(db.pool, sourceSettings({ name: 'fs-spool', kind: 'spool', dir }));
-  const rows = (prefix: string, count: number, hour: number): AsteriskRowSpec[] => Array.from({ length: count }, (_, n) => ({
-    src: '4155550101', dst: '33142000000', start: `2026-09-20 ${String(hour).padStart(2, '0')}:${String(n).padStart(2, '0')}:00`, billsec: 30 + n, uniqueid: `${prefix}-${n}`,
-  }));
+  const rows = (prefix: string, count: number, hour: number): AsteriskRowSpec[] =>
+    Array.from({ length: count }, (_, n) => ({
+      src: '4155550101',
+      dst: '33142000000',
+      start: `2026-09-20 ${String(hour).padStart(2, '0')}:${String(n).padStart(2, '0')}:00`,
+      billsec: 30 + n,
+      uniqueid: `${prefix}-${n}`,
+    }));
   fs.writeFileSync(path.join(dir, 'a.csv'), asteriskFile(rows('a', 10, 8)));
   fs.writeFileSync(path.join(dir, 'b.csv.tmp'), asteriskFile(rows('b', 10, 9)));
   const broken = zlib.gzipSync(asteriskFile(rows('broken', 40, 10)));
   fs.writeFileSync(path.join(dir, 'broken.csv.gz'), broken.subarray(0, Math.floor(broken.length / 2)));
   // Written a line at a time all through the first run.
-  const slowLines = asteriskFile(rows('slow', 20, 11)).split('\n').filter((l) => l !== '');
+  const slowLines = asteriskFile(rows('slow', 20, 11))
+    .split('\n')
+    .filter((l) => l !== '');
   const slow = fs.openSync(path.join(dir, 'slow.csv'), 'w');
   let written = 0;
   fs.writeSync(slow, `${slowLines[written++]}\n`);
   const firstRun = collectOnce('fs-spool', '1');
   let runDone = false;
-  void firstRun.finally(() => { runDone = true; });
+  void firstRun.finally(() => {
+    runDone = true;
+  });
   while (!runDone) {
     if (written < slowLines.length - 1) fs.writeSync(slow, `${slowLines[written++]}\n`);
     else fs.writeSync(slow, ''); // keeps the last line back until the run is over

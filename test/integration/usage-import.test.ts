@@ -2,7 +2,7 @@
  * Usage import on a real PostgreSQL: every counted second on the right subscriber's month exactly
  * once, whatever is imported twice, at the same time, or interrupted; nothing lost.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { ImportInputError, importUsageFile } from '../../db/usage-import';
 import { createPool } from '../../db/pool';
 import { insertSubscriber } from '../../db/subscribers';
 import { asteriskFile, type AsteriskRowSpec } from '../helpers/asterisk-rows';
+import { billingIn, BIN, type CliResult } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { givenSubscriber } from '../helpers/fixtures';
 
@@ -40,12 +41,20 @@ function write(name: string, rows: AsteriskRowSpec[]): string {
   return file;
 }
 
-const outbound = (n: number, src: string, start: string, billsec: number): AsteriskRowSpec => ({ src, dst: `9120255500${String(n).padStart(2, '0')}`, start, billsec, uniqueid: `1790000000.${n}` });
+const outbound = (n: number, src: string, start: string, billsec: number): AsteriskRowSpec => ({
+  src,
+  dst: `9120255500${String(n).padStart(2, '0')}`,
+  start,
+  billsec,
+  uniqueid: `1790000000.${n}`,
+});
 
 async function seconds(subscriberId: string, period: string): Promise<{ counted: number; calls: number }> {
   const { rows } = await db.pool.query(
     `SELECT coalesce(sum(billable_seconds) FILTER (WHERE counted), 0)::int AS counted, count(*)::int AS calls
-       FROM calls WHERE subscriber_id = $1 AND period = $2`, [subscriberId, period]);
+       FROM calls WHERE subscriber_id = $1 AND period = $2`,
+    [subscriberId, period],
+  );
   return rows[0];
 }
 
@@ -70,7 +79,9 @@ test('importing the same file twice, or an overlapping file, adds nothing the se
 });
 
 test('two imports of overlapping files at the same time land each row once', async () => {
-  const rows = Array.from({ length: 3000 }, (_, i) => outbound(100 + i, '+12125550003', `2026-07-${String(1 + (i % 28)).padStart(2, '0')} 0${i % 10}:${String(i % 60).padStart(2, '0')}:00`, 30));
+  const rows = Array.from({ length: 3000 }, (_, i) =>
+    outbound(100 + i, '+12125550003', `2026-07-${String(1 + (i % 28)).padStart(2, '0')} 0${i % 10}:${String(i % 60).padStart(2, '0')}:00`, 30),
+  );
   const left = write('left.csv', rows.slice(0, 2000));
   const right = write('right.csv', rows.slice(1000));
   const [a, b] = await Promise.all([
@@ -82,11 +93,16 @@ test('two imports of overlapping files at the same time land each row once', asy
 });
 
 test('an import whose database connection is lost leaves whole batches, and running it again completes it', async () => {
-  const rows = Array.from({ length: 2000 }, (_, i) => outbound(10_000 + i, '+12125550002', `2026-06-${String(1 + (i % 28)).padStart(2, '0')} 12:${String(i % 60).padStart(2, '0')}:${String(i % 59).padStart(2, '0')}`, 10));
+  const rows = Array.from({ length: 2000 }, (_, i) =>
+    outbound(10_000 + i, '+12125550002', `2026-06-${String(1 + (i % 28)).padStart(2, '0')} 12:${String(i % 60).padStart(2, '0')}:${String(i % 59).padStart(2, '0')}`, 10),
+  );
   const file = write('interrupted.csv', rows);
   let batches = 0;
   const cut = importUsageFile(db.pool, {
-    file, timezone: 'UTC', source: 'pbx-3', batchSize: 300,
+    file,
+    timezone: 'UTC',
+    source: 'pbx-3',
+    batchSize: 300,
     onProgress: async () => {
       batches += 1;
       if (batches === 3) await terminateOtherConnections();
@@ -96,7 +112,9 @@ test('an import whose database connection is lost leaves whole batches, and runn
   // Running it again is a new process with new connections.
   const again = createPool(db.url);
   try {
-    const { rows: [landed] } = await again.query("SELECT count(*)::int AS n FROM cdr_records WHERE source = 'pbx-3'");
+    const {
+      rows: [landed],
+    } = await again.query("SELECT count(*)::int AS n FROM cdr_records WHERE source = 'pbx-3'");
     expect(landed.n % 300).toBe(0);
     expect(landed.n).toBeLessThan(2000);
     const rerun = await importUsageFile(again, { file, timezone: 'UTC', source: 'pbx-3', batchSize: 300 });
@@ -107,17 +125,28 @@ test('an import whose database connection is lost leaves whole batches, and runn
   expect(await seconds('ben', '2026-06')).toEqual({ counted: 2000 * 10, calls: 2000 });
 });
 
-test('a call between two subscribers counts for both; a call across midnight at month end is split in the subscriber\'s zone', async () => {
+test("a call between two subscribers counts for both; a call across midnight at month end is split in the subscriber's zone", async () => {
   const file = write('internal.csv', [
     // ana (New York) calls ben (UTC) on 2026-05-31 at 23:50 New York time, 20 minutes: the switch writes local time.
-    { src: '+12125550001', dst: '+12125550002', start: '2026-05-31 23:50:00', ring: 0, billsec: 1200, uniqueid: '1780000000.1', channel: 'PJSIP/1001-0000000a', dstchannel: 'PJSIP/1002-0000000b' },
+    {
+      src: '+12125550001',
+      dst: '+12125550002',
+      start: '2026-05-31 23:50:00',
+      ring: 0,
+      billsec: 1200,
+      uniqueid: '1780000000.1',
+      channel: 'PJSIP/1001-0000000a',
+      dstchannel: 'PJSIP/1002-0000000b',
+    },
   ]);
   const summary = await importUsageFile(db.pool, { file, timezone: 'America/New_York', source: 'pbx-4' });
   expect(summary).toMatchObject({ counted: 1, unmatched: 0 });
   // ana: 600 s in May and 600 s in June, New York time; ben (UTC) has it all in June (03:50-04:10 UTC).
   expect(await seconds('ana', '2026-05')).toEqual({ counted: 600, calls: 1 });
   expect(await seconds('ana', '2026-06')).toEqual({ counted: 600, calls: 1 });
-  const { rows } = await db.pool.query(`SELECT c.subscriber_id, c.direction, c.period, c.billable_seconds FROM calls c JOIN cdr_records r USING (record_key) WHERE r.source = 'pbx-4' ORDER BY 1, 3`);
+  const { rows } = await db.pool.query(
+    `SELECT c.subscriber_id, c.direction, c.period, c.billable_seconds FROM calls c JOIN cdr_records r USING (record_key) WHERE r.source = 'pbx-4' ORDER BY 1, 3`,
+  );
   expect(rows).toEqual([
     { subscriber_id: 'ana', direction: 'outgoing', period: '2026-05', billable_seconds: 600 },
     { subscriber_id: 'ana', direction: 'outgoing', period: '2026-06', billable_seconds: 600 },
@@ -139,7 +168,15 @@ test('rows that match nobody are kept and attributed when the number is register
   ]);
   const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-6' });
   expect(summary).toMatchObject({ rowsRead: 2, counted: 2, unmatched: 2, unmatchedNumbers: [{ number: '+14155550123', records: 2 }] });
-  await insertSubscriber(db.pool, { id: 'dan', email: 'dan@example.test', timezone: 'UTC', business: false, monthlyFeeCents: 0, serviceStart: '2026-01-01', numbers: ['+14155550123'] });
+  await insertSubscriber(db.pool, {
+    id: 'dan',
+    email: 'dan@example.test',
+    timezone: 'UTC',
+    business: false,
+    monthlyFeeCents: 0,
+    serviceStart: '2026-01-01',
+    numbers: ['+14155550123'],
+  });
   const rematch = await rematchUnmatched(db.pool);
   expect(rematch).toMatchObject({ attributed: 2, stillUnmatched: 0 });
   expect(await seconds('dan', '2026-03')).toEqual({ counted: 500, calls: 2 });
@@ -148,24 +185,31 @@ test('rows that match nobody are kept and attributed when the number is register
 });
 
 test('rows for a month already invoiced are kept and marked late', async () => {
-  await db.pool.query(`INSERT INTO invoices (id, subscriber_id, period, policy_version, currency, calls, used_seconds, allowance_seconds, overage_minutes, overage_rate_micros, total_cents)
-                       VALUES ('INV-2026-02-ben', 'ben', '2026-02', 1, 'USD', 0, 0, 144000, 0, 50000, 0)`);
+  await db.pool
+    .query(`INSERT INTO invoices (id, number, issue_date, due_date, subscriber_id, period, policy_version, currency, calls, used_seconds, allowance_seconds, overage_minutes, overage_rate_micros, total_cents)
+                       VALUES ('INV-2026-02-ben', 'RC-2026-000001', '2026-03-01', '2026-03-15', 'ben', '2026-02', 1, 'USD', 0, 0, 144000, 0, 50000, 0)`);
   const file = write('late.csv', [outbound(90, '+12125550002', '2026-02-20 10:00:00', 120), outbound(91, '+12125550002', '2026-03-01 10:00:00', 60)]);
   const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-7' });
   expect(summary.late).toBe(1);
   const { rows } = await db.pool.query(`SELECT period, late FROM calls WHERE subscriber_id = 'ben' AND period IN ('2026-02', '2026-03') ORDER BY period`);
-  expect(rows).toEqual([{ period: '2026-02', late: true }, { period: '2026-03', late: false }]);
+  expect(rows).toEqual([
+    { period: '2026-02', late: true },
+    { period: '2026-03', late: false },
+  ]);
 });
 
 test('bad rows go to the rejects file with line and reason while the good rows land', async () => {
   const good = asteriskFile([outbound(200, '+12125550002', '2026-01-10 10:00:00', 42)]).trimEnd();
   const file = path.join(dir, 'bad.csv');
-  fs.writeFileSync(file, [
-    good,
-    '"","+12125550002","9120","ctx","clid","SIP/a","SIP/b","Dial","x","2026-01-10 10:00:00","2026-01-10 10:00:05"', // 11 columns
-    good.replace('"2026-01-10 10:00:00"', '"2026-01-10 25:00:00"').replace('1790000000.200', '1790000000.201'),
-    good.replace(',47,42,', ',47,-3,').replace('1790000000.200', '1790000000.202'),
-  ].join('\n') + '\n');
+  fs.writeFileSync(
+    file,
+    [
+      good,
+      '"","+12125550002","9120","ctx","clid","SIP/a","SIP/b","Dial","x","2026-01-10 10:00:00","2026-01-10 10:00:05"', // 11 columns
+      good.replace('"2026-01-10 10:00:00"', '"2026-01-10 25:00:00"').replace('1790000000.200', '1790000000.201'),
+      good.replace(',47,42,', ',47,-3,').replace('1790000000.200', '1790000000.202'),
+    ].join('\n') + '\n',
+  );
   const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-8' });
   expect(summary).toMatchObject({ rowsRead: 4, counted: 1, rejected: 3 });
   const rejects = fs.readFileSync(summary.rejectsFile!, 'utf8').trim().split('\n');
@@ -175,15 +219,9 @@ test('bad rows go to the rejects file with line and reason while the good rows l
   expect(rejects[2]).toContain('2026-01-10 25:00:00');
 });
 
-/** `billing usage import FILE ARGS... --json` as a process against this file's database (Temporal unreachable: old records make no alerts due). */
-function cliImport(file: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const bin = path.resolve(__dirname, '../../bin/billing.js');
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, TEMPORAL_ADDRESS: '127.0.0.1:1' };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, 'usage', 'import', file, ...args], { env, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
+/** `billing usage import FILE ARGS...` in-process against this file's database (Temporal unreachable: old records make no alerts due). */
+function cliImport(file: string, ...args: string[]): Promise<CliResult> {
+  return billingIn({ PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, TEMPORAL_ADDRESS: '127.0.0.1:1' }, ['usage', 'import', file, ...args]);
 }
 
 test('the same calls under another file name import once: a record is its switch and its content, not its file', async () => {
@@ -231,16 +269,31 @@ test('an import of this month with Temporal unreachable commits, and exits 1 say
   const result = await cliImport(file, '--json');
   expect(result.code).toBe(1);
   const { importId } = JSON.parse(result.stdout) as { importId: number };
-  expect(JSON.parse(result.stdout)).toMatchObject({ rowsRead: 1, counted: 1, alerts: `usage alerts not handed over: see the last line (\`billing usage alerts ${importId}\` hands them over)` });
+  expect(JSON.parse(result.stdout)).toMatchObject({
+    rowsRead: 1,
+    counted: 1,
+    alerts: `usage alerts not handed over: see the last line (\`billing usage alerts ${importId}\` hands them over)`,
+  });
   expect(result.stderr.trim().split('\n')).toHaveLength(1);
-  expect(result.stderr.trim()).toMatch(new RegExp(`^billing: import ${importId} is committed \\(do not import .*this-month\\.csv again\\), but its usage alerts are not handed over: `
-    + `cannot reach Temporal at 127\\.0\\.0\\.1:1 .*Once Temporal and a billing worker are up, run \`billing usage alerts ${importId}\`$`));
+  expect(result.stderr.trim()).toMatch(
+    new RegExp(
+      `^billing: import ${importId} is committed \\(do not import .*this-month\\.csv again\\), but its usage alerts are not handed over: ` +
+        `cannot reach Temporal at 127\\.0\\.0\\.1:1 .*Once Temporal and a billing worker are up, run \`billing usage alerts ${importId}\`$`,
+    ),
+  );
   expect((await db.pool.query(`SELECT finished_at IS NOT NULL AS finished FROM usage_imports WHERE id = $1`, [importId])).rows).toEqual([{ finished: true }]);
   expect(await seconds('ben', periodOf(Date.now(), 'UTC'))).toEqual({ counted: 60, calls: 1 });
 });
 
 test('a truncated gzip says how many records it committed, and the whole file imported again adds the rest', async () => {
-  const rows = Array.from({ length: 20_000 }, (_, i) => outbound(700_000 + i, '+12125550003', `2025-08-${String(1 + (i % 28)).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:${String((i * 7) % 60).padStart(2, '0')}`, 1 + (i % 40)));
+  const rows = Array.from({ length: 20_000 }, (_, i) =>
+    outbound(
+      700_000 + i,
+      '+12125550003',
+      `2025-08-${String(1 + (i % 28)).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:${String((i * 7) % 60).padStart(2, '0')}`,
+      1 + (i % 40),
+    ),
+  );
   const whole = zlib.gzipSync(asteriskFile(rows));
   const file = path.join(dir, 'Master-truncated.csv.gz');
   fs.writeFileSync(file, whole.subarray(0, Math.floor(whole.length * 0.6)));
@@ -252,7 +305,9 @@ test('a truncated gzip says how many records it committed, and the whole file im
   const committed = await count();
   expect(committed).toBeGreaterThan(0);
   expect(committed).toBeLessThan(20_000);
-  expect(message).toContain(`Master-truncated.csv.gz is not a whole gzip file (unexpected end of file): the first ${committed} call records of it are imported and committed; run the import again with the whole file to add the rest`);
+  expect(message).toContain(
+    `Master-truncated.csv.gz is not a whole gzip file (unexpected end of file): the first ${committed} call records of it are imported and committed; run the import again with the whole file to add the rest`,
+  );
 
   fs.writeFileSync(file, whole);
   const rerun = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-gz', batchSize: 1000 });
@@ -281,7 +336,10 @@ describe('switch files as they are', () => {
     fs.writeFileSync(file, zlib.gzipSync(fs.readFileSync(fixture('asterisk-local-channels.csv'))));
     const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'pbx-local' });
     expect(summary).toMatchObject({
-      format: 'asterisk', rowsRead: 7, counted: 3, rejected: 0,
+      format: 'asterisk',
+      rowsRead: 7,
+      counted: 3,
+      rejected: 0,
       notCounted: { 'local-channel-duplicate': 3, unanswered: 1 },
     });
     // 1001's and 1002's dialled calls are theirs; the originated reminder call matches nobody.
@@ -293,13 +351,76 @@ describe('switch files as they are', () => {
     expect(summary).toMatchObject({ format: 'freeswitch', counted: 1, notCounted: { 'voicemail-deposit': 4 } });
     const { rows } = await db.pool.query(
       `SELECT c.subscriber_id, c.direction, c.counted, c.not_counted_reason FROM calls c JOIN cdr_records r USING (record_key)
-        WHERE r.source = 'fs-1' ORDER BY c.subscriber_id, c.direction, c.counted`);
+        WHERE r.source = 'fs-1' ORDER BY c.subscriber_id, c.direction, c.counted`,
+    );
     // 1001 → 1002 (240 s) counts for both; 1000's deposit into 1001's box is kept for 1001, not counted.
-    expect(rows).toEqual(expect.arrayContaining([
-      { subscriber_id: 'ext1001', direction: 'outgoing', counted: true, not_counted_reason: null },
-      { subscriber_id: 'ext1002', direction: 'incoming', counted: true, not_counted_reason: null },
-      { subscriber_id: 'ext1001', direction: 'incoming', counted: false, not_counted_reason: 'voicemail-deposit' },
-    ]));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { subscriber_id: 'ext1001', direction: 'outgoing', counted: true, not_counted_reason: null },
+        { subscriber_id: 'ext1002', direction: 'incoming', counted: true, not_counted_reason: null },
+        { subscriber_id: 'ext1001', direction: 'incoming', counted: false, not_counted_reason: 'voicemail-deposit' },
+      ]),
+    );
+  });
+
+  test('a FreeSWITCH file written with legs=ab bills each bridged call once: the B-leg is kept, not counted', async () => {
+    const summary = await importUsageFile(db.pool, { file: fixture('freeswitch-legs-ab.csv'), timezone: 'UTC', source: 'fs-ab' });
+    expect(summary).toMatchObject({ format: 'freeswitch', rowsRead: 12, counted: 3, notCounted: { 'b-leg': 3, unanswered: 3, 'voicemail-deposit': 3 } });
+    const { rows } = await db.pool.query(
+      `SELECT c.subscriber_id, c.direction, SUM(c.billable_seconds)::int AS seconds FROM calls c JOIN cdr_records r USING (record_key)
+        WHERE r.source = 'fs-ab' AND c.counted AND c.subscriber_id IN ('ext1001', 'ext1002') GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    // 1000 → 1001 (300 s) and a trunk caller → 1001 (120 s) once each; 1002's call out (600 s) once.
+    expect(rows).toEqual([
+      { subscriber_id: 'ext1001', direction: 'incoming', seconds: 420 },
+      { subscriber_id: 'ext1002', direction: 'outgoing', seconds: 600 },
+    ]);
+  });
+
+  test('FreeSWITCH mod_json_cdr documents, one a line, are told by their content and each leg is decided alone', async () => {
+    // `cat *.cdr.json > calls.jsonl`: each file is one line; the one cut short has no newline of its own.
+    const legs = [
+      'answered',
+      'answered-b-leg',
+      'unanswered',
+      'vm-legs-a-a-leg',
+      'vm-legs-a-loopback-b',
+      'vm-legs-ab-loopback-b',
+      'vm-legs-ab-loopback-a',
+      'vm-legs-ab-a-leg',
+      'broken-truncated',
+    ];
+    const file = path.join(dir, 'calls.jsonl');
+    fs.writeFileSync(file, legs.map((leg) => fs.readFileSync(fixture(`freeswitch-json-${leg}.cdr.json`), 'utf8').trimEnd() + '\n').join(''));
+    const rejectsFile = path.join(dir, 'calls.rejects.csv');
+    const summary = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'fs-json', rejectsFile });
+    expect(summary).toMatchObject({
+      format: 'freeswitch-json',
+      rowsRead: 9,
+      records: 8,
+      counted: 1,
+      rejected: 1,
+      notCounted: { 'b-leg': 1, unanswered: 1, 'voicemail-deposit': 5 },
+    });
+    expect(fs.readFileSync(rejectsFile, 'utf8')).toMatch(/^line,reason,row\n9,"?not a JSON document \(/);
+    const { rows } = await db.pool.query(
+      `SELECT c.subscriber_id, c.direction, c.billable_seconds, c.counted, c.not_counted_reason FROM calls c JOIN cdr_records r USING (record_key)
+        WHERE r.source = 'fs-json' ORDER BY c.subscriber_id, c.counted, c.not_counted_reason`,
+    );
+    // The trunk call to 1001 counts once for each party (its B-leg is kept, not counted): dan, registered by an earlier
+    // test with the trunk caller's number, once as outgoing; the deposits are kept for the boxes' owners.
+    expect(rows.filter((row) => row.counted)).toEqual([
+      { subscriber_id: 'dan', direction: 'outgoing', billable_seconds: 300, counted: true, not_counted_reason: null },
+      { subscriber_id: 'ext1001', direction: 'incoming', billable_seconds: 300, counted: true, not_counted_reason: null },
+    ]);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { subscriber_id: 'ext1001', direction: 'incoming', billable_seconds: 300, counted: false, not_counted_reason: 'b-leg' },
+        { subscriber_id: 'ext1002', direction: 'incoming', billable_seconds: 45, counted: false, not_counted_reason: 'voicemail-deposit' },
+      ]),
+    );
+    const again = await importUsageFile(db.pool, { file, timezone: 'UTC', source: 'fs-json', rejectsFile });
+    expect(again).toMatchObject({ records: 8, duplicates: 8 });
   });
 
   test('a file whose format cannot be told is refused with what was seen', async () => {
@@ -310,11 +431,18 @@ describe('switch files as they are', () => {
 });
 
 test('an import killed half way leaves whole batches, and running it again completes it', async () => {
-  const rows = Array.from({ length: 60_000 }, (_, i) => outbound(100_000 + i, '+12125550003', `2025-11-${String(1 + (i % 28)).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:${String((i * 7) % 60).padStart(2, '0')}`, 1 + (i % 50)));
+  const rows = Array.from({ length: 60_000 }, (_, i) =>
+    outbound(
+      100_000 + i,
+      '+12125550003',
+      `2025-11-${String(1 + (i % 28)).padStart(2, '0')} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:${String((i * 7) % 60).padStart(2, '0')}`,
+      1 + (i % 50),
+    ),
+  );
   const file = write('killed.csv', rows);
-  const bin = path.resolve(__dirname, '../../bin/billing.js');
+  // A process: killed half way, as an operator's Ctrl-C or a crash would.
   const env = { ...process.env, DATABASE_URL: db.url, BILLING_IMPORT_BATCH_ROWS: '500', TEMPORAL_ADDRESS: '127.0.0.1:1' };
-  const child = spawn(process.execPath, [bin, 'usage', 'import', file, '--source', 'pbx-kill'], { env, stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, 'usage', 'import', file, '--source', 'pbx-kill'], { env, stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const count = async (): Promise<number> => (await db.pool.query("SELECT count(*)::int AS n FROM cdr_records WHERE source = 'pbx-kill'")).rows[0].n;
   while ((await count()) < 1000) await new Promise((r) => setTimeout(r, 10));
@@ -334,9 +462,17 @@ test('usage alerts measure against the allowance the subscriber really has: plan
   const request = await createLimitRequest(db.pool, { subscriberId: 'biz', minutes: 4000, reason: 'call centre', actor: 'test' });
   await grantLimit(db.pool, 'biz', { requestId: request.id, minutes: 4000, fromPeriod: period, untilPeriod: null });
   // 2,400 minutes: the policy's whole allowance, but 60 % of the approved 4,000.
-  const first = await importUsageFile(db.pool, { file: write('biz-1.csv', [outbound(300, '+12125550777', `${period}-01 12:00:00`, 2400 * 60)]), timezone: 'UTC', source: 'pbx-biz' });
+  const first = await importUsageFile(db.pool, {
+    file: write('biz-1.csv', [outbound(300, '+12125550777', `${period}-01 12:00:00`, 2400 * 60)]),
+    timezone: 'UTC',
+    source: 'pbx-biz',
+  });
   expect(await queueUsageAlerts(db.pool, first.touched)).toEqual([]);
   // 3,200 minutes: 80 % of 4,000.
-  const second = await importUsageFile(db.pool, { file: write('biz-2.csv', [outbound(301, '+12125550777', `${period}-01 18:00:00`, 800 * 60)]), timezone: 'UTC', source: 'pbx-biz' });
+  const second = await importUsageFile(db.pool, {
+    file: write('biz-2.csv', [outbound(301, '+12125550777', `${period}-01 18:00:00`, 800 * 60)]),
+    timezone: 'UTC',
+    source: 'pbx-biz',
+  });
   expect(await queueUsageAlerts(db.pool, second.touched)).toEqual([`usage-alert:biz:${period}:80`]);
 });

@@ -52,7 +52,10 @@ test.each([
   [['sources', 'add', 'pbx', '--kind', 'spool', '--timezone', 'UTC', '--format', 'xml', '--dir', '/tmp'], '--format "xml" is not one of'],
   [['sources', 'add', 'pbx', '--kind', 'spool', '--timezone', 'UTC', '--format', 'asterisk', '--dir', '/nonexistent/spool'], '--dir "/nonexistent/spool" is not a folder'],
   [['sources', 'add', 'pbx', '--kind', 'spool', '--timezone', 'UTC', '--format', 'asterisk', '--dir', '/tmp', '--dsn', DSN], '--dsn and --table are for an asterisk-db source'],
-  [['sources', 'add', 'pbx', '--kind', 'spool', '--timezone', 'UTC', '--format', 'asterisk', '--dir', '/tmp', '--columns', 'linkedid'], 'peeraccount, linkedid and sequence are written together'],
+  [
+    ['sources', 'add', 'pbx', '--kind', 'spool', '--timezone', 'UTC', '--format', 'asterisk', '--dir', '/tmp', '--columns', 'linkedid'],
+    'peeraccount, linkedid and sequence are written together',
+  ],
   [['sources', 'show', 'nobody'], 'source "nobody" does not exist'],
 ])('%j is refused with one line', async (args, message) => {
   const result = await cli(...args);
@@ -63,20 +66,55 @@ test.each([
 });
 
 test('an asterisk-db source: its password never printed nor in its schedule; paused, resumed and removed with its schedule', async () => {
-  const added = await cli('sources', 'add', 'pbx-paris', '--kind', 'asterisk-db', '--timezone', 'Europe/Paris', '--country', 'FR', '--dsn', DSN, '--table', 'cdr', '--every', '10m', '--feature-codes', '_*72.', '--voicemail-numbers', '*98,s@vm-menu');
+  const added = await cli(
+    'sources',
+    'add',
+    'pbx-paris',
+    '--kind',
+    'asterisk-db',
+    '--timezone',
+    'Europe/Paris',
+    '--country',
+    'FR',
+    '--dsn',
+    DSN,
+    '--table',
+    'cdr',
+    '--every',
+    '10m',
+    '--feature-codes',
+    '_*72.',
+    '--voicemail-numbers',
+    '*98,s@vm-menu',
+  );
   expect(added).toMatchObject({ code: 0 });
   expect(added.stdout).toContain('added source pbx-paris (asterisk-db, asterisk, Europe/Paris): cdr in postgres://asterisk_reader:***@127.0.0.1:5432/asterisk');
   expect(added.stdout).toContain('created schedule usage-collector-pbx-paris: every 10m');
-  expect((await cli('sources', 'add', 'pbx-paris', '--kind', 'spool', '--timezone', 'UTC', '--format', 'asterisk', '--dir', spoolDir)).stderr).toContain('source "pbx-paris" exists already');
+  expect((await cli('sources', 'add', 'pbx-paris', '--kind', 'spool', '--timezone', 'UTC', '--format', 'asterisk', '--dir', spoolDir)).stderr).toContain(
+    'source "pbx-paris" exists already',
+  );
 
-  for (const args of [['sources', 'list'], ['sources', 'list', '--json'], ['sources', 'show', 'pbx-paris'], ['sources', 'show', 'pbx-paris', '--json']]) {
+  for (const args of [
+    ['sources', 'list'],
+    ['sources', 'list', '--json'],
+    ['sources', 'show', 'pbx-paris'],
+    ['sources', 'show', 'pbx-paris', '--json'],
+  ]) {
     const shown = await cli(...args);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('pbx-paris');
     expect(shown.stdout).not.toContain('s3cret-PASS');
   }
   const json = JSON.parse((await cli('sources', 'show', 'pbx-paris', '--json')).stdout);
-  expect(json).toMatchObject({ kind: 'asterisk-db', country: 'FR', featureCodes: ['_*72.'], voicemailNumbers: ['*98', 's@vm-menu'], every: '10m', paused: false, rowsCollected: 0 });
+  expect(json).toMatchObject({
+    kind: 'asterisk-db',
+    country: 'FR',
+    featureCodes: ['_*72.'],
+    voicemailNumbers: ['*98', 's@vm-menu'],
+    every: '10m',
+    paused: false,
+    rowsCollected: 0,
+  });
 
   const handle = env.client.schedule.getHandle('usage-collector-pbx-paris');
   const description = await handle.describe();
@@ -100,12 +138,35 @@ test('an asterisk-db source: its password never printed nor in its schedule; pau
 
 test("usage import --source NAME reads a file with the source's zone, country and feature codes", async () => {
   await givenSubscriber(db.pool, { id: 'lyon', numbers: ['+33478000001'] });
-  expect((await cli('sources', 'add', 'pbx-lyon', '--kind', 'spool', '--format', 'asterisk', '--timezone', 'Europe/Paris', '--country', 'FR', '--dir', spoolDir, '--feature-codes', '_*72.')).code).toBe(0);
+  expect(
+    (
+      await cli(
+        'sources',
+        'add',
+        'pbx-lyon',
+        '--kind',
+        'spool',
+        '--format',
+        'asterisk',
+        '--timezone',
+        'Europe/Paris',
+        '--country',
+        'FR',
+        '--dir',
+        spoolDir,
+        '--feature-codes',
+        '_*72.',
+      )
+    ).code,
+  ).toBe(0);
   const file = path.join(spoolDir, 'Master.csv');
-  fs.writeFileSync(file, asteriskFile([
-    { src: '0478000001', dst: '0142000000', start: '2026-09-03 10:00:00', billsec: 120, uniqueid: 'a1' },
-    { src: '0478000001', dst: '*724155550101', start: '2026-09-03 11:00:00', billsec: 5, lastapp: 'Playback', uniqueid: 'a2' },
-  ]));
+  fs.writeFileSync(
+    file,
+    asteriskFile([
+      { src: '0478000001', dst: '0142000000', start: '2026-09-03 10:00:00', billsec: 120, uniqueid: 'a1' },
+      { src: '0478000001', dst: '*724155550101', start: '2026-09-03 11:00:00', billsec: 5, lastapp: 'Playback', uniqueid: 'a2' },
+    ]),
+  );
   const imported = await cli('usage', 'import', file, '--source', 'pbx-lyon', '--json');
   expect(imported.code).toBe(0);
   expect(JSON.parse(imported.stdout)).toMatchObject({ format: 'asterisk', source: 'pbx-lyon', counted: 1, notCounted: { 'not-a-call': 1 }, unmatched: 0 });

@@ -7,7 +7,9 @@ const TODAY = '2026-11-10';
 const check = (payload: unknown, state: AbuseCaseState = 'open') => checkAbuseDecision(payload, { state, today: TODAY });
 
 test('a valid decision of each kind, with the reason trimmed', () => {
-  expect(check({ reviewer: 'sam', action: 'suspend', reason: ' Dialer ', until: '2026-11-11' })).toEqual({ decision: { action: 'suspend', reviewer: 'sam', reason: 'Dialer', untilDay: '2026-11-11' } });
+  expect(check({ reviewer: 'sam', action: 'suspend', reason: ' Dialer ', until: '2026-11-11' })).toEqual({
+    decision: { action: 'suspend', reviewer: 'sam', reason: 'Dialer', untilDay: '2026-11-11' },
+  });
   expect(check({ reviewer: 'sam', action: 'suspend', reason: 'Dialer' })).toEqual({ decision: { action: 'suspend', reviewer: 'sam', reason: 'Dialer', untilDay: null } });
   expect(check({ reviewer: 'sam', action: 'terminate', reason: 'Resold' })).toMatchObject({ decision: { action: 'terminate', untilDay: null } });
   expect(check({ reviewer: 'sam', action: 'dismiss', reason: 'Known office' })).toMatchObject({ decision: { action: 'dismiss' } });
@@ -40,7 +42,15 @@ test('a suspended case may be terminated or lifted, not suspended again; a close
 });
 
 test('the emails name the case, the findings, the way to decide and the way to appeal', () => {
-  const data = { caseId: 'AC-7', subscriberId: 'ann', subscriberName: 'Ann', findings: [{ detector: 'dialer', day: '2026-11-09', summary: '250 short calls' }, { detector: 'dialer', day: '2026-11-10', summary: '300 short calls' }] };
+  const data = {
+    caseId: 'AC-7',
+    subscriberId: 'ann',
+    subscriberName: 'Ann',
+    findings: [
+      { detector: 'dialer', day: '2026-11-09', summary: '250 short calls' },
+      { detector: 'dialer', day: '2026-11-10', summary: '300 short calls' },
+    ],
+  };
   const opened = abuseCaseOpenedEmail(data);
   expect(opened.subject).toBe('Abuse case AC-7: ann, dialer');
   expect(opened.text).toContain('2026-11-09 dialer: 250 short calls');
@@ -76,12 +86,14 @@ describe('nextCaseState: the one state machine of a case, for the workflow and t
   });
 
   it('property: every step leaves open for good, and a state that takes no decision is closed', () => {
-    fc.assert(fc.property(fc.constantFrom(...ABUSE_CASE_STATES), fc.constantFrom(...ABUSE_ACTIONS, 'suspension-ended' as const), (from, event) => {
-      const step = nextCaseState(from, event);
-      if ('refused' in step) return;
-      expect(step.state).not.toBe('open');
-      expect(step.closed).toBe(!awaitsDecision(step.state));
-    }));
+    fc.assert(
+      fc.property(fc.constantFrom(...ABUSE_CASE_STATES), fc.constantFrom(...ABUSE_ACTIONS, 'suspension-ended' as const), (from, event) => {
+        const step = nextCaseState(from, event);
+        if ('refused' in step) return;
+        expect(step.state).not.toBe('open');
+        expect(step.closed).toBe(!awaitsDecision(step.state));
+      }),
+    );
   });
 
   it('checkAbuseDecision refuses exactly what the state machine refuses', () => {

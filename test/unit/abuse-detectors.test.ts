@@ -67,9 +67,7 @@ describe('excessive use: month-to-date answered time above 300 % of the allowanc
       key: 'sub-1:excessive-use:2026-03-15',
       evidence: { measured: { monthToDateSeconds: 432_001, allowanceSeconds: 144_000 }, threshold: { excessiveUsePercent: 300, thresholdSeconds: 432_000 }, callCount: 16 },
     });
-    expect(found!.summary).toBe(
-      'Subscriber sub-1 used 7200 min 1 s from the start of the month to 2026-03-15, more than 300 % of the 2400 min allowance (7200 min).',
-    );
+    expect(found!.summary).toBe('Subscriber sub-1 used 7200 min 1 s from the start of the month to 2026-03-15, more than 300 % of the 2400 min allowance (7200 min).');
   });
 
   test('calls not counted, calls of the month before and calls after the scanned day are not month-to-date use', () => {
@@ -147,7 +145,10 @@ describe('round-the-clock: more than 1080 answered minutes in a day, or a call i
     const spring = '2026-03-29';
     const springHours = Array.from({ length: 23 }, (_, h) => h);
     const springScan = (hours: number[]) => scan(oneCallPerHour(hours, spring, 'Europe/Berlin'), { day: spring, timeZone: 'Europe/Berlin' });
-    expect(findingOf('round-the-clock', springScan(springHours))?.evidence).toMatchObject({ measured: { activeHours: 23, hoursInDay: 23 }, threshold: { activeHoursRequired: 23 } });
+    expect(findingOf('round-the-clock', springScan(springHours))?.evidence).toMatchObject({
+      measured: { activeHours: 23, hoursInDay: 23 },
+      threshold: { activeHoursRequired: 23 },
+    });
     expect(findingOf('round-the-clock', springScan(springHours.slice(1)))).toBeUndefined();
 
     const autumn = '2026-10-25';
@@ -295,7 +296,7 @@ describe('sudden change: a day above 500 % of the trailing 30-day median and abo
     expect(found !== undefined).toBe(expected);
   });
 
-  test('the floor of 240 minutes keeps a quiet subscriber\'s busier day from firing', () => {
+  test("the floor of 240 minutes keeps a quiet subscriber's busier day from firing", () => {
     const quiet = { trailingDailySeconds: month(60) }; // a 1-minute median: 500 % is 5 minutes
     expect(findingOf('sudden-change', scan([call(at('09:00:00'), 6 * 60)], quiet))).toBeUndefined();
     expect(findingOf('sudden-change', scan([call(at('09:00:00'), 14_400)], quiet))).toBeUndefined();
@@ -304,9 +305,7 @@ describe('sudden change: a day above 500 % of the trailing 30-day median and abo
       measured: { answeredSeconds: 14_401, trailingMedianSeconds: 60, trailingDays: 30 },
       threshold: { suddenChangePercent: 500, suddenChangeMinimumSeconds: 14_400, thresholdSeconds: 14_400 },
     });
-    expect(found?.summary).toBe(
-      'Subscriber sub-1 used 240 min 1 s on 2026-03-15, more than 500 % of their median day over the previous 30 days (1 min) and more than 240 min.',
-    );
+    expect(found?.summary).toBe('Subscriber sub-1 used 240 min 1 s on 2026-03-15, more than 500 % of their median day over the previous 30 days (1 min) and more than 240 min.');
   });
 
   test('the median of an even count is the mean of the middle two, compared exactly', () => {
@@ -337,12 +336,7 @@ describe('runDetectors', () => {
   test('a finding has a stable key: subscriber, detector, day; the same input gives the same findings', () => {
     const input = scan([...series(201, at('08:00:00'), 60, 9), call(at('00:00:00'), 64_801)], { allowanceSeconds: 0, trailingDailySeconds: Array.from({ length: 30 }, () => 60) });
     const findings = runDetectors(input);
-    expect(findings.map((f) => f.key)).toEqual([
-      'sub-1:excessive-use:2026-03-15',
-      'sub-1:round-the-clock:2026-03-15',
-      'sub-1:dialer:2026-03-15',
-      'sub-1:sudden-change:2026-03-15',
-    ]);
+    expect(findings.map((f) => f.key)).toEqual(['sub-1:excessive-use:2026-03-15', 'sub-1:round-the-clock:2026-03-15', 'sub-1:dialer:2026-03-15', 'sub-1:sudden-change:2026-03-15']);
     expect(findingKey('sub-1', 'dialer', DAY)).toBe('sub-1:dialer:2026-03-15');
     expect(runDetectors(input)).toEqual(findings);
   });
@@ -410,7 +404,9 @@ describe('thresholds', () => {
     expect(() => parseAbuseThresholds({ ...T, excessiveUsePercent: 2.5 })).toThrow('abuse threshold excessiveUsePercent 2.5 must be a whole number of percent');
     expect(() => parseAbuseThresholds({ ...T, excessiveUsePercent: 50 })).toThrow('abuse threshold excessiveUsePercent 50 must be at least 100 percent');
     expect(() => parseAbuseThresholds({ ...T, simultaneousCallsMax: undefined })).toThrow('abuse threshold simultaneousCallsMax missing must be a whole number of calls');
-    expect(() => parseAbuseThresholds({ ...T, suddenChangeMinimumHistoryDays: 31 })).toThrow('abuse threshold suddenChangeMinimumHistoryDays 31 must not be more than suddenChangeTrailingDays');
+    expect(() => parseAbuseThresholds({ ...T, suddenChangeMinimumHistoryDays: 31 })).toThrow(
+      'abuse threshold suddenChangeMinimumHistoryDays 31 must not be more than suddenChangeTrailingDays',
+    );
     expect(() => parseAbuseThresholds({ ...T, dismissMuteDays: 'x' })).toThrow('abuse threshold dismissMuteDays "x" must be a whole number of days');
     expect(() => parseAbuseThresholds({ ...T, dialerCalls: 5 })).toThrow('abuse thresholds Unrecognized key: "dialerCalls"');
   });

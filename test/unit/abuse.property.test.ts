@@ -34,7 +34,11 @@ describe('peak concurrency properties', () => {
       fc.property(intervalsArb, (intervals) => {
         const peak = peakConcurrency(intervals);
         if (peak.atMs === undefined) return expect(peak.calls).toBe(0);
-        expect([...peak.callIds].sort()).toEqual(inProgressAt(intervals, peak.atMs).map((i) => i.callId).sort());
+        expect([...peak.callIds].sort()).toEqual(
+          inProgressAt(intervals, peak.atMs)
+            .map((i) => i.callId)
+            .sort(),
+        );
         for (let instantMs = 0; instantMs < peak.atMs; instantMs += 1) expect(inProgressAt(intervals, instantMs).length).toBeLessThan(peak.calls);
       }),
     );
@@ -65,7 +69,9 @@ const callsArb = (days: readonly string[]): fc.Arbitrary<AbuseCall[]> =>
       }),
       { maxLength: 40, size: 'medium' },
     )
-    .map((rows) => rows.map((r, i) => ({ callId: `c${i}`, startMs: Date.parse(`${days[0]}T00:00:00Z`) + r.startS * 1000, answeredSeconds: r.answeredSeconds, counted: r.counted })));
+    .map((rows) =>
+      rows.map((r, i) => ({ callId: `c${i}`, startMs: Date.parse(`${days[0]}T00:00:00Z`) + r.startS * 1000, answeredSeconds: r.answeredSeconds, counted: r.counted })),
+    );
 
 describe('daily totals', () => {
   it('split each counted call across the local days it touches without losing or adding a second', () => {

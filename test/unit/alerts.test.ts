@@ -21,20 +21,25 @@ describe('alertMonth: which months are alerted, and how', () => {
 
   test('property: ended only for the month before the current one in the zone, never before the service start', () => {
     const zones = ['UTC', 'America/New_York', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'Europe/Paris'];
-    fc.assert(fc.property(
-      fc.integer({ min: Date.parse('2001-01-01'), max: Date.parse('2090-01-01') }), fc.constantFrom(...zones), fc.integer({ min: -3, max: 2 }), fc.integer({ min: -3, max: 3 }),
-      (nowMs, zone, offset, startOffset) => {
-        const current = periodOf(nowMs, zone);
-        let period = current;
-        for (let i = 0; i < Math.abs(offset); i += 1) period = offset < 0 ? previousPeriod(period) : nextPeriod(period);
-        let start = current;
-        for (let i = 0; i < Math.abs(startOffset); i += 1) start = startOffset < 0 ? previousPeriod(start) : nextPeriod(start);
-        const month = alertMonth(period, nowMs, zone, `${start}-15`);
-        if (comparePeriods(period, start) < 0) expect(month).toBeUndefined();
-        else if (period === previousPeriod(current)) expect(month).toBe('ended');
-        else if (comparePeriods(period, current) >= 0) expect(month).toBe('open');
-        else expect(month).toBeUndefined();
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.parse('2001-01-01'), max: Date.parse('2090-01-01') }),
+        fc.constantFrom(...zones),
+        fc.integer({ min: -3, max: 2 }),
+        fc.integer({ min: -3, max: 3 }),
+        (nowMs, zone, offset, startOffset) => {
+          const current = periodOf(nowMs, zone);
+          let period = current;
+          for (let i = 0; i < Math.abs(offset); i += 1) period = offset < 0 ? previousPeriod(period) : nextPeriod(period);
+          let start = current;
+          for (let i = 0; i < Math.abs(startOffset); i += 1) start = startOffset < 0 ? previousPeriod(start) : nextPeriod(start);
+          const month = alertMonth(period, nowMs, zone, `${start}-15`);
+          if (comparePeriods(period, start) < 0) expect(month).toBeUndefined();
+          else if (period === previousPeriod(current)) expect(month).toBe('ended');
+          else if (comparePeriods(period, current) >= 0) expect(month).toBe('open');
+          else expect(month).toBeUndefined();
+        },
+      ),
+    );
   });
 });

@@ -63,6 +63,8 @@ test('both bounds are settings', () => {
   const march = Date.parse('2001-03-01T00:00:00Z');
   expect(callDateProblem(march, { ...BOUNDS, earliestDay: '2001-03-02' })).toContain('is before 2001-03-02');
   expect(callDateProblem(march, BOUNDS)).toBeUndefined();
-  expect(callDateProblem(NOW + 3 * 3_600_000, { ...BOUNDS, maxFutureHours: 2 })).toBe('start 2026-11-15 15:00:00 UTC is more than 2 h after the import (BILLING_IMPORT_MAX_FUTURE_HOURS)');
+  expect(callDateProblem(NOW + 3 * 3_600_000, { ...BOUNDS, maxFutureHours: 2 })).toBe(
+    'start 2026-11-15 15:00:00 UTC is more than 2 h after the import (BILLING_IMPORT_MAX_FUTURE_HOURS)',
+  );
   expect(callDateProblem(NOW + 3 * 3_600_000, { ...BOUNDS, maxFutureHours: 3 })).toBeUndefined();
 });

@@ -17,10 +17,24 @@ function readAsterisk(name: string, options: { timezone?: string; voicemailNumbe
 /** An 18-column row (the sample cdr.conf's loguniqueid + loguserfield) with the given values. */
 const LAYOUT_18 = asteriskLayout(18) as string[];
 const PLAIN_CALL: Record<string, string> = {
-  accountcode: '', src: '1001', dst: '1002', dcontext: 'from-internal', clid: '"Alice Smith" <1001>',
-  channel: 'SIP/1001-00000038', dstchannel: 'SIP/1002-00000039', lastapp: 'Dial', lastdata: 'SIP/1002,20,tr',
-  start: '2026-10-05 09:00:00', answer: '2026-10-05 09:00:05', end: '2026-10-05 09:01:05', duration: '65', billsec: '60',
-  disposition: 'ANSWERED', amaflags: 'DOCUMENTATION', uniqueid: '1791190800.1', userfield: '',
+  accountcode: '',
+  src: '1001',
+  dst: '1002',
+  dcontext: 'from-internal',
+  clid: '"Alice Smith" <1001>',
+  channel: 'SIP/1001-00000038',
+  dstchannel: 'SIP/1002-00000039',
+  lastapp: 'Dial',
+  lastdata: 'SIP/1002,20,tr',
+  start: '2026-10-05 09:00:00',
+  answer: '2026-10-05 09:00:05',
+  end: '2026-10-05 09:01:05',
+  duration: '65',
+  billsec: '60',
+  disposition: 'ANSWERED',
+  amaflags: 'DOCUMENTATION',
+  uniqueid: '1791190800.1',
+  userfield: '',
 };
 function asteriskRow(values: Record<string, string> = {}): string[] {
   const row: Record<string, string> = { ...PLAIN_CALL, ...values };
@@ -78,7 +92,10 @@ describe('AsteriskReader options', () => {
     const { rows } = readFixture('asterisk-18.csv');
     const withoutUserfield = rows.map((row) => ({ ...row, fields: row.fields.slice(0, 17) }));
     expect(outcomesByLine(runReader(new AsteriskReader({ timezone: 'UTC', columns: ['uniqueid'] }), withoutUserfield))).toEqual({
-      1: 'counted 332', 2: 'counted 120', 3: 'unanswered', 4: 'counted 2700',
+      1: 'counted 332',
+      2: 'counted 120',
+      3: 'unanswered',
+      4: 'counted 2700',
     });
     expect(runReader(new AsteriskReader({ timezone: 'UTC' }), withoutUserfield)[0]).toMatchObject({ ok: false, reason: expect.stringContaining('wrong number of columns: 17') });
   });
@@ -90,7 +107,12 @@ describe('AsteriskReader options', () => {
   });
 
   it('reads a file whose settings changed midway (16 then 21 columns), each row by its count', () => {
-    const rows: FixtureRow[] = [...readFixture('asterisk-16.csv').rows.slice(0, 1), ...readFixture('asterisk-21.csv').rows.slice(0, 1).map((r) => ({ ...r, line: 2 }))];
+    const rows: FixtureRow[] = [
+      ...readFixture('asterisk-16.csv').rows.slice(0, 1),
+      ...readFixture('asterisk-21.csv')
+        .rows.slice(0, 1)
+        .map((r) => ({ ...r, line: 2 })),
+    ];
     expect(outcomesByLine(runReader(new AsteriskReader({ timezone: 'UTC' }), rows))).toEqual({ 1: 'counted 332', 2: 'counted 332' });
   });
 });
@@ -98,7 +120,12 @@ describe('AsteriskReader options', () => {
 describe('column layouts', () => {
   it('16 columns: counts ANSWERED rows only, with billsec', () => {
     expect(outcomesByLine(readAsterisk('asterisk-16.csv'))).toEqual({
-      1: 'counted 332', 2: 'counted 120', 3: 'unanswered', 4: 'unanswered', 5: 'counted 2700', 6: 'unanswered',
+      1: 'counted 332',
+      2: 'counted 120',
+      3: 'unanswered',
+      4: 'unanswered',
+      5: 'counted 2700',
+      6: 'unanswered',
     });
   });
 
@@ -106,10 +133,18 @@ describe('column layouts', () => {
     const results = readAsterisk('asterisk-16.csv');
     const { rows } = readFixture('asterisk-16.csv');
     expect(recordAt(results, 1)).toEqual({
-      format: 'asterisk', line: 1, raw: rows[0]!.raw,
-      startMs: utc(2026, 10, 5, 9, 14, 2), answerMs: utc(2026, 10, 5, 9, 14, 9), endMs: utc(2026, 10, 5, 9, 19, 41),
-      billableSeconds: 332, callingNumber: '1001', calledNumber: '900441632960123', accountCode: null,
-      counted: true, notCountedReason: null,
+      format: 'asterisk',
+      line: 1,
+      raw: rows[0]!.raw,
+      startMs: utc(2026, 10, 5, 9, 14, 2),
+      answerMs: utc(2026, 10, 5, 9, 14, 9),
+      endMs: utc(2026, 10, 5, 9, 19, 41),
+      billableSeconds: 332,
+      callingNumber: '1001',
+      calledNumber: '900441632960123',
+      accountCode: null,
+      counted: true,
+      notCountedReason: null,
     });
     expect(recordAt(results, 3)).toMatchObject({ answerMs: null, billableSeconds: 0 }); // the unquoted empty answer
     expect(recordAt(results, 5)).toMatchObject({ accountCode: '1003', callingNumber: '1003' });
@@ -140,29 +175,41 @@ describe('traps (cdr-formats §1)', () => {
 
   it('Asterisk 12+ deposit: the failed Dial CDR, then an ANSWERED VoiceMail CDR with empty dstchannel', () => {
     expect(outcomesByLine(readAsterisk('asterisk12-voicemail.csv'))).toEqual({
-      1: 'unanswered', 2: 'voicemail-deposit', 3: 'unanswered', 4: 'voicemail-deposit',
+      1: 'unanswered',
+      2: 'voicemail-deposit',
+      3: 'unanswered',
+      4: 'voicemail-deposit',
     });
   });
 
   it('retrieval: VoiceMailMain, or an access number when the menu ran another step last', () => {
     expect(outcomesByLine(readAsterisk('asterisk-voicemail-retrieval.csv'))).toEqual({
-      1: 'voicemail-retrieval', 2: 'voicemail-retrieval', 3: 'voicemail-retrieval', 4: 'unanswered',
+      1: 'voicemail-retrieval',
+      2: 'voicemail-retrieval',
+      3: 'voicemail-retrieval',
+      4: 'unanswered',
     });
   });
 
   it('takes the access numbers from the options', () => {
     // *98 is no longer an access number nor a feature code, and its row ran Hangup last: an ordinary call.
     expect(outcomesByLine(readAsterisk('asterisk-voicemail-retrieval.csv', { voicemailNumbers: ['8500'], featureCodes: [] }))).toEqual({
-      1: 'voicemail-retrieval', 2: 'counted 60', 3: 'voicemail-retrieval', 4: 'unanswered',
+      1: 'voicemail-retrieval',
+      2: 'counted 60',
+      3: 'voicemail-retrieval',
+      4: 'unanswered',
     });
   });
 
   it('Local/ channels: the dialled pair counts once (either order), the originated call from its ;2 row', () => {
     const results = readAsterisk('asterisk-local-channels.csv');
     expect(outcomesByLine(results)).toEqual({
-      1: 'counted 200', 2: 'local-channel-duplicate', // phone row, then its ;2 half
-      3: 'local-channel-duplicate', 4: 'counted 61', // ;2 half written first, then the phone row
-      5: 'local-channel-duplicate', 6: 'counted 12', // originated: ;1 runs Playback, ;2 dials the trunk
+      1: 'counted 200',
+      2: 'local-channel-duplicate', // phone row, then its ;2 half
+      3: 'local-channel-duplicate',
+      4: 'counted 61', // ;2 half written first, then the phone row
+      5: 'local-channel-duplicate',
+      6: 'counted 12', // originated: ;1 runs Playback, ;2 dials the trunk
       7: 'unanswered', // an unanswered ;2 row is decided at once
     });
     // The held ;2 rows come out when decided: line 3 with line 4, line 6 at the end of the file.
@@ -178,7 +225,11 @@ describe('traps (cdr-formats §1)', () => {
   it('a call across midnight at month end is read in the file zone, its time stamps unsplit', () => {
     const berlin = recordAt(readAsterisk('asterisk-month-end-midnight.csv', { timezone: 'Europe/Berlin' }), 1);
     expect(berlin).toMatchObject({
-      startMs: utc(2026, 10, 31, 22, 50, 0), answerMs: utc(2026, 10, 31, 22, 50, 5), endMs: utc(2026, 10, 31, 23, 10, 5), billableSeconds: 1200, counted: true,
+      startMs: utc(2026, 10, 31, 22, 50, 0),
+      answerMs: utc(2026, 10, 31, 22, 50, 5),
+      endMs: utc(2026, 10, 31, 23, 10, 5),
+      billableSeconds: 1200,
+      counted: true,
     });
     // New York is still on daylight time (UTC-4) until 02:00 on 1 November 2026.
     const newYork = recordAt(readAsterisk('asterisk-month-end-midnight.csv', { timezone: 'America/New_York' }), 1);
@@ -192,7 +243,7 @@ describe('precedence: unanswered, then voicemail, then Local', () => {
     return outcomesByLine([...reader.push(asteriskRow(values), 1, 'row'), ...reader.flush()])[1]!;
   };
 
-  it('a VoiceMail row is a deposit whatever its disposition (Asterisk 11 keeps the Dial\'s)', () => {
+  it("a VoiceMail row is a deposit whatever its disposition (Asterisk 11 keeps the Dial's)", () => {
     expect(outcome({ lastapp: 'VoiceMail', disposition: 'BUSY' })).toBe('voicemail-deposit');
     expect(outcome({ lastapp: 'VoiceMail', ...localHalf2(LOCAL) })).toBe('voicemail-deposit');
   });
@@ -311,7 +362,10 @@ describe('bad rows (DESIGN, "Bad rows")', () => {
     const rejected = results.find((r) => !r.ok && r.line === 6);
     expect(rejected).toEqual({ ok: false, line: 6, raw: rows.find((r) => r.line === 6)!.raw, reason: expect.any(String) });
     // csv-parse skips what it cannot parse; the importer reports these as rejects with their line.
-    expect(unreadable).toEqual([{ line: 12, code: 'CSV_INVALID_CLOSING_QUOTE' }, { line: 15, code: 'CSV_QUOTE_NOT_CLOSED' }]);
+    expect(unreadable).toEqual([
+      { line: 12, code: 'CSV_INVALID_CLOSING_QUOTE' },
+      { line: 15, code: 'CSV_QUOTE_NOT_CLOSED' },
+    ]);
   });
 
   it('with relax_quotes the unclosed quote swallows a comma, and the reader rejects the column count', () => {
@@ -335,16 +389,18 @@ describe('bad rows (DESIGN, "Bad rows")', () => {
 describe('feature codes and menus (issue 14: what real switches write)', () => {
   it('an answered feature code is not a call: *72 and *73 with Playback, *78; unanswered stays unanswered', () => {
     expect(outcomesByLine(readAsterisk('asterisk-feature-codes.csv'))).toEqual({
-      1: 'not-a-call', 2: 'not-a-call', // *72 forwarding set and *73 cleared, confirmed by Playback
+      1: 'not-a-call',
+      2: 'not-a-call', // *72 forwarding set and *73 cleared, confirmed by Playback
       3: 'counted 12', // *72 with the number appended: not a default code (see the next test)
       4: 'counted 240', // *67 then a number: a real call with the caller ID hidden
       5: 'counted 95', // the IVR's voicemail menu, unknown until configured (see below)
-      6: 'unanswered', 7: 'not-a-call', // *78 do not disturb
+      6: 'unanswered',
+      7: 'not-a-call', // *78 do not disturb
       8: 'counted 14400', // #41 agent login, unknown until configured
     });
   });
 
-  it('takes the source\'s patterns: _*72. for forwarding with a number, _#XX for agent codes', () => {
+  it("takes the source's patterns: _*72. for forwarding with a number, _#XX for agent codes", () => {
     const outcomes = outcomesByLine(readAsterisk('asterisk-feature-codes.csv', { featureCodes: ['_*7X', '_*72.', '_#XX'] }));
     expect(outcomes).toMatchObject({ 1: 'not-a-call', 2: 'not-a-call', 3: 'not-a-call', 4: 'counted 240', 7: 'not-a-call', 8: 'not-a-call' });
   });

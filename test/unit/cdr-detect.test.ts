@@ -14,6 +14,7 @@ describe('detectFormat', () => {
     ['freeswitch-default.csv', 'freeswitch'], // the last field is quoted after a space
     ['usage.csv', 'csv'],
     ['usage.jsonl', 'jsonl'],
+    ['freeswitch-json-answered.cdr.json', 'freeswitch-json'], // mod_json_cdr: one document on one line
   ])('%s is %s', (fixture, format) => {
     expect(detectFormat(firstLine(fixture), fixture)).toBe(format);
   });
@@ -21,6 +22,8 @@ describe('detectFormat', () => {
   it('takes .jsonl and .ndjson names as jsonl, and a first line that opens an object in any file', () => {
     expect(detectFormat('whatever', 'usage.JSONL')).toBe('jsonl');
     expect(detectFormat('whatever', 'usage.ndjson')).toBe('jsonl');
+    // A file of mod_json_cdr documents is theirs whatever its name (`cat *.cdr.json > calls.jsonl`).
+    expect(detectFormat(firstLine('freeswitch-json-unanswered.cdr.json'), 'calls.jsonl')).toBe('freeswitch-json');
     expect(detectFormat('  {"subscriber": "alice"}', 'usage.txt')).toBe('jsonl');
     expect(detectFormat('\uFEFF{"subscriber": "alice"}', 'usage.txt')).toBe('jsonl');
   });
@@ -36,7 +39,7 @@ describe('detectFormat', () => {
   });
 
   it('says what it saw and to pass --format otherwise', () => {
-    const options = 'pass --format asterisk|freeswitch|csv|jsonl';
+    const options = 'pass --format asterisk|freeswitch|freeswitch-json|csv|jsonl';
     expect(detectFormat('a,b,c', 'x.csv')).toEqual({ error: expect.stringMatching(new RegExp(`^the first line has 3 fields; expected .*; ${options.replace(/\|/g, '\\|')}$`)) });
     expect(detectFormat(Array(15).fill('x').join(','), 'x.csv')).toEqual({ error: expect.stringContaining('the first line has 15 fields, not all of them quoted') });
     expect(detectFormat(Array(22).fill('"x"').join(','), 'x.csv')).toEqual({ error: expect.stringContaining('the first line has 22 fields') });

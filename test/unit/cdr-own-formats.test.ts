@@ -20,8 +20,13 @@ describe('UsageCsvReader', () => {
 
   it('reads usage.csv: kinds map to counted or a not-counted reason', () => {
     expect(outcomesByLine(readUsageCsv('UTC'))).toEqual({
-      2: 'counted 123', 3: 'counted 60', 4: 'counted 30',
-      5: 'voicemail-deposit', 6: 'unanswered', 7: 'not-a-call', 8: 'counted 1200',
+      2: 'counted 123',
+      3: 'counted 60',
+      4: 'counted 30',
+      5: 'voicemail-deposit',
+      6: 'unanswered',
+      7: 'not-a-call',
+      8: 'counted 1200',
     });
   });
 
@@ -29,10 +34,20 @@ describe('UsageCsvReader', () => {
     const results = readUsageCsv('Europe/Berlin');
     const { rows } = readFixture('usage.csv');
     expect(recordAt(results, 2)).toEqual({
-      format: 'csv', line: 2, raw: rows[1]!.raw,
-      startMs: utc(2026, 10, 5, 12, 30, 0), answerMs: utc(2026, 10, 5, 12, 30, 0), endMs: utc(2026, 10, 5, 12, 32, 3),
-      billableSeconds: 123, callingNumber: null, calledNumber: null, accountCode: null,
-      counted: true, notCountedReason: null, subscriberId: 'alice', direction: 'outgoing',
+      format: 'csv',
+      line: 2,
+      raw: rows[1]!.raw,
+      startMs: utc(2026, 10, 5, 12, 30, 0),
+      answerMs: utc(2026, 10, 5, 12, 30, 0),
+      endMs: utc(2026, 10, 5, 12, 32, 3),
+      billableSeconds: 123,
+      callingNumber: null,
+      calledNumber: null,
+      accountCode: null,
+      counted: true,
+      notCountedReason: null,
+      subscriberId: 'alice',
+      direction: 'outgoing',
     });
     expect(recordAt(results, 3)).toMatchObject({ subscriberId: 'bob', direction: 'incoming' });
     // An ISO time with its own zone keeps it; "out" is accepted for outgoing.
@@ -51,7 +66,7 @@ describe('UsageCsvReader', () => {
     expect(() => new UsageCsvReader({ timezone: 'UTC', header: ['subscriber'] })).toThrow(/the header lacks column\(s\) start/);
   });
 
-  it('takes the columns in the header\'s order, extra columns ignored', () => {
+  it("takes the columns in the header's order, extra columns ignored", () => {
     const reader = new UsageCsvReader({ timezone: 'UTC', header: ['kind', 'note', 'direction', 'answer_seconds', 'start', 'subscriber'] });
     const [result] = reader.push(['call', 'x', 'incoming', '42', '2026-10-05 10:00:00', 'erin'], 2, 'raw');
     expect(result).toMatchObject({ ok: true, record: { subscriberId: 'erin', direction: 'incoming', billableSeconds: 42, counted: true } });
@@ -85,14 +100,26 @@ describe('UsageCsvReader', () => {
 
 describe('parseJsonlLine', () => {
   it('reads usage.jsonl', () => {
-    const lines = fixtureText('usage.jsonl').split('\n').filter((text) => text !== '');
+    const lines = fixtureText('usage.jsonl')
+      .split('\n')
+      .filter((text) => text !== '');
     const results = lines.map((text, i) => parseJsonlLine(text, i + 1, 'Europe/Berlin'));
     expect(outcomesByLine(results)).toEqual({ 1: 'counted 123', 2: 'counted 60', 3: 'voicemail-deposit', 4: 'unanswered', 5: 'not-a-call' });
     expect(recordAt(results, 1)).toEqual({
-      format: 'jsonl', line: 1, raw: lines[0],
-      startMs: utc(2026, 10, 5, 12, 30, 0), answerMs: utc(2026, 10, 5, 12, 30, 0), endMs: utc(2026, 10, 5, 12, 32, 3),
-      billableSeconds: 123, callingNumber: null, calledNumber: null, accountCode: null,
-      counted: true, notCountedReason: null, subscriberId: 'alice', direction: 'outgoing',
+      format: 'jsonl',
+      line: 1,
+      raw: lines[0],
+      startMs: utc(2026, 10, 5, 12, 30, 0),
+      answerMs: utc(2026, 10, 5, 12, 30, 0),
+      endMs: utc(2026, 10, 5, 12, 32, 3),
+      billableSeconds: 123,
+      callingNumber: null,
+      calledNumber: null,
+      accountCode: null,
+      counted: true,
+      notCountedReason: null,
+      subscriberId: 'alice',
+      direction: 'outgoing',
     });
     expect(recordAt(results, 2)).toMatchObject({ startMs: utc(2026, 10, 5, 13, 0, 0), subscriberId: 'bob', direction: 'incoming' });
     expect(recordAt(results, 5)).toMatchObject({ direction: 'incoming', counted: false });
@@ -118,7 +145,9 @@ describe('parseJsonlLine', () => {
     expect(withValue({ answer_seconds: 1.5 })).toBe('answer_seconds 1.5 is not a whole number of seconds ≥ 0');
     expect(withValue({ answer_seconds: null })).toBe('answer_seconds null is not a whole number of seconds ≥ 0');
     // 1e400 reads as Infinity, which JSON would show as null
-    expect(reason(JSON.stringify(call).replace('"answer_seconds":60', '"answer_seconds":1e400'))).toBe('answer_seconds (a number out of range) is not a whole number of seconds ≥ 0');
+    expect(reason(JSON.stringify(call).replace('"answer_seconds":60', '"answer_seconds":1e400'))).toBe(
+      'answer_seconds (a number out of range) is not a whole number of seconds ≥ 0',
+    );
     expect(withValue({ answer_seconds: 604801 })).toBe('answer_seconds 604801 is longer than a week');
     expect(withValue({ direction: 'both' })).toBe('direction "both" is not outgoing or incoming');
     expect(withValue({ kind: 'sms' })).toBe('kind "sms" is not one of call, voicemail, unanswered, feature');

@@ -44,7 +44,7 @@ test('billing --help lists every command from the compiled program without loadi
   expect(modules.filter((m) => m.includes(`${path.sep}client${path.sep}commands${path.sep}`))).toEqual([]);
 });
 
-test('a group\'s --help loads that group only, and still not the worker SDK', async () => {
+test("a group's --help loads that group only, and still not the worker SDK", async () => {
   const { stdout, modules } = await modulesLoadedBy('invoices', '--help');
   expect(stdout).toContain('Usage: billing invoices [options] [command]');
   expect(modules.filter((m) => m.includes(`${path.sep}client${path.sep}commands${path.sep}`)).map((m) => path.basename(m))).toEqual(['invoices.js']);

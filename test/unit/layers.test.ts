@@ -143,7 +143,11 @@ describe('no layer imports one above it', () => {
 
 describe('the CLI and the benchmarks start workflows; activities/ is imported by the worker alone (types aside)', () => {
   const cases = refused([
-    ['client/commands/__probe__.ts', "import { createOnboardingActivities } from '../../activities/onboarding';\nexport const probe = createOnboardingActivities;\n", RESTRICTED_IMPORT],
+    [
+      'client/commands/__probe__.ts',
+      "import { createOnboardingActivities } from '../../activities/onboarding';\nexport const probe = createOnboardingActivities;\n",
+      RESTRICTED_IMPORT,
+    ],
     ['client/__probe__.ts', "import { createActivities } from '../activities';\nexport const probe = createActivities;\n", RESTRICTED_IMPORT],
     ['bench/__probe__.ts', "export { createUsageFollowUpActivities } from '../activities/usage-follow-ups';\n", RESTRICTED_IMPORT],
   ]);
@@ -151,14 +155,17 @@ describe('the CLI and the benchmarks start workflows; activities/ is imported by
     expect(reported()).toEqual([rule]);
   });
 
-  const clean = probe('client/commands/__probe__.ts', [
-    "import type { Activities } from '../../activities';",
-    "import { importUsageFile } from '../../db/usage-import';",
-    "import { runOperation } from '../operations';",
-    'export type Probe = Activities;',
-    'export const probe = [importUsageFile, runOperation];',
-    '',
-  ].join('\n'));
+  const clean = probe(
+    'client/commands/__probe__.ts',
+    [
+      "import type { Activities } from '../../activities';",
+      "import { importUsageFile } from '../../db/usage-import';",
+      "import { runOperation } from '../operations';",
+      'export type Probe = Activities;',
+      'export const probe = [importUsageFile, runOperation];',
+      '',
+    ].join('\n'),
+  );
   const bench = probe('bench/__probe__.ts', imports(['../db/usage-import', '../workers/worker', '../workflows/messages']));
   test('activity types, db/, the operation runner and the worker wiring pass', () => {
     expect(clean()).toEqual([]);
@@ -175,5 +182,25 @@ describe('no import cycles', () => {
     expect(fs.readFileSync(path.join(ROOT, 'billing/rating.ts'), 'utf8')).toMatch(/from '\.\/money'/);
     expect(asItIs()).toEqual([]);
     expect(looped()).toEqual(['import-x/no-cycle']);
+  });
+});
+
+describe('documents/ renders what the core builds: the core and pdfkit only; the data layer never renders', () => {
+  const cases = refused([
+    ['documents/__probe__.ts', "import { createPool } from '../db/pool';\nexport const probe = createPool;\n", RESTRICTED_PATH],
+    ['documents/__probe__.ts', "import { loadConfig } from '../config';\nexport const probe = loadConfig;\n", RESTRICTED_PATH],
+    ['documents/__probe__.ts', "import fs from 'node:fs';\nexport const probe = fs;\n", RESTRICTED_IMPORT],
+    ['documents/__probe__.ts', "import { Pool } from 'pg';\nexport const probe = Pool;\n", RESTRICTED_IMPORT],
+    ['billing/__probe__.ts', "import PDFDocument from 'pdfkit';\nexport const probe = PDFDocument;\n", RESTRICTED_IMPORT],
+    ['billing/__probe__.ts', "import { renderInvoicePdf } from '../documents/invoice-pdf';\nexport const probe = renderInvoicePdf;\n", RESTRICTED_PATH],
+    ['db/__probe__.ts', "import { renderInvoicePdf } from '../documents/invoice-pdf';\nexport const probe = renderInvoicePdf;\n", RESTRICTED_PATH],
+  ]);
+  test.each(cases)('$file: $text is refused by $rule', ({ rule, reported }) => {
+    expect(reported()).toEqual([rule]);
+  });
+
+  const clean = probe('documents/__probe__.ts', imports(['pdfkit', '../billing/invoice-document']));
+  test('documents/ importing pdfkit and the core passes', () => {
+    expect(clean()).toEqual([]);
   });
 });

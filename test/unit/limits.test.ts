@@ -24,7 +24,9 @@ test('a request needs an active subscriber, a limit above the current one and wi
 
 test('decisions: the approved limit defaults to the one asked for; a rejection needs a reason; unknown fields are refused', () => {
   expect(checkDecision('approve', { reviewer: 'sam' }, request)).toEqual({ decision: { kind: 'approve', reviewer: 'sam', minutes: 4000, untilPeriod: null, note: null } });
-  expect(checkDecision('approve', { reviewer: 'sam', minutes: 3000, until: '2027-01', note: 'ok' }, request)).toEqual({ decision: { kind: 'approve', reviewer: 'sam', minutes: 3000, untilPeriod: '2027-01', note: 'ok' } });
+  expect(checkDecision('approve', { reviewer: 'sam', minutes: 3000, until: '2027-01', note: 'ok' }, request)).toEqual({
+    decision: { kind: 'approve', reviewer: 'sam', minutes: 3000, untilPeriod: '2027-01', note: 'ok' },
+  });
   expect(checkDecision('approve', { reviewer: 'sam', until: '2026-12' }, request)).toEqual({ problem: 'approve until "2026-12" is before the month in progress (2027-01)' });
   expect(checkDecision('approve', { reviewer: 'sam', minutes: 3.5 }, request)).toEqual({ problem: 'approve minutes 3.5 must be a whole number of minutes' });
   expect(checkDecision('approve', { minutes: 3000 }, request)).toMatchObject({ problem: expect.stringContaining('approve reviewer missing') });
@@ -44,16 +46,33 @@ test('a limit of 0 or below is refused by the rule that applies: above the curre
 
 test('a number too large for JSON (1e400 reads as Infinity) is refused as out of range, never shown as null', () => {
   const approve = JSON.parse('{"reviewer": "sam", "minutes": 1e400}') as unknown;
-  expect(checkDecision('approve', approve, request)).toEqual({ problem: 'approve minutes is a number out of range (such as 1e400, which no number can hold): give a whole number in range' });
+  expect(checkDecision('approve', approve, request)).toEqual({
+    problem: 'approve minutes is a number out of range (such as 1e400, which no number can hold): give a whole number in range',
+  });
   // `limit request --minutes` with 401 digits reads as Infinity too.
-  expect(limitRequestProblem({ subscriberStatus: 'active', minutes: Number(`1${'0'.repeat(400)}`), reason: 'season' }, rules)).toBe('minutes (a number out of range) is above the ceiling of 20000 minutes');
+  expect(limitRequestProblem({ subscriberStatus: 'active', minutes: Number(`1${'0'.repeat(400)}`), reason: 'season' }, rules)).toBe(
+    'minutes (a number out of range) is above the ceiling of 20000 minutes',
+  );
 });
 
 test('support sees whether the subscriber asking is a business account; anyone may ask', () => {
-  const data = { requestId: 'LR-3', subscriberId: 'acme', subscriberName: 'Acme', requestedMinutes: 4000, reason: 'season', reminderHours: 48, expiryDays: 14, currentLimitMinutes: 2400 };
-  expect(limitRequestSupportNoticeEmail({ ...data, business: true }).text).toContain('Subscriber acme (Acme, business account) asks to raise their monthly limit from 2400 to 4000 minutes.');
+  const data = {
+    requestId: 'LR-3',
+    subscriberId: 'acme',
+    subscriberName: 'Acme',
+    requestedMinutes: 4000,
+    reason: 'season',
+    reminderHours: 48,
+    expiryDays: 14,
+    currentLimitMinutes: 2400,
+  };
+  expect(limitRequestSupportNoticeEmail({ ...data, business: true }).text).toContain(
+    'Subscriber acme (Acme, business account) asks to raise their monthly limit from 2400 to 4000 minutes.',
+  );
   expect(limitRequestSupportNoticeEmail({ ...data, business: false }).text).toContain('Subscriber acme (Acme, not a business account) asks');
-  expect(limitRequestReminderEmail({ ...data, business: true, hoursWaiting: 48, expiresAt: '2026-11-20T10:00:00Z' }).text).toContain('Limit request LR-3 (subscriber acme (Acme, business account), 4000 minutes a month) has had no decision');
+  expect(limitRequestReminderEmail({ ...data, business: true, hoursWaiting: 48, expiresAt: '2026-11-20T10:00:00Z' }).text).toContain(
+    'Limit request LR-3 (subscriber acme (Acme, business account), 4000 minutes a month) has had no decision',
+  );
 });
 
 describe('grantsOvertaken', () => {

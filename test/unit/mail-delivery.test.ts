@@ -35,7 +35,7 @@ describe('mayHaveBeenAccepted', () => {
   });
 });
 
-test('the answer recorded is the server\'s reply when there is one', () => {
+test("the answer recorded is the server's reply when there is one", () => {
   expect(serverAnswer({ message: "Can't send mail - all recipients were rejected: 550 5.1.1 No such user", response: '550 5.1.1 No such user' })).toBe('550 5.1.1 No such user');
   expect(serverAnswer({ message: 'Connection closed unexpectedly' })).toBe('Connection closed unexpectedly');
   expect(mailFailedAlertKey('invoice:INV-2026-10-ada')).toBe('mail-failed:invoice:INV-2026-10-ada');

@@ -1,5 +1,16 @@
 import fc from 'fast-check';
-import { choosePlan, coveringPlan, EMPTY_FIT_STREAK, EMPTY_STREAK, extendStreak, planDecision, reviewPlan, streakComplete, type PlanFitStreak, type PlanReduction } from '../../billing/minute-plans';
+import {
+  choosePlan,
+  coveringPlan,
+  EMPTY_FIT_STREAK,
+  EMPTY_STREAK,
+  extendStreak,
+  planDecision,
+  reviewPlan,
+  streakComplete,
+  type PlanFitStreak,
+  type PlanReduction,
+} from '../../billing/minute-plans';
 import type { MinutePlan } from '../../billing/policy';
 import { DEFAULT_POLICY_RULES } from '../../billing/policy';
 import { lateAdjustmentLine, overageCharge } from '../../billing/rating';
@@ -7,16 +18,26 @@ import { lateAdjustmentLine, overageCharge } from '../../billing/rating';
 const catalog = DEFAULT_POLICY_RULES.planCatalog; // 500 for 15.00, 1000 for 25.00, 2500 for 50.00
 
 describe('choosePlan', () => {
-  test.each([[1, 500], [500, 500], [501, 1000], [1000, 1000], [1001, 2500], [2500, 2500], [9999, 2500]])('%i minutes needed → the %i-minute plan', (needed, planMinutes) => {
+  test.each([
+    [1, 500],
+    [500, 500],
+    [501, 1000],
+    [1000, 1000],
+    [1001, 2500],
+    [2500, 2500],
+    [9999, 2500],
+  ])('%i minutes needed → the %i-minute plan', (needed, planMinutes) => {
     expect(choosePlan(needed, catalog).minutes).toBe(planMinutes);
   });
 
   test('the chosen plan covers the need whenever any plan does, and no smaller plan would', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 5000 }), (needed) => {
-      const plan = choosePlan(needed, catalog);
-      if (needed <= 2500) expect(plan.minutes).toBeGreaterThanOrEqual(needed);
-      for (const smaller of catalog.filter((p) => p.minutes < plan.minutes)) expect(smaller.minutes).toBeLessThan(needed);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5000 }), (needed) => {
+        const plan = choosePlan(needed, catalog);
+        if (needed <= 2500) expect(plan.minutes).toBeGreaterThanOrEqual(needed);
+        for (const smaller of catalog.filter((p) => p.minutes < plan.minutes)) expect(smaller.minutes).toBeLessThan(needed);
+      }),
+    );
   });
 });
 
@@ -72,7 +93,9 @@ describe('a plan no longer needed', () => {
     expect(review([0, 0], small).streak.periods).toEqual(['2027-01', '2027-02']);
     expect(review([0, 0, 0], small)).toEqual({
       streak: EMPTY_FIT_STREAK,
-      reductions: [{ plan: null, previousPlan: small, largestOverageWithoutPlanMinutes: 0, streak: { periods: ['2027-01', '2027-02', '2027-03'], overageMinutesWithoutPlan: [0, 0, 0] } }],
+      reductions: [
+        { plan: null, previousPlan: small, largestOverageWithoutPlanMinutes: 0, streak: { periods: ['2027-01', '2027-02', '2027-03'], overageMinutesWithoutPlan: [0, 0, 0] } },
+      ],
     });
   });
 
@@ -94,10 +117,8 @@ describe('a plan no longer needed', () => {
   });
 
   test('property: a reduction is always to a smaller plan or none, covers every month of its streak, and no smaller plan would', () => {
-    fc.assert(fc.property(
-      fc.constantFrom(small, medium, large),
-      fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 12 }),
-      (current, overages) => {
+    fc.assert(
+      fc.property(fc.constantFrom(small, medium, large), fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 12 }), (current, overages) => {
         for (const r of review(overages, current).reductions) {
           expect(r.streak.periods).toHaveLength(rules.planStreakCycles);
           const planMinutes = r.plan?.minutes ?? 0;
@@ -105,8 +126,8 @@ describe('a plan no longer needed', () => {
           for (const m of r.streak.overageMinutesWithoutPlan) expect(planMinutes).toBeGreaterThanOrEqual(m);
           for (const smaller of catalog.filter((p) => p.minutes < planMinutes)) expect(Math.max(...r.streak.overageMinutesWithoutPlan)).toBeGreaterThan(smaller.minutes);
         }
-      },
-    ));
+      }),
+    );
   });
 });
 
@@ -115,7 +136,11 @@ describe('late adjustments', () => {
     const billed = overageCharge(147_000, 144_000, 50_000); // 50 min
     const now = overageCharge(148_800, 144_000, 50_000); // 80 min
     expect(lateAdjustmentLine('2026-09', now, billed, 50_000)).toEqual({
-      kind: 'adjustment', description: 'Late calls for 2026-09: +30 min overage', quantity: 30, unitPriceMicros: 50_000, amountCents: 150,
+      kind: 'adjustment',
+      description: 'Late calls for 2026-09: +30 min overage',
+      quantity: 30,
+      unitPriceMicros: 50_000,
+      amountCents: 150,
     });
   });
 

@@ -1,14 +1,5 @@
 import fc from 'fast-check';
-import {
-  CENTS_PER_UNIT,
-  formatCents,
-  formatMicros,
-  lineAmountCents,
-  MICROS_PER_CENT,
-  MICROS_PER_UNIT,
-  parseAmountToCents,
-  parseRateToMicros,
-} from '../../billing/money';
+import { CENTS_PER_UNIT, formatCents, formatMicros, lineAmountCents, MICROS_PER_CENT, MICROS_PER_UNIT, parseAmountToCents, parseRateToMicros } from '../../billing/money';
 
 describe('money constants', () => {
   it('relate micros, cents and currency units', () => {
@@ -70,21 +61,17 @@ describe('lineAmountCents', () => {
 
   it('property: the result is within half a cent of quantity × price / 10000', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }),
-        fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }),
-        (quantity, micros) => {
-          const cents = lineAmountCents(quantity, micros);
-          expect(Number.isSafeInteger(cents)).toBe(true);
-          // |cents - q·u/10000| ≤ 1/2  ⇔  |2·(cents·10000 − q·u)| ≤ 10000, in exact integers.
-          const diff = 2n * (BigInt(cents) * 10_000n - BigInt(quantity) * BigInt(micros));
-          expect(diff <= 10_000n && diff >= -10_000n).toBe(true);
-          // Ties (exactly half a cent) go away from zero.
-          if (diff === 10_000n || diff === -10_000n) {
-            expect(Math.abs(cents) * 10_000 > Math.abs(quantity * micros)).toBe(true);
-          }
-        },
-      ),
+      fc.property(fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }), fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }), (quantity, micros) => {
+        const cents = lineAmountCents(quantity, micros);
+        expect(Number.isSafeInteger(cents)).toBe(true);
+        // |cents - q·u/10000| ≤ 1/2  ⇔  |2·(cents·10000 − q·u)| ≤ 10000, in exact integers.
+        const diff = 2n * (BigInt(cents) * 10_000n - BigInt(quantity) * BigInt(micros));
+        expect(diff <= 10_000n && diff >= -10_000n).toBe(true);
+        // Ties (exactly half a cent) go away from zero.
+        if (diff === 10_000n || diff === -10_000n) {
+          expect(Math.abs(cents) * 10_000 > Math.abs(quantity * micros)).toBe(true);
+        }
+      }),
     );
   });
 
@@ -98,15 +85,10 @@ describe('lineAmountCents', () => {
 
   it('property: the amount is monotonic in the quantity for a non-negative price', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 10_000_000 }),
-        fc.integer({ min: 0, max: 10_000_000 }),
-        fc.integer({ min: 0, max: 100_000_000 }),
-        (a, b, micros) => {
-          const [lo, hi] = a <= b ? [a, b] : [b, a];
-          expect(lineAmountCents(lo, micros)).toBeLessThanOrEqual(lineAmountCents(hi, micros));
-        },
-      ),
+      fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 100_000_000 }), (a, b, micros) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        expect(lineAmountCents(lo, micros)).toBeLessThanOrEqual(lineAmountCents(hi, micros));
+      }),
     );
   });
 });
@@ -127,20 +109,17 @@ describe('parseAmountToCents', () => {
     expect(parseAmountToCents(text)).toBe(cents);
   });
 
-  it.each(['-1', '1.234', 'abc', '', '1.', '.5', '1,50', '+1', '1e3', '1 000', '$5', '1.2.3', '0x10', '1234567890123'])(
-    'rejects %p with a RangeError naming the value',
-    (text) => {
-      let thrown: unknown;
-      try {
-        parseAmountToCents(text);
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown).toBeInstanceOf(RangeError);
-      expect((thrown as RangeError).message).toContain(`"${text}"`);
-      expect((thrown as RangeError).message).toContain('amount');
-    },
-  );
+  it.each(['-1', '1.234', 'abc', '', '1.', '.5', '1,50', '+1', '1e3', '1 000', '$5', '1.2.3', '0x10', '1234567890123'])('rejects %p with a RangeError naming the value', (text) => {
+    let thrown: unknown;
+    try {
+      parseAmountToCents(text);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(RangeError);
+    expect((thrown as RangeError).message).toContain(`"${text}"`);
+    expect((thrown as RangeError).message).toContain('amount');
+  });
 
   it('says when there are too many decimals', () => {
     expect(() => parseAmountToCents('1.234')).toThrow(/more than 2 decimal places/);

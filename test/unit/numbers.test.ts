@@ -82,7 +82,12 @@ describe('attribution matches records in any written form (asterisk-number-forms
   }
 
   const EXPECTED = {
-    1: 'alice → -', 2: 'alice → -', 3: 'alice → -', 4: 'alice → -', 5: 'alice → -', 6: 'alice → -',
+    1: 'alice → -',
+    2: 'alice → -',
+    3: 'alice → -',
+    4: 'alice → -',
+    5: 'alice → -',
+    6: 'alice → -',
     7: '- → alice', // a call from London to 4155550101
     8: '- → bob', // extension 1001 (nobody's) calls extension 1002 (bob's)
   };
@@ -97,10 +102,15 @@ describe('attribution matches records in any written form (asterisk-number-forms
   });
 
   it('with a number stored before normalisation, as written then', () => {
-    expect(whoseCalls([{ number: '14155550101', subscriberId: 'alice' }, { number: '1002', subscriberId: 'bob' }])).toEqual(EXPECTED);
+    expect(
+      whoseCalls([
+        { number: '14155550101', subscriberId: 'alice' },
+        { number: '1002', subscriberId: 'bob' },
+      ]),
+    ).toEqual(EXPECTED);
   });
 
-  it('in another default country, national forms are that country\'s', () => {
+  it("in another default country, national forms are that country's", () => {
     const directory = directoryOf(subscribers, [{ number: '+14155550101', subscriberId: 'alice' }], { country: 'GB' });
     expect(directory.byNumber('+14155550101')?.subscriberId).toBe('alice');
     expect(directory.byNumber('0014155550101')?.subscriberId).toBe('alice');

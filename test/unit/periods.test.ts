@@ -48,14 +48,11 @@ describe('parsePeriod / isValidPeriod', () => {
     expect(isValidPeriod(text)).toBe(true);
   });
 
-  it.each(['2026-13', '2026-1', '26-10', '2026-00', '2026/10', '2026-10-01', '', ' 2026-10', '2026-1O'])(
-    'rejects %p with a RangeError naming it',
-    (text) => {
-      expect(isValidPeriod(text)).toBe(false);
-      expect(() => parsePeriod(text)).toThrow(RangeError);
-      expect(() => parsePeriod(text)).toThrow(`"${text}"`);
-    },
-  );
+  it.each(['2026-13', '2026-1', '26-10', '2026-00', '2026/10', '2026-10-01', '', ' 2026-10', '2026-1O'])('rejects %p with a RangeError naming it', (text) => {
+    expect(isValidPeriod(text)).toBe(false);
+    expect(() => parsePeriod(text)).toThrow(RangeError);
+    expect(() => parsePeriod(text)).toThrow(`"${text}"`);
+  });
 });
 
 describe('time zones', () => {
@@ -230,9 +227,7 @@ describe('splitAtMonthBoundaries', () => {
 
   it('keeps a call that does not cross a boundary in one segment', () => {
     const start = utc('2026-10-15T12:00:00Z');
-    expect(splitAtMonthBoundaries(start, 3600, 'Europe/Berlin')).toEqual([
-      { period: '2026-10', startMs: start, seconds: 3600 },
-    ]);
+    expect(splitAtMonthBoundaries(start, 3600, 'Europe/Berlin')).toEqual([{ period: '2026-10', startMs: start, seconds: 3600 }]);
   });
 
   it('keeps a call ending exactly at the boundary in one segment', () => {
@@ -312,10 +307,7 @@ describe('splitAtMonthBoundaries', () => {
   const wholeSecondStart = fc.integer({ min: START_2020 / 1000, max: Math.floor(END_2030 / 1000) }).map((s) => s * 1000);
 
   it('property: splitting keeps the total and yields consecutive periods (0..200000 s)', () => {
-    fc.assert(
-      fc.property(wholeSecondStart, fc.integer({ min: 0, max: 200_000 }), fc.constantFrom(...ZONES), checkSplit),
-      { numRuns: 300 },
-    );
+    fc.assert(fc.property(wholeSecondStart, fc.integer({ min: 0, max: 200_000 }), fc.constantFrom(...ZONES), checkSplit), { numRuns: 300 });
   });
 
   it('property: the same holds for calls starting close before a month boundary', () => {
@@ -327,35 +319,25 @@ describe('splitAtMonthBoundaries', () => {
       })
       .map(({ period, zone, secondsBefore }) => ({ zone, start: periodBounds(period, zone).endMs - secondsBefore * 1000 }));
     fc.assert(
-      fc.property(nearBoundary, fc.integer({ min: 0, max: 200_000 }), ({ zone, start }, seconds) =>
-        checkSplit(start, seconds, zone),
-      ),
+      fc.property(nearBoundary, fc.integer({ min: 0, max: 200_000 }), ({ zone, start }, seconds) => checkSplit(start, seconds, zone)),
       { numRuns: 300 },
     );
   });
 
   it('property: long calls spanning many months still add up', () => {
-    fc.assert(
-      fc.property(wholeSecondStart, fc.integer({ min: 0, max: 400 * 86_400 }), fc.constantFrom(...ZONES), checkSplit),
-      { numRuns: 50 },
-    );
+    fc.assert(fc.property(wholeSecondStart, fc.integer({ min: 0, max: 400 * 86_400 }), fc.constantFrom(...ZONES), checkSplit), { numRuns: 50 });
   });
 
   it('property: a start with sub-second milliseconds keeps the total and consecutive periods', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: START_2020, max: END_2030 }),
-        fc.integer({ min: 0, max: 200_000 }),
-        fc.constantFrom(...ZONES),
-        (start, seconds, zone) => {
-          const segments = splitAtMonthBoundaries(start, seconds, zone);
-          expect(segments.reduce((sum, s) => sum + s.seconds, 0)).toBe(seconds);
-          for (let i = 1; i < segments.length; i++) {
-            expect(segments[i].period).toBe(nextPeriod(segments[i - 1].period));
-            expect(comparePeriods(segments[i - 1].period, segments[i].period)).toBeLessThan(0);
-          }
-        },
-      ),
+      fc.property(fc.integer({ min: START_2020, max: END_2030 }), fc.integer({ min: 0, max: 200_000 }), fc.constantFrom(...ZONES), (start, seconds, zone) => {
+        const segments = splitAtMonthBoundaries(start, seconds, zone);
+        expect(segments.reduce((sum, s) => sum + s.seconds, 0)).toBe(seconds);
+        for (let i = 1; i < segments.length; i++) {
+          expect(segments[i].period).toBe(nextPeriod(segments[i - 1].period));
+          expect(comparePeriods(segments[i - 1].period, segments[i].period)).toBeLessThan(0);
+        }
+      }),
       { numRuns: 200 },
     );
   });

@@ -2,7 +2,15 @@
 import { policyCancelledEmail, policyNoticeEmail } from '../../billing/policy-emails';
 import { DEFAULT_POLICY_RULES } from '../../billing/policy';
 import {
-  activationPlan, cancelProblem, dayStartMs, effectiveDateProblem, forcedActivationProblem, parsePolicyChanges, policyDifferences, reminderAtMs, rulesProblem,
+  activationPlan,
+  cancelProblem,
+  dayStartMs,
+  effectiveDateProblem,
+  forcedActivationProblem,
+  parsePolicyChanges,
+  policyDifferences,
+  reminderAtMs,
+  rulesProblem,
 } from '../../billing/policy-revision';
 
 const DAY = 86_400_000;
@@ -17,7 +25,13 @@ describe('publishing', () => {
 
   test('parameters are read from the CLI text: money to micro-units and cents, never floats', () => {
     expect(parsePolicyChanges({ includedMinutes: '3000', overageRateMicros: '0.045', planCatalog: '500:15.00,1000:24.5', alertThresholdsPercent: '75,90,100' })).toEqual({
-      includedMinutes: 3000, overageRateMicros: 45_000, planCatalog: [{ minutes: 500, feeCents: 1500 }, { minutes: 1000, feeCents: 2450 }], alertThresholdsPercent: [75, 90, 100],
+      includedMinutes: 3000,
+      overageRateMicros: 45_000,
+      planCatalog: [
+        { minutes: 500, feeCents: 1500 },
+        { minutes: 1000, feeCents: 2450 },
+      ],
+      alertThresholdsPercent: [75, 90, 100],
     });
     expect(() => parsePolicyChanges({ overageRateMicros: '0.05.1' })).toThrow('--overage-rate: rate "0.05.1" is not a non-negative decimal number');
     expect(() => parsePolicyChanges({ includedMinutes: '-5' })).toThrow('--included-minutes: minutes "-5" must be a whole number');
@@ -29,7 +43,15 @@ describe('publishing', () => {
     expect(rulesProblem({ ...DEFAULT_POLICY_RULES, alertThresholdsPercent: [100, 80] })).toContain('--alert-thresholds 100,80');
     expect(rulesProblem({ ...DEFAULT_POLICY_RULES, roundingIncrementSeconds: 0 })).toContain('--rounding-increment 0');
     expect(rulesProblem({ ...DEFAULT_POLICY_RULES, noticeDays: 3 })).toContain('--notice-days 3 must be 7 to 365 days');
-    expect(rulesProblem({ ...DEFAULT_POLICY_RULES, planCatalog: [{ minutes: 1000, feeCents: 1 }, { minutes: 500, feeCents: 1 }] })).toContain('increasing order');
+    expect(
+      rulesProblem({
+        ...DEFAULT_POLICY_RULES,
+        planCatalog: [
+          { minutes: 1000, feeCents: 1 },
+          { minutes: 500, feeCents: 1 },
+        ],
+      }),
+    ).toContain('increasing order');
   });
 });
 
@@ -61,8 +83,12 @@ describe('activation', () => {
   });
 
   test('notices that went out late hold it until the notice period has passed for everyone', () => {
-    expect(activationPlan({ ...base, nowMs: at('2026-12-12T10:00:00Z'), notices: told('2026-12-12T09:00:00Z') }))
-      .toEqual({ kind: 'hold', reason: 'notice-period', activeFrom: '2027-01-11', atMs: dayStartMs('2027-01-11') });
+    expect(activationPlan({ ...base, nowMs: at('2026-12-12T10:00:00Z'), notices: told('2026-12-12T09:00:00Z') })).toEqual({
+      kind: 'hold',
+      reason: 'notice-period',
+      activeFrom: '2027-01-11',
+      atMs: dayStartMs('2027-01-11'),
+    });
     expect(activationPlan({ ...base, nowMs: dayStartMs('2027-01-11'), notices: told('2026-12-12T09:00:00Z') })).toEqual({ kind: 'activate', activeFrom: '2027-01-11' });
   });
 
@@ -84,10 +110,16 @@ describe('activation', () => {
 test('cancel before the date only; ops activate by hand only once it is held', () => {
   const effectiveFrom = '2027-01-01';
   expect(cancelProblem({ version: 2, state: 'scheduled', effectiveFrom, nowMs: at('2026-12-31T23:59:59Z') })).toBeUndefined();
-  expect(cancelProblem({ version: 2, state: 'scheduled', effectiveFrom, nowMs: dayStartMs(effectiveFrom) })).toContain("policy version 2's effective date 2027-01-01 has passed: a revision can be cancelled only before that date");
-  expect(cancelProblem({ version: 2, state: 'active', effectiveFrom, nowMs: 0 })).toBe('policy version 2 is active since its effective date 2027-01-01: a revision can be cancelled only before that date; publish a new revision to change the rules again');
+  expect(cancelProblem({ version: 2, state: 'scheduled', effectiveFrom, nowMs: dayStartMs(effectiveFrom) })).toContain(
+    "policy version 2's effective date 2027-01-01 has passed: a revision can be cancelled only before that date",
+  );
+  expect(cancelProblem({ version: 2, state: 'active', effectiveFrom, nowMs: 0 })).toBe(
+    'policy version 2 is active since its effective date 2027-01-01: a revision can be cancelled only before that date; publish a new revision to change the rules again',
+  );
   expect(cancelProblem({ version: 2, state: 'cancelled', effectiveFrom, nowMs: 0 })).toBe('policy version 2 is already cancelled');
-  expect(forcedActivationProblem({ version: 2, effectiveFrom, nowMs: at('2026-12-20T00:00:00Z'), operator: 'kim' })).toContain('can be activated by hand only once that date has passed');
+  expect(forcedActivationProblem({ version: 2, effectiveFrom, nowMs: at('2026-12-20T00:00:00Z'), operator: 'kim' })).toContain(
+    'can be activated by hand only once that date has passed',
+  );
   expect(forcedActivationProblem({ version: 2, effectiveFrom, nowMs: dayStartMs(effectiveFrom), operator: '' })).toContain('activate needs {"operator"');
   expect(forcedActivationProblem({ version: 2, effectiveFrom, nowMs: dayStartMs(effectiveFrom), operator: 'kim' })).toBeUndefined();
 });

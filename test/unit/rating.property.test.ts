@@ -3,16 +3,15 @@ import { lineAmountCents } from '../../billing/money';
 import { DEFAULT_POLICY_RULES, type PolicyRules } from '../../billing/policy';
 import { overageMinutes, rateCycle, roundUsage, type CycleTerms, type CycleUsage } from '../../billing/rating';
 
-const rulesArb: fc.Arbitrary<PolicyRules> = fc.record({
-  includedMinutes: fc.integer({ min: 0, max: 10_000 }),
-  overageRateMicros: fc.integer({ min: 0, max: 10_000_000 }),
-  roundingIncrementSeconds: fc.constantFrom(1, 6, 30, 60),
-}).map((r) => ({ ...DEFAULT_POLICY_RULES, ...r }));
+const rulesArb: fc.Arbitrary<PolicyRules> = fc
+  .record({
+    includedMinutes: fc.integer({ min: 0, max: 10_000 }),
+    overageRateMicros: fc.integer({ min: 0, max: 10_000_000 }),
+    roundingIncrementSeconds: fc.constantFrom(1, 6, 30, 60),
+  })
+  .map((r) => ({ ...DEFAULT_POLICY_RULES, ...r }));
 
-const planArb = fc.option(
-  fc.record({ minutes: fc.integer({ min: 0, max: 5000 }), feeCents: fc.integer({ min: 0, max: 100_000 }) }),
-  { nil: undefined },
-);
+const planArb = fc.option(fc.record({ minutes: fc.integer({ min: 0, max: 5000 }), feeCents: fc.integer({ min: 0, max: 100_000 }) }), { nil: undefined });
 
 const termsArb: fc.Arbitrary<CycleTerms> = fc
   .record({
@@ -35,8 +34,7 @@ const usageArb: fc.Arbitrary<CycleUsage> = fc.record({
   billableSeconds: fc.integer({ min: 0, max: 10_000_000 }),
 });
 
-const overageCents = (lines: { kind: string; amountCents: number }[]): number =>
-  lines.filter((l) => l.kind === 'overage').reduce((sum, l) => sum + l.amountCents, 0);
+const overageCents = (lines: { kind: string; amountCents: number }[]): number => lines.filter((l) => l.kind === 'overage').reduce((sum, l) => sum + l.amountCents, 0);
 
 describe('rating properties', () => {
   it('the overage charge is never negative', () => {
@@ -90,34 +88,24 @@ describe('rating properties', () => {
 
   it('overage minutes and charge are monotonic in used seconds', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 10_000_000 }),
-        fc.integer({ min: 0, max: 10_000_000 }),
-        termsArb,
-        (a, b, terms) => {
-          const [lo, hi] = a <= b ? [a, b] : [b, a];
-          const low = rateCycle({ calls: 1, billableSeconds: lo }, terms);
-          const high = rateCycle({ calls: 1, billableSeconds: hi }, terms);
-          expect(low.overageMinutes).toBeLessThanOrEqual(high.overageMinutes);
-          expect(overageCents(low.lines)).toBeLessThanOrEqual(overageCents(high.lines));
-          expect(low.totalCents).toBeLessThanOrEqual(high.totalCents);
-          expect(overageMinutes(lo, low.allowanceSeconds)).toBeLessThanOrEqual(overageMinutes(hi, low.allowanceSeconds));
-        },
-      ),
+      fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), termsArb, (a, b, terms) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        const low = rateCycle({ calls: 1, billableSeconds: lo }, terms);
+        const high = rateCycle({ calls: 1, billableSeconds: hi }, terms);
+        expect(low.overageMinutes).toBeLessThanOrEqual(high.overageMinutes);
+        expect(overageCents(low.lines)).toBeLessThanOrEqual(overageCents(high.lines));
+        expect(low.totalCents).toBeLessThanOrEqual(high.totalCents);
+        expect(overageMinutes(lo, low.allowanceSeconds)).toBeLessThanOrEqual(overageMinutes(hi, low.allowanceSeconds));
+      }),
     );
   });
 
   it('more allowance never means more overage', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 10_000_000 }),
-        fc.integer({ min: 0, max: 10_000_000 }),
-        fc.integer({ min: 0, max: 10_000_000 }),
-        (used, a, b) => {
-          const [small, large] = a <= b ? [a, b] : [b, a];
-          expect(overageMinutes(used, large)).toBeLessThanOrEqual(overageMinutes(used, small));
-        },
-      ),
+      fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), (used, a, b) => {
+        const [small, large] = a <= b ? [a, b] : [b, a];
+        expect(overageMinutes(used, large)).toBeLessThanOrEqual(overageMinutes(used, small));
+      }),
     );
   });
 

@@ -1,13 +1,5 @@
 import { DEFAULT_POLICY_RULES, INITIAL_POLICY, type PolicyRules } from '../../billing/policy';
-import {
-  allowanceSeconds,
-  overageMinutes,
-  rateCycle,
-  roundUpToIncrement,
-  roundUsage,
-  SECONDS_PER_MINUTE,
-  type CycleTerms,
-} from '../../billing/rating';
+import { allowanceSeconds, overageMinutes, rateCycle, roundUpToIncrement, roundUsage, SECONDS_PER_MINUTE, type CycleTerms } from '../../billing/rating';
 
 const FEE = 2999; // 29.99 a month
 const terms = (extra: Partial<CycleTerms> = {}): CycleTerms => ({
@@ -89,9 +81,7 @@ describe('rateCycle: acceptance examples under the default policy', () => {
 
   it('a zero monthly fee still shows the fee line', () => {
     const rating = rateCycle(usage(0, 0), terms({ monthlyFeeCents: 0 }));
-    expect(rating.lines).toEqual([
-      { kind: 'monthly-fee', description: 'Monthly fee, 2026-10', quantity: 1, unitPriceMicros: 0, amountCents: 0 },
-    ]);
+    expect(rating.lines).toEqual([{ kind: 'monthly-fee', description: 'Monthly fee, 2026-10', quantity: 1, unitPriceMicros: 0, amountCents: 0 }]);
     expect(rating.totalCents).toBe(0);
   });
 });
@@ -147,9 +137,7 @@ describe('rateCycle: allowance', () => {
     expect(allowanceSeconds({ rules: DEFAULT_POLICY_RULES })).toBe(144_000);
     expect(allowanceSeconds({ rules: DEFAULT_POLICY_RULES, limitMinutes: 5000 })).toBe(300_000);
     expect(allowanceSeconds({ rules: DEFAULT_POLICY_RULES, plan: { minutes: 2500, feeCents: 5000 } })).toBe(294_000);
-    expect(
-      allowanceSeconds({ rules: DEFAULT_POLICY_RULES, limitMinutes: 5000, plan: { minutes: 500, feeCents: 1500 } }),
-    ).toBe(330_000);
+    expect(allowanceSeconds({ rules: DEFAULT_POLICY_RULES, limitMinutes: 5000, plan: { minutes: 500, feeCents: 1500 } })).toBe(330_000);
   });
 
   it('uses the cycle’s policy version: its included minutes and overage rate', () => {

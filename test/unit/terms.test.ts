@@ -23,11 +23,13 @@ describe('allowance: the larger of the included minutes and a grant, plus the pl
   });
 
   it('property: never below the included minutes plus the plan, whatever the grant', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 100_000 }), fc.option(fc.integer({ min: 1, max: 100_000 })), fc.integer({ min: 0, max: 5000 }), (included, limit, plan) => {
-      const a = allowanceSeconds({ rules: { ...rules, includedMinutes: included }, limitMinutes: limit ?? undefined, plan: plan ? { minutes: plan, feeCents: 0 } : undefined });
-      expect(a).toBeGreaterThanOrEqual((included + plan) * 60);
-      if (limit !== null) expect(a).toBeGreaterThanOrEqual((limit + plan) * 60);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100_000 }), fc.option(fc.integer({ min: 1, max: 100_000 })), fc.integer({ min: 0, max: 5000 }), (included, limit, plan) => {
+        const a = allowanceSeconds({ rules: { ...rules, includedMinutes: included }, limitMinutes: limit ?? undefined, plan: plan ? { minutes: plan, feeCents: 0 } : undefined });
+        expect(a).toBeGreaterThanOrEqual((included + plan) * 60);
+        if (limit !== null) expect(a).toBeGreaterThanOrEqual((limit + plan) * 60);
+      }),
+    );
   });
 });
 
@@ -44,7 +46,7 @@ describe('partial months', () => {
     expect(partialMonth('2028-02', '2020-01-01', '2028-02-29')).toBeUndefined();
   });
 
-  it('fee half-up to the cent, allowance rounded up in the subscriber\'s favour, and the line says so', () => {
+  it("fee half-up to the cent, allowance rounded up in the subscriber's favour, and the line says so", () => {
     expect(proratedCents(3100, { days: 12, ofDays: 31 })).toBe(1200);
     expect(proratedCents(1000, { days: 1, ofDays: 30 })).toBe(33); // 33.33 → 33
     expect(proratedCents(1000, { days: 1, ofDays: 16 })).toBe(63); // 62.5 → 63
@@ -61,16 +63,23 @@ describe('partial months', () => {
   });
 
   it('property: a prorated month never charges more nor allows less per day than a whole one', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 28 }), fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 10_000 }), (days, fee, included) => {
-      const proration = { days, ofDays: 28 };
-      expect(proratedCents(fee, proration)).toBeLessThanOrEqual(fee);
-      expect(allowanceSeconds({ rules: { ...rules, includedMinutes: included }, proration }) * 28).toBeGreaterThanOrEqual(included * 60 * days);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 28 }), fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 10_000 }), (days, fee, included) => {
+        const proration = { days, ofDays: 28 };
+        expect(proratedCents(fee, proration)).toBeLessThanOrEqual(fee);
+        expect(allowanceSeconds({ rules: { ...rules, includedMinutes: included }, proration }) * 28).toBeGreaterThanOrEqual(included * 60 * days);
+      }),
+    );
   });
 
   it('termsForPeriod puts the policy, grant, plan and partial month together', () => {
     const terms = termsForPeriod({
-      period: '2027-10', timezone: 'Europe/Berlin', monthlyFeeCents: 2000, serviceStart: '2026-05-01', policy: INITIAL_POLICY, plan: null,
+      period: '2027-10',
+      timezone: 'Europe/Berlin',
+      monthlyFeeCents: 2000,
+      serviceStart: '2026-05-01',
+      policy: INITIAL_POLICY,
+      plan: null,
       grants: [{ requestId: 'LR-1', minutes: 3000, fromPeriod: '2027-09', untilPeriod: null }],
       // 12 October, 23:30 in Berlin is 21:30 UTC: the 12th there.
       serviceEndMs: Date.parse('2027-10-12T21:30:00Z'),
@@ -82,7 +91,10 @@ describe('partial months', () => {
 
 describe('a call split at a month boundary is rounded once', () => {
   it('a 60 s call split 30/30 with a 60 s increment bills 60 s, not 120 s', () => {
-    const shares = [{ seconds: 30, calls: 1, callSeconds: 60, finalSegment: false }, { seconds: 30, calls: 1, callSeconds: 60, finalSegment: true }];
+    const shares = [
+      { seconds: 30, calls: 1, callSeconds: 60, finalSegment: false },
+      { seconds: 30, calls: 1, callSeconds: 60, finalSegment: true },
+    ];
     expect(shares.map((s) => roundedShareSeconds(s, 60))).toEqual([30, 30]);
     expect(roundUsage([shares[0]!], 60).billableSeconds + roundUsage([shares[1]!], 60).billableSeconds).toBe(60);
   });
@@ -93,31 +105,60 @@ describe('a call split at a month boundary is rounded once', () => {
   });
 
   it('property: the shares of a split call add up to the call rounded once', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 200_000 }), fc.integer({ min: 0, max: 172_800 }), fc.integer({ min: 1, max: 3600 }), (offsetSeconds, seconds, increment) => {
-      const startMs = Date.parse('2027-01-31T00:00:00Z') + offsetSeconds * 1000 - 100_000_000;
-      const segments = splitAtMonthBoundaries(startMs, seconds, 'UTC');
-      const billed = segments.reduce((sum, s, i) => sum + roundedShareSeconds({ seconds: s.seconds, callSeconds: segments.length > 1 ? seconds : null, finalSegment: i === segments.length - 1 }, increment), 0);
-      expect(billed).toBe(roundUpToIncrement(seconds, increment));
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 200_000 }), fc.integer({ min: 0, max: 172_800 }), fc.integer({ min: 1, max: 3600 }), (offsetSeconds, seconds, increment) => {
+        const startMs = Date.parse('2027-01-31T00:00:00Z') + offsetSeconds * 1000 - 100_000_000;
+        const segments = splitAtMonthBoundaries(startMs, seconds, 'UTC');
+        const billed = segments.reduce(
+          (sum, s, i) => sum + roundedShareSeconds({ seconds: s.seconds, callSeconds: segments.length > 1 ? seconds : null, finalSegment: i === segments.length - 1 }, increment),
+          0,
+        );
+        expect(billed).toBe(roundUpToIncrement(seconds, increment));
+      }),
+    );
   });
 });
 
 describe('priceInvoice', () => {
   const terms = { period: '2027-11', rules, monthlyFeeCents: 1000 };
   it('late calls of an earlier month: exactly the difference they make, on this invoice', () => {
-    const priced = priceInvoice(terms, [], [{
-      period: '2027-10', roundingIncrementSeconds: 1, allowanceSeconds: 2400 * 60, overageRateMicros: 50_000,
-      billed: { minutes: 100, cents: 500 }, durations: [{ seconds: 2560 * 60, calls: 1 }],
-    }]);
-    expect(priced.rating.lines.map((l) => [l.description, l.amountCents])).toEqual([['Monthly fee, 2027-11', 1000], ['Late calls for 2027-10: +60 min overage', 300]]);
+    const priced = priceInvoice(
+      terms,
+      [],
+      [
+        {
+          period: '2027-10',
+          roundingIncrementSeconds: 1,
+          allowanceSeconds: 2400 * 60,
+          overageRateMicros: 50_000,
+          billed: { minutes: 100, cents: 500 },
+          durations: [{ seconds: 2560 * 60, calls: 1 }],
+        },
+      ],
+    );
+    expect(priced.rating.lines.map((l) => [l.description, l.amountCents])).toEqual([
+      ['Monthly fee, 2027-11', 1000],
+      ['Late calls for 2027-10: +60 min overage', 300],
+    ]);
     expect(priced.adjustments).toEqual([{ period: '2027-10', overageMinutes: 60, amountCents: 300 }]);
   });
 
   it('a final adjustment invoice carries the adjustments alone', () => {
-    const priced = priceInvoice(terms, [], [{
-      period: '2027-10', roundingIncrementSeconds: 1, allowanceSeconds: 2400 * 60, overageRateMicros: 50_000,
-      billed: { minutes: 0, cents: 0 }, durations: [{ seconds: 2430 * 60, calls: 1 }],
-    }], { finalAdjustmentOnly: true });
+    const priced = priceInvoice(
+      terms,
+      [],
+      [
+        {
+          period: '2027-10',
+          roundingIncrementSeconds: 1,
+          allowanceSeconds: 2400 * 60,
+          overageRateMicros: 50_000,
+          billed: { minutes: 0, cents: 0 },
+          durations: [{ seconds: 2430 * 60, calls: 1 }],
+        },
+      ],
+      { finalAdjustmentOnly: true },
+    );
     expect(priced.rating.lines.map((l) => l.kind)).toEqual(['adjustment']);
     expect(priced.rating.totalCents).toBe(150);
     expect(priced.overageCents).toBe(0);
@@ -130,7 +171,15 @@ describe('priceInvoice', () => {
 
 describe('monthlyLimitMinutes: the limit a request must go beyond', () => {
   it('the larger of the included minutes and the grant in force, without the plan or a partial month', () => {
-    const facts = { period: '2027-03', timezone: 'UTC', monthlyFeeCents: 1000, serviceStart: '2027-03-20', policy: INITIAL_POLICY, plan: { minutes: 500, feeCents: 1500 }, grants: [] };
+    const facts = {
+      period: '2027-03',
+      timezone: 'UTC',
+      monthlyFeeCents: 1000,
+      serviceStart: '2027-03-20',
+      policy: INITIAL_POLICY,
+      plan: { minutes: 500, feeCents: 1500 },
+      grants: [],
+    };
     expect(monthlyLimitMinutes(termsForPeriod(facts))).toBe(2400);
     const granted = { ...facts, grants: [{ requestId: 'LR-1', minutes: 4000, fromPeriod: '2027-02', untilPeriod: '2027-03' }] };
     expect(monthlyLimitMinutes(termsForPeriod(granted))).toBe(4000);
@@ -139,14 +188,26 @@ describe('monthlyLimitMinutes: the limit a request must go beyond', () => {
   });
 
   it('property: the allowance is the limit plus the plan, prorated', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 10_000 }), fc.option(fc.integer({ min: 1, max: 10_000 })), fc.option(fc.integer({ min: 1, max: 3000 })), fc.integer({ min: 1, max: 28 }), (included, limit, plan, startDay) => {
-      const terms = termsForPeriod({
-        period: '2027-02', timezone: 'UTC', monthlyFeeCents: 0, serviceStart: `2027-02-${String(startDay).padStart(2, '0')}`,
-        policy: { ...INITIAL_POLICY, includedMinutes: included }, plan: plan === null ? null : { minutes: plan, feeCents: 0 },
-        grants: limit === null ? [] : [{ requestId: 'LR-1', minutes: limit, fromPeriod: '2027-01', untilPeriod: null }],
-      });
-      const full = monthlyLimitMinutes(terms) + (plan ?? 0);
-      expect(allowanceSeconds(terms)).toBe(Math.ceil((full * (29 - startDay)) / 28) * 60);
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.option(fc.integer({ min: 1, max: 10_000 })),
+        fc.option(fc.integer({ min: 1, max: 3000 })),
+        fc.integer({ min: 1, max: 28 }),
+        (included, limit, plan, startDay) => {
+          const terms = termsForPeriod({
+            period: '2027-02',
+            timezone: 'UTC',
+            monthlyFeeCents: 0,
+            serviceStart: `2027-02-${String(startDay).padStart(2, '0')}`,
+            policy: { ...INITIAL_POLICY, includedMinutes: included },
+            plan: plan === null ? null : { minutes: plan, feeCents: 0 },
+            grants: limit === null ? [] : [{ requestId: 'LR-1', minutes: limit, fromPeriod: '2027-01', untilPeriod: null }],
+          });
+          const full = monthlyLimitMinutes(terms) + (plan ?? 0);
+          expect(allowanceSeconds(terms)).toBe(Math.ceil((full * (29 - startDay)) / 28) * 60);
+        },
+      ),
+    );
   });
 });

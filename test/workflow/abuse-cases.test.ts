@@ -14,7 +14,15 @@ import { insertStaff } from '../../db/staff';
 import { getSubscriber } from '../../db/subscribers';
 import { abuseScanWorkflow } from '../../workflows/abuse-scan';
 import {
-  abuseCaseStatusQuery, abuseCaseWorkflowId, abuseScanProgressQuery, abuseScanWorkflowId, decideSignal, decideUpdate, statusQuery, subscriberWorkflowId, type AbuseCaseStatus,
+  abuseCaseStatusQuery,
+  abuseCaseWorkflowId,
+  abuseScanProgressQuery,
+  abuseScanWorkflowId,
+  decideSignal,
+  decideUpdate,
+  statusQuery,
+  subscriberWorkflowId,
+  type AbuseCaseStatus,
 } from '../../workflows/messages';
 import { cliAgainst } from '../helpers/cli';
 import { recordHistory } from '../helpers/histories';
@@ -40,8 +48,7 @@ const atRest = (caseId: string, subscriberId?: string): Promise<void> =>
   untilAtRest(t.env.client, [abuseCaseWorkflowId(caseId), ...(subscriberId ? [subscriberWorkflowId(subscriberId)] : [])]);
 
 /** Five calls in progress at once on the day (the bound is four): a simultaneous-calls finding. */
-const simultaneousCalls = (subscriber: string, day: string): CallRow[] =>
-  Array.from({ length: 5 }, (_, i) => ({ subscriber, start: `${day} 10:0${i}:00`, seconds: 900 }));
+const simultaneousCalls = (subscriber: string, day: string): CallRow[] => Array.from({ length: 5 }, (_, i) => ({ subscriber, start: `${day} 10:0${i}:00`, seconds: 900 }));
 
 /** A subscriber in service since the month before `day`, with a finding on `day`. */
 async function givenSuspicious(id: string, day: string, more: { monthlyFeeCents?: number; numbers?: string[] } = {}): Promise<void> {
@@ -55,7 +62,10 @@ async function givenSuspicious(id: string, day: string, more: { monthlyFeeCents?
  */
 async function scan(day: string, record?: string) {
   const handle = await t.env.client.workflow.start(abuseScanWorkflow, { workflowId: abuseScanWorkflowId(day), taskQueue, args: [{ day, reminderHours: 24 }] });
-  await until(async () => (await handle.describe()).status.name, (name) => name !== 'RUNNING');
+  await until(
+    async () => (await handle.describe()).status.name,
+    (name) => name !== 'RUNNING',
+  );
   if (record) recordHistory(record, await handle.fetchHistory());
   return handle.query(abuseScanProgressQuery);
 }
@@ -65,15 +75,19 @@ async function givenCase(subscriberId: string, day: string) {
   await scan(day);
   const { rows } = await t.db.pool.query(`SELECT id FROM abuse_cases WHERE subscriber_id = $1 ORDER BY created_at DESC LIMIT 1`, [subscriberId]);
   const caseId = rows[0].id as string;
-  await until(() => Promise.resolve(mailAbout(caseId).length), (n) => n >= 1);
+  await until(
+    () => Promise.resolve(mailAbout(caseId).length),
+    (n) => n >= 1,
+  );
   return { caseId, handle: t.env.client.workflow.getHandle(abuseCaseWorkflowId(caseId)) };
 }
 
-const mailAbout = (caseId: string) => t.smtp.received.filter((m) => m.subject.includes(`${caseId} `) || m.subject.includes(`${caseId})`) || m.subject.endsWith(caseId) || m.subject.includes(`${caseId}:`));
+const mailAbout = (caseId: string) =>
+  t.smtp.received.filter((m) => m.subject.includes(`${caseId} `) || m.subject.includes(`${caseId})`) || m.subject.endsWith(caseId) || m.subject.includes(`${caseId}:`));
 const status = (handle: { query: (q: typeof abuseCaseStatusQuery) => Promise<AbuseCaseStatus> }) => () => handle.query(abuseCaseStatusQuery);
 const kinds = async (caseId: string): Promise<string[]> => (await abuseCaseEvents(t.db.pool, caseId)).map((e) => e.kind);
 
-test('a finding opens one case; a rerun of the day opens nothing, and the next day\'s finding joins the case; support is mailed once', async () => {
+test("a finding opens one case; a rerun of the day opens nothing, and the next day's finding joins the case; support is mailed once", async () => {
   const day = shiftDay(await yesterday(), -1);
   await givenSuspicious('ann', day);
   await givenCalls(t.db.pool, simultaneousCalls('ann', shiftDay(day, 1)));
@@ -82,7 +96,10 @@ test('a finding opens one case; a rerun of the day opens nothing, and the next d
   expect(first.cases).toHaveLength(1);
   const caseId = first.cases[0]!;
   const handle = t.env.client.workflow.getHandle(abuseCaseWorkflowId(caseId));
-  await until(() => Promise.resolve(mailAbout(caseId).length), (n) => n === 1);
+  await until(
+    () => Promise.resolve(mailAbout(caseId).length),
+    (n) => n === 1,
+  );
 
   const rerun = await scan(day);
   expect(rerun.cases).toEqual([]);
@@ -90,16 +107,23 @@ test('a finding opens one case; a rerun of the day opens nothing, and the next d
   expect(next.cases).toEqual([caseId]);
   const s = await until(status(handle), (x) => x.findings.length === 2);
   expect(s).toMatchObject({ state: 'open', subscriberId: 'ann', decision: null });
-  expect(s.findings.map((f) => [f.detector, f.day])).toEqual([['simultaneous-calls', day], ['simultaneous-calls', shiftDay(day, 1)]]);
+  expect(s.findings.map((f) => [f.detector, f.day])).toEqual([
+    ['simultaneous-calls', day],
+    ['simultaneous-calls', shiftDay(day, 1)],
+  ]);
   expect((await t.db.pool.query(`SELECT count(*)::int AS n FROM abuse_cases WHERE subscriber_id = 'ann'`)).rows[0].n).toBe(1);
   const findings = await abuseCaseFindings(t.db.pool, caseId);
   expect(findings[0]!.key).toBe(`ann:simultaneous-calls:${day}`);
   expect(findings[0]!.evidence).toMatchObject({ measured: { simultaneousCalls: 5 }, callCount: 5 });
 
   const description = await handle.describe();
-  expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(expect.arrayContaining([
-    ['SubscriberId', 'ann'], ['CaseState', 'open'], ['AbuseDetector', ['simultaneous-calls']],
-  ]));
+  expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
+    expect.arrayContaining([
+      ['SubscriberId', 'ann'],
+      ['CaseState', 'open'],
+      ['AbuseDetector', ['simultaneous-calls']],
+    ]),
+  );
   await atRest(caseId);
   const notice = mailAbout(caseId);
   expect(notice).toHaveLength(1);
@@ -123,12 +147,21 @@ test('suspend suspends through the entity; calls that still arrive are kept and 
   const suspended = await until(status(handle), (s) => s.settled);
   expect(suspended).toMatchObject({ state: 'suspended', decision: { action: 'suspend', reviewer: 'sam', untilDay }, suspendedUntil: `${untilDay}T00:00:00.000Z` });
   expect((await getSubscriber(t.db.pool, 'ben'))!.status).toBe('suspended');
-  expect(await suspendedAccounts(t.db.pool)).toEqual([expect.objectContaining({ subscriberId: 'ben', status: 'suspended', number: '+15550100', until: `${untilDay}T00:00:00Z`, caseId })]);
+  expect(await suspendedAccounts(t.db.pool)).toEqual([
+    expect.objectContaining({ subscriberId: 'ben', status: 'suspended', number: '+15550100', until: `${untilDay}T00:00:00Z`, caseId }),
+  ]);
   const entity = t.env.client.workflow.getHandle(subscriberWorkflowId('ben'));
-  expect((await until(() => entity.query(statusQuery), (s) => Boolean(s.suspension))).suspension).toMatchObject({ caseId, until: `${untilDay}T00:00:00.000Z` });
+  expect(
+    (
+      await until(
+        () => entity.query(statusQuery),
+        (s) => Boolean(s.suspension),
+      )
+    ).suspension,
+  ).toMatchObject({ caseId, until: `${untilDay}T00:00:00.000Z` });
 
   // A call during the suspension (the switch had not consulted the list) is kept, billed and flagged.
-  const duringMs = await t.env.currentTimeMs() + 3_600_000;
+  const duringMs = (await t.env.currentTimeMs()) + 3_600_000;
   await givenCalls(t.db.pool, [{ subscriber: 'ben', start: new Date(duringMs).toISOString().slice(0, 19).replace('T', ' '), seconds: 60 }]);
   const flags = await t.db.pool.query(`SELECT flagged_suspended, hold_case_id FROM calls_with_flags WHERE subscriber_id = 'ben' ORDER BY started_at`);
   expect(flags.rows.map((r) => [r.flagged_suspended, r.hold_case_id])).toEqual([...Array(5).fill([false, null]), [true, caseId]]);
@@ -138,7 +171,14 @@ test('suspend suspends through the entity; calls that still arrive are kept and 
   expect(resumed.decision).toMatchObject({ action: 'suspend' });
   expect((await getSubscriber(t.db.pool, 'ben'))!.status).toBe('active');
   expect(await suspendedAccounts(t.db.pool)).toEqual([]);
-  expect((await until(() => entity.query(statusQuery), (s) => !s.suspension)).suspension).toBeNull();
+  expect(
+    (
+      await until(
+        () => entity.query(statusQuery),
+        (s) => !s.suspension,
+      )
+    ).suspension,
+  ).toBeNull();
   expect(await kinds(caseId)).toEqual(['opened', 'finding', 'suspended', 'resumed']);
   expect((await getAbuseCase(t.db.pool, caseId))!.state).toBe('resumed');
 
@@ -159,16 +199,24 @@ test('terminate ends the subscription with a final invoice for the month so far,
   // Its cycle is running at the month in progress, as the close would have left it.
   const current = periodOf(await t.env.currentTimeMs(), 'UTC');
   await t.env.client.workflow.signalWithStart('subscriberWorkflow', {
-    workflowId: subscriberWorkflowId('cat'), taskQueue, args: [{ subscriberId: 'cat', period: current }],
-    signal: 'limitChanged', signalArgs: [{ requestId: 'none', minutes: 2500, fromPeriod: current, untilPeriod: current }],
+    workflowId: subscriberWorkflowId('cat'),
+    taskQueue,
+    args: [{ subscriberId: 'cat', period: current }],
+    signal: 'limitChanged',
+    signalArgs: [{ requestId: 'none', minutes: 2500, fromPeriod: current, untilPeriod: current }],
   });
 
   await handle.signal(decideSignal, { reviewer: 'sam', action: 'terminate', reason: 'Resold as a call centre line' });
   expect(await until(status(handle), (s) => s.settled)).toMatchObject({ state: 'terminated', decision: { action: 'terminate' } });
   const entity = t.env.client.workflow.getHandle(subscriberWorkflowId('cat'));
-  const invoice = await until(() => getInvoice(t.db.pool, `INV-${current}-cat`), (i) => i !== undefined);
+  const invoice = await until(
+    () => getInvoice(t.db.pool, `INV-${current}-cat`),
+    (i) => i !== undefined,
+  );
   // The last month carries the fee in proportion to the days of service, the termination's day included.
-  const { rows: [hold] } = await t.db.pool.query(`SELECT to_char(starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM account_holds WHERE case_id = $1`, [caseId]);
+  const {
+    rows: [hold],
+  } = await t.db.pool.query(`SELECT to_char(starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM account_holds WHERE case_id = $1`, [caseId]);
   const terminatedOn: string = hold.day;
   const days = Number(terminatedOn.slice(8, 10));
   const ofDays = daysInPeriod(current);
@@ -178,14 +226,20 @@ test('terminate ends the subscription with a final invoice for the month so far,
   expect(await entity.query(statusQuery)).toMatchObject({ state: 'terminated' });
   // It stays for the late calls of its last months, then stops.
   await t.env.sleep('120 days');
-  await until(async () => (await entity.describe()).status.name, (name) => name === 'COMPLETED');
+  await until(
+    async () => (await entity.describe()).status.name,
+    (name) => name === 'COMPLETED',
+  );
   if (period === current) expect(invoice!.calls).toBe(5);
   expect((await getSubscriber(t.db.pool, 'cat'))!.status).toBe('terminated');
   expect(await suspendedAccounts(t.db.pool)).toEqual([expect.objectContaining({ subscriberId: 'cat', status: 'terminated', until: null })]);
   expect(await kinds(caseId)).toEqual(['opened', 'finding', 'terminated']);
 
   await atRest(caseId, 'cat');
-  const toCat = t.smtp.received.filter((m) => m.to.includes('cat@example.test')).map((m) => m.subject).sort();
+  const toCat = t.smtp.received
+    .filter((m) => m.to.includes('cat@example.test'))
+    .map((m) => m.subject)
+    .sort();
   expect(toCat).toEqual([`Your RedConnect invoice for ${current}: ${formatCents(fee)} USD`, `Your RedConnect subscription is terminated (case ${caseId})`].sort());
   recordHistory('abuse-case-terminated', await handle.fetchHistory());
   recordHistory('subscriber-cycle-terminated', await entity.fetchHistory());
@@ -199,8 +253,10 @@ test('dismiss closes the case and mutes that detector for the subscriber', async
   await handle.signal(decideSignal, { reviewer: 'sam', action: 'dismiss', reason: 'Small office on one account' });
   expect(await until(status(handle), (s) => s.settled)).toMatchObject({ state: 'dismissed' });
   const today = dayOf(await t.env.currentTimeMs(), 'UTC');
-  expect((await t.db.pool.query(`SELECT detector, to_char(day, 'YYYY-MM-DD') AS day FROM abuse_mutes WHERE subscriber_id = 'dan' ORDER BY day`)).rows)
-    .toEqual([{ detector: 'simultaneous-calls', day }, { detector: 'simultaneous-calls', day: today }]);
+  expect((await t.db.pool.query(`SELECT detector, to_char(day, 'YYYY-MM-DD') AS day FROM abuse_mutes WHERE subscriber_id = 'dan' ORDER BY day`)).rows).toEqual([
+    { detector: 'simultaneous-calls', day },
+    { detector: 'simultaneous-calls', day: today },
+  ]);
   expect((await getSubscriber(t.db.pool, 'dan'))!.status).toBe('active');
 
   const next = await scan(shiftDay(day, 1));
@@ -224,7 +280,10 @@ test('support is reminded after 24 hours without a decision, exactly once', asyn
   expect(await kinds(caseId)).toEqual(['opened', 'finding']);
   expect(reminders()).toHaveLength(0);
   await t.env.sleep('2 hours');
-  await until(() => Promise.resolve(reminders().length), (n) => n === 1);
+  await until(
+    () => Promise.resolve(reminders().length),
+    (n) => n === 1,
+  );
   expect(reminders()[0]!.to).toEqual([TEST_SUPPORT_EMAIL]);
   expect(reminders()[0]!.subject).toBe(`Reminder: abuse case ${caseId} (eve) has waited 24 hours`);
   await t.env.sleep('3 days');
@@ -270,10 +329,13 @@ test('invalid decisions change nothing and are recorded; a suspension cannot be 
   expect((await getSubscriber(t.db.pool, 'fay'))!.status).toBe('terminated');
   const events = await abuseCaseEvents(t.db.pool, caseId);
   expect(events.map((e) => [e.kind, e.actor])).toEqual([
-    ['opened', 'system'], ['finding', 'system'],
+    ['opened', 'system'],
+    ['finding', 'system'],
     ...Array.from({ length: 2 }, (_, i) => ['invalid-decision', ['nobody', 'old'][i]]),
     ...Array.from({ length: 4 }, () => ['invalid-decision', 'sam']),
-    ['suspended', 'sam'], ['invalid-decision', 'sam'], ['terminated', 'sam'],
+    ['suspended', 'sam'],
+    ['invalid-decision', 'sam'],
+    ['terminated', 'sam'],
   ]);
   expect(events[2]!.detail).toMatchObject({ payload: { reviewer: 'nobody', action: 'suspend' } });
 });
@@ -284,26 +346,31 @@ test('excessive use in a first partial month is measured against the allowance o
   const period = day.slice(0, 7);
   await givenSubscriber(t.db.pool, { id: 'newcomer', serviceStart: day });
   // 5 calls of 3500 s one after the other: 291.7 min, past 300 % of a one-day allowance, far below that of a whole month.
-  await givenCalls(t.db.pool, Array.from({ length: 5 }, (_, i) => ({ subscriber: 'newcomer', start: `${day} ${String(8 + i).padStart(2, '0')}:00:00`, seconds: 3500 })));
+  await givenCalls(
+    t.db.pool,
+    Array.from({ length: 5 }, (_, i) => ({ subscriber: 'newcomer', start: `${day} ${String(8 + i).padStart(2, '0')}:00:00`, seconds: 3500 })),
+  );
   await scan(day);
   const allowance = Math.ceil(2400 / daysInPeriod(period)) * 60;
   const { rows } = await t.db.pool.query(`SELECT evidence FROM abuse_findings WHERE subscriber_id = 'newcomer' AND detector = 'excessive-use'`);
   expect(rows.map((r) => r.evidence)).toEqual([expect.objectContaining({ measured: { monthToDateSeconds: 17_500, allowanceSeconds: allowance } })]);
 });
 
-test('a decision by Update answers once carried out; the core\'s refusal comes back at once and leaves nothing; a lift by Update ends the case', async () => {
+test("a decision by Update answers once carried out; the core's refusal comes back at once and leaves nothing; a lift by Update ends the case", async () => {
   const day = await yesterday();
   await givenSuspicious('hal', day);
   const { caseId, handle } = await givenCase('hal', day);
   const today = dayOf(await t.env.currentTimeMs(), 'UTC');
 
-  expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ reviewer: 'sam', action: 'suspend', reason: 'x', until: today }] })))
-    .toBe(`decide until "${today}" must be after today (${today}) in the subscriber's zone`);
+  expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ reviewer: 'sam', action: 'suspend', reason: 'x', until: today }] }))).toBe(
+    `decide until "${today}" must be after today (${today}) in the subscriber's zone`,
+  );
   expect(await handle.query(abuseCaseStatusQuery)).toMatchObject({ state: 'open', rejectedDecisions: [] });
   expect(await kinds(caseId)).toEqual(['opened', 'finding']);
   expect(acceptedUpdates(await handle.fetchHistory())).toBe(0);
-  expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ reviewer: 'nobody', action: 'suspend', reason: 'x' }] })))
-    .toBe('reviewer "nobody" is not support staff; see `billing staff list`');
+  expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ reviewer: 'nobody', action: 'suspend', reason: 'x' }] }))).toBe(
+    'reviewer "nobody" is not support staff; see `billing staff list`',
+  );
 
   const suspended = await handle.executeUpdate(decideUpdate, { args: [{ reviewer: 'sam', action: 'suspend', reason: 'Investigating' }] });
   expect(suspended).toMatchObject({ state: 'suspended', settled: true, decision: { action: 'suspend', reviewer: 'sam' } });

@@ -9,14 +9,20 @@ import { givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { runChain } from '../helpers/histories';
 import { useTimeSkippingWorker } from '../helpers/harness';
 
-
 const t = useTimeSkippingWorker('decade');
 
 test('120 monthly cycles of one subscriber: one invoice each, every run under 200 events', async () => {
   await givenSubscriber(t.db.pool, { id: 'decade', timezone: 'Europe/Lisbon', monthlyFeeCents: 999, serviceStart: '2027-01-01' });
   // Some months run over, a few in a row, so plans and streaks take part too.
-  await givenCalls(t.db.pool, Array.from({ length: 40 }, (_, i) => ({ subscriber: 'decade', start: `${2027 + Math.floor(i / 4)}-0${1 + (i % 4)}-10 12:00:00`, seconds: 2500 * 60 })));
-  const handle = await t.env.client.workflow.start(subscriberWorkflow, { workflowId: subscriberWorkflowId('decade'), taskQueue: 'decade', args: [{ subscriberId: 'decade', period: '2027-01' }] });
+  await givenCalls(
+    t.db.pool,
+    Array.from({ length: 40 }, (_, i) => ({ subscriber: 'decade', start: `${2027 + Math.floor(i / 4)}-0${1 + (i % 4)}-10 12:00:00`, seconds: 2500 * 60 })),
+  );
+  const handle = await t.env.client.workflow.start(subscriberWorkflow, {
+    workflowId: subscriberWorkflowId('decade'),
+    taskQueue: 'decade',
+    args: [{ subscriberId: 'decade', period: '2027-01' }],
+  });
   await handle.signal(closeCycleSignal, { period: '2036-12' });
   await t.env.sleep(`${11 * 366} days`);
   const deadline = Date.now() + 120_000;

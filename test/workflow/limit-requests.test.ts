@@ -10,7 +10,15 @@ import { createLimitRequest, getLimitRequest, limitGrantsFor, limitRequestEvents
 import { insertStaff } from '../../db/staff';
 import { limitRequestWorkflow } from '../../workflows/limit-request';
 import {
-  approveSignal, approveUpdate, closeCycleSignal, limitRequestStatusQuery, limitRequestWorkflowId, rejectSignal, rejectUpdate, statusQuery, subscriberWorkflowId,
+  approveSignal,
+  approveUpdate,
+  closeCycleSignal,
+  limitRequestStatusQuery,
+  limitRequestWorkflowId,
+  rejectSignal,
+  rejectUpdate,
+  statusQuery,
+  subscriberWorkflowId,
   type LimitRequestStatus,
 } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
@@ -39,10 +47,14 @@ const currentPeriod = async (): Promise<string> => periodOf(await t.env.currentT
 async function givenRequest(subscriberId: string, requestedMinutes: number) {
   const request = await createLimitRequest(t.db.pool, { subscriberId, minutes: requestedMinutes, reason: 'Call centre season', actor: 'test' });
   const handle = await t.env.client.workflow.start(limitRequestWorkflow, {
-    workflowId: limitRequestWorkflowId(request.id), taskQueue,
+    workflowId: limitRequestWorkflowId(request.id),
+    taskQueue,
     args: [{ requestId: request.id, subscriberId, requestedMinutes, timezone: 'UTC', currentLimitMinutes: 2400, ceilingMinutes: 20_000, reminderHours: 48, expiryDays: 14 }],
   });
-  await until(() => Promise.resolve(mailAbout(request.id).length), (n) => n >= 2); // acknowledgement and support notice
+  await until(
+    () => Promise.resolve(mailAbout(request.id).length),
+    (n) => n >= 2,
+  ); // acknowledgement and support notice
   return { id: request.id, handle };
 }
 
@@ -61,11 +73,21 @@ test('an approval by signal applies the new limit to the month in progress, and 
   const settled = await until(status(handle), (s) => s.settled);
   expect(settled).toMatchObject({ state: 'approved', fromPeriod: period, decision: { kind: 'approve', reviewer: 'sam', minutes: 4000, untilPeriod: null } });
   expect(await limitGrantsFor(t.db.pool, 'acme')).toEqual([{ requestId: id, minutes: 4000, fromPeriod: period, untilPeriod: null }]);
-  expect((await until(() => cycle.query(statusQuery), (s) => Boolean(s.limit))).limit).toMatchObject({ minutes: 4000, fromPeriod: period });
+  expect(
+    (
+      await until(
+        () => cycle.query(statusQuery),
+        (s) => Boolean(s.limit),
+      )
+    ).limit,
+  ).toMatchObject({ minutes: 4000, fromPeriod: period });
 
   await cycle.signal(closeCycleSignal, { period });
   await t.env.sleep('40 days');
-  const invoice = await until(() => getInvoice(t.db.pool, `INV-${period}-acme`), (i) => i !== undefined);
+  const invoice = await until(
+    () => getInvoice(t.db.pool, `INV-${period}-acme`),
+    (i) => i !== undefined,
+  );
   expect(invoice).toMatchObject({ allowanceSeconds: minutes(4000), overageMinutes: 0, totalCents: 5000 });
 
   expect(await kinds(id)).toEqual(['requested', 'approved', 'applied']);
@@ -74,14 +96,18 @@ test('an approval by signal applies the new limit to the month in progress, and 
   await untilAtRest(t.env.client, [limitRequestWorkflowId(id)]);
   expect((await handle.describe()).status.name).toBe('COMPLETED');
   expect((await outboxRows(t.db.pool, `limit-request:${id}:%`)).map((r) => [r.key, r.status])).toEqual([
-    [`limit-request:${id}:acknowledged`, 'sent'], [`limit-request:${id}:decision`, 'sent'], [`limit-request:${id}:support-notice`, 'sent'],
+    [`limit-request:${id}:acknowledged`, 'sent'],
+    [`limit-request:${id}:decision`, 'sent'],
+    [`limit-request:${id}:support-notice`, 'sent'],
   ]);
   const mail = mailAbout(id);
-  expect(mail.map((m) => [m.to[0], m.subject]).sort()).toEqual([
-    ['acme@example.test', 'We received your request for a 4000-minute monthly limit (' + id + ')'],
-    ['acme@example.test', 'Your RedConnect monthly limit is now 4000 minutes'],
-    [TEST_SUPPORT_EMAIL, `Limit request ${id}: acme asks for 4000 minutes a month`],
-  ].sort());
+  expect(mail.map((m) => [m.to[0], m.subject]).sort()).toEqual(
+    [
+      ['acme@example.test', 'We received your request for a 4000-minute monthly limit (' + id + ')'],
+      ['acme@example.test', 'Your RedConnect monthly limit is now 4000 minutes'],
+      [TEST_SUPPORT_EMAIL, `Limit request ${id}: acme asks for 4000 minutes a month`],
+    ].sort(),
+  );
   const notice = mail.find((m) => m.to.includes(TEST_SUPPORT_EMAIL))!;
   expect(notice.text).toContain(`temporal workflow signal --workflow-id limit-request-${id} --name approve`);
   expect(notice.html).toContain(`billing limit approve ${id}`);
@@ -101,7 +127,10 @@ test('an approval with an end month applies up to it; the month after is rated u
   expect(await until(status(handle), (s) => s.settled)).toMatchObject({ state: 'approved', decision: { minutes: 3500, untilPeriod: period, note: 'For the season' } });
   await cycle.signal(closeCycleSignal, { period: after });
   await t.env.sleep('80 days');
-  const second = await until(() => getInvoice(t.db.pool, `INV-${after}-bolt`), (i) => i !== undefined);
+  const second = await until(
+    () => getInvoice(t.db.pool, `INV-${after}-bolt`),
+    (i) => i !== undefined,
+  );
   expect(await getInvoice(t.db.pool, `INV-${period}-bolt`)).toMatchObject({ allowanceSeconds: minutes(3500), overageMinutes: 0 });
   expect(second).toMatchObject({ allowanceSeconds: minutes(2400), overageMinutes: 600, totalCents: 3000 });
 
@@ -143,7 +172,10 @@ test('support is reminded after 48 hours without a decision, exactly once', asyn
   expect(await outboxRows(t.db.pool, `limit-request:${id}:reminder`)).toEqual([]);
   expect(reminders()).toHaveLength(0);
   await t.env.sleep('2 hours');
-  await until(() => Promise.resolve(reminders().length), (n) => n === 1);
+  await until(
+    () => Promise.resolve(reminders().length),
+    (n) => n === 1,
+  );
   expect(reminders()[0]!.to).toEqual([TEST_SUPPORT_EMAIL]);
   expect(reminders()[0]!.subject).toBe(`Reminder: limit request ${id} from dora has waited 48 hours`);
   await t.env.sleep('5 days');
@@ -151,7 +183,10 @@ test('support is reminded after 48 hours without a decision, exactly once', asyn
   expect(reminders()).toHaveLength(1);
   expect(await handle.query(limitRequestStatusQuery)).toMatchObject({ state: 'pending', reminded: true });
   const events = await limitRequestEvents(t.db.pool, id);
-  expect(events.map((e) => [e.kind, e.actor])).toEqual([['requested', 'test'], ['reminded', 'system']]);
+  expect(events.map((e) => [e.kind, e.actor])).toEqual([
+    ['requested', 'test'],
+    ['reminded', 'system'],
+  ]);
   // Recorded at the workflow's time: 48 hours after the request (the timer fires on the hour;
   // the workflow task that records it takes a moment of server time).
   const waited = Date.parse(events[1]!.at) - Date.parse((await handle.query(limitRequestStatusQuery)).requestedAt);
@@ -174,12 +209,19 @@ test('an undecided request expires after 14 days and the subscriber is told', as
   expect(final).toMatchObject({ state: 'expired', decision: null, settled: true, reminded: true });
   expect(await getLimitRequest(t.db.pool, id)).toMatchObject({ status: 'expired' });
   expect(await kinds(id)).toEqual(['requested', 'reminded', 'expired']);
-  await until(() => Promise.resolve(mailAbout(id).filter((m) => m.subject.endsWith('has expired')).length), (n) => n === 1);
+  await until(
+    () => Promise.resolve(mailAbout(id).filter((m) => m.subject.endsWith('has expired')).length),
+    (n) => n === 1,
+  );
   const expired = mailAbout(id).filter((m) => m.subject.endsWith('has expired'));
   expect(expired[0]!.to).toEqual(['emil@example.test']);
   expect(expired[0]!.text).toContain('not decided within 14 days');
   // Acknowledgement, notice, reminder, expiry: each once.
-  expect(mailAbout(id).map((m) => m.subject).sort()).toEqual([
+  expect(
+    mailAbout(id)
+      .map((m) => m.subject)
+      .sort(),
+  ).toEqual([
     `Limit request ${id}: emil asks for 3000 minutes a month`,
     `Reminder: limit request ${id} from emil has waited 48 hours`,
     `We received your request for a 3000-minute monthly limit (${id})`,
@@ -215,19 +257,26 @@ test('invalid decisions change nothing and are recorded; a later valid approval 
   expect((await limitGrantsFor(t.db.pool, 'fay')).map((g) => g.minutes)).toEqual([5000]);
   const events = await limitRequestEvents(t.db.pool, id);
   expect(events.map((e) => [e.kind, e.actor])).toEqual([
-    ['requested', 'test'], ['invalid-decision', 'nobody'], ['invalid-decision', 'old'], ['invalid-decision', 'sam'], ['invalid-decision', 'sam'],
-    ['approved', 'sam'], ['applied', 'system'], ['invalid-decision', 'sam'],
+    ['requested', 'test'],
+    ['invalid-decision', 'nobody'],
+    ['invalid-decision', 'old'],
+    ['invalid-decision', 'sam'],
+    ['invalid-decision', 'sam'],
+    ['approved', 'sam'],
+    ['applied', 'system'],
+    ['invalid-decision', 'sam'],
   ]);
   expect(events[1]!.detail).toMatchObject({ signal: 'approve', payload: { reviewer: 'nobody' } });
 });
 
-test('a decision by Update answers once carried out; the core\'s refusal comes back at once and leaves nothing; the first valid decision wins over a later one by either way', async () => {
+test("a decision by Update answers once carried out; the core's refusal comes back at once and leaves nothing; the first valid decision wins over a later one by either way", async () => {
   await givenSubscriber(t.db.pool, { id: 'hal', serviceStart: `${await currentPeriod()}-01` });
   const { id, handle } = await givenRequest('hal', 4000);
 
   // Refused by the validator (the core's rules): not recorded, not even in the history.
-  expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ reviewer: 'sam', minutes: 100 }] })))
-    .toBe('approve minutes 100 must be above the current limit of 2400 minutes');
+  expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ reviewer: 'sam', minutes: 100 }] }))).toBe(
+    'approve minutes 100 must be above the current limit of 2400 minutes',
+  );
   expect(await refusal(handle.executeUpdate(rejectUpdate, { args: [{ reviewer: 'sam', reason: ' ' }] }))).toContain('must not be empty');
   expect(await handle.query(limitRequestStatusQuery)).toMatchObject({ state: 'pending', rejectedDecisions: [] });
   expect(await kinds(id)).toEqual(['requested']);
@@ -243,8 +292,9 @@ test('a decision by Update answers once carried out; the core\'s refusal comes b
   expect((await limitGrantsFor(t.db.pool, 'hal')).map((g) => g.minutes)).toEqual([4500]);
 
   // Decided: an Update is refused by its validator (nothing recorded), a signal is recorded as invalid.
-  expect(await refusal(handle.executeUpdate(rejectUpdate, { args: [{ reviewer: 'sam', reason: 'No' }] })))
-    .toBe('reject after the request was already approved by sam: the first decision stands');
+  expect(await refusal(handle.executeUpdate(rejectUpdate, { args: [{ reviewer: 'sam', reason: 'No' }] }))).toBe(
+    'reject after the request was already approved by sam: the first decision stands',
+  );
   await handle.signal(rejectSignal, { reviewer: 'sam', reason: 'No' });
   const final = await until(status(handle), (s) => s.rejectedDecisions.length === 2);
   expect(final.rejectedDecisions[1]!.problem).toBe('reject after the request was already approved by sam: the first decision stands');
@@ -261,15 +311,15 @@ test('a signal and an Update racing: the first valid one wins, the other is refu
   const { id, handle } = await givenRequest('ida', 4000);
   await handle.signal(approveSignal, { reviewer: 'sam' });
   // Whether the validator or the workflow's queue refuses it depends on timing; the reason is the same.
-  expect(await refusal(handle.executeUpdate(rejectUpdate, { args: [{ reviewer: 'sam', reason: 'Too late' }] })))
-    .toBe('reject after the request was already approved by sam: the first decision stands');
+  expect(await refusal(handle.executeUpdate(rejectUpdate, { args: [{ reviewer: 'sam', reason: 'Too late' }] }))).toBe(
+    'reject after the request was already approved by sam: the first decision stands',
+  );
   expect(await until(status(handle), (s) => s.settled)).toMatchObject({ state: 'approved', decision: { kind: 'approve', minutes: 4000 } });
   expect(await getLimitRequest(t.db.pool, id)).toMatchObject({ status: 'approved' });
 });
 
 describe('the CLI', () => {
-  // Each case is a CLI process (TypeScript compiled at start): minutes on a busy machine.
-  jest.setTimeout(300_000);
+  // Each command line runs in-process through the CLI's entry function (test/helpers/cli.ts).
   const billing = cliAgainst(() => ({ env: t.env, databaseUrl: t.db.url, taskQueue }));
 
   test('exits 2 with one line on decisions that break the rules, and sends nothing', async () => {

@@ -8,9 +8,7 @@ import { getInvoice, listInvoices } from '../../db/invoices';
 import { createLimitRequest, limitGrantsFor } from '../../db/limit-requests';
 import { insertStaff } from '../../db/staff';
 import { limitRequestWorkflow } from '../../workflows/limit-request';
-import {
-  approveSignal, closeCycleSignal, limitRequestStatusQuery, limitRequestWorkflowId, statusQuery, subscriberWorkflowId, terminateSignal,
-} from '../../workflows/messages';
+import { approveSignal, closeCycleSignal, limitRequestStatusQuery, limitRequestWorkflowId, statusQuery, subscriberWorkflowId, terminateSignal } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { callsTotalling, givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { useTimeSkippingWorker } from '../helpers/harness';
@@ -32,7 +30,10 @@ async function sleepUntil(iso: string): Promise<void> {
 }
 
 async function invoicesOf(id: string, count: number) {
-  return until(() => listInvoices(t.db.pool, { subscriberId: id }), (list) => list.length >= count);
+  return until(
+    () => listInvoices(t.db.pool, { subscriberId: id }),
+    (list) => list.length >= count,
+  );
 }
 
 /**
@@ -77,8 +78,13 @@ describe('a call imported during a close', () => {
       ['adjustment', 'Late calls for 2027-10: +60 min overage', 300],
     ]);
     // Every counted call of October is now marked by the invoice that billed it.
-    const { rows } = await t.db.pool.query(`SELECT invoice_id, sum(billable_seconds)::int AS seconds FROM calls WHERE subscriber_id = 'race' AND period = '2027-10' GROUP BY 1 ORDER BY 1`);
-    expect(rows).toEqual([{ invoice_id: 'INV-2027-10-race', seconds: minutes(2500) }, { invoice_id: 'INV-2027-11-race', seconds: minutes(60) }]);
+    const { rows } = await t.db.pool.query(
+      `SELECT invoice_id, sum(billable_seconds)::int AS seconds FROM calls WHERE subscriber_id = 'race' AND period = '2027-10' GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { invoice_id: 'INV-2027-10-race', seconds: minutes(2500) },
+      { invoice_id: 'INV-2027-11-race', seconds: minutes(60) },
+    ]);
     const chain = await runChain(t.env.client, subscriberWorkflowId('race'), handle.firstExecutionRunId);
     recordHistory('subscriber-cycle-marked-calls', chain[0]!.history);
     recordHistory('subscriber-cycle-marked-calls-late-adjustment', chain[1]!.history);
@@ -100,20 +106,28 @@ describe('a call imported during a close', () => {
     await handle.signal(closeCycleSignal, { period: '2027-12' });
     await sleepUntil('2028-01-02T00:00:00Z');
     const invoices = await invoicesOf('race2', 3);
-    expect(invoices.map((i) => [i.period, i.totalCents])).toEqual([['2027-10', 1500], ['2027-11', 1000 + 400], ['2027-12', 1000]]);
+    expect(invoices.map((i) => [i.period, i.totalCents])).toEqual([
+      ['2027-10', 1500],
+      ['2027-11', 1000 + 400],
+      ['2027-12', 1000],
+    ]);
   });
 });
 
-test('an approved limit below a later policy\'s included minutes is no cap: the allowance is the larger', async () => {
+test("an approved limit below a later policy's included minutes is no cap: the allowance is the larger", async () => {
   await givenSubscriber(t.db.pool, { id: 'capped', serviceStart: '2027-06-01' });
   // A grant of 2,500 min, then a policy version including 3,000 from July.
-  await t.db.pool.query(`INSERT INTO limit_requests (id, subscriber_id, requested_minutes, reason, status, approved_minutes) VALUES ('LR-cap', 'capped', 2500, 'busy', 'approved', 2500)`);
+  await t.db.pool.query(
+    `INSERT INTO limit_requests (id, subscriber_id, requested_minutes, reason, status, approved_minutes) VALUES ('LR-cap', 'capped', 2500, 'busy', 'approved', 2500)`,
+  );
   await t.db.pool.query(`INSERT INTO subscriber_limits (request_id, subscriber_id, minutes, from_period, until_period) VALUES ('LR-cap', 'capped', 2500, '2027-06', NULL)`);
-  await t.db.pool.query(`INSERT INTO policies (version, effective_from, included_minutes, overage_rate_micros, rounding_increment_seconds, plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, state, active_from)
+  await t.db.pool
+    .query(`INSERT INTO policies (version, effective_from, included_minutes, overage_rate_micros, rounding_increment_seconds, plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, state, active_from)
     SELECT 99, '2027-07-01', 3000, overage_rate_micros, rounding_increment_seconds, plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, 'active', '2027-07-01'
       FROM policies WHERE version = 1`);
   // Back to the default from August, so the other tests of this file rate under 2,400 minutes.
-  await t.db.pool.query(`INSERT INTO policies (version, effective_from, included_minutes, overage_rate_micros, rounding_increment_seconds, plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, state, active_from)
+  await t.db.pool
+    .query(`INSERT INTO policies (version, effective_from, included_minutes, overage_rate_micros, rounding_increment_seconds, plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, state, active_from)
     SELECT 100, '2027-08-01', included_minutes, overage_rate_micros, rounding_increment_seconds, plan_streak_cycles, plan_catalog, alert_thresholds_percent, notice_days, currency, 'active', '2027-08-01'
       FROM policies WHERE version = 1`);
   await givenCalls(t.db.pool, [...callsTotalling('capped', '2027-06-02', minutes(2600)), ...callsTotalling('capped', '2027-07-02', minutes(2900))]);
@@ -155,7 +169,10 @@ test('a call split at a month boundary is rounded once: a 60 s call split 30/30 
     await handle.signal(closeCycleSignal, { period: '2027-02' });
     await sleepUntil('2027-03-02T00:00:00Z');
     const invoices = await invoicesOf('split', 2);
-    expect(invoices.map((i) => [i.period, i.usedSeconds])).toEqual([['2027-01', 30], ['2027-02', 30]]);
+    expect(invoices.map((i) => [i.period, i.usedSeconds])).toEqual([
+      ['2027-01', 30],
+      ['2027-02', 30],
+    ]);
   } finally {
     await t.db.pool.query('UPDATE policies SET rounding_increment_seconds = 1');
   }
@@ -168,7 +185,10 @@ describe('hold signals', () => {
     await handle.signal(terminateSignal, 'oops' as never);
     await handle.signal(terminateSignal, { caseId: 'AC-nobody', reason: 'typed by hand' });
     await handle.signal('suspend', { caseId: 'AC-nobody', reason: 'typed by hand', until: null });
-    const status = await until(() => handle.query(statusQuery), (s) => s.rejectedSignals.length === 3);
+    const status = await until(
+      () => handle.query(statusQuery),
+      (s) => s.rejectedSignals.length === 3,
+    );
     expect(status.rejectedSignals).toEqual([
       'terminate needs {"caseId", "reason"}, got "oops"',
       'terminate for case "AC-nobody" ignored: no abuse case AC-nobody of typo has decided a hold on the account',
@@ -181,7 +201,11 @@ describe('hold signals', () => {
 
 describe('terminations', () => {
   async function givenTermination(subscriberId: string, caseId: string, atIso: string): Promise<void> {
-    await t.db.pool.query(`INSERT INTO abuse_cases (id, subscriber_id, state, action, reason, decided_at) VALUES ($1, $2, 'terminated', 'terminate', 'resold', $3)`, [caseId, subscriberId, atIso]);
+    await t.db.pool.query(`INSERT INTO abuse_cases (id, subscriber_id, state, action, reason, decided_at) VALUES ($1, $2, 'terminated', 'terminate', 'resold', $3)`, [
+      caseId,
+      subscriberId,
+      atIso,
+    ]);
     await t.db.pool.query(`INSERT INTO account_holds (case_id, subscriber_id, kind, starts_at, reason) VALUES ($1, $2, 'terminated', $3, 'resold')`, [caseId, subscriberId, atIso]);
     await t.db.pool.query(`UPDATE subscribers SET status = 'terminated' WHERE id = $1`, [subscriberId]);
   }
@@ -192,10 +216,16 @@ describe('terminations', () => {
     const handle = await startCycle('leaver', '2028-11');
     await handle.signal(closeCycleSignal, { period: '2028-11' });
     // The cycle waits for November's grace period; the termination took effect on 1 December, 02:00.
-    await until(() => handle.query(statusQuery), (s) => s.state === 'waiting-for-period-end');
+    await until(
+      () => handle.query(statusQuery),
+      (s) => s.state === 'waiting-for-period-end',
+    );
     await givenTermination('leaver', 'AC-leaver', '2028-12-01T02:00:00Z');
     await handle.signal(terminateSignal, { caseId: 'AC-leaver', reason: 'resold' });
-    await until(() => handle.query(statusQuery), (s) => s.termination !== null);
+    await until(
+      () => handle.query(statusQuery),
+      (s) => s.termination !== null,
+    );
     // Past November's close (1 December 2027, 06:00), before the end of January 2028.
     await sleepUntil('2028-12-03T00:00:00Z');
     const [november, december] = await invoicesOf('leaver', 2);
@@ -208,11 +238,18 @@ describe('terminations', () => {
     await givenCalls(t.db.pool, [{ subscriber: 'leaver', start: '2028-11-29 10:00:00', seconds: minutes(30) }], { source: 'late-switch' });
     await sleepUntil('2029-02-02T00:00:00Z');
     const after = await invoicesOf('leaver', 3);
-    expect(after.map((i) => [i.period, i.totalCents])).toEqual([['2028-11', 3250], ['2028-12', 97], ['2029-01', 150]]);
+    expect(after.map((i) => [i.period, i.totalCents])).toEqual([
+      ['2028-11', 3250],
+      ['2028-12', 97],
+      ['2029-01', 150],
+    ]);
     expect((await getInvoice(t.db.pool, 'INV-2029-01-leaver'))!.lines.map((l) => [l.kind, l.description])).toEqual([['adjustment', 'Late calls for 2028-11: +30 min overage']]);
     // Months with no late calls write nothing; then the cycle stops.
     await sleepUntil('2029-05-02T00:00:00Z');
-    await until(async () => (await handle.describe()).status.name, (name) => name === 'COMPLETED');
+    await until(
+      async () => (await handle.describe()).status.name,
+      (name) => name === 'COMPLETED',
+    );
     expect(await listInvoices(t.db.pool, { subscriberId: 'leaver' })).toHaveLength(3);
     const chain = await runChain(t.env.client, subscriberWorkflowId('leaver'), handle.firstExecutionRunId);
     recordHistory('subscriber-cycle-marked-calls-terminated-in-grace', chain[0]!.history);
@@ -222,16 +259,27 @@ describe('terminations', () => {
     await givenSubscriber(t.db.pool, { id: 'delayed', serviceStart: '2029-01-01', monthlyFeeCents: 3000 });
     const handle = await startCycle('delayed', '2029-09');
     await handle.signal(closeCycleSignal, { period: '2029-09' });
-    await until(() => handle.query(statusQuery), (s) => s.state === 'waiting-for-period-end');
+    await until(
+      () => handle.query(statusQuery),
+      (s) => s.state === 'waiting-for-period-end',
+    );
     // Decided on 20 September; the signal arrives late, while September waits for its grace period.
     await givenTermination('delayed', 'AC-delayed', '2029-09-20T12:00:00Z');
     await handle.signal(terminateSignal, { caseId: 'AC-delayed', reason: 'resold' });
-    await until(() => handle.query(statusQuery), (s) => s.termination !== null);
+    await until(
+      () => handle.query(statusQuery),
+      (s) => s.termination !== null,
+    );
     await sleepUntil('2029-10-02T00:00:00Z');
     const [september] = await invoicesOf('delayed', 1);
     // 20 of 30 days: 30.00 × 20 / 30 = 20.00.
     expect(september).toMatchObject({ period: '2029-09', totalCents: 2000 });
-    expect(await until(() => handle.query(statusQuery), (s) => s.state === 'terminated')).toMatchObject({ period: '2029-09' });
+    expect(
+      await until(
+        () => handle.query(statusQuery),
+        (s) => s.state === 'terminated',
+      ),
+    ).toMatchObject({ period: '2029-09' });
     expect(await listInvoices(t.db.pool, { subscriberId: 'delayed' })).toHaveLength(1);
   });
 });
@@ -241,7 +289,10 @@ test('a close that can never succeed fails visibly and waits instead of retrying
   await givenSubscriber(t.db.pool, { id: 'ancient', serviceStart: '1970-01-01' });
   const handle = await startCycle('ancient', '1970-01');
   await handle.signal(closeCycleSignal, { period: '1970-01' });
-  const status = await until(() => handle.query(statusQuery), (s) => s.state === 'close-failed');
+  const status = await until(
+    () => handle.query(statusQuery),
+    (s) => s.state === 'close-failed',
+  );
   expect(status.closeFailure).toBe('no policy version is in effect on 1970-01-01: the month begins before the first policy version took effect');
   const { rows } = await t.db.pool.query(`SELECT subscriber_id, period, reason FROM close_failures WHERE subscriber_id = 'ancient'`);
   expect(rows).toEqual([{ subscriber_id: 'ancient', period: '1970-01', reason: expect.stringContaining('no policy version is in effect') }]);
@@ -257,13 +308,28 @@ test('an approval in the grace window after a month ends applies to that month, 
   await sleepUntil('2029-12-31T12:00:00Z');
   const request = await createLimitRequest(t.db.pool, { subscriberId: 'edge', minutes: 3500, reason: 'Year-end rush', actor: 'test' });
   const handle = await t.env.client.workflow.start(limitRequestWorkflow, {
-    workflowId: limitRequestWorkflowId(request.id), taskQueue,
-    args: [{ requestId: request.id, subscriberId: 'edge', requestedMinutes: 3500, timezone: 'UTC', currentLimitMinutes: 2400, ceilingMinutes: 20_000, reminderHours: 48, expiryDays: 14 }],
+    workflowId: limitRequestWorkflowId(request.id),
+    taskQueue,
+    args: [
+      {
+        requestId: request.id,
+        subscriberId: 'edge',
+        requestedMinutes: 3500,
+        timezone: 'UTC',
+        currentLimitMinutes: 2400,
+        ceilingMinutes: 20_000,
+        reminderHours: 48,
+        expiryDays: 14,
+      },
+    ],
   });
   // 1 January 2030, 02:00 UTC: December has ended, its close waits for the 6 h grace period.
   await sleepUntil('2030-01-01T02:00:00Z');
   await handle.signal(approveSignal, { reviewer: 'sam', until: '2029-12' });
-  const settled = await until(() => handle.query(limitRequestStatusQuery), (s) => s.settled);
+  const settled = await until(
+    () => handle.query(limitRequestStatusQuery),
+    (s) => s.settled,
+  );
   expect(settled).toMatchObject({ state: 'approved', fromPeriod: '2029-12', decision: { untilPeriod: '2029-12' }, rejectedDecisions: [] });
   expect(await limitGrantsFor(t.db.pool, 'edge')).toEqual([{ requestId: request.id, minutes: 3500, fromPeriod: '2029-12', untilPeriod: '2029-12' }]);
   await sleepUntil('2030-01-02T00:00:00Z');
@@ -284,12 +350,24 @@ test('an SMTP outage does not stop invoicing: the invoice is written, its mail g
     // Both months are invoiced while no mail can go out.
     const invoices = await invoicesOf('outage', 2);
     expect(invoices.map((i) => i.period)).toEqual(['2028-01', '2028-02']);
-    expect(await until(() => handle.query(statusQuery), (s) => s.period === '2028-03')).toMatchObject({ closedCycles: 2 });
+    expect(
+      await until(
+        () => handle.query(statusQuery),
+        (s) => s.period === '2028-03',
+      ),
+    ).toMatchObject({ closedCycles: 2 });
   } finally {
     t.smtp.setDown(false);
   }
-  await until(async () => (await t.db.pool.query(`SELECT count(*)::int AS n FROM email_outbox WHERE subscriber_id = 'outage' AND purpose = 'invoice' AND status = 'sent'`)).rows[0].n, (n) => n === 2, 90_000);
-  expect(t.smtp.received.filter((m) => m.to.includes('outage@example.test')).map((m) => m.subject).sort()).toEqual([
-    'Your RedConnect invoice for 2028-01: 5.00 USD', 'Your RedConnect invoice for 2028-02: 5.00 USD',
-  ]);
+  await until(
+    async () => (await t.db.pool.query(`SELECT count(*)::int AS n FROM email_outbox WHERE subscriber_id = 'outage' AND purpose = 'invoice' AND status = 'sent'`)).rows[0].n,
+    (n) => n === 2,
+    90_000,
+  );
+  expect(
+    t.smtp.received
+      .filter((m) => m.to.includes('outage@example.test'))
+      .map((m) => m.subject)
+      .sort(),
+  ).toEqual(['Your RedConnect invoice for 2028-01: 5.00 USD', 'Your RedConnect invoice for 2028-02: 5.00 USD']);
 });

@@ -24,8 +24,18 @@ import { publishPolicyWorkflow } from '../../workflows/publish-policy';
 import { recordLimitRequestWorkflow } from '../../workflows/record-limit-request';
 import { usageImportFollowUpWorkflow, usageRematchWorkflow } from '../../workflows/usage-follow-ups';
 import {
-  limitRequestWorkflowId, onboardSubscriberWorkflowId, OPERATION_REFUSED, policyCancelUpdate, policyChangeStatusQuery, policyChangeWorkflowId,
-  publishPolicyWorkflowId, recordLimitRequestWorkflowId, subscriberWorkflowId, usageAlertsWorkflowId, usageImportWorkflowId, usageRematchWorkflowId,
+  limitRequestWorkflowId,
+  onboardSubscriberWorkflowId,
+  OPERATION_REFUSED,
+  policyCancelUpdate,
+  policyChangeStatusQuery,
+  policyChangeWorkflowId,
+  publishPolicyWorkflowId,
+  recordLimitRequestWorkflowId,
+  subscriberWorkflowId,
+  usageAlertsWorkflowId,
+  usageImportWorkflowId,
+  usageRematchWorkflowId,
 } from '../../workflows/messages';
 import { cliAgainst } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -60,7 +70,14 @@ async function startWorkerThatStopsAfter(activity: keyof Activities): Promise<vo
   await worker?.running;
   const mailer = nodemailer.createTransport({ url: smtp.url });
   const real = createActivities({
-    pool: db.pool, mailer, mailFrom: TEST_MAIL_FROM, temporal: env.client, taskQueue, billingOpsEmail: TEST_OPS_EMAIL, supportEmail: TEST_SUPPORT_EMAIL, closeGraceHours: 6,
+    pool: db.pool,
+    mailer,
+    mailFrom: TEST_MAIL_FROM,
+    temporal: env.client,
+    taskQueue,
+    billingOpsEmail: TEST_OPS_EMAIL,
+    supportEmail: TEST_SUPPORT_EMAIL,
+    closeGraceHours: 6,
   });
   const stopping = async (...args: unknown[]): Promise<never> => {
     await (real[activity] as (...a: unknown[]) => Promise<unknown>)(...args);
@@ -68,8 +85,13 @@ async function startWorkerThatStopsAfter(activity: keyof Activities): Promise<vo
     throw new Error('unreachable');
   };
   const w = await Worker.create({
-    connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle: await workflowBundle(),
-    activities: { ...real, [activity]: stopping }, maxCachedWorkflows: 0, shutdownGraceTime: '100 ms',
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: { ...real, [activity]: stopping },
+    maxCachedWorkflows: 0,
+    shutdownGraceTime: '100 ms',
   });
   worker = { shutdown: () => w.shutdown(), running: w.run().finally(() => mailer.close()) };
 }
@@ -86,14 +108,19 @@ async function replaceWorker(): Promise<void> {
 async function attempts(workflowId: string, activityType: string): Promise<number> {
   const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType).map((e) => String(e.eventId)));
-  const started = events.filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && scheduled.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)));
+  const started = events.filter(
+    (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && scheduled.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)),
+  );
   return Math.max(0, ...started.map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0));
 }
 
 /** Waits for a workflow to close without unlocking time skipping (a policy revision's timers wait). */
 async function untilClosed(workflowId: string) {
   const handle = env.client.workflow.getHandle(workflowId);
-  await until(() => handle.describe(), (d) => d.status.name !== 'RUNNING');
+  await until(
+    () => handle.describe(),
+    (d) => d.status.name !== 'RUNNING',
+  );
   return handle;
 }
 
@@ -104,23 +131,41 @@ test('onboarding resumes on a new worker after the first stopped right after ins
   // Given a policy revision in flight, and a call of zoe's that arrived before she was registered.
   const today = dayOf(await env.currentTimeMs());
   const eff = addDays(today, 30);
-  const published = await publishPolicyRevision(db.pool, env.client, { effectiveFrom: eff, changes: { includedMinutes: 3000 }, today, publishedBy: 'test', taskQueue, batchSize: 50, retryMaxMinutes: 180 });
+  const published = await publishPolicyRevision(db.pool, env.client, {
+    effectiveFrom: eff,
+    changes: { includedMinutes: 3000 },
+    today,
+    publishedBy: 'test',
+    taskQueue,
+    batchSize: 50,
+    retryMaxMinutes: 180,
+  });
   const revision = env.client.workflow.getHandle(published.workflowId);
-  await until(() => revision.query(policyChangeStatusQuery), (s) => s.phase === 'scheduled');
+  await until(
+    () => revision.query(policyChangeStatusQuery),
+    (s) => s.phase === 'scheduled',
+  );
   await givenCalls(db.pool, [{ subscriber: 'zoe', start: `${today} 10:00:00`, seconds: 600 }]);
 
   const workflowId = onboardSubscriberWorkflowId('zoe');
   await env.client.workflow.start(onboardSubscriberWorkflow, {
-    workflowId, taskQueue,
+    workflowId,
+    taskQueue,
     args: [{ id: 'zoe', email: 'zoe@example.test', timezone: 'UTC', business: false, monthlyFeeCents: 1500, serviceStart: today, numbers: ['+14155550199'] }],
   });
   // The write is committed (a durable fact), its report never made: the worker goes away.
-  await until(() => count(`SELECT count(*)::int AS n FROM subscribers WHERE id = 'zoe'`, []), (n) => n === 1);
+  await until(
+    () => count(`SELECT count(*)::int AS n FROM subscribers WHERE id = 'zoe'`, []),
+    (n) => n === 1,
+  );
   await replaceWorker();
 
   const handle = await untilClosed(workflowId);
   expect(await handle.result()).toMatchObject({
-    subscriberId: 'zoe', entityWorkflowId: 'subscriber-zoe', firstPeriod: today.slice(0, 7), earlierRecordsAttributed: 1,
+    subscriberId: 'zoe',
+    entityWorkflowId: 'subscriber-zoe',
+    firstPeriod: today.slice(0, 7),
+    earlierRecordsAttributed: 1,
     policyNotices: [{ version: published.revision.version, workflowId: published.workflowId, handedOver: true }],
   });
   // The insert ran twice (the second attempt on the new worker) and wrote once.
@@ -135,7 +180,10 @@ test('onboarding resumes on a new worker after the first stopped right after ins
   expect((await entity.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.continuedExecutionRunId).toBeFalsy();
   expect(await attempts(workflowId, 'startSubscriberCycle')).toBe(1);
   // The notice is sent once: its outbox row is sent and the revision has nothing left to do now.
-  const notices = await until(() => outboxRows(db.pool, `policy:${published.revision.version}:notice:zoe%`), (rows) => rows.some((r) => r.status === 'sent'));
+  const notices = await until(
+    () => outboxRows(db.pool, `policy:${published.revision.version}:notice:zoe%`),
+    (rows) => rows.some((r) => r.status === 'sent'),
+  );
   await untilAtRest(env.client, [published.workflowId]);
   expect(notices).toHaveLength(1);
   expect(smtp.received.filter((m) => m.to.includes('zoe@example.test') && m.subject.startsWith('Changes to the RedConnect Fair Usage Policy'))).toHaveLength(1);
@@ -163,12 +211,22 @@ test('a limit request resumes on a new worker after the first stopped right afte
   await startWorkerThatStopsAfter('recordLimitRequest');
   const workflowId = recordLimitRequestWorkflowId('acme', 1);
   const input = {
-    subscriberId: 'acme', minutes: 4000, reason: 'Call centre season', actor: 'test', timezone: 'UTC',
-    currentLimitMinutes: 2400, ceilingMinutes: 20_000, reminderHours: 48, expiryDays: 14,
+    subscriberId: 'acme',
+    minutes: 4000,
+    reason: 'Call centre season',
+    actor: 'test',
+    timezone: 'UTC',
+    currentLimitMinutes: 2400,
+    ceilingMinutes: 20_000,
+    reminderHours: 48,
+    expiryDays: 14,
   };
   await env.client.workflow.start(recordLimitRequestWorkflow, { workflowId, taskQueue, args: [input] });
   // The request is committed (a durable fact), its report never made: the worker goes away.
-  await until(() => count(`SELECT count(*)::int AS n FROM limit_requests WHERE subscriber_id = 'acme'`, []), (n) => n === 1);
+  await until(
+    () => count(`SELECT count(*)::int AS n FROM limit_requests WHERE subscriber_id = 'acme'`, []),
+    (n) => n === 1,
+  );
   await replaceWorker();
 
   const handle = await untilClosed(workflowId);
@@ -231,18 +289,24 @@ test('a policy publication resumes on a new worker after the first stopped right
   const version = await nextPolicyVersion(db.pool);
   const workflowId = publishPolicyWorkflowId(version);
   await env.client.workflow.start(publishPolicyWorkflow, {
-    workflowId, taskQueue,
+    workflowId,
+    taskQueue,
     args: [{ version, effectiveFrom: eff, changes: { overageRateMicros: 45_000 }, today, publishedBy: 'test', batchSize: 2, retryMaxMinutes: 180 }],
   });
   // The version is stored (a durable fact), its report never made: the worker goes away.
-  await until(() => count('SELECT count(*)::int AS n FROM policies WHERE version = $1', [version]), (n) => n === 1);
+  await until(
+    () => count('SELECT count(*)::int AS n FROM policies WHERE version = $1', [version]),
+    (n) => n === 1,
+  );
   await replaceWorker();
 
   const handle = await untilClosed(workflowId);
   const published = await handle.result();
   expect(published).toMatchObject({
-    revision: { version, state: 'scheduled', effectiveFrom: eff, overageRateMicros: 45_000 }, workflowId: policyChangeWorkflowId(version),
-    differences: [{ parameter: 'overageRateMicros', before: '0.05 USD a minute', after: '0.045 USD a minute' }], overtaken: [],
+    revision: { version, state: 'scheduled', effectiveFrom: eff, overageRateMicros: 45_000 },
+    workflowId: policyChangeWorkflowId(version),
+    differences: [{ parameter: 'overageRateMicros', before: '0.05 USD a minute', after: '0.045 USD a minute' }],
+    overtaken: [],
   });
   // Checked and stored twice (the second attempt on the new worker), written once.
   expect(await attempts(workflowId, 'recordPolicyRevision')).toBe(2);
@@ -252,19 +316,31 @@ test('a policy publication resumes on a new worker after the first stopped right
   expect(await attempts(workflowId, 'startPolicyChange')).toBe(1);
   expect(await firstRunOf(policyChangeWorkflowId(version))).toBeFalsy();
   const change = env.client.workflow.getHandle(policyChangeWorkflowId(version));
-  await until(() => change.query(policyChangeStatusQuery), (st) => st.phase === 'scheduled');
+  await until(
+    () => change.query(policyChangeStatusQuery),
+    (st) => st.phase === 'scheduled',
+  );
   await untilAtRest(env.client, [change.workflowId]);
   const billed = (await db.pool.query(`SELECT email FROM subscribers WHERE status <> 'terminated' ORDER BY email`)).rows.map((r) => r.email as string);
-  expect(smtp.received.filter((m) => m.subject === `Changes to the RedConnect Fair Usage Policy from ${eff}`).map((m) => m.to[0]).sort()).toEqual(billed.sort());
+  expect(
+    smtp.received
+      .filter((m) => m.subject === `Changes to the RedConnect Fair Usage Policy from ${eff}`)
+      .map((m) => m.to[0])
+      .sort(),
+  ).toEqual(billed.sort());
   recordHistory('publish-policy-resumed', await handle.fetchHistory());
 
   // A second publication while this one is in flight is refused by its first activity, for good, with nothing written.
   const second = await env.client.workflow.start(publishPolicyWorkflow, {
-    workflowId: publishPolicyWorkflowId(version + 1), taskQueue,
+    workflowId: publishPolicyWorkflowId(version + 1),
+    taskQueue,
     args: [{ version: version + 1, effectiveFrom: addDays(eff, 1), changes: { includedMinutes: 2500 }, today, publishedBy: 'test', batchSize: 2, retryMaxMinutes: 180 }],
   });
   const cause = ((await second.result().catch((error: unknown) => error)) as WorkflowFailedError).cause;
-  expect(cause).toMatchObject({ type: OPERATION_REFUSED, message: `policy version ${version} is already scheduled for ${eff}: one revision at a time; cancel it first (\`billing policy cancel ${version}\`) or wait until it is active` });
+  expect(cause).toMatchObject({
+    type: OPERATION_REFUSED,
+    message: `policy version ${version} is already scheduled for ${eff}: one revision at a time; cancel it first (\`billing policy cancel ${version}\`) or wait until it is active`,
+  });
   expect(await count('SELECT count(*)::int AS n FROM policies WHERE version > $1', [version])).toBe(0);
   await change.executeUpdate(policyCancelUpdate, { args: [{ operator: 'test', reason: 'test over' }] });
 });
@@ -280,7 +356,10 @@ test("an import's follow-up resumes on a new worker after the first stopped righ
   const workflowId = usageImportWorkflowId(importId);
   await env.client.workflow.start(usageImportFollowUpWorkflow, { workflowId, taskQueue, args: [{ importId }] });
   // The alert is queued (a durable fact), the report never made: the worker goes away.
-  await until(() => outboxRows(db.pool, 'usage-alert:ivy:%'), (rows) => rows.length === 1);
+  await until(
+    () => outboxRows(db.pool, 'usage-alert:ivy:%'),
+    (rows) => rows.length === 1,
+  );
   await replaceWorker();
 
   const handle = await untilClosed(workflowId);
@@ -289,12 +368,17 @@ test("an import's follow-up resumes on a new worker after the first stopped righ
   expect(await attempts(workflowId, 'handOverUsageAlerts')).toBe(1);
   await untilOutboxSent(db.pool, 'usage-alert:ivy:%', 1);
   await untilAtRest(env.client, [usageAlertsWorkflowId(`import-${importId}`)]);
-  expect(smtp.received.filter((m) => m.to.includes('ivy@example.test')).map((m) => m.subject)).toEqual([`You have used 80 % of your RedConnect allowance for ${periodOf(Date.now(), 'UTC')}`]);
+  expect(smtp.received.filter((m) => m.to.includes('ivy@example.test')).map((m) => m.subject)).toEqual([
+    `You have used 80 % of your RedConnect allowance for ${periodOf(Date.now(), 'UTC')}`,
+  ]);
   recordHistory('usage-import-resumed', await handle.fetchHistory());
 
   // An import that does not exist is refused for good.
   const missing = await env.client.workflow.start(usageImportFollowUpWorkflow, { workflowId: usageImportWorkflowId(999_999), taskQueue, args: [{ importId: 999_999 }] });
-  expect(((await missing.result().catch((error: unknown) => error)) as WorkflowFailedError).cause).toMatchObject({ type: OPERATION_REFUSED, message: expect.stringContaining('import 999999 does not exist') });
+  expect(((await missing.result().catch((error: unknown) => error)) as WorkflowFailedError).cause).toMatchObject({
+    type: OPERATION_REFUSED,
+    message: expect.stringContaining('import 999999 does not exist'),
+  });
 });
 
 test('a rematch resumes on a new worker after the first stopped right after attributing: each record attributed once, its alert mailed once', async () => {
@@ -307,7 +391,10 @@ test('a rematch resumes on a new worker after the first stopped right after attr
   const workflowId = usageRematchWorkflowId(Date.now());
   await env.client.workflow.start(usageRematchWorkflow, { workflowId, taskQueue, args: [] });
   // Attributed and its alert queued (durable facts), the report never made: the worker goes away.
-  await until(() => outboxRows(db.pool, 'usage-alert:rex:%'), (rows) => rows.length === 1);
+  await until(
+    () => outboxRows(db.pool, 'usage-alert:rex:%'),
+    (rows) => rows.length === 1,
+  );
   await replaceWorker();
 
   const handle = await untilClosed(workflowId);

@@ -19,12 +19,27 @@ const minutes = (m: number): number => m * 60;
 
 test('three months over add the plan that covers the average; still over with a plan moves up by the same rule', async () => {
   await givenSubscriber(t.db.pool, { id: 'heavy', monthlyFeeCents: 1000, serviceStart: '2027-01-01', name: 'Hana Heavy' });
-  const usage: [string, number][] = [['2027-01', 2500], ['2027-02', 2700], ['2027-03', 2600], ['2027-04', 3600], ['2027-05', 3700], ['2027-06', 3800], ['2027-07', 2400]];
+  const usage: [string, number][] = [
+    ['2027-01', 2500],
+    ['2027-02', 2700],
+    ['2027-03', 2600],
+    ['2027-04', 3600],
+    ['2027-05', 3700],
+    ['2027-06', 3800],
+    ['2027-07', 2400],
+  ];
   for (const [period, used] of usage) await givenCalls(t.db.pool, callsTotalling('heavy', `${period}-02`, minutes(used)));
-  const handle = await t.env.client.workflow.start(subscriberWorkflow, { workflowId: subscriberWorkflowId('heavy'), taskQueue, args: [{ subscriberId: 'heavy', period: '2027-01' }] });
+  const handle = await t.env.client.workflow.start(subscriberWorkflow, {
+    workflowId: subscriberWorkflowId('heavy'),
+    taskQueue,
+    args: [{ subscriberId: 'heavy', period: '2027-01' }],
+  });
   await handle.signal(closeCycleSignal, { period: '2027-07' });
   await t.env.sleep('300 days');
-  const invoices = await until(() => listInvoices(t.db.pool, { subscriberId: 'heavy' }), (list) => list.length === 7);
+  const invoices = await until(
+    () => listInvoices(t.db.pool, { subscriberId: 'heavy' }),
+    (list) => list.length === 7,
+  );
 
   // Jan-Mar: 100, 300, 200 min over → average 200 → the 500-minute plan (15.00) from April.
   // Apr-Jun with it (allowance 2,900): 700, 800, 900 over → average 800; 500 + 800 = 1,300 → the
@@ -39,7 +54,11 @@ test('three months over add the plan that covers the average; still over with a 
     ['2027-07', 0, 1000 + 5000],
   ]);
   const april = await getInvoice(t.db.pool, 'INV-2027-04-heavy');
-  expect(april!.lines.map((l) => [l.kind, l.amountCents])).toEqual([['monthly-fee', 1000], ['minute-plan', 1500], ['overage', 3500]]);
+  expect(april!.lines.map((l) => [l.kind, l.amountCents])).toEqual([
+    ['monthly-fee', 1000],
+    ['minute-plan', 1500],
+    ['overage', 3500],
+  ]);
   expect(april!.allowanceSeconds).toBe(minutes(2900));
 
   const planMail = t.smtp.received.filter((m) => m.subject.includes('-minute plan is added'));
@@ -57,10 +76,17 @@ test('three months over add the plan that covers the average; still over with a 
 test('late calls for a closed month are charged on the next invoice as the difference they make, once', async () => {
   await givenSubscriber(t.db.pool, { id: 'late', monthlyFeeCents: 1000, serviceStart: '2028-01-01' });
   await givenCalls(t.db.pool, callsTotalling('late', '2028-01-02', minutes(2450))); // 50 min over
-  const handle = await t.env.client.workflow.start(subscriberWorkflow, { workflowId: subscriberWorkflowId('late'), taskQueue, args: [{ subscriberId: 'late', period: '2028-01' }] });
+  const handle = await t.env.client.workflow.start(subscriberWorkflow, {
+    workflowId: subscriberWorkflowId('late'),
+    taskQueue,
+    args: [{ subscriberId: 'late', period: '2028-01' }],
+  });
   await handle.signal(closeCycleSignal, { period: '2028-01' });
   await t.env.sleep('450 days');
-  await until(() => listInvoices(t.db.pool, { subscriberId: 'late' }), (list) => list.length === 1);
+  await until(
+    () => listInvoices(t.db.pool, { subscriberId: 'late' }),
+    (list) => list.length === 1,
+  );
 
   // Calls of January arrive after January was invoiced: 30 more minutes.
   const late = await givenCalls(t.db.pool, [{ subscriber: 'late', start: '2028-01-30 09:00:00', seconds: minutes(30) }], { source: 'late-switch' });
@@ -68,7 +94,10 @@ test('late calls for a closed month are charged on the next invoice as the diffe
   await givenCalls(t.db.pool, callsTotalling('late', '2028-02-02', minutes(100)));
   await handle.signal(closeCycleSignal, { period: '2028-02' });
   await t.env.sleep('40 days');
-  await until(() => listInvoices(t.db.pool, { subscriberId: 'late' }), (list) => list.length === 2);
+  await until(
+    () => listInvoices(t.db.pool, { subscriberId: 'late' }),
+    (list) => list.length === 2,
+  );
   const february = await getInvoice(t.db.pool, 'INV-2028-02-late');
   expect(february!.lines.map((l) => [l.kind, l.description, l.amountCents])).toEqual([
     ['monthly-fee', 'Monthly fee, 2028-02', 1000],
@@ -80,14 +109,20 @@ test('late calls for a closed month are charged on the next invoice as the diffe
   await givenCalls(t.db.pool, [{ subscriber: 'late', start: '2028-01-31 09:00:00', seconds: minutes(10) }], { source: 'late-switch' });
   await handle.signal(closeCycleSignal, { period: '2028-03' });
   await t.env.sleep('40 days');
-  await until(() => listInvoices(t.db.pool, { subscriberId: 'late' }), (list) => list.length === 3);
+  await until(
+    () => listInvoices(t.db.pool, { subscriberId: 'late' }),
+    (list) => list.length === 3,
+  );
   const march = await getInvoice(t.db.pool, 'INV-2028-03-late');
   expect(march!.lines.filter((l) => l.kind === 'adjustment').map((l) => [l.description, l.amountCents])).toEqual([['Late calls for 2028-01: +10 min overage', 50]]);
 
   // A month with no new late calls carries no adjustment.
   await handle.signal(closeCycleSignal, { period: '2028-04' });
   await t.env.sleep('40 days');
-  await until(() => listInvoices(t.db.pool, { subscriberId: 'late' }), (list) => list.length === 4);
+  await until(
+    () => listInvoices(t.db.pool, { subscriberId: 'late' }),
+    (list) => list.length === 4,
+  );
   expect((await getInvoice(t.db.pool, 'INV-2028-04-late'))!.lines.map((l) => l.kind)).toEqual(['monthly-fee']);
 });
 
@@ -98,12 +133,19 @@ async function sevenMonths(id: string, usedMinutes: number[]) {
   const handle = await t.env.client.workflow.start(subscriberWorkflow, { workflowId: subscriberWorkflowId(id), taskQueue, args: [{ subscriberId: id, period: '2027-01' }] });
   await handle.signal(closeCycleSignal, { period: '2027-07' });
   await t.env.sleep('300 days');
-  const invoices = await until(() => listInvoices(t.db.pool, { subscriberId: id }), (list) => list.length === 7);
+  const invoices = await until(
+    () => listInvoices(t.db.pool, { subscriberId: id }),
+    (list) => list.length === 7,
+  );
   const plans = await t.db.pool.query('SELECT effective_period, minutes, fee_cents::int AS fee, change FROM subscriber_plans WHERE subscriber_id = $1 ORDER BY 1', [id]);
   // June's run decides the change: replayed by the suite (patch minute-plan-removal).
   const runs = await runChain(t.env.client, subscriberWorkflowId(id), handle.firstExecutionRunId);
   recordHistory(`subscriber-cycle-plan-${id === 'fits' ? 'removed' : 'stepped-down'}`, runs[5]!.history);
-  return { invoices: invoices.map((i) => [i.period, i.overageMinutes, i.totalCents]), plans: plans.rows.map((r) => [r.effective_period, r.minutes, r.fee, r.change]), mail: t.smtp.received.filter((m) => m.to.includes(`${id}@example.test`)) };
+  return {
+    invoices: invoices.map((i) => [i.period, i.overageMinutes, i.totalCents]),
+    plans: plans.rows.map((r) => [r.effective_period, r.minutes, r.fee, r.change]),
+    mail: t.smtp.received.filter((m) => m.to.includes(`${id}@example.test`)),
+  };
 }
 
 test('a plan whose minutes three months in a row did not need is removed from the next cycle, with an email', async () => {
@@ -119,7 +161,10 @@ test('a plan whose minutes three months in a row did not need is removed from th
     ['2027-06', 0, 1000 + 1500],
     ['2027-07', 50, 1000 + 250],
   ]);
-  expect(plans).toEqual([['2027-04', 500, 1500, 'added'], ['2027-07', 0, 0, 'removed']]);
+  expect(plans).toEqual([
+    ['2027-04', 500, 1500, 'added'],
+    ['2027-07', 0, 0, 'removed'],
+  ]);
   const july = await getInvoice(t.db.pool, 'INV-2027-07-fits');
   expect(july!.lines.map((l) => l.kind)).toEqual(['monthly-fee', 'overage']);
   expect(july!.allowanceSeconds).toBe(minutes(2400));
@@ -143,7 +188,10 @@ test('a plan larger than three months needed steps down to the smallest that cov
     ['2027-06', 0, 1000 + 5000],
     ['2027-07', 0, 1000 + 2500],
   ]);
-  expect(plans).toEqual([['2027-04', 2500, 5000, 'added'], ['2027-07', 1000, 2500, 'stepped-down']]);
+  expect(plans).toEqual([
+    ['2027-04', 2500, 5000, 'added'],
+    ['2027-07', 1000, 2500, 'stepped-down'],
+  ]);
   expect((await getInvoice(t.db.pool, 'INV-2027-07-stepper'))!.allowanceSeconds).toBe(minutes(3400));
   const stepDown = mail.filter((m) => m.subject === 'Your RedConnect minute plan becomes a 1000-minute plan from 2027-07');
   expect(stepDown).toHaveLength(1);

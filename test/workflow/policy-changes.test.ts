@@ -12,7 +12,13 @@ import { publishPolicyRevision } from '../../client/policy-revisions';
 import { getInvoice } from '../../db/invoices';
 import { findPolicyVersion, policyInEffectOn, scheduledPolicy } from '../../db/policies';
 import {
-  closeCycleSignal, policyActivateSignal, policyActivateUpdate, policyCancelSignal, policyCancelUpdate, policyChangeStatusQuery, subscriberWorkflowId,
+  closeCycleSignal,
+  policyActivateSignal,
+  policyActivateUpdate,
+  policyCancelSignal,
+  policyCancelUpdate,
+  policyChangeStatusQuery,
+  subscriberWorkflowId,
 } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { cliAgainst } from '../helpers/cli';
@@ -36,12 +42,22 @@ async function publish(changes: PolicyChanges, effectiveFrom?: string, retryMaxM
   // A revision an earlier test left behind (when it failed) would refuse this one: end it.
   const left = await scheduledPolicy(t.db.pool);
   if (left) {
-    await t.env.client.workflow.getHandle(`policy-change-${left.version}`).terminate('left by a failed test').catch(() => undefined);
+    await t.env.client.workflow
+      .getHandle(`policy-change-${left.version}`)
+      .terminate('left by a failed test')
+      .catch(() => undefined);
     await t.db.pool.query(`UPDATE policies SET state = 'cancelled' WHERE version = $1`, [left.version]);
   }
   const day = await today();
   const published = await publishPolicyRevision(t.db.pool, t.env.client, {
-    effectiveFrom: effectiveFrom ?? addDays(day, 30), changes, today: day, publishedBy: 'test', taskQueue: t.taskQueue, batchSize: 2, retryMaxMinutes, continueAsNewAfterEvents,
+    effectiveFrom: effectiveFrom ?? addDays(day, 30),
+    changes,
+    today: day,
+    publishedBy: 'test',
+    taskQueue: t.taskQueue,
+    batchSize: 2,
+    retryMaxMinutes,
+    continueAsNewAfterEvents,
   });
   const handle = t.env.client.workflow.getHandle(published.workflowId);
   return { ...published, handle, status: () => handle.query(policyChangeStatusQuery) };
@@ -53,7 +69,10 @@ const subjects = {
   cancellation: (eff: string) => `Cancelled: the RedConnect Fair Usage Policy change planned for ${eff}`,
 };
 const mail = (kind: keyof typeof subjects, eff: string) => t.smtp.received.filter((m) => m.subject === subjects[kind](eff));
-const recipients = (kind: keyof typeof subjects, eff: string): string[] => mail(kind, eff).map((m) => m.to[0]!).sort();
+const recipients = (kind: keyof typeof subjects, eff: string): string[] =>
+  mail(kind, eff)
+    .map((m) => m.to[0]!)
+    .sort();
 const countOf = (kind: keyof typeof subjects, eff: string) => () => Promise.resolve(mail(kind, eff).length);
 /** Everyone billed, so told of a revision: active and suspended subscribers (DESIGN, "policy revision"). */
 const billedSubscriberEmails = async (): Promise<string[]> =>
@@ -74,7 +93,9 @@ test('publish: every subscriber billed (active or suspended) is told at once, re
   await until(countOf('notice', eff), (n) => n === 4);
   expect(recipients('notice', eff)).toEqual(told);
   // The suspended subscriber's notice counts for the activation guarantee like everyone's.
-  expect((await t.db.pool.query(`SELECT at_publication FROM policy_emails WHERE version = 2 AND kind = 'notice' AND subscriber_id = 'dee'`)).rows).toEqual([{ at_publication: true }]);
+  expect((await t.db.pool.query(`SELECT at_publication FROM policy_emails WHERE version = 2 AND kind = 'notice' AND subscriber_id = 'dee'`)).rows).toEqual([
+    { at_publication: true },
+  ]);
   const notice = mail('notice', eff).find((m) => m.to[0] === 'ada@example.test')!;
   expect(notice.text).toContain('Hello Ada Lovelace,');
   expect(notice.text).toMatch(/Included minutes a month\s+2400 min\s+3000 min/);
@@ -129,8 +150,14 @@ test('a cycle that straddles the effective date is rated under the old version, 
   await cycle.signal(closeCycleSignal, { period: following });
   await sleepUntil(Date.parse(`${nextPeriod(following)}-01T00:00:00Z`) + 7 * HOUR);
   expect(await handle.result()).toMatchObject({ phase: 'active', activeFrom: eff });
-  const straddling = await until(() => getInvoice(t.db.pool, `INV-${period}-sam`), (i) => i !== undefined);
-  const next = await until(() => getInvoice(t.db.pool, `INV-${following}-sam`), (i) => i !== undefined);
+  const straddling = await until(
+    () => getInvoice(t.db.pool, `INV-${period}-sam`),
+    (i) => i !== undefined,
+  );
+  const next = await until(
+    () => getInvoice(t.db.pool, `INV-${following}-sam`),
+    (i) => i !== undefined,
+  );
   // Version 2: 3000 included minutes, so 2700 is no overage. Version 3: 2500, 200 min at 0.10.
   expect(straddling).toMatchObject({ policyVersion: 2, allowanceSeconds: 3000 * 60, overageMinutes: 0, totalCents: 0 });
   expect(next).toMatchObject({ policyVersion: 3, allowanceSeconds: 2500 * 60, overageMinutes: 200, overageRateMicros: 100_000, totalCents: 2000 });
@@ -146,7 +173,11 @@ test('cancel before the date: everyone who got the notice is told, nothing activ
   // As support would from the temporal CLI: temporal workflow signal --name cancel --input '{...}'
   await handle.signal(policyCancelSignal, { operator: 'kim', reason: 'Pricing review' });
   const final = await handle.result();
-  expect(final).toMatchObject({ phase: 'cancelled', decision: { kind: 'cancel', operator: 'kim', reason: 'Pricing review' }, progress: { cancellation: { sent: subscribers.length, pending: 0, failed: 0 } } });
+  expect(final).toMatchObject({
+    phase: 'cancelled',
+    decision: { kind: 'cancel', operator: 'kim', reason: 'Pricing review' },
+    progress: { cancellation: { sent: subscribers.length, pending: 0, failed: 0 } },
+  });
   expect(await findPolicyVersion(t.db.pool, 4)).toMatchObject({ state: 'cancelled', cancelledBy: 'ops:kim', cancelReason: 'Pricing review', activeFrom: null });
   await until(countOf('cancellation', eff), (n) => n === subscribers.length);
   expect(recipients('cancellation', eff)).toEqual(subscribers);
@@ -170,7 +201,9 @@ describe('the CLI', () => {
     expect(await handle.result()).toMatchObject({ phase: 'active' });
     const refused = await billing('policy', 'cancel', '5');
     expect(refused.code).toBe(2);
-    expect(refused.stderr.trim()).toBe(`billing: policy version 5 is active since its effective date ${eff}: a revision can be cancelled only before that date; publish a new revision to change the rules again`);
+    expect(refused.stderr.trim()).toBe(
+      `billing: policy version 5 is active since its effective date ${eff}: a revision can be cancelled only before that date; publish a new revision to change the rules again`,
+    );
     expect((await findPolicyVersion(t.db.pool, 5))!.state).toBe('active');
   });
 
@@ -227,7 +260,10 @@ describe('the CLI', () => {
     const activeFrom = addDays(sentDay, 30);
     const late = await until(status, (s) => s.hold?.reason === 'notice-period');
     expect(late).toMatchObject({ phase: 'held', hold: { activeFrom }, lastSendError: null });
-    await until(() => Promise.resolve(t.smtp.received.filter((m) => m.to.includes(TEST_OPS_EMAIL) && m.subject === `Policy version 7: activation on ${eff} held`).length), (n) => n === 2);
+    await until(
+      () => Promise.resolve(t.smtp.received.filter((m) => m.to.includes(TEST_OPS_EMAIL) && m.subject === `Policy version 7: activation on ${eff} held`).length),
+      (n) => n === 2,
+    );
     const alerts = t.smtp.received.filter((m) => m.subject === `Policy version 7: activation on ${eff} held`);
     expect(alerts.map((m) => m.text).join('\n')).toContain(`notice period has passed for everyone on ${activeFrom}`);
 
@@ -280,7 +316,10 @@ describe('the CLI', () => {
   test('publish exits 2 with one line on a too short notice (naming the earliest allowed date) and on bad parameters', async () => {
     const realToday = dayOf(Date.now());
     const cases: [string[], string][] = [
-      [['policy', 'publish', '--effective', addDays(realToday, 10), '--included-minutes', '3000'], `--effective ${addDays(realToday, 10)} is less than the 30-day notice period away: the earliest allowed date is ${addDays(realToday, 30)}`],
+      [
+        ['policy', 'publish', '--effective', addDays(realToday, 10), '--included-minutes', '3000'],
+        `--effective ${addDays(realToday, 10)} is less than the 30-day notice period away: the earliest allowed date is ${addDays(realToday, 30)}`,
+      ],
       [['policy', 'publish', '--effective', '2030-02-30', '--included-minutes', '3000'], '--effective "2030-02-30" is not a real calendar date'],
       [['policy', 'publish', '--effective', '2030-03-01', '--overage-rate', '0.0.5'], '--overage-rate: rate "0.0.5" is not a non-negative decimal number'],
       [['policy', 'publish', '--effective', '2030-03-01', '--alert-thresholds', '100,80'], '--alert-thresholds 100,80 must be 1 to 5 percentages'],
@@ -306,8 +345,12 @@ describe('the CLI', () => {
 
 test('publishing a revision that includes more minutes lists the approved limits it overtakes', async () => {
   await givenSubscriber(t.db.pool, { id: 'granted' });
-  await t.db.pool.query(`INSERT INTO limit_requests (id, subscriber_id, requested_minutes, reason, status, approved_minutes) VALUES ('LR-low', 'granted', 2600, 'busy', 'approved', 2600), ('LR-high', 'granted', 5000, 'busier', 'approved', 5000)`);
-  await t.db.pool.query(`INSERT INTO subscriber_limits (request_id, subscriber_id, minutes, from_period, until_period) VALUES ('LR-low', 'granted', 2600, '2020-01', NULL), ('LR-high', 'granted', 5000, '2020-01', '2020-12')`);
+  await t.db.pool.query(
+    `INSERT INTO limit_requests (id, subscriber_id, requested_minutes, reason, status, approved_minutes) VALUES ('LR-low', 'granted', 2600, 'busy', 'approved', 2600), ('LR-high', 'granted', 5000, 'busier', 'approved', 5000)`,
+  );
+  await t.db.pool.query(
+    `INSERT INTO subscriber_limits (request_id, subscriber_id, minutes, from_period, until_period) VALUES ('LR-low', 'granted', 2600, '2020-01', NULL), ('LR-high', 'granted', 5000, '2020-01', '2020-12')`,
+  );
   // A date of its own: the other tests count the mail of their revision by its date.
   const eff = addDays(await today(), 61);
   const { overtaken, handle } = await publish({ includedMinutes: 3000 }, eff);
@@ -317,15 +360,16 @@ test('publishing a revision that includes more minutes lists the approved limits
   await handle.result();
 });
 
-test('cancel and activate by Update: the core\'s refusal comes back at once and leaves nothing; a cancel answers once recorded', async () => {
+test("cancel and activate by Update: the core's refusal comes back at once and leaves nothing; a cancel answers once recorded", async () => {
   const eff = addDays(await today(), 30);
   const { revision, handle, status } = await publish({ roundingIncrementSeconds: 30 }, eff);
   const subscribers = await billedSubscriberEmails();
   await until(countOf('notice', eff), (n) => n === subscribers.length);
   await until(status, (s) => s.phase === 'scheduled');
 
-  expect(await refusal(handle.executeUpdate(policyActivateUpdate, { args: [{ operator: 'kim' }] })))
-    .toBe(`policy version ${revision.version} takes effect on ${eff}; it can be activated by hand only once that date has passed and activation is held`);
+  expect(await refusal(handle.executeUpdate(policyActivateUpdate, { args: [{ operator: 'kim' }] }))).toBe(
+    `policy version ${revision.version} takes effect on ${eff}; it can be activated by hand only once that date has passed and activation is held`,
+  );
   expect(await refusal(handle.executeUpdate(policyActivateUpdate, { args: [{ reason: 'nobody' } as never] }))).toBe('activate needs {"operator": "your name", "reason": "..."}');
   expect(await status()).toMatchObject({ phase: 'scheduled', rejectedSignals: [], decision: null });
   expect(acceptedUpdates(await handle.fetchHistory())).toBe(0);

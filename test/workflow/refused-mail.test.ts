@@ -27,17 +27,30 @@ test('a recipient refused with 550 fails each invoice email once, alerts ops onc
   await t.env.sleep('70 days');
 
   // Every month closed: the cycle waits in February.
-  await until(() => handle.query(statusQuery), (s) => s.period === '2027-02' && s.closedCycles === 3, 60_000);
+  await until(
+    () => handle.query(statusQuery),
+    (s) => s.period === '2027-02' && s.closedCycles === 3,
+    60_000,
+  );
   expect((await listInvoices(t.db.pool, { subscriberId: 'gone' })).map((i) => [i.period, i.totalCents])).toEqual([
-    ['2026-11', 1000], ['2026-12', 1000], ['2027-01', 1000],
+    ['2026-11', 1000],
+    ['2026-12', 1000],
+    ['2027-01', 1000],
   ]);
   const { rows } = await t.db.pool.query(
     `SELECT idempotency_key AS key, status, attempts, last_error AS "lastError" FROM email_outbox WHERE subscriber_id = 'gone' ORDER BY idempotency_key`,
   );
-  expect(rows.filter((r) => r.key.startsWith('invoice:'))).toEqual(['2026-11', '2026-12', '2027-01'].map((period) => ({
-    key: `invoice:INV-${period}-gone`, status: 'failed', attempts: 1, lastError: expect.stringMatching(/^550 5\.1\.1 No such user here/),
-  })));
-  expect(rows.filter((r) => r.key.startsWith('mail-failed:')).map((r) => [r.key, r.status])).toEqual(['2026-11', '2026-12', '2027-01'].map((period) => [`mail-failed:invoice:INV-${period}-gone`, 'sent']));
+  expect(rows.filter((r) => r.key.startsWith('invoice:'))).toEqual(
+    ['2026-11', '2026-12', '2027-01'].map((period) => ({
+      key: `invoice:INV-${period}-gone`,
+      status: 'failed',
+      attempts: 1,
+      lastError: expect.stringMatching(/^550 5\.1\.1 No such user here/),
+    })),
+  );
+  expect(rows.filter((r) => r.key.startsWith('mail-failed:')).map((r) => [r.key, r.status])).toEqual(
+    ['2026-11', '2026-12', '2027-01'].map((period) => [`mail-failed:invoice:INV-${period}-gone`, 'sent']),
+  );
   // Billing operations got one alert per refused invoice email, naming the address and the answer.
   const alerts = t.smtp.received.filter((m) => m.to.includes(TEST_OPS_EMAIL));
   expect(alerts.map((m) => m.subject)).toEqual(['invoice', 'invoice', 'invoice'].map((purpose) => `Mail refused: ${purpose} to gone@example.test`));

@@ -45,12 +45,14 @@ test('four consecutive months of a New York subscriber are invoiced to the cent,
     ['2027-02', 0, 0, 1000],
   ]);
   // Each invoice was mailed once to the subscriber, with its total in the subject.
-  expect(t.smtp.received.map((m) => [m.to, m.subject])).toEqual(expect.arrayContaining([
-    [['nyc@example.test'], 'Your RedConnect invoice for 2026-11: 13.05 USD'],
-    [['nyc@example.test'], 'Your RedConnect invoice for 2026-12: 10.00 USD'],
-    [['nyc@example.test'], 'Your RedConnect invoice for 2027-01: 10.05 USD'],
-    [['nyc@example.test'], 'Your RedConnect invoice for 2027-02: 10.00 USD'],
-  ]));
+  expect(t.smtp.received.map((m) => [m.to, m.subject])).toEqual(
+    expect.arrayContaining([
+      [['nyc@example.test'], 'Your RedConnect invoice for 2026-11: 13.05 USD'],
+      [['nyc@example.test'], 'Your RedConnect invoice for 2026-12: 10.00 USD'],
+      [['nyc@example.test'], 'Your RedConnect invoice for 2027-01: 10.05 USD'],
+      [['nyc@example.test'], 'Your RedConnect invoice for 2027-02: 10.00 USD'],
+    ]),
+  );
   expect(t.smtp.received).toHaveLength(4);
   expect(t.smtp.received[0]!.text).toContain('61 minutes past the allowance are charged at 0.05 USD a minute');
 
@@ -75,7 +77,7 @@ test('four consecutive months of a New York subscriber are invoiced to the cent,
   recordHistory('subscriber-cycle-one-read-without-usage', runs[3]!.history);
 });
 
-test('a close is not billed before the month is over in the subscriber\'s zone plus the grace period', async () => {
+test("a close is not billed before the month is over in the subscriber's zone plus the grace period", async () => {
   await givenSubscriber(t.db.pool, { id: 'tokyo', timezone: 'Asia/Tokyo', monthlyFeeCents: 500, serviceStart: '2027-06-01' });
   const handle = await t.env.client.workflow.start(subscriberWorkflow, {
     workflowId: subscriberWorkflowId('tokyo'),
