@@ -382,16 +382,27 @@ export async function collectSpool(source: UsageSource, ctx: CollectContext, lim
       await recordCollected(ctx.pool, source.name, { rows: 0, rejected: 0, duplicates: 0, lastRecordAt: null, rejectsFile: null, fileFailed: `${name}: ${reason}` });
       continue;
     }
-    moveInto(dir, 'done', name);
+    // A file none of whose rows could be read (a mod_json_cdr document cut short) has failed, its rows in rejects/.
+    const unreadable = summary.rowsRead > 0 && summary.rejected === summary.rowsRead;
+    const reason = `no row of it could be read; see ${summary.rejectsFile}`;
+    if (unreadable) {
+      const moved = moveInto(dir, 'failed', name);
+      fs.writeFileSync(`${moved}.error.txt`, `${reason}\n`);
+      outcome.filesFailed += 1;
+      outcome.failedFiles.push({ file: name, reason });
+    } else {
+      moveInto(dir, 'done', name);
+      outcome.filesDone += 1;
+    }
     add(outcome, summary);
-    outcome.filesDone += 1;
     await recordCollected(ctx.pool, source.name, {
       rows: summary.rowsRead,
       rejected: summary.rejected,
       duplicates: summary.duplicates,
-      lastRecordAt: writtenAt,
+      lastRecordAt: unreadable ? null : writtenAt,
       rejectsFile: summary.rejectsFile,
-      fileDone: true,
+      fileDone: !unreadable,
+      fileFailed: unreadable ? `${name}: ${reason}` : undefined,
     });
     await ctx.onImported(summary);
   }

@@ -268,3 +268,19 @@ test('a spool folder: a file written slowly, one under a .tmp name, a broken gzi
   expect(source.lastError).toContain('broken.csv.gz');
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('a spool of FreeSWITCH mod_json_cdr documents, one call a file: each decided alone, a document cut short to failed/', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-json-spool-'));
+  await addSource(db.pool, sourceSettings({ name: 'fs-json', kind: 'spool', format: 'freeswitch-json', dir }));
+  const fixtures = path.resolve(__dirname, '../fixtures/cdr');
+  const documents = ['answered', 'unanswered', 'answered-b-leg', 'vm-legs-a-a-leg', 'vm-legs-a-loopback-b', 'broken-truncated'];
+  for (const name of documents) fs.copyFileSync(path.join(fixtures, `freeswitch-json-${name}.cdr.json`), path.join(dir, `${name}.cdr.json`));
+  const run = await collectOnce('fs-json', '1');
+  expect(run).toMatchObject({ filesDone: 5, filesFailed: 1, rejected: 1 });
+  expect(run.failedFiles).toEqual([{ file: 'broken-truncated.cdr.json', reason: expect.stringContaining('no row of it could be read') }]);
+  expect(fs.readdirSync(path.join(dir, 'failed')).sort()).toEqual(['broken-truncated.cdr.json', 'broken-truncated.cdr.json.error.txt']);
+  const { rows } = await db.pool.query(`SELECT counted, not_counted_reason AS reason FROM cdr_records WHERE source = 'fs-json' ORDER BY counted DESC, not_counted_reason`);
+  expect(rows.filter((r) => r.counted)).toHaveLength(1);
+  expect(rows).toHaveLength(5);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
