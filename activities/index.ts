@@ -14,6 +14,8 @@ import { createStaffActivities } from './staff';
 import { createPolicyChangeActivities } from './policy-change';
 import { createPolicyPublicationActivities } from './policy-publication';
 import { createUsageFollowUpActivities } from './usage-follow-ups';
+import { createUsageCollectorActivities } from './usage-collector';
+import type { CollectLimits } from '../db/usage-collect';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -26,6 +28,10 @@ export interface ActivityDeps {
   supportEmail: string;
   /** The grace period after a month ends before a subscriber's close (BILLING_CLOSE_GRACE_HOURS): the worker's is the one in force. */
   closeGraceHours: number;
+  /** How much a collector reads per attempt (tests make it small). */
+  collectLimits?: CollectLimits;
+  /** Where asterisk-db collectors write rejected rows (default: the system's temporary folder). */
+  rejectsDir?: string;
   /** Who issues the invoices (BILLING_SELLER_*); the configuration's defaults when not given. */
   seller?: Seller;
   /** How long an email send holds its outbox row (BILLING_MAIL_LEASE_SECONDS); db/outbox.ts's default when not given. */
@@ -47,6 +53,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPolicyChangeActivities(deps.pool, deps.mailer, deps.mailFrom, deps.billingOpsEmail, delivery),
     ...createPolicyPublicationActivities(deps.pool, deps.temporal, deps.taskQueue),
     ...createUsageFollowUpActivities(deps.pool, deps.temporal, deps.taskQueue),
+    ...createUsageCollectorActivities(deps.pool, deps.temporal, deps.taskQueue, deps.billingOpsEmail, deps.collectLimits, deps.rejectsDir),
   };
 }
 

@@ -6,6 +6,8 @@
  *                                                    month close on the dev server vs one SQL rating
  *   cli     [--runs 7]                               billing --help and two queries as processes vs node -e 0, temporal --help
  *   preview [--subscribers 10000] [--calls 30]       the policy impact preview of three closed months vs reading them per subscriber
+ *   collect [--rows 1000000] [--subscribers 10000] [--page-rows 50000]
+ *                                                    an asterisk-db collector reading a cdr table vs a plain COPY TO STDOUT of it
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,6 +24,7 @@ import { benchSubscribers, writeAsteriskFile, type GeneratedSubscriber } from '.
 import { benchClose } from './close';
 import { benchCli } from './cli';
 import { benchPolicyPreview } from './policy-preview';
+import { benchCollect } from './collect';
 import { option, perSecond, say, withDatabase } from './common';
 
 async function addSubscribers(pool: Pool, subscribers: GeneratedSubscriber[]): Promise<void> {
@@ -138,7 +141,7 @@ async function benchImport(): Promise<void> {
   }
 }
 
-const benches: Record<string, () => Promise<void>> = { import: benchImport, close: benchClose, cli: benchCli, preview: benchPolicyPreview };
+const benches: Record<string, () => Promise<void>> = { import: benchImport, close: benchClose, cli: benchCli, preview: benchPolicyPreview, collect: benchCollect };
 
 const name = process.argv[2];
 const bench = name ? benches[name] : undefined;

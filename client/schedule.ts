@@ -5,7 +5,8 @@
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { Config } from '../config';
-import { ABUSE_SCAN_SCHEDULE_ID, MONTH_CLOSE_SCHEDULE_ID } from '../workflows/messages';
+import { ABUSE_SCAN_SCHEDULE_ID, MONTH_CLOSE_SCHEDULE_ID, usageCollectorWorkflowId } from '../workflows/messages';
+import type { usageCollectorWorkflow } from '../workflows/usage-collector';
 import type { abuseScanWorkflow } from '../workflows/abuse-scan';
 import type { scheduledMonthCloseWorkflow } from '../workflows/scheduled-close';
 
@@ -76,6 +77,55 @@ export function abuseScanScheduleOptions(config: AbuseScanConfig): ScheduleOptio
 
 export async function ensureAbuseScanSchedule(client: Client, config: AbuseScanConfig): Promise<'created' | 'updated'> {
   return ensureSchedule(client, abuseScanScheduleOptions(config));
+}
+
+/**
+ * The Schedule `usage-collector-<source>` (issue 14): every `everySeconds` it starts the source's
+ * collector with the source's name alone (its settings and DSN are read by the activity). A run
+ * still going when the next is due makes that one skipped, not queued; missed runs are not caught
+ * up one by one (the next run collects everything since the watermark).
+ */
+export function usageCollectorScheduleOptions(config: Pick<Config, 'taskQueue'>, source: { name: string; everySeconds: number; paused: boolean }): ScheduleOptions {
+  const id = usageCollectorWorkflowId(source.name);
+  return {
+    scheduleId: id,
+    spec: { intervals: [{ every: source.everySeconds * 1000 }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'usageCollectorWorkflow' satisfies (typeof usageCollectorWorkflow)['name'],
+      workflowId: id,
+      taskQueue: config.taskQueue,
+      args: [{ source: source.name }],
+      staticSummary: `Collect the new call records of source ${source.name}`,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute', pauseOnFailure: false },
+    state: { paused: source.paused, note: source.paused ? `paused with \`billing sources pause ${source.name}\`` : 'managed by `billing sources`' },
+  };
+}
+
+/** Creates the source's schedule or updates it to these settings, paused or not as the source is. */
+export async function ensureCollectorSchedule(
+  client: Client,
+  config: Pick<Config, 'taskQueue'>,
+  source: { name: string; everySeconds: number; paused: boolean },
+): Promise<'created' | 'updated'> {
+  const options = usageCollectorScheduleOptions(config, source);
+  const outcome = await ensureSchedule(client, options);
+  const handle = client.schedule.getHandle(options.scheduleId);
+  const { state } = await handle.describe();
+  if (state.paused !== source.paused) await (source.paused ? handle.pause(options.state?.note) : handle.unpause(options.state?.note));
+  return outcome;
+}
+
+/** Deletes the source's schedule; false when there was none. */
+export async function deleteCollectorSchedule(client: Client, source: string): Promise<boolean> {
+  try {
+    await client.schedule.getHandle(usageCollectorWorkflowId(source)).delete();
+    return true;
+  } catch (error) {
+    if (error instanceof ScheduleNotFoundError) return false;
+    throw error;
+  }
 }
 
 async function ensureSchedule(client: Client, options: ScheduleOptions): Promise<'created' | 'updated'> {

@@ -39,9 +39,17 @@ export interface ImportOptions {
   /** Country of numbers written without a country code (billing/numbers.ts); default BILLING_DEFAULT_COUNTRY (US). */
   country?: CountryCode;
   rejectsFile?: string;
+  /** The subscribers and numbers to attribute with, when the caller loaded them already (a collector's pages). */
+  directory?: Directory;
   batchSize?: number;
   /** Dates a call may have; default 2000-01-01 to 24 h after now (BILLING_IMPORT_EARLIEST, BILLING_IMPORT_MAX_FUTURE_HOURS). */
   callDates?: { earliestDay: string; maxFutureHours: number };
+  /**
+   * Rows from elsewhere than a file (a collector's page of a switch's cdr table): text in the
+   * format's layout, one row a line. `file` then only names them (usage_imports.file), and
+   * `format` is required.
+   */
+  input?: Readable;
   /** Called after each batch is handed to the database; the import waits for a returned promise. */
   onProgress?: (progress: ImportProgress) => void | Promise<void>;
 }
@@ -141,8 +149,9 @@ async function firstLine(file: string): Promise<string> {
 export async function importUsageFile(pool: Pool, options: ImportOptions): Promise<ImportSummary> {
   const { file, timezone } = options;
   const source = options.source ?? DEFAULT_SOURCE;
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new ImportInputError(`file ${file} does not exist`);
+  if (!options.input && (!fs.existsSync(file) || !fs.statSync(file).isFile())) throw new ImportInputError(`file ${file} does not exist`);
   let format = options.format;
+  if (!format && options.input) throw new ImportInputError(`${file}: rows not read from a file need their format`);
   if (!format) {
     const detected = detectFormat(await firstLine(file), file.replace(/\.gz$/, ''));
     if (typeof detected !== 'string') throw new ImportInputError(`${file}: ${detected.error}`);
@@ -155,7 +164,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     nowMs: Date.now(),
   };
   let reader = format === 'csv' ? undefined : withinCallDates(createReader(format, readerOptions), callDates);
-  const directory = await loadDirectory(pool, { country: options.country });
+  const directory = options.directory ?? (await loadDirectory(pool, { country: options.country }));
   const store = await CdrStore.open(pool, { source, file, format, timezone });
   const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_ROWS;
   const rejectsPath = options.rejectsFile ?? `${file.replace(/\.gz$/, '')}.rejects.csv`;
@@ -299,9 +308,9 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     take(reader.push(fields, line, rawLine));
   };
 
-  const { stream, raw } = openStream(file);
+  const { stream, raw } = options.input ? { stream: options.input, raw: { bytesRead: 0 } } : openStream(file);
   stream.setEncoding('utf8');
-  const totalBytes = fs.statSync(file).size;
+  const totalBytes = options.input ? 0 : fs.statSync(file).size;
   try {
     // Lines are handled synchronously a chunk at a time; only whole batches wait for the database.
     let rest = '';

@@ -10,6 +10,7 @@ import { createActivities } from '../activities';
 import { ENCRYPTING_FAILURE_CONVERTER_PATH, workerDataConverter } from '../codec/data-converter';
 import type { CodecKey } from '../codec/keys';
 import { ConfigError, type Config } from '../config';
+import type { CollectLimits } from '../db/usage-collect';
 import { TRACING_WORKFLOW_MODULES, warningsOnly, workerTracingOptions, type Tracing } from './telemetry';
 
 export interface BillingWorkerDeps {
@@ -29,6 +30,10 @@ export interface BillingWorkerDeps {
   /** A prebuilt workflow bundle (tests share one); otherwise the workflows are bundled now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivities?: number;
+  /** How much a usage collector reads per attempt (tests make it small; db/usage-collect.ts has the defaults). */
+  collectLimits?: CollectLimits;
+  /** Where collectors of asterisk-db sources write the rows the importer rejects (the CLI's worker: BILLING_DATA_DIR/rejects). */
+  rejectsDir?: string;
   /** Runs kept in memory between their tasks; else config.workerCachedRuns, else defaultCachedRuns(). */
   maxCachedWorkflows?: number;
   /** Traces of activities and workflows (workers/telemetry.ts); a prebuilt bundle must then be built with `{ tracing: true }`. */
@@ -174,6 +179,8 @@ export async function createBillingWorker(deps: BillingWorkerDeps): Promise<Work
       closeGraceHours: deps.config.closeGraceHours,
       seller: deps.config.seller,
       ...(deps.config.mailLeaseSeconds === undefined ? {} : { mailLeaseMs: deps.config.mailLeaseSeconds * 1000 }),
+      collectLimits: deps.collectLimits,
+      rejectsDir: deps.rejectsDir,
     }),
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivities ?? 50,
     maxCachedWorkflows: deps.maxCachedWorkflows ?? deps.config.workerCachedRuns ?? defaultCachedRuns(),

@@ -10,3 +10,4 @@ export { onboardSubscriberWorkflow } from './onboard-subscriber';
 export { recordLimitRequestWorkflow } from './record-limit-request';
 export { publishPolicyWorkflow } from './publish-policy';
 export { usageImportFollowUpWorkflow, usageRematchWorkflow } from './usage-follow-ups';
+export { usageCollectorWorkflow } from './usage-collector';

@@ -37,8 +37,38 @@ export const AbuseDetectorKey = defineSearchAttributeKey('AbuseDetector', Search
 export const CaseStateKey = defineSearchAttributeKey('CaseState', SearchAttributeType.KEYWORD);
 /** Where a policy revision stands: `notifying`, `scheduled`, `held`, `active` or `cancelled`. */
 export const PolicyStateKey = defineSearchAttributeKey('PolicyState', SearchAttributeType.KEYWORD);
-export const SEARCH_ATTRIBUTES = [SubscriberIdKey, BillingPeriodKey, CycleStateKey, OverageMinutesKey, RequestStateKey, PolicyStateKey, AbuseDetectorKey, CaseStateKey];
-const CLI_SEARCH_ATTRIBUTE_TYPE: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', KEYWORD_LIST: 'KeywordList' };
+/**
+ * A usage collector's source and health (issue 14), e.g. `UsageSource = "pbx-paris" AND
+ * CollectorLagSeconds > 1800`: the source's name, never a number or a caller, so no personal data.
+ */
+export const UsageSourceKey = defineSearchAttributeKey('UsageSource', SearchAttributeType.KEYWORD);
+/**
+ * Seconds since the collector last read everything its source had: a Double, since SQL visibility
+ * (the dev server's and PostgreSQL's) holds three Int attributes at most, taken by OverageMinutes
+ * and the two row counts.
+ */
+export const CollectorLagSecondsKey = defineSearchAttributeKey('CollectorLagSeconds', SearchAttributeType.DOUBLE);
+/** The time of the last record the collector read (asterisk-db: its calldate; spool: its file's time). */
+export const LastRecordTimeKey = defineSearchAttributeKey('LastRecordTime', SearchAttributeType.DATETIME);
+/** Rows the source's collectors read, and rejected, since it was added. */
+export const RowsCollectedKey = defineSearchAttributeKey('RowsCollected', SearchAttributeType.INT);
+export const RowsRejectedKey = defineSearchAttributeKey('RowsRejected', SearchAttributeType.INT);
+export const SEARCH_ATTRIBUTES = [
+  SubscriberIdKey,
+  BillingPeriodKey,
+  CycleStateKey,
+  OverageMinutesKey,
+  RequestStateKey,
+  PolicyStateKey,
+  AbuseDetectorKey,
+  CaseStateKey,
+  UsageSourceKey,
+  CollectorLagSecondsKey,
+  LastRecordTimeKey,
+  RowsCollectedKey,
+  RowsRejectedKey,
+];
+const CLI_SEARCH_ATTRIBUTE_TYPE: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', KEYWORD_LIST: 'KeywordList', DATETIME: 'Datetime', DOUBLE: 'Double' };
 /** The type's name as the `temporal` CLI spells it (`--search-attribute Name=Type`): the dev server is started with them. */
 export const cliSearchAttributeType = (key: { type: string }): string => CLI_SEARCH_ATTRIBUTE_TYPE[key.type]!;
 
@@ -48,6 +78,8 @@ export const monthCloseWorkflowId = (period: string): string => `month-close-${p
 export const MONTH_CLOSE_SCHEDULE_ID = 'billing-month-close';
 /** Delivery of the usage alerts an import (`import-<id>`), a rematch (`rematch-<time>`) or an onboarding (`subscriber-added-<id>`) made due. */
 export const usageAlertsWorkflowId = (origin: string): string => `usage-alerts-${origin}`;
+/** A source's collector and the Schedule that runs it (`billing sources add`); the Schedule's runs get the schedule's ids. */
+export const usageCollectorWorkflowId = (source: string): string => `usage-collector-${source}`;
 export const limitRequestWorkflowId = (requestId: string): string => `limit-request-${requestId}`;
 export const abuseCaseWorkflowId = (caseId: string): string => `abuse-case-${caseId}`;
 /** An on-demand scan of one day (`billing abuse scan`); the Schedule's runs get the schedule's ids. */
@@ -376,4 +408,38 @@ export interface RematchResult extends UsageAlertsHandedOver {
   attributed: number;
   stillUnmatched: number;
   subscribersTouched: number;
+}
+
+/** One run of a source's collector (`usageCollectorWorkflow`'s activity `collectUsage`). */
+export interface CollectorRun {
+  paused: boolean;
+  rows: number;
+  rejected: number;
+  duplicates: number;
+  /** The imports it made, each with its `usage-import-<id>` follow-up when it touched an alertable month. */
+  imports: number[];
+  filesDone: number;
+  filesFailed: number;
+  failedFiles: { file: string; reason: string }[];
+  /** It stopped for time: more is there. */
+  more: boolean;
+}
+
+/** A source's health after a collector's run: what its details and search attributes show. */
+export interface CollectorHealth {
+  exists: boolean;
+  /** The ops alert of the current incident (an outbox key), or null while healthy. */
+  alertKey: string | null;
+  lagSeconds: number;
+  lastRecordAt: string | null;
+  rowsCollected: number;
+  rowsRejected: number;
+  consecutiveFailures: number;
+  paused: boolean;
+}
+
+export interface CollectorSummary extends Omit<CollectorRun, 'more' | 'paused'> {
+  source: string;
+  failed: string | null;
+  health: CollectorHealth;
 }

@@ -56,6 +56,7 @@ async function runWorkerUntilStopped(config: Config, onReady?: () => Promise<voi
       codecKeys,
       ...(tracing ? { tracing } : {}),
       ...(workflowBundle ? { workflowBundle } : {}),
+      rejectsDir: path.join(config.dataDir, 'rejects'),
     });
     if (config.metricsPort !== undefined) {
       telemetry = await startTelemetryServer({

@@ -66,7 +66,10 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
     .description('import a CDR or usage file (plain or .gz); bad rows go to FILE.rejects.csv with their line and reason')
     .option('--format <format>', `${CDR_FORMATS.join(' | ')} (default: detected from the file)`)
     .option('--timezone <zone>', "IANA zone of the file's time stamps, which carry none (the switch's zone)", 'UTC')
-    .option('--source <name>', `name of the switch or feed, part of each row's identity (default: "${DEFAULT_SOURCE}"); give each switch its own when two write identical rows`)
+    .option(
+      '--source <name>',
+      `name of the switch or feed, part of each row's identity (default: "${DEFAULT_SOURCE}"); give each switch its own when two write identical rows; a source registered with \`billing sources add\` gives its settings (zone, format, country, voicemail numbers, feature codes, columns) to the options not given`,
+    )
     .option('--columns <list>', `Asterisk optional columns present, comma-separated, for 17 or 20 columns: ${ASTERISK_OPTIONAL_COLUMNS.join(',')}`)
     .option('--country <CC>', 'country of numbers written without a country code, e.g. 4155550101 or (415) 555-0101 (default: BILLING_DEFAULT_COUNTRY, US)')
     .option(
@@ -79,8 +82,23 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
     )
     .option('--rejects <file>', 'where to write rejected rows (default: FILE.rejects.csv)')
     .option('--json', 'print the summary as JSON')
-    .action((file: string, opts) =>
+    .action((file: string, opts, command: Command) =>
       run(async (ctx) => {
+        // A registered source (`billing sources add`) gives its settings to every option not given here.
+        if (opts.source !== undefined && String(opts.source).trim() !== '') {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          const { getSource } = require('../../db/usage-sources') as typeof import('../../db/usage-sources');
+          const registered = await getSource(await ctx.pool(), String(opts.source));
+          if (registered) {
+            const given = (option: string): boolean => command.getOptionValueSource(option) === 'cli';
+            if (!given('format') && CDR_FORMATS.includes(registered.format as CdrFormat)) opts.format = registered.format;
+            if (!given('timezone')) opts.timezone = registered.timezone;
+            if (!given('columns') && registered.columns) opts.columns = registered.columns.join(',');
+            if (!given('country') && registered.country) opts.country = registered.country;
+            if (!given('voicemailNumbers') && registered.voicemailNumbers) opts.voicemailNumbers = registered.voicemailNumbers.join(',');
+            if (!given('featureCodes') && registered.featureCodes) opts.featureCodes = registered.featureCodes.length === 0 ? ['none'] : registered.featureCodes;
+          }
+        }
         if (opts.format !== undefined && !CDR_FORMATS.includes(opts.format)) throw new InputError(`--format "${opts.format}" is not one of ${CDR_FORMATS.join(', ')}`);
         const timezone = flag(TimeZoneSchema, opts.timezone, '--timezone');
         if (opts.source !== undefined && String(opts.source).trim() === '') throw new InputError('--source "" must name the switch, e.g. pbx-paris');

@@ -11,6 +11,7 @@ import { ensureSearchAttributes } from '../../client/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../../workflows/messages';
 import { clientDataConverter } from '../../codec/data-converter';
 import type { CodecKey } from '../../codec/keys';
+import type { CollectLimits } from '../../db/usage-collect';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -95,6 +96,7 @@ export async function billingWorker(
     closeGraceHours?: number;
     codecKeys?: readonly CodecKey[];
     shutdownGraceTime?: string;
+    collectLimits?: CollectLimits;
   },
 ): Promise<Worker> {
   return createBillingWorker({
@@ -114,5 +116,6 @@ export async function billingWorker(
     workflowBundle: await workflowBundle({ encrypted: options.codecKeys !== undefined }),
     maxConcurrentActivities: options.maxConcurrentActivities,
     shutdownGraceTime: options.shutdownGraceTime,
+    collectLimits: options.collectLimits,
   });
 }

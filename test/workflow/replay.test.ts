@@ -65,6 +65,10 @@ test('there are recorded histories of every workflow type', () => {
       'publish-policy-resumed.json',
       'usage-import-resumed.json',
       'usage-rematch-resumed.json',
+      // A source's collector: back after its switch was unreachable (ops alerted), and a spool run.
+      'usage-collector-switch-back.json',
+      'usage-collector-switch-down-alerted.json',
+      'usage-collector-spool.json',
     ]),
   );
 });
