@@ -25,13 +25,14 @@ import {
 /**
  * A few minutes of collecting at most per attempt, heartbeating each page or file: a worker killed
  * mid-page is noticed within 30 seconds and the next attempt reads from the last committed page.
- * A switch that cannot be reached fails three attempts, then the run, which is recorded; the next
- * scheduled run tries again.
+ * A switch that cannot be reached fails three attempts within seconds (1 s, then 2 s apart), then
+ * the run, which is recorded: the Schedule's next run (minutes later) is the real retry, so waiting
+ * longer inside a run would only hold its slot.
  */
 const collecting = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '5 seconds', maximumInterval: '30 seconds', maximumAttempts: 3, nonRetryableErrorTypes: [OPERATION_REFUSED] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3, nonRetryableErrorTypes: [OPERATION_REFUSED] },
   summary: 'Collect new call records',
 });
 
