@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { addSource, getSource } from '../../db/usage-sources';
 import type { CollectorSummary } from '../../workflows/messages';
+import { prebuiltBundleEnv } from '../helpers/cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
@@ -52,6 +53,7 @@ async function startWorker(name: string): Promise<ChildProcess> {
       SMTP_URL: smtp.url,
       BILLING_OPS_EMAIL: TEST_OPS_EMAIL,
       BILLING_DATA_DIR: path.join(base, name),
+      ...prebuiltBundleEnv(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
