@@ -7,5 +7,6 @@ module.exports = {
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
   testTimeout: 120000,
-  maxWorkers: 2,
+  // Three on two cores: most files wait on servers, timers and leases more than they compute.
+  maxWorkers: 3,
 };
