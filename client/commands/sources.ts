@@ -8,7 +8,6 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { optionalColumnsProblem } from '../../billing/cdr/asterisk';
 import { CDR_FORMATS } from '../../billing/cdr/readers';
-import { ServiceNumbers } from '../../billing/cdr/switch-row';
 import { TimeZoneSchema } from '../../billing/validation';
 import { countryProblem } from '../../billing/numbers';
 import { redactUrl } from '../../config';
@@ -29,6 +28,7 @@ import {
 import { usageCollectorWorkflowId } from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
 import { printJson, printLines, printTable } from '../output';
+import { serviceNumberOptions } from '../switch-options';
 import { deleteCollectorSchedule, ensureCollectorSchedule } from '../schedule';
 import { flag } from '../validate';
 
@@ -105,26 +105,9 @@ function settingsOf(name: string, opts: Record<string, unknown>): SourceSettings
   const country = opts.country === undefined ? null : String(opts.country);
   const countryWrong = country === null ? undefined : countryProblem(country);
   if (countryWrong) throw new InputError(`--country: ${countryWrong}`);
-  const voicemailNumbers =
-    opts.voicemailNumbers === undefined
-      ? null
-      : String(opts.voicemailNumbers)
-          .split(',')
-          .map((n) => n.trim())
-          .filter((n) => n !== '');
-  const patterns = opts.featureCodes as string[] | undefined;
-  const featureCodes = patterns === undefined ? null : patterns.length === 1 && patterns[0] === 'none' ? [] : patterns;
-  const settings: [string, ConstructorParameters<typeof ServiceNumbers>[0]][] = [
-    ['--voicemail-numbers', { voicemailNumbers: voicemailNumbers ?? undefined, featureCodes: [] }],
-    ['--feature-codes', { featureCodes: featureCodes ?? undefined }],
-  ];
-  for (const [flagName, given] of settings) {
-    try {
-      new ServiceNumbers(given);
-    } catch (error) {
-      throw new InputError(`${flagName}: ${(error as Error).message}`);
-    }
-  }
+  const given = serviceNumberOptions(opts);
+  const voicemailNumbers = given.voicemailNumbers ?? null;
+  const featureCodes = given.featureCodes ?? null;
   const failures = opts.alertAfterFailures === undefined ? 3 : Number(opts.alertAfterFailures);
   if (!Number.isInteger(failures) || failures < 1 || failures > 1000)
     throw new InputError(`--alert-after-failures "${String(opts.alertAfterFailures)}" must be a whole number from 1 to 1000`);

@@ -2,7 +2,6 @@ import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Command } from 'commander';
 import type { CountryCode } from 'libphonenumber-js';
 import { CDR_FORMATS } from '../../billing/cdr/readers';
-import { ServiceNumbers } from '../../billing/cdr/switch-row';
 import { DEFAULT_FEATURE_CODES, DEFAULT_SOURCE, DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat } from '../../billing/cdr/types';
 import { formatMinutes } from '../../billing/emails';
 import { periodOf } from '../../billing/periods';
@@ -20,6 +19,7 @@ import { InputError, type CommandContext, type RunCommand } from '../context';
 import type { runOperation as RunOperation } from '../operations';
 import { plural, printJson, printLines, printTable } from '../output';
 import { progressBar } from '../progress';
+import { serviceNumberOptions } from '../switch-options';
 import { flag } from '../validate';
 
 const ASTERISK_OPTIONAL_COLUMNS = ['uniqueid', 'userfield', 'peeraccount', 'linkedid', 'sequence'];
@@ -119,26 +119,7 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
         const country = String(opts.country ?? ctx.config.defaultCountry);
         const countryWrong = countryProblem(country);
         if (countryWrong) throw new InputError(`${opts.country === undefined ? 'BILLING_DEFAULT_COUNTRY' : '--country'}: ${countryWrong}`);
-        const voicemailNumbers =
-          opts.voicemailNumbers === undefined
-            ? undefined
-            : String(opts.voicemailNumbers)
-                .split(',')
-                .map((n) => n.trim())
-                .filter((n) => n !== '');
-        const patterns = opts.featureCodes as string[] | undefined;
-        const featureCodes = patterns === undefined ? undefined : patterns.length === 1 && patterns[0] === 'none' ? [] : patterns;
-        const settings: [string, ConstructorParameters<typeof ServiceNumbers>[0]][] = [
-          ['--voicemail-numbers', { voicemailNumbers, featureCodes: [] }],
-          ['--feature-codes', { featureCodes }],
-        ];
-        for (const [name, given] of settings) {
-          try {
-            new ServiceNumbers(given);
-          } catch (error) {
-            throw new InputError(`${name}: ${(error as Error).message}`);
-          }
-        }
+        const { voicemailNumbers, featureCodes } = serviceNumberOptions(opts);
         const pool = await ctx.pool();
         const bar = importProgressBar();
         let summary;
