@@ -9,7 +9,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function admin<T>(action: (client: Client) => Promise<T>): Promise<T> {
+/** Runs `action` on a connection to the test run's PostgreSQL as its administrator. */
+export async function admin<T>(action: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: process.env.BILLING_TEST_ADMIN_URL });
   await client.connect();
   try {

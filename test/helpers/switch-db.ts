@@ -4,7 +4,8 @@
  * without zone written in the switch's local time), and rows inserted as cdr_pgsql inserts them.
  */
 import { randomBytes } from 'node:crypto';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
+import { admin } from './db';
 
 export const ASTERISK_CDR_SCHEMA = `
 CREATE TABLE cdr (
@@ -42,16 +43,6 @@ export interface SwitchDatabase {
   takeAway(): Promise<void>;
   bringBack(): Promise<void>;
   drop(): Promise<void>;
-}
-
-async function admin<T>(action: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: process.env.BILLING_TEST_ADMIN_URL });
-  await client.connect();
-  try {
-    return await action(client);
-  } finally {
-    await client.end();
-  }
 }
 
 export async function createSwitchDatabase(): Promise<SwitchDatabase> {
