@@ -4,8 +4,9 @@
  * registered later"). Each record is claimed in the same transaction that inserts its calls, so
  * concurrent rematches never attribute a record twice.
  */
+import type { CountryCode } from 'libphonenumber-js';
 import type { Pool, PoolClient } from 'pg';
-import { attribute, segmentsFor } from '../billing/cdr/attribution';
+import { attribute, segmentsFor, type Directory } from '../billing/cdr/attribution';
 import type { CdrRecord, NotCountedReason } from '../billing/cdr/types';
 import { ensureCallPartitions } from './cdr-store';
 import { loadDirectory } from './directory';
@@ -32,13 +33,13 @@ export interface RematchPage {
  * attributed after a crash half way (`usage-rematch-<n>`) records it there, with the claims.
  */
 export async function rematchUnmatched(pool: Pool, options: { onPage?: (client: PoolClient, page: RematchPage) => Promise<void> } = {}): Promise<RematchSummary> {
-  const directory = await loadDirectory(pool);
+  const directoryOf = await directoriesBySource(pool);
   const summary: RematchSummary = { examined: 0, attributed: 0, stillUnmatched: 0, touched: [] };
   const touched = new Set<string>();
   let cursor = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const { rows } = await pool.query(
-      `SELECT record_key, format, line, extract(epoch FROM started_at) * 1000 AS started_ms,
+      `SELECT record_key, source, format, line, extract(epoch FROM started_at) * 1000 AS started_ms,
               extract(epoch FROM answered_at) * 1000 AS answered_ms, billable_seconds, calling_number, called_number,
               account_code, named_subscriber_id, named_direction, counted, not_counted_reason
          FROM cdr_records
@@ -79,7 +80,7 @@ export async function rematchUnmatched(pool: Pool, options: { onPage?: (client: 
           notCountedReason: row.not_counted_reason as NotCountedReason | null,
           ...(row.named_subscriber_id ? { subscriberId: row.named_subscriber_id, direction: row.named_direction } : {}),
         };
-        const sides = attribute(record, directory);
+        const sides = attribute(record, await directoryOf(row.source));
         if (sides.length === 0) continue;
         const claimed = await client.query(
           `UPDATE cdr_records SET caller_subscriber_id = $2, callee_subscriber_id = $3
@@ -136,6 +137,24 @@ export async function rematchUnmatched(pool: Pool, options: { onPage?: (client: 
   summary.stillUnmatched = left.n;
   summary.touched = pairsOf(touched);
   return summary;
+}
+
+/**
+ * The directory to attribute a record of each source with: numbers written without a country code
+ * are read in the country of the source that wrote them (`billing sources add --country`), as the
+ * import read them, else in BILLING_DEFAULT_COUNTRY. One directory a country.
+ */
+async function directoriesBySource(pool: Pool): Promise<(source: string) => Promise<Directory>> {
+  const { rows } = await pool.query('SELECT name, country FROM usage_sources WHERE country IS NOT NULL');
+  const countryOf = new Map(rows.map((r) => [r.name as string, r.country as CountryCode]));
+  const byCountry = new Map<string, Promise<Directory>>();
+  return (source) => {
+    const country = countryOf.get(source);
+    const key = country ?? '';
+    let directory = byCountry.get(key);
+    if (!directory) byCountry.set(key, (directory = loadDirectory(pool, country ? { country } : {})));
+    return directory;
+  };
 }
 
 function pairsOf(touched: Set<string>): { subscriberId: string; period: string }[] {

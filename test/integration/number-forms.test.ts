@@ -78,3 +78,20 @@ test('rematch attributes a record written (415) 555-0133 to the number registere
   const { rows } = await db.pool.query(`SELECT count(*)::int AS calls FROM calls WHERE subscriber_id = 'dan'`);
   expect(rows[0].calls).toBe(1);
 });
+
+test("rematch reads a record's numbers in its source's country, not the default one", async () => {
+  // A London switch writes national numbers; the importer read them as GB, and so must rematch.
+  await db.pool.query(`INSERT INTO usage_sources (name, kind, format, timezone, country, dir) VALUES ('pbx-london', 'spool', 'asterisk', 'Europe/London', 'GB', '/nowhere')`);
+  const file = path.join(dir, 'london.csv');
+  const row = fs
+    .readFileSync(path.join(CDR_FIXTURES, 'asterisk-number-forms.csv'), 'utf8')
+    .split('\n')[5]!
+    .replaceAll('(415) 555-0101', '020 7946 0018')
+    .replace('1791366600.110', '1791366600.777');
+  fs.writeFileSync(file, `${row}\n`);
+  const imported = await importUsageFile(db.pool, { file, timezone: 'Europe/London', source: 'pbx-london', country: 'GB' });
+  expect(imported).toMatchObject({ counted: 1, unmatched: 1 });
+  await givenSubscriber(db.pool, { id: 'erin', numbers: ['+442079460018'] });
+  const rematched = await rematchUnmatched(db.pool);
+  expect(rematched.touched).toEqual([{ subscriberId: 'erin', period: '2026-10' }]);
+});
