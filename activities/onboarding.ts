@@ -5,6 +5,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { cycleSummary } from '../billing/cycle-details';
 import { writeOnce } from '../db/operations';
 import { DuplicateError, insertSubscriberIn, type NewSubscriber } from '../db/subscribers';
 import { OPERATION_REFUSED, subscriberWorkflowId, usageAlertsWorkflowId } from '../workflows/messages';
@@ -56,7 +57,7 @@ export function createOnboardingActivities(pool: Pool, temporal: Client, taskQue
         taskQueue,
         args: [input],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        staticSummary: `Billing cycle of subscriber ${input.subscriberId}`,
+        staticSummary: cycleSummary(input.subscriberId),
       });
       return workflowId;
     },

@@ -72,6 +72,13 @@ const CLI_SEARCH_ATTRIBUTE_TYPE: Record<string, string> = { KEYWORD: 'Keyword', 
 /** The type's name as the `temporal` CLI spells it (`--search-attribute Name=Type`): the dev server is started with them. */
 export const cliSearchAttributeType = (key: { type: string }): string => CLI_SEARCH_ATTRIBUTE_TYPE[key.type]!;
 
+/**
+ * The memo field in which every run of `subscriber-<id>` carries its summary (billing/cycle-details.ts,
+ * cycleSummary): a static summary is given only to the run a client starts, and continue-as-new
+ * cannot pass one on (SDK 1.24), while the memo goes on from run to run.
+ */
+export const SUMMARY_MEMO = 'summary';
+
 export const subscriberWorkflowId = (subscriberId: string): string => `subscriber-${subscriberId}`;
 export const monthCloseWorkflowId = (period: string): string => `month-close-${period}`;
 /** The Schedule that closes each month. */
@@ -159,7 +166,13 @@ export interface TerminatePayload {
 }
 export const terminateSignal = defineSignal<[TerminatePayload]>('terminate');
 
-export type CycleState = 'open' | 'waiting-for-period-end' | 'closing' | 'close-failed' | 'terminated';
+/**
+ * Where a run of a cycle stands (the search attribute CycleState): `open` until its close is asked,
+ * `waiting-for-period-end`, then `invoiced` once its invoice is written, which a run that continued
+ * as new keeps; `close-failed` while a close cannot go on, `terminated` when the subscription ended.
+ * `closing` is what runs of the code before the patch `cycle-ends-invoiced` show from rating to the end.
+ */
+export type CycleState = 'open' | 'waiting-for-period-end' | 'closing' | 'invoiced' | 'close-failed' | 'terminated';
 
 export interface InvoiceSummary {
   invoiceId: string;
@@ -167,6 +180,8 @@ export interface InvoiceSummary {
   usedSeconds: number;
   overageMinutes: number;
   totalCents: number;
+  /** The invoice's currency; absent from runs continued before the patch `cycle-ends-invoiced`. */
+  currency?: string;
 }
 
 export interface SubscriberStatus {

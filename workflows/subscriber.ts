@@ -23,10 +23,11 @@ import {
   setHandler,
   sleep,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { formatCents } from '../billing/money';
+import { cycleDetails, cycleSummary, invoicedText, lastInvoiceText, planChangeText, terminatedText, type InvoiceFigures } from '../billing/cycle-details';
 import { EMPTY_FIT_STREAK, EMPTY_STREAK, extendStreak, planDecision, reviewPlan, streakComplete } from '../billing/minute-plans';
 import { overageMinutes } from '../billing/rating';
 import { comparePeriods, nextPeriod } from '../billing/periods';
@@ -40,6 +41,7 @@ import {
   statusQuery,
   suspendSignal,
   terminateSignal,
+  SUMMARY_MEMO,
   type CloseCyclePayload,
   type CycleState,
   type LimitChangedPayload,
@@ -59,6 +61,14 @@ export { DEFAULT_CLOSE_GRACE_HOURS, type SubscriberCycleInput };
  */
 export const MARKED_CALLS_PATCH = 'invoice-rates-marked-calls';
 
+/**
+ * Patch: the Temporal UI reads every run alike. Each run carries its summary in the memo (set by
+ * the first run, passed on at continue-as-new); a month's run shows `invoiced` once its invoice is
+ * written (not `closing`), which the closed run keeps; the next run is told the invoice's currency.
+ * Before it, a closed run stayed `closing` and continued runs had no summary.
+ */
+export const INVOICED_STATE_PATCH = 'cycle-ends-invoiced';
+
 /** Months after a termination in which late calls of the last months still get an invoice. */
 export const FINAL_ADJUSTMENT_MONTHS = 3;
 
@@ -74,10 +84,12 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     const pairs = cycleAttributes(subscriberId, period, next, overageMinutes);
     const current = workflowInfo().typedSearchAttributes;
     if (!pairs.every(({ key, value }) => current.get(key) === value)) upsertSearchAttributes(pairs);
-    setCurrentDetails(`**${subscriberId}**, ${period}: ${next}. ${text}`);
+    setCurrentDetails(cycleDetails(subscriberId, period, next, text));
   };
-  const last = input.lastInvoice;
-  show('open', last ? `Last invoice ${last.invoiceId}: ${formatCents(last.totalCents)}, overage ${last.overageMinutes} min.` : 'No invoice yet.', 0);
+  // The summary every run shows: the first run records it in its memo, the next ones are given it.
+  const summary = cycleSummary(subscriberId);
+  if (workflowInfo().memo?.[SUMMARY_MEMO] !== summary && patched(INVOICED_STATE_PATCH)) upsertMemo({ [SUMMARY_MEMO]: summary });
+  show('open', lastInvoiceText(input.lastInvoice), 0);
 
   const pending: CloseCyclePayload[] = [...(input.pendingCloses ?? [])];
   const rejectedSignals: string[] = [];
@@ -185,11 +197,7 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   // The subscription ends: the final invoice (if any) is written; late calls of the last months
   // go on final adjustment invoices for a few months, then the cycle stops.
   const endSubscription = async (final: WrittenInvoice | null): Promise<void> => {
-    show(
-      'terminated',
-      `Subscription terminated (abuse case ${termination?.caseId}): ${final ? `final invoice ${final.invoiceId} for ${period}, ${formatCents(final.totalCents)}` : `no invoice for ${period}`}. Late calls are billed on final adjustment invoices for ${FINAL_ADJUSTMENT_MONTHS} months.`,
-      final?.overageMinutes ?? 0,
-    );
+    show('terminated', terminatedText(termination?.caseId, period, final && figuresOf(final), FINAL_ADJUSTMENT_MONTHS), final?.overageMinutes ?? 0);
     await finalAdjustments(subscriberId, period, graceHours);
     await condition(() => claims.length === 0 && !confirming);
     await condition(allHandlersFinished);
@@ -238,11 +246,9 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
       await condition(() => closeSignals > seen);
     }
   }
-  show(
-    ending ? 'terminated' : 'closing',
-    `Invoice ${invoice.invoiceId}: ${formatCents(invoice.totalCents)}, ${invoice.overageMinutes} min overage (policy v${invoice.policy.version}${invoice.plan ? `, ${invoice.plan.minutes}-minute plan` : ''}).`,
-    invoice.overageMinutes,
-  );
+  // Invoiced: the state the closed run keeps once it continues as new (before the patch, `closing`).
+  let invoicedDetails = invoicedText({ ...figuresOf(invoice), policyVersion: invoice.policy.version, planMinutes: invoice.plan?.minutes ?? null });
+  show(ending ? 'terminated' : patched(INVOICED_STATE_PATCH) ? 'invoiced' : 'closing', invoicedDetails, invoice.overageMinutes);
   await mailLater(invoice);
 
   // Recurring overage: a minute plan from the next cycle once the streak is long enough.
@@ -257,6 +263,8 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
       currency: invoice.policy.currency,
     });
     await mail('Minute plan email').deliverEmail({ key: plan.emailKey });
+    invoicedDetails += ` ${planChangeText(decision.plan.minutes, nextPeriod(period))}`;
+    show(state, invoicedDetails, invoice.overageMinutes);
   }
   if (streakComplete(streak, invoice.policy)) streak = EMPTY_STREAK;
   // A plan no longer needed (DESIGN, "minute plan"): removed or stepped down from the next cycle.
@@ -272,6 +280,8 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
         currency: invoice.policy.currency,
       });
       await mail('Minute plan email').deliverEmail({ key: change.emailKey });
+      invoicedDetails += ` ${planChangeText(review.reduction.plan?.minutes ?? null, nextPeriod(period))}`;
+      show(state, invoicedDetails, invoice.overageMinutes);
     }
   }
 
@@ -283,8 +293,13 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
   await condition(() => claims.length === 0 && !confirming);
   await condition(allHandlersFinished);
   const following = nextPeriod(period);
-  // The next run starts with its month's attributes: no upsert in its first task.
-  const continueWith = makeContinueAsNewFunc<typeof subscriberWorkflow>({ typedSearchAttributes: cycleAttributes(subscriberId, following, 'open', 0) });
+  // The next run starts with its month's attributes: no upsert in its first task; since the patch,
+  // with the summary in its memo and the invoice's currency.
+  const carried = patched(INVOICED_STATE_PATCH);
+  const continueWith = makeContinueAsNewFunc<typeof subscriberWorkflow>({
+    typedSearchAttributes: cycleAttributes(subscriberId, following, 'open', 0),
+    ...(carried ? { memo: { ...workflowInfo().memo, [SUMMARY_MEMO]: summary } } : {}),
+  });
   await continueWith({
     subscriberId,
     period: following,
@@ -296,8 +311,20 @@ export async function subscriberWorkflow(input: SubscriberCycleInput): Promise<v
     ...(suspension ? { suspension } : {}),
     ...(termination ? { termination } : {}),
     ...(terminatedAtMs !== undefined ? { terminatedAtMs } : {}),
-    lastInvoice: { invoiceId: invoice.invoiceId, period, usedSeconds: invoice.usedSeconds, overageMinutes: invoice.overageMinutes, totalCents: invoice.totalCents },
+    lastInvoice: {
+      invoiceId: invoice.invoiceId,
+      period,
+      usedSeconds: invoice.usedSeconds,
+      overageMinutes: invoice.overageMinutes,
+      totalCents: invoice.totalCents,
+      ...(carried ? { currency: invoice.policy.currency } : {}),
+    },
   });
+}
+
+/** An invoice as the details name it, with its currency. */
+function figuresOf(invoice: Pick<WrittenInvoice, 'invoiceId' | 'totalCents' | 'overageMinutes' | 'policy'>): InvoiceFigures {
+  return { invoiceId: invoice.invoiceId, totalCents: invoice.totalCents, overageMinutes: invoice.overageMinutes, currency: invoice.policy.currency };
 }
 
 /**

@@ -18,7 +18,8 @@ import { historyBytes, storedPayloads } from '../../codec/inspect';
 import type { CodecKey } from '../../codec/keys';
 import { localUiOrigins, startCodecServer, type RunningCodecServer } from '../../codec/server';
 import { freePort } from '../../stack/processes';
-import { subscriberWorkflowId } from '../../workflows/messages';
+import { cycleSummary } from '../../billing/cycle-details';
+import { closeCycleSignal, subscriberWorkflowId } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { givenSubscriber } from '../helpers/fixtures';
@@ -159,8 +160,37 @@ test("an engineer filters the workflows by SubscriberId in the Temporal UI and r
   const details = page.frameLocator('#user-metadata-current-details');
   await details.getByText(`ada, ${period}: open. No invoice yet.`).waitFor();
   expect(await details.locator('strong').innerText()).toBe('ada');
+  await details.getByText('Billing cycle of subscriber ada').waitFor();
   await page.frameLocator('#user-metadata-summary').getByText('Billing cycle of subscriber ada').waitFor();
   // Both were encrypted on the server: the UI read them through the codec server.
   expect(decodedForUi).toBeGreaterThan(0);
   await page.screenshot({ path: path.join(ARTIFACTS, 'temporal-ui-subscriber-details.png'), fullPage: true });
+});
+
+test("a run that continued as new shows the same summary, and its month's invoice with its currency", async () => {
+  // Given a cycle started last month whose month is closed (no grace: it is over), so that it has
+  // continued as new with this month, which no client started (no static summary of its own),
+  const now = new Date();
+  const current = periodOf(now.getTime(), 'UTC');
+  const last = periodOf(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 15), 'UTC');
+  await givenSubscriber(db.pool, { id: 'cyd', serviceStart: `${last}-01`, monthlyFeeCents: 1000 });
+  const handle = await clientWithKeys(env, [key]).workflow.start(subscriberWorkflow, {
+    workflowId: subscriberWorkflowId('cyd'),
+    taskQueue,
+    args: [{ subscriberId: 'cyd', period: last }],
+    staticSummary: cycleSummary('cyd'),
+  });
+  await handle.signal(closeCycleSignal, { period: last, graceHours: 0 });
+  await waitFor(async () => (await env.client.workflow.count(`SubscriberId = "cyd" AND BillingPeriod = "${current}"`)).count === 1, "cyd's cycle continued with this month");
+
+  // when the engineer opens the subscriber's workflow (its latest run) and looks at its metadata,
+  await page.goto(`${uiUrl}/namespaces/default/workflows/${subscriberWorkflowId('cyd')}`);
+  await page.getByTestId('workflow-id-heading').getByText('subscriber-cyd').waitFor();
+  await page.getByTestId('user-metadata-tab').click();
+
+  // then its current details start with the same summary, and name last month's invoice in its currency.
+  const details = page.frameLocator('#user-metadata-current-details');
+  await details.getByText('Billing cycle of subscriber cyd').waitFor();
+  await details.getByText(`cyd, ${current}: open. Last invoice INV-${last}-cyd: 10.00 USD, overage 0 min.`).waitFor();
+  await page.screenshot({ path: path.join(ARTIFACTS, 'temporal-ui-continued-run-details.png'), fullPage: true });
 });

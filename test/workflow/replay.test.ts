@@ -55,6 +55,10 @@ test('there are recorded histories of every workflow type', () => {
       'month-close-waiting-completed.json',
       'scheduled-close-attached.json',
       'subscriber-cycle-grace-from-worker.json',
+      // Patch cycle-ends-invoiced: a started run records its summary in its memo and ends invoiced;
+      // a continued run is given it (test/integration/temporal-ui-details.test.ts).
+      'subscriber-cycle-invoiced-started.json',
+      'subscriber-cycle-invoiced-continued.json',
       // Decided by Update (accepted, refused by the validator, refused by the workflow) rather than by signal.
       'limit-request-approved-by-update.json',
       'abuse-case-decided-by-update.json',
