@@ -37,7 +37,7 @@ export function formatAge(seconds: number): string {
   return hours ? `${days} d ${hours} h` : `${days} d`;
 }
 
-function describeDecision(d: LimitDecision | null, status: LimitRequestStatus): string {
+export function describeDecision(d: LimitDecision | null, status: LimitRequestStatus): string {
   if (!d) return status.state;
   if (d.kind === 'reject') return `rejected by ${d.reviewer}: ${d.reason}`;
   return `approved by ${d.reviewer}: ${d.minutes} minutes a month from ${status.fromPeriod}${d.untilPeriod ? ` to ${d.untilPeriod}` : ', no end month'}`;
