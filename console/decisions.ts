@@ -24,8 +24,11 @@ const field = (form: Form, name: string): string | undefined => {
   return value ? value : undefined;
 };
 
-/** Whole minutes as a number; anything else as typed, for the core's rule to name. */
-const minutesOf = (text: string): number | string => (/^\d{1,9}$/.test(text) ? Number(text) : text);
+/** Whole minutes, as the CLI's --minutes reads them. */
+const minutesOf = (text: string): number => {
+  if (!/^\d{1,9}$/.test(text)) throw new InputError(`minutes "${text}" must be a whole number of minutes`);
+  return Number(text);
+};
 
 export function registerDecisions(app: FastifyInstance, deps: PageDeps): void {
   const { pool } = deps;
@@ -34,11 +37,11 @@ export function registerDecisions(app: FastifyInstance, deps: PageDeps): void {
   app.post('/limit-requests/:id/approve', guard, async (request, reply) => {
     const form = (request.body ?? {}) as Form;
     const payload: Record<string, unknown> = { reviewer: request.staff!.id };
-    const minutes = field(form, 'minutes');
-    if (minutes !== undefined) payload.minutes = minutesOf(minutes);
     if (field(form, 'until') !== undefined) payload.until = field(form, 'until');
     if (field(form, 'note') !== undefined) payload.note = field(form, 'note');
     return decided(request, reply, requestId(request), async (id) => {
+      const minutes = field(form, 'minutes');
+      if (minutes !== undefined) payload.minutes = minutesOf(minutes);
       const status = await decideLimitRequest(pool, await deps.temporal(), id, { kind: 'approve', payload: payload as unknown as ApproveDecision });
       return `${id} (${status.subscriberId}): ${describeDecision(status.decision, status)}; the subscriber is told`;
     });
