@@ -23,6 +23,7 @@ COPY db ./db
 COPY codec ./codec
 COPY telemetry ./telemetry
 COPY documents ./documents
+COPY console ./console
 RUN node scripts/build.js --force
 # The workflow bundle, prebuilt for a worker with payload encryption (compose's workers have codec
 # keys): each replica loads it (BILLING_WORKFLOW_BUNDLE) instead of spending seconds of CPU on
@@ -41,6 +42,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY --from=build /app/dist ./dist
 COPY db/migrations ./db/migrations
+# The console's templates and stylesheet, read from the sources as the migrations are.
+COPY console/views ./console/views
+COPY console/public ./console/public
 COPY bin ./bin
 
 # The data folder (config: BILLING_DATA_DIR, default /app/.data) must be writable by the app user:

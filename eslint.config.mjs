@@ -39,7 +39,7 @@ const noDynamicImports = (why) => [
 
 /** Folder rules on the resolved file: `target` never imports from `from`. */
 const zone = (target, from, message, except) => ({ target: `./${target}`, from: from.map((f) => `./${f}`), message, ...(except && { except }) });
-const PRODUCTION = ['billing', 'workflows', 'activities', 'db', 'workers', 'client', 'stack', 'config', 'codec', 'telemetry', 'documents'];
+const PRODUCTION = ['billing', 'workflows', 'activities', 'db', 'workers', 'client', 'stack', 'config', 'codec', 'telemetry', 'documents', 'console'];
 const LAYER_ZONES = [
   // The core imports nothing of the project outside billing/ (at any depth); packages by name below.
   zone('billing', ['.'], CORE, ['./billing', './node_modules']),
@@ -71,6 +71,16 @@ const LAYER_ZONES = [
     './node_modules',
   ]),
   zone('db', ['documents'], 'the data layer (db/) stores document models; activities and the CLI render them'),
+  // The console is a client like the CLI: it reads through db/ and decides through client/decisions.ts, never through activities or workers.
+  zone(
+    'console',
+    ['activities', 'workers', 'stack'],
+    "the console (console/) reads through db/ and decides through the CLI's client/decisions.ts; it runs no activity, worker or local stack",
+  ),
+  // Only the commands that start it load the console: `billing console`, `billing dev` and `billing demo`.
+  ...['billing', 'workflows', 'activities', 'db', 'workers', 'stack', 'config', 'codec', 'telemetry', 'documents'].map((folder) =>
+    zone(folder, ['console'], 'the console (console/) is started by the CLI (client/commands/console.ts, services.ts); no other layer imports it'),
+  ),
   ...PRODUCTION.map((folder) => zone(folder, ['test', 'bench'], 'production code never imports tests or benchmarks')),
   // scripts/tools.json pins the Temporal binaries for scripts/setup.js and stack/binaries.ts alike.
   ...PRODUCTION.map((folder) => zone(folder, ['scripts'], 'production code never imports scripts (their pinned tools.json aside)', ['./tools.json'])),
@@ -145,7 +155,7 @@ export default defineConfig(
   },
   {
     // The CLI and the benchmarks start workflows; they never run an activity's code themselves.
-    files: ['client/**/*.ts', 'bench/**/*.ts'],
+    files: ['client/**/*.ts', 'bench/**/*.ts', 'console/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)activities(/|$)', allowTypeImports: true, message: ACTIVITIES_ONLY }] }],
     },

@@ -41,6 +41,7 @@ const load = {
   policy: (): Registrar => (require('./commands/policy') as typeof import('./commands/policy')).registerPolicyCommands,
   codec: (): Registrar => (require('./commands/codec') as typeof import('./commands/codec')).registerCodecCommands,
   status: (): Registrar => (require('./commands/status') as typeof import('./commands/status')).registerStatusCommand,
+  console: (): Registrar => (require('./commands/console') as typeof import('./commands/console')).registerConsoleCommand,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -66,6 +67,7 @@ export const TOP_LEVEL_COMMANDS: ReadonlyArray<{ name: string; description: stri
   { name: 'abuse', description: 'abuse prevention: the daily scan, cases decided by customer support, suspended accounts', group: 'abuse' },
   { name: 'policy', description: 'policy versions: publish a revision, follow it, cancel it', group: 'policy' },
   { name: 'status', description: "a subscriber's account and where their billing cycle stands", group: 'status' },
+  { name: 'console', description: 'the support console in the browser: subscribers, the queue of requests and cases, closes and policies', group: 'console' },
 ];
 
 /** Every command group's registrar, each module loaded now (tests; the lazy path is buildProgram's). */

@@ -31,6 +31,7 @@ export const LOCAL_PORTS = {
   smtp: 1025,
   mailWeb: 1080,
   codecServer: 8081,
+  console: 8090,
 } as const;
 
 export const EMBEDDED_POSTGRES = {
@@ -127,6 +128,15 @@ export const EnvSchema = z.object({
   BILLING_SELLER_ADDRESS: z.string().trim().min(1, 'must be the postal address, its lines separated by "|"').default(DEFAULT_SELLER.address.join(' | ')),
   BILLING_SELLER_TAX_ID: z.string().trim().min(1).default(DEFAULT_SELLER.taxId),
   BILLING_SELLER_EMAIL: z.string().email().default(DEFAULT_SELLER.email),
+  BILLING_CONSOLE_PORT: z.coerce.number().int().min(1).max(65_535).default(LOCAL_PORTS.console),
+  BILLING_CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
+  BILLING_CONSOLE_SECRET: z.string().min(32, 'must be at least 32 characters (generate one with `openssl rand -hex 32`)').optional(),
+  BILLING_CONSOLE_TRUST_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name such as X-Forwarded-User')
+    .optional(),
+  BILLING_TEMPORAL_UI_URL: z.string().url().default(`http://localhost:${LOCAL_PORTS.temporalUi}`),
+  NODE_ENV: z.string().optional(),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_TEST_SERVER_PATH: z.string().min(1).optional(),
 });
@@ -204,6 +214,20 @@ export interface Config {
   /** Traces exported by OTLP/HTTP there; no tracing when unset. */
   otlpEndpoint?: string;
   otelServiceName: string;
+  /** The support console (`billing console`): where it listens... */
+  consolePort: number;
+  consoleHost: string;
+  /**
+   * ...the key its cookies are signed with (unset: outside production, one the local stack keeps
+   * in the data folder, console/secret.ts)...
+   */
+  consoleSecret?: string;
+  /** ...and the header a reverse proxy names the signed-in member in; none is honoured when unset. */
+  consoleTrustHeader?: string;
+  /** The Temporal UI the console links runs to (no trailing slash). */
+  temporalUiUrl: string;
+  /** NODE_ENV=production: no secret of the data folder's, BILLING_CONSOLE_SECRET is required. */
+  production: boolean;
   temporalCliPath?: string;
   temporalTestServerPath?: string;
   /** The seller block of every invoice: name, address lines, tax ID, email. */
@@ -247,7 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const name = String(issue.path[0]);
     const value = env[name];
     // Secrets are never echoed: a token or key list shows as ***.
-    const shown = value === undefined ? value : name.endsWith('_URL') ? redactUrl(value) : /_(TOKEN|KEYS)$/.test(name) ? '***' : value;
+    const shown = value === undefined ? value : name.endsWith('_URL') ? redactUrl(value) : /_(TOKEN|KEYS|SECRET)$/.test(name) ? '***' : value;
     throw new ConfigError(`environment variable ${name}=${JSON.stringify(shown)} is invalid: ${issue.message}`);
   }
   const e = parsed.data;
@@ -289,6 +313,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.BILLING_LOG_LEVEL,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     otelServiceName: e.OTEL_SERVICE_NAME,
+    consolePort: e.BILLING_CONSOLE_PORT,
+    consoleHost: e.BILLING_CONSOLE_HOST,
+    consoleSecret: e.BILLING_CONSOLE_SECRET,
+    consoleTrustHeader: e.BILLING_CONSOLE_TRUST_HEADER?.toLowerCase(),
+    temporalUiUrl: e.BILLING_TEMPORAL_UI_URL.replace(/\/+$/, ''),
+    production: e.NODE_ENV === 'production',
     temporalCliPath: e.TEMPORAL_CLI_PATH,
     temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH,
     seller: {

@@ -6,15 +6,13 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ABUSE_ACTIONS, ABUSE_CASE_STATES, checkAbuseDecision, dayOf, shiftDay, type AbuseCaseState } from '../../billing/abuse';
-import { reviewerProblem } from '../../billing/reviewers';
+import { ABUSE_ACTIONS, ABUSE_CASE_STATES, dayOf, shiftDay, type AbuseCaseState } from '../../billing/abuse';
 import { DaySchema, IdSchema } from '../../billing/validation';
 import { abuseCaseEvents, abuseCaseFindings, getAbuseCase, listAbuseCases, suspendedAccounts } from '../../db/abuse';
-import { getStaffMember } from '../../db/staff';
 import type { abuseScanWorkflow } from '../../workflows/abuse-scan';
-import { abuseCaseWorkflowId, abuseScanWorkflowId, decideUpdate, type AbuseCaseStatus, type AbuseDecisionPayload } from '../../workflows/messages';
+import { abuseScanWorkflowId, type AbuseCaseStatus, type AbuseDecisionPayload } from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
-import { decideByUpdate } from '../decisions';
+import { decideAbuseCase } from '../decisions';
 import { printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
 import { formatAge } from './limit';
@@ -32,24 +30,9 @@ export function describeCase(s: Pick<AbuseCaseStatus, 'state' | 'decision' | 'su
   return `dismissed by ${d.reviewer}: ${d.reason}`;
 }
 
-/**
- * Sends the decision as an Update and prints the outcome once it is carried out; the workflow's
- * refusal (the core's rules, by its clock and the case's state) exits 2 with its reason. A closed
- * case (its workflow has ended) is refused from its record; the reviewer is looked up first, so a
- * typo is refused without entering the case's trail.
- */
+/** Sends the decision (client/decisions.ts) and prints the outcome once it is carried out; a refusal exits 2 with its reason. */
 async function decide(ctx: CommandContext, caseId: string, payload: Record<string, unknown>, json: boolean): Promise<void> {
-  const pool = await ctx.pool();
-  const record = await getAbuseCase(pool, caseId);
-  if (!record) throw new InputError(`abuse case "${caseId}" does not exist; see \`billing abuse list\``);
-  if (record.state !== 'open' && record.state !== 'suspended') {
-    const closed = checkAbuseDecision(payload, { state: record.state, today: dayOf(Date.now(), 'UTC') });
-    if ('problem' in closed) throw new InputError(closed.problem);
-  }
-  const reviewerId = String(payload.reviewer);
-  const reviewer = reviewerProblem(reviewerId, await getStaffMember(pool, reviewerId));
-  if (reviewer) throw new InputError(reviewer);
-  const status = await decideByUpdate(await ctx.temporal(), abuseCaseWorkflowId(caseId), decideUpdate, payload as unknown as AbuseDecisionPayload);
+  const status = await decideAbuseCase(await ctx.pool(), await ctx.temporal(), caseId, payload as unknown as AbuseDecisionPayload);
   if (json) return printJson(status);
   printLines([`${caseId} (${status.subscriberId}): ${describeCase(status)}`]);
 }

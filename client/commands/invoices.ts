@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildInvoiceDocument, invoicePdfName } from '../../billing/invoice-document';
+import { invoicePdfName } from '../../billing/invoice-document';
 import { formatCents, formatMicros } from '../../billing/money';
 import { formatMinutes } from '../../billing/emails';
 import { IdSchema, PeriodSchema } from '../../billing/validation';
 import { getInvoice, listInvoices } from '../../db/invoices';
-import { mailedInvoiceDocument } from '../../db/outbox';
 import { getSubscriber } from '../../db/subscribers';
 import { InputError, type RunCommand } from '../context';
+import { invoiceDocumentOf, renderPdf } from '../invoice-pdf';
 import { plural, printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
 
@@ -43,27 +43,17 @@ export function registerInvoiceCommands(program: Command, run: RunCommand): void
     .option('--out <file>', 'where to write it (default: ./<number>.pdf)')
     .action((id: string, opts) =>
       run(async (ctx) => {
-        const pool = await ctx.pool();
-        const invoice = await getInvoice(pool, id);
-        if (!invoice) throw new InputError(`invoice "${id}" does not exist; see \`billing invoices list\``);
-        // The document as mailed; an invoice whose email carried none (written before documents) is drawn now.
-        let document = await mailedInvoiceDocument(pool, invoice.id);
-        if (!document) {
-          const subscriber = await getSubscriber(pool, invoice.subscriberId);
-          if (!subscriber) throw new Error(`invoice ${invoice.id} names subscriber ${invoice.subscriberId}, who does not exist`);
-          document = buildInvoiceDocument({ invoice, seller: ctx.config.seller, buyer: subscriber });
-        }
+        const found = await invoiceDocumentOf(await ctx.pool(), ctx.config.seller, id);
+        if (!found) throw new InputError(`invoice "${id}" does not exist; see \`billing invoices list\``);
+        const { document, invoiceId } = found;
         const file = path.resolve(opts.out ?? invoicePdfName(document));
-        // pdfkit is loaded only when a PDF is drawn: every other command starts without it.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by this command
-        const { renderInvoicePdf } = require('../../documents/invoice-pdf') as typeof import('../../documents/invoice-pdf');
-        const bytes = await renderInvoicePdf(document);
+        const bytes = await renderPdf(document);
         try {
           fs.writeFileSync(file, bytes);
         } catch (error) {
           throw new InputError(`cannot write ${file}: ${(error as Error).message}; give another --out`);
         }
-        printLines([`${document.number} (${invoice.id}, ${document.total.amount}) written to ${file} (${bytes.length} bytes)`]);
+        printLines([`${document.number} (${invoiceId}, ${document.total.amount}) written to ${file} (${bytes.length} bytes)`]);
       }),
     );
   invoices

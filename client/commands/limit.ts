@@ -9,35 +9,18 @@ import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import type { Command } from 'commander';
 import os from 'node:os';
 import { z } from 'zod';
-import { limitRequestProblem, reviewerProblem, type LimitDecision, type LimitRequestState } from '../../billing/limits';
+import { limitRequestProblem, type LimitDecision, type LimitRequestState } from '../../billing/limits';
 import { periodOf } from '../../billing/periods';
 import { monthlyLimitMinutes } from '../../billing/rating';
 import { termsForPeriod } from '../../billing/terms';
 import { IdSchema } from '../../billing/validation';
-import {
-  getLimitRequest,
-  limitRequestCount,
-  limitRequestEvents,
-  listLimitRequests,
-  PendingRequestError,
-  pendingRequestFor,
-  type LimitRequestRecord,
-} from '../../db/limit-requests';
-import { getStaffMember } from '../../db/staff';
+import { getLimitRequest, limitRequestCount, limitRequestEvents, listLimitRequests, PendingRequestError, pendingRequestFor } from '../../db/limit-requests';
 import { getSubscriber } from '../../db/subscribers';
 import { periodFacts } from '../../db/terms';
 import type { recordLimitRequestWorkflow } from '../../workflows/record-limit-request';
-import {
-  approveUpdate,
-  limitRequestWorkflowId,
-  recordLimitRequestWorkflowId,
-  rejectUpdate,
-  type ApproveDecision,
-  type LimitRequestStatus,
-  type RejectDecision,
-} from '../../workflows/messages';
+import { recordLimitRequestWorkflowId, type ApproveDecision, type LimitRequestStatus } from '../../workflows/messages';
 import { InputError, type CommandContext, type RunCommand } from '../context';
-import { decideByUpdate } from '../decisions';
+import { decideLimitRequest, type LimitRequestDecision } from '../decisions';
 import { runOperation } from '../operations';
 import { printJson, printLines, printTable } from '../output';
 import { flag } from '../validate';
@@ -54,39 +37,15 @@ export function formatAge(seconds: number): string {
   return hours ? `${days} d ${hours} h` : `${days} d`;
 }
 
-function describeDecision(d: LimitDecision | null, status: LimitRequestStatus): string {
+export function describeDecision(d: LimitDecision | null, status: LimitRequestStatus): string {
   if (!d) return status.state;
   if (d.kind === 'reject') return `rejected by ${d.reviewer}: ${d.reason}`;
   return `approved by ${d.reviewer}: ${d.minutes} minutes a month from ${status.fromPeriod}${d.untilPeriod ? ` to ${d.untilPeriod}` : ', no end month'}`;
 }
 
-async function pendingRequest(ctx: CommandContext, requestId: string): Promise<LimitRequestRecord> {
-  const request = await getLimitRequest(await ctx.pool(), requestId);
-  if (!request) throw new InputError(`limit request "${requestId}" does not exist; see \`billing limit list\``);
-  if (request.status !== 'pending') {
-    throw new InputError(
-      `limit request ${requestId} is already ${request.status}${request.reviewer ? ` by ${request.reviewer}` : ''}${request.decidedAt ? ` at ${request.decidedAt}` : ''}: the first decision stands`,
-    );
-  }
-  return request;
-}
-
-/**
- * Sends the decision as an Update and prints the outcome once it is carried out; the workflow's
- * refusal (the core's rules, by its clock) exits 2 with its reason. The reviewer is looked up
- * first, so a typo is refused without entering the request's trail.
- */
-async function decide(ctx: CommandContext, requestId: string, kind: 'approve' | 'reject', payload: Record<string, unknown>, json: boolean): Promise<void> {
-  await pendingRequest(ctx, requestId);
-  const reviewerId = String(payload.reviewer);
-  const reviewer = reviewerProblem(reviewerId, await getStaffMember(await ctx.pool(), reviewerId));
-  if (reviewer) throw new InputError(reviewer);
-  const client = await ctx.temporal();
-  const workflowId = limitRequestWorkflowId(requestId);
-  const status =
-    kind === 'approve'
-      ? await decideByUpdate(client, workflowId, approveUpdate, payload as unknown as ApproveDecision)
-      : await decideByUpdate(client, workflowId, rejectUpdate, payload as unknown as RejectDecision);
+/** Sends the decision (client/decisions.ts) and prints the outcome once it is carried out; a refusal exits 2 with its reason. */
+async function decide(ctx: CommandContext, requestId: string, decision: LimitRequestDecision, json: boolean): Promise<void> {
+  const status = await decideLimitRequest(await ctx.pool(), await ctx.temporal(), requestId, decision);
   if (json) return printJson(status);
   printLines([`${requestId} (${status.subscriberId}, asked for ${status.requestedMinutes} minutes): ${describeDecision(status.decision, status)}; the subscriber is told`]);
 }
@@ -160,7 +119,7 @@ export function registerLimitCommands(program: Command, run: RunCommand): void {
         if (opts.minutes !== undefined) payload.minutes = flag(MinutesSchema, opts.minutes, '--minutes');
         if (opts.until !== undefined) payload.until = opts.until;
         if (opts.note !== undefined) payload.note = opts.note;
-        await decide(ctx, flag(RequestIdSchema, requestId, 'REQUEST'), 'approve', payload, Boolean(opts.json));
+        await decide(ctx, flag(RequestIdSchema, requestId, 'REQUEST'), { kind: 'approve', payload: payload as unknown as ApproveDecision }, Boolean(opts.json));
       }),
     );
 
@@ -172,7 +131,7 @@ export function registerLimitCommands(program: Command, run: RunCommand): void {
     .option('--json', 'print the outcome as JSON')
     .action((requestId: string, opts) =>
       run(async (ctx) => {
-        await decide(ctx, flag(RequestIdSchema, requestId, 'REQUEST'), 'reject', { reviewer: opts.reviewer, reason: opts.reason }, Boolean(opts.json));
+        await decide(ctx, flag(RequestIdSchema, requestId, 'REQUEST'), { kind: 'reject', payload: { reviewer: opts.reviewer, reason: opts.reason } }, Boolean(opts.json));
       }),
     );
 

@@ -23,6 +23,7 @@ import { LOCAL_PORTS } from '../../config';
 import { onboardSubscriberWorkflowId } from '../../workflows/messages';
 import { output, printLines, printTable } from '../output';
 import { DEMO_SUBSCRIBERS, demoUsageCsv } from '../demo-data';
+import { ensureDemoStaff, staffHint } from '../demo-staff';
 import { ensureSearchAttributes } from '../search-attributes';
 import { ensureAbuseScanSchedule, ensureMonthCloseSchedule } from '../schedule';
 
@@ -146,7 +147,13 @@ export function registerServiceCommands(program: Command, run: RunCommand): void
     .option(noEncryption, encryptionHelp)
     .action((opts) =>
       run(async (ctx) => {
-        await withLocalStack(ctx.config, async () => undefined, { encryption: opts.encryption !== false });
+        await withLocalStack(
+          ctx.config,
+          async (config, addresses) => {
+            addresses.push(...(await consoleStaffLines(config, false)));
+          },
+          { encryption: opts.encryption !== false },
+        );
       }),
     );
 
@@ -156,7 +163,14 @@ export function registerServiceCommands(program: Command, run: RunCommand): void
     .option(noEncryption, encryptionHelp)
     .action((opts) =>
       run(async (ctx) => {
-        await withLocalStack(ctx.config, runDemo, { encryption: opts.encryption !== false });
+        await withLocalStack(
+          ctx.config,
+          async (config, addresses) => {
+            await runDemo(config);
+            addresses.push(...(await consoleStaffLines(config, true)));
+          },
+          { encryption: opts.encryption !== false },
+        );
       }),
     );
 }
@@ -206,8 +220,11 @@ async function withLocalStack(config: Config, afterStart: (config: Config, addre
     'In another terminal, set these to use the CLI against this stack:',
     `  export DATABASE_URL='${stack.databaseUrl}' TEMPORAL_ADDRESS=${stack.temporalAddress} SMTP_URL=${stack.smtpUrl}${codec.exports}`,
   ];
+  let consoleServer: { url: string; close(): Promise<void> } | undefined;
   try {
     await runWorkerUntilStopped(running, async () => {
+      consoleServer = await startLocalConsole(running);
+      if (consoleServer) addresses.splice(2, 0, `Console:      ${consoleServer.url} (support console: README, "The support console")`);
       const client = await connectClient();
       try {
         const settings = { time: running.closeScheduleTime, timezone: running.closeScheduleTimezone };
@@ -222,8 +239,31 @@ async function withLocalStack(config: Config, afterStart: (config: Config, addre
       printLines(['', ...addresses, '', 'Running until Ctrl-C.']);
     });
   } finally {
+    await consoleServer?.close();
     await stack.stop();
     await codec.server?.close();
+  }
+}
+
+/** The support console on the local stack, or nothing (said why) when its port is taken: the rest of the stack runs on. */
+async function startLocalConsole(config: Config): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the console's server is loaded only when it starts
+    const { startConsole } = require('../../console/start') as typeof import('../../console/start');
+    return await startConsole(config);
+  } catch (error) {
+    say(`the support console did not start: ${(error as Error).message} (set BILLING_CONSOLE_PORT to another port)`);
+    return undefined;
+  }
+}
+
+/** Who can sign in to the console: the demo's own member, or for `dev` how to add one. */
+async function consoleStaffLines(config: Config, demo: boolean): Promise<string[]> {
+  const pool = createPool(config.databaseUrl, 1);
+  try {
+    return demo ? await ensureDemoStaff(pool) : await staffHint(pool);
+  } finally {
+    await pool.end();
   }
 }
 

@@ -5,13 +5,10 @@ import { CDR_FORMATS } from '../../billing/cdr/readers';
 import { DEFAULT_FEATURE_CODES, DEFAULT_SOURCE, DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat } from '../../billing/cdr/types';
 import { formatMinutes } from '../../billing/emails';
 import { periodOf } from '../../billing/periods';
-import { allowanceSeconds, overageMinutes, roundUsage } from '../../billing/rating';
-import { termsForPeriod } from '../../billing/terms';
 import { IdSchema, PeriodSchema, TimeZoneSchema } from '../../billing/validation';
 import type { ImportProgress } from '../../db/usage-import';
-import { periodFacts } from '../../db/terms';
+import { monthUsage } from '../../db/month-usage';
 import { getSubscriber } from '../../db/subscribers';
-import { countedDurations, usageByDay } from '../../db/usage';
 import { anyAlertableMonth } from '../../db/usage-alerts';
 import { usageImportWorkflowId, usageRematchWorkflowId, type UsageAlertsHandedOver } from '../../workflows/messages';
 import type { usageImportFollowUpWorkflow, usageRematchWorkflow } from '../../workflows/usage-follow-ups';
@@ -238,26 +235,12 @@ export function registerUsageCommands(program: Command, run: RunCommand): void {
         const subscriber = await getSubscriber(pool, flag(IdSchema, subscriberId, 'SUBSCRIBER'));
         if (!subscriber) throw new InputError(`subscriber "${subscriberId}" does not exist; see \`billing subscribers list\``);
         const period = opts.period ? flag(PeriodSchema, opts.period, '--period') : periodOf(Date.now(), subscriber.timezone);
-        const facts = await periodFacts(pool, subscriber, period);
-        const { policy } = facts;
-        const used = roundUsage(await countedDurations(pool, subscriber.id, period), policy.roundingIncrementSeconds);
-        const allowance = allowanceSeconds(termsForPeriod(facts));
-        const days = await usageByDay(pool, subscriber.id, period, subscriber.timezone);
-        const view = {
-          subscriberId: subscriber.id,
-          period,
-          timezone: subscriber.timezone,
-          policyVersion: policy.version,
-          calls: used.calls,
-          usedSeconds: used.billableSeconds,
-          allowanceSeconds: allowance,
-          remainingSeconds: Math.max(0, allowance - used.billableSeconds),
-          overageMinutes: overageMinutes(used.billableSeconds, allowance),
-          days,
-        };
+        const { usage: view } = await monthUsage(pool, subscriber, period);
+        const { days } = view;
+        const allowance = view.allowanceSeconds;
         if (opts.json) return printJson(view);
         printLines([
-          `${subscriber.id}, ${period} (${subscriber.timezone}), policy v${policy.version}`,
+          `${subscriber.id}, ${period} (${subscriber.timezone}), policy v${view.policyVersion}`,
           `  used:      ${formatMinutes(view.usedSeconds)} in ${view.calls} calls`,
           `  allowance: ${formatMinutes(allowance)}`,
           `  remaining: ${formatMinutes(view.remainingSeconds)}`,

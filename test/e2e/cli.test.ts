@@ -89,7 +89,7 @@ afterAll(async () => {
 test('billing operations add subscribers, import a month of usage, close it and read the invoices', async () => {
   expect((await billing('db', 'migrate')).stdout).toContain('schema is up to date');
   expect((await billing('staff', 'add', '--id', 'sam', '--email', 'sam@support.test')).code).toBe(0);
-  expect(await billingJson('staff', 'list')).toEqual([{ id: 'sam', email: 'sam@support.test', name: null, active: true }]);
+  expect(await billingJson('staff', 'list')).toEqual([{ id: 'sam', email: 'sam@support.test', name: null, active: true, role: 'support', hasPassword: false }]);
 
   const added = await billing(
     'subscribers',

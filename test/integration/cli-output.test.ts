@@ -81,7 +81,7 @@ test('status names the monthly fee with its currency and the limits granted, thi
 });
 
 test('staff and limit lists: the id column says what it is', async () => {
-  expect((await cli('staff', 'list')).split('\n')[0]).toMatch(/^Reviewer\s+Name\s+Email\s+Active$/);
+  expect((await cli('staff', 'list')).split('\n')[0]).toMatch(/^Reviewer\s+Name\s+Email\s+Role\s+Active\s+Password$/);
   expect((await cli('limit', 'list', '--status', 'approved')).split('\n')[0]).toMatch(
     /^Request\s+Subscriber\s+Asked \(min\)\s+Status\s+Age\s+Reviewer\s+Granted \(min\)\s+Until\s+Reason$/,
   );

@@ -68,7 +68,20 @@ const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.
   devDependencies: Record<string, string>;
 };
 
-const REQUIRED_SERVICES = ['postgresql', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui', 'mail', 'migrate', 'worker', 'codec-server', 'prometheus', 'grafana'];
+const REQUIRED_SERVICES = [
+  'postgresql',
+  'temporal-schema',
+  'temporal',
+  'temporal-setup',
+  'temporal-ui',
+  'mail',
+  'migrate',
+  'worker',
+  'codec-server',
+  'console',
+  'prometheus',
+  'grafana',
+];
 /**
  * The top-level folders the running code needs: what the build compiles (tsconfig.build.json's
  * folders, read as scripts/build.js reads them, so a new folder is caught here) and bin/.
@@ -260,6 +273,7 @@ describe('docker-compose.yml', () => {
     expect(publishedFor('mail', Number(mailEnv.MAILDEV_SMTP_PORT))).toBe(LOCAL_PORTS.smtp);
     expect(publishedFor('mail', Number(mailEnv.MAILDEV_WEB_PORT))).toBe(LOCAL_PORTS.mailWeb);
     expect(publishedFor('postgresql', 5432)).toBe(5432);
+    expect(publishedFor('console', LOCAL_PORTS.console)).toBe(LOCAL_PORTS.console);
   });
 
   test('writes no password: each comes from .env, and .env.example lists every variable the file reads', () => {

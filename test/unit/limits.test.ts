@@ -36,6 +36,8 @@ test('decisions: the approved limit defaults to the one asked for; a rejection n
   expect(reviewerProblem('x', undefined)).toContain('is not support staff');
   expect(reviewerProblem('x', { active: false })).toContain('no longer active');
   expect(reviewerProblem('x', { active: true })).toBeUndefined();
+  expect(reviewerProblem('x', { active: true, role: 'support' })).toBeUndefined();
+  expect(reviewerProblem('x', { active: true, role: 'billing-ops' })).toBe('reviewer "x" is billing-ops staff, not support: only support staff decide requests and cases');
 });
 
 test('a limit of 0 or below is refused by the rule that applies: above the current limit', () => {
