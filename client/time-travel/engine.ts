@@ -173,6 +173,8 @@ export async function playScenario(options: PlayOptions): Promise<PlayReport> {
     },
   ]);
 
+  options.onMonth?.(months[0]!);
+
   let requestId: string | undefined;
   for (const [index, played] of scenario.months.entries()) {
     const month: MonthReport = { period: played.period, events: [] };

@@ -15,7 +15,7 @@ export type PlayEvent =
   | { kind: 'limit-approved'; atMs: number; requestId: string; subscriberId: string; minutes: number; reviewer: string }
   | { kind: 'close'; atMs: number; period: string; workflowId: string }
   | { kind: 'invoice'; atMs: number; invoice: InvoiceFact }
-  | { kind: 'plan'; atMs: number; subscriberId: string; effectivePeriod: string; minutes: number; feeCents: number };
+  | { kind: 'plan'; atMs: number; subscriberId: string; effectivePeriod: string; minutes: number; feeCents: number; currency: string };
 
 export interface InvoiceFact {
   id: string;
@@ -33,7 +33,7 @@ export interface InvoiceFact {
 export interface Facts {
   sentEmails: Map<string, { purpose: string; version: number | null; kind: string | null }>;
   invoices: Map<string, InvoiceFact>;
-  plans: Map<string, { subscriberId: string; effectivePeriod: string; minutes: number; feeCents: number }>;
+  plans: Map<string, { subscriberId: string; effectivePeriod: string; minutes: number; feeCents: number; currency: string }>;
   activePolicies: Map<number, string>;
 }
 
@@ -52,7 +52,13 @@ export async function readFacts(pool: Pool): Promise<Facts> {
     pool.query(
       `SELECT invoice_id AS "invoiceId", adjusted_period AS period, overage_minutes AS "overageMinutes", amount_cents::bigint AS "amountCents" FROM invoice_adjustments ORDER BY 1, 2`,
     ),
-    pool.query(`SELECT subscriber_id AS "subscriberId", effective_period AS "effectivePeriod", minutes, fee_cents::bigint AS "feeCents" FROM subscriber_plans`),
+    // A plan's fee is in the currency of the policy in effect when it begins.
+    pool.query(
+      `SELECT subscriber_id AS "subscriberId", effective_period AS "effectivePeriod", minutes, fee_cents::bigint AS "feeCents",
+              (SELECT p.currency FROM policies p WHERE p.state IN ('active', 'superseded') AND p.active_from <= (effective_period || '-01')::date
+                ORDER BY p.active_from DESC LIMIT 1) AS currency
+         FROM subscriber_plans`,
+    ),
     pool.query(`SELECT version, to_char(active_from, 'YYYY-MM-DD') AS "activeFrom" FROM policies WHERE state = 'active' AND active_from IS NOT NULL`),
   ]);
   const adjustmentsOf = new Map<string, InvoiceFact['adjustments']>();

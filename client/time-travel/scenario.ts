@@ -128,7 +128,8 @@ export function buildScenario(options: { nowMs: number; months: number; seed?: n
       : null;
 
   const months = periods.map((period, index): PlayedMonth => {
-    const random = generator(seed * 97 + index + 1);
+    // Mixed, so that neighbouring months do not draw nearly the same numbers from the generator.
+    const random = generator(Math.imul(seed ^ Math.imul(index + 1, 0x9e3779b1), 0x85ebca6b));
     const calls = subscribers.flatMap((s) => monthOfCalls(s, period, random));
     const imports = SLICES.map((slice, k): UsageImport => {
       const within = (c: Call): boolean => {
