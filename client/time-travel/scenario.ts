@@ -16,7 +16,8 @@
  *   starts, noticed to everyone, reminded a week before, and active from the second month.
  */
 import { DateTime } from 'luxon';
-import type { PolicyChanges } from '../../billing/policy-revision';
+import { DEFAULT_POLICY_RULES } from '../../billing/policy';
+import { dayOf, earliestEffectiveDate, type PolicyChanges } from '../../billing/policy-revision';
 import { daysInPeriod, nextPeriod, periodBounds, periodOf } from '../../billing/periods';
 import { DEMO_SUBSCRIBERS, generator, type DemoSubscriber } from '../demo-data';
 
@@ -51,7 +52,11 @@ export const LIMIT_REQUEST = {
 /** One call of the first month that the switch exports only during the second. */
 export const LATE_CALL = { subscriberId: 'bruno', day: 28, hour: 15, seconds: 30 * 60 };
 
-/** The revision published as the play starts, effective the first day of the second month. */
+/**
+ * The revision published as the play starts, effective the 1st of the second month (of the third
+ * when the play starts on the last day or two of a month before a short one: the notice period
+ * counts from the day it is published).
+ */
 export const POLICY_REVISION: PolicyChanges = { overageRateMicros: 40_000 };
 
 /** The local days each import covers: calls of days 1-10 are imported on the 11th, and so on. */
@@ -154,12 +159,19 @@ export function buildScenario(options: { nowMs: number; months: number; seed?: n
     seed,
     serviceStart: `${first}-01`,
     months,
-    policy: { changes: POLICY_REVISION, effectiveFrom: `${nextPeriod(first)}-01` },
+    policy: { changes: POLICY_REVISION, effectiveFrom: revisionEffectiveFrom(first, options.nowMs) },
     limitRequest: ids.has(LIMIT_REQUEST.subscriberId)
       ? { ...LIMIT_REQUEST, requestAtMs: UTC_AT(first, LIMIT_REQUEST.requestDay, 10), decisionAtMs: UTC_AT(first, LIMIT_REQUEST.decisionDay, 10) }
       : null,
     lateCall: late,
   };
+}
+
+function revisionEffectiveFrom(firstPeriod: string, nowMs: number): string {
+  const earliest = earliestEffectiveDate(dayOf(nowMs), DEFAULT_POLICY_RULES.noticeDays);
+  let period = nextPeriod(firstPeriod);
+  while (`${period}-01` < earliest) period = nextPeriod(period);
+  return `${period}-01`;
 }
 
 /** The instant the slice's last local day ends in the last zone to reach it. */

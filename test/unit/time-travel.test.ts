@@ -48,6 +48,11 @@ describe('the scenario', () => {
     expect(buildScenario({ nowMs, months: 4, seed: 7 }).months[0]!.imports[0]!.calls).not.toEqual(scenario.months[0]!.imports[0]!.calls);
   });
 
+  test('the policy revision takes effect on the 1st of the second month, or the third when the notice period is longer', () => {
+    expect(buildScenario({ nowMs: Date.parse('2027-01-30T12:00:00Z'), months: 2 }).policy.effectiveFrom).toBe('2027-03-01');
+    expect(buildScenario({ nowMs: Date.parse('2027-01-31T12:00:00Z'), months: 2 }).policy.effectiveFrom).toBe('2027-04-01');
+  });
+
   test("every call is imported after it ended and before its month's close, which waits for the last zone's grace period", () => {
     const scenario = buildScenario({ nowMs, months: 3 });
     for (const month of scenario.months) {

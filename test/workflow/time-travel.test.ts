@@ -93,15 +93,15 @@ test("dispatch-co's limit request is approved and its months close within the ne
   expect(dispatch.map((e) => e.invoice.overageMinutes)).toEqual(dispatch.map(() => 0));
 });
 
-test('the policy revision is noticed to everyone at publication, reminded, then active from the second month', async () => {
-  const second = scenario.months[1]!.period;
+test('the policy revision is noticed to everyone at publication, reminded, then active from its date (the second month)', async () => {
+  const { effectiveFrom } = scenario.policy;
   const [published] = ofKind('policy-published');
   expect(report.months[0]!.events).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'policy-emails', emailKind: 'notice', count: DEMO_SUBSCRIBERS.length })]));
   expect(ofKind('policy-emails').filter((e) => e.emailKind === 'reminder')).toEqual([expect.objectContaining({ version: published!.version, count: DEMO_SUBSCRIBERS.length })]);
-  expect(ofKind('policy-activated')).toEqual([expect.objectContaining({ version: published!.version, activeFrom: `${second}-01` })]);
-  // The first month is rated at 0.05 a minute, the months from the second at the new 0.04.
+  expect(ofKind('policy-activated')).toEqual([expect.objectContaining({ version: published!.version, activeFrom: effectiveFrom })]);
+  // The months before it are rated at 0.05 a minute, those from it at the new 0.04.
   const { rows } = await t.db.pool.query(`SELECT DISTINCT period, overage_rate_micros::int AS rate FROM invoices ORDER BY period`);
-  expect(rows.map((r) => r.rate)).toEqual(scenario.months.map((_, i) => (i === 0 ? 50_000 : 40_000)));
+  expect(rows.map((r) => r.rate)).toEqual(scenario.months.map((m) => (`${m.period}-01` < effectiveFrom ? 50_000 : 40_000)));
 });
 
 test("an import's follow-up measures the alerts at the workflow's (simulated) time (recorded for the replay test)", async () => {
