@@ -93,7 +93,10 @@ export async function runTimeTravel(config: Config, months: number, options: { j
       await env.teardown();
     }
     if (stack.mailWebUrl || !config.externalDatabase) {
-      printLines(['', 'Running until Ctrl-C (the mail inbox and PostgreSQL of the local stack).']);
+      const running = 'Running until Ctrl-C (the mail inbox and PostgreSQL of the local stack).';
+      // With --json, stdout holds the JSON alone.
+      if (options.json) say(running);
+      else printLines(['', running]);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
