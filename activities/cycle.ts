@@ -5,6 +5,7 @@ import { invoiceEmail, minutePlanEmail, minutePlanReductionEmail } from '../bill
 import { buildInvoiceDocument, invoicePdfName, type Seller } from '../billing/invoice-document';
 import type { OverageStreak, PlanDecision, PlanReduction } from '../billing/minute-plans';
 import { periodBounds, startOfDayMs } from '../billing/periods';
+import { dayOf } from '../billing/policy-revision';
 import { DEFAULT_POLICY_RULES, type MinutePlan, type PolicyVersion } from '../billing/policy';
 import { allowanceSeconds, invoiceIdFor, roundUsage, type CycleRating, type CycleUsage } from '../billing/rating';
 import { priceInvoice, termsForPeriod, type PeriodFacts } from '../billing/terms';
@@ -92,6 +93,8 @@ export interface WriteInvoiceInput {
   serviceEndMs?: number;
   /** An invoice after the subscription ended: only the late calls of earlier months, no fee. */
   finalAdjustment?: boolean;
+  /** The issue date (YYYY-MM-DD, UTC); default the day of the write. */
+  issueDate?: string;
 }
 
 export interface CloseInputs {
@@ -256,6 +259,7 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail, seller:
         overageCents: priced.overageCents,
         adjustments: priced.adjustments,
         paymentTermsDays: paymentTermsOf(policy),
+        ...(input.issueDate ? { issueDate: input.issueDate } : {}),
       };
       return { invoice, email: invoiceEmailOf(invoice, subscriber, seller) };
     });
@@ -310,7 +314,9 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail, seller:
      * one activation, the subscriber and the terms read once): not due before the month has ended in
      * the subscriber's zone plus the grace period, as of `nowMs` (the workflow's time, so that the
      * answer is recorded and replays); a termination within the period is due at once, its last
-     * month prorated. Otherwise the invoice is written as by writeInvoice.
+     * month prorated. Otherwise the invoice is written as by writeInvoice, issued on the day of
+     * `nowMs` (UTC): the workflow's day, which under time skipping (`billing demo --months`) is
+     * the simulated one, not the machine's.
      */
     async closeCycleWhenDue(input: WriteInvoiceInput & { nowMs: number; graceHours: number }): Promise<CloseStep> {
       const subscriber = await subscriberOrFail(input.subscriberId);
@@ -318,7 +324,8 @@ export function createCycleActivities(pool: Pool, deliver: DeliverEmail, seller:
       const final = input.serviceEndMs !== undefined && input.serviceEndMs < endMs;
       const closeAtMs = endMs + input.graceHours * 3_600_000;
       if (!final && input.nowMs < closeAtMs) return { due: false, final, closeAtMs, timezone: subscriber.timezone };
-      const { serviceEndMs, ...rest } = input;
+      const { serviceEndMs, nowMs, graceHours: _grace, ...asked } = input;
+      const rest = { ...asked, issueDate: dayOf(nowMs) };
       // Service that ended before the period began: no fee, only the late calls of earlier months.
       const endedBefore = serviceEndMs !== undefined && serviceEndMs < startMs;
       const invoice = await writeInvoiceOf(subscriber, endedBefore ? { ...rest, finalAdjustment: true } : { ...rest, ...(final ? { serviceEndMs } : {}) });

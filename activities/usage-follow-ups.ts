@@ -27,8 +27,10 @@ export function createUsageFollowUpActivities(pool: Pool, temporal: Client, task
     /**
      * Queues the usage alerts the calls of a finished import made due (the months it touched are
      * kept with it); returns the keys not sent yet. Idempotent: each alert is one outbox row.
+     * `nowMs`: the workflow's time, which says which months are open or ended (the clock's for
+     * runs started before the workflow gave it).
      */
-    async queueImportAlerts(input: { importId: number }): Promise<string[]> {
+    async queueImportAlerts(input: { importId: number; nowMs?: number }): Promise<string[]> {
       const touched = await monthsTouchedByImport(pool, input.importId);
       if (touched === undefined)
         throw ApplicationFailure.nonRetryable(`import ${input.importId} does not exist; the summary of \`billing usage import\` names its import`, OPERATION_REFUSED);
@@ -37,7 +39,7 @@ export function createUsageFollowUpActivities(pool: Pool, temporal: Client, task
           `import ${input.importId} stopped before the end of its file; import the file again (its rows already in count once) and that import hands its alerts over`,
           OPERATION_REFUSED,
         );
-      return queueUsageAlerts(pool, touched, Date.now(), heartbeat);
+      return queueUsageAlerts(pool, touched, input.nowMs ?? Date.now(), heartbeat);
     },
 
     /**

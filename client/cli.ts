@@ -50,7 +50,11 @@ export const TOP_LEVEL_COMMANDS: ReadonlyArray<{ name: string; description: stri
   { name: 'db', description: 'database administration', group: 'services' },
   { name: 'worker', description: 'run a worker against the configured services until Ctrl-C', group: 'services' },
   { name: 'dev', description: 'start everything locally: Temporal dev server with UI, PostgreSQL, mail inbox, worker', group: 'services' },
-  { name: 'demo', description: 'a realistic example end to end: subscribers, a month of calls, the close, invoices; then where to look', group: 'services' },
+  {
+    name: 'demo',
+    description: 'a realistic example end to end: subscribers, a month of calls, the close, invoices; then where to look (--months N: the next N months, time-skipped)',
+    group: 'services',
+  },
   {
     name: 'codec-server',
     description: "decode and encode payloads for the Temporal UI and the temporal CLI with the configured keys (Temporal's codec server protocol)",

@@ -72,7 +72,7 @@ export const DEMO_SUBSCRIBERS: DemoSubscriber[] = [
 ];
 
 /** A small deterministic generator, so the example is the same on every machine. */
-function generator(seed: number): () => number {
+export function generator(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;

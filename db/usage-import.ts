@@ -42,8 +42,12 @@ export interface ImportOptions {
   /** The subscribers and numbers to attribute with, when the caller loaded them already (a collector's pages). */
   directory?: Directory;
   batchSize?: number;
-  /** Dates a call may have; default 2000-01-01 to 24 h after now (BILLING_IMPORT_EARLIEST, BILLING_IMPORT_MAX_FUTURE_HOURS). */
-  callDates?: { earliestDay: string; maxFutureHours: number };
+  /**
+   * Dates a call may have; default 2000-01-01 to 24 h after now (BILLING_IMPORT_EARLIEST,
+   * BILLING_IMPORT_MAX_FUTURE_HOURS). `nowMs`: the time the import is made at, default the clock's
+   * (the time-travel demo imports at its simulated time, months ahead).
+   */
+  callDates?: { earliestDay?: string; maxFutureHours?: number; nowMs?: number };
   /**
    * Rows from elsewhere than a file (a collector's page of a switch's cdr table): text in the
    * format's layout, one row a line. `file` then only names them (usage_imports.file), and
@@ -161,7 +165,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   const callDates: CallDateBounds = {
     earliestDay: options.callDates?.earliestDay ?? DEFAULT_IMPORT_EARLIEST,
     maxFutureHours: options.callDates?.maxFutureHours ?? DEFAULT_IMPORT_MAX_FUTURE_HOURS,
-    nowMs: Date.now(),
+    nowMs: options.callDates?.nowMs ?? Date.now(),
   };
   let reader = format === 'csv' ? undefined : withinCallDates(createReader(format, readerOptions), callDates);
   const directory = options.directory ?? (await loadDirectory(pool, { country: options.country }));

@@ -21,8 +21,11 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** `uiCodecEndpoint`: the codec server the Temporal UI decodes payloads through (codec/server.ts). */
-export async function startLocalStack(config: Config, say: (line: string) => void, options: { uiCodecEndpoint?: string } = {}): Promise<LocalStack> {
+/**
+ * `uiCodecEndpoint`: the codec server the Temporal UI decodes payloads through (codec/server.ts).
+ * `temporal: false`: no Temporal dev server (the time-travel demo brings its time-skipping one).
+ */
+export async function startLocalStack(config: Config, say: (line: string) => void, options: { uiCodecEndpoint?: string; temporal?: boolean } = {}): Promise<LocalStack> {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -43,7 +46,9 @@ export async function startLocalStack(config: Config, say: (line: string) => voi
 
     let temporalAddress = process.env.TEMPORAL_ADDRESS ?? `localhost:${LOCAL_PORTS.temporal}`;
     let temporalUiUrl: string | null = null;
-    if (!process.env.TEMPORAL_ADDRESS) {
+    if (options.temporal === false) {
+      temporalAddress = '';
+    } else if (!process.env.TEMPORAL_ADDRESS) {
       if (await portInUse(LOCAL_PORTS.temporal))
         throw new Error(`port ${LOCAL_PORTS.temporal} is taken: is a Temporal server already running? Stop it, or set TEMPORAL_ADDRESS to use it`);
       say('starting the Temporal dev server with its UI');

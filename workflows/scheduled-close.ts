@@ -23,6 +23,11 @@ export interface ScheduledCloseInput {
   batchSize?: number;
   /** Set when it continues as new while attached to a close started by hand: that close's month. */
   attachedPeriod?: string;
+  /**
+   * For the month close: how long one poll of its waiting phase waits, in seconds (default 30).
+   * The Schedule gives none; the time-travel demo gives 1, since time skipping stops while a poll waits.
+   */
+  waitSeconds?: number;
 }
 
 /** Patch: a close of the month already running (started by hand) is attached to, not a failure. */
@@ -51,7 +56,8 @@ export async function scheduledMonthCloseWorkflow(input: ScheduledCloseInput): P
   try {
     return await executeChild(monthCloseWorkflow, {
       workflowId: monthCloseWorkflowId(period),
-      args: [{ period, graceHours: input.graceHours, batchSize: input.batchSize }],
+      // waitSeconds absent (the Schedule's) adds nothing to the child's input: histories replay as before.
+      args: [{ period, graceHours: input.graceHours, batchSize: input.batchSize, ...(input.waitSeconds === undefined ? {} : { waitSeconds: input.waitSeconds }) }],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       // A close in progress outlives a terminated trigger.
       parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -12,7 +12,7 @@
  * usage-rematch-<time>: attributes the records that matched nobody to the numbers and subscribers
  * registered since, queues their alerts, and hands them to `usage-alerts-rematch-<time>`.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { db } from './activity-proxies';
 import { OPERATION_REFUSED, type RematchResult, type UsageAlertsHandedOver } from './messages';
@@ -37,10 +37,18 @@ async function handOver(keys: string[]): Promise<string | null> {
   return db(`Hand ${keys.length} usage alerts to their delivery`).handOverUsageAlerts({ origin, keys });
 }
 
+/**
+ * Patch: the alerts are measured as of the workflow's time, given to the activity, not the
+ * worker's clock: which month is still open, or has ended and awaits its close, is the workflow's
+ * answer, recorded, and under time skipping (`billing demo --months`) the simulated one.
+ */
+export const ALERTS_AT_WORKFLOW_TIME_PATCH = 'usage-alerts-at-workflow-time';
+
 export async function usageImportFollowUpWorkflow(input: { importId: number }): Promise<UsageAlertsHandedOver> {
   let keys: string[];
   try {
-    keys = await measured(`Queue the usage alerts of import ${input.importId}`).queueImportAlerts(input);
+    const asOf = patched(ALERTS_AT_WORKFLOW_TIME_PATCH) ? { ...input, nowMs: Date.now() } : input;
+    keys = await measured(`Queue the usage alerts of import ${input.importId}`).queueImportAlerts(asOf);
   } catch (error) {
     // An import that does not exist or did not finish: nothing to alert, said once.
     if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === OPERATION_REFUSED) {

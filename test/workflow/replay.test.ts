@@ -69,6 +69,8 @@ test('there are recorded histories of every workflow type', () => {
       'publish-policy-resumed.json',
       'usage-import-resumed.json',
       'usage-rematch-resumed.json',
+      // The alerts of an import measured at the workflow's time (the time-travel demo's simulated one).
+      'usage-import-alerts-at-workflow-time.json',
       // A source's collector: back after its switch was unreachable (ops alerted), and a spool run.
       'usage-collector-switch-back.json',
       'usage-collector-switch-down-alerted.json',
