@@ -10,7 +10,7 @@ import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import path from 'node:path';
-import { Client as PgClient } from 'pg';
+import { Client as PgClient, type Pool } from 'pg';
 import type { Config } from '../../config';
 import { migrate } from '../../db/migrate';
 import { createPool } from '../../db/pool';
@@ -18,6 +18,7 @@ import { temporalTestServerPath } from '../../stack/binaries';
 import { startLocalStack } from '../../stack/local';
 import { createBillingWorker, prebuiltWorkflowBundle } from '../../workers/worker';
 import { redact } from '../context';
+import { ensureDemoStaff } from '../demo-staff';
 import { output, printJson, printLines } from '../output';
 import { ensureSearchAttributes } from '../search-attributes';
 import { playScenario } from './engine';
@@ -57,8 +58,11 @@ export async function runTimeTravel(config: Config, months: number, options: { j
       });
       const scenario = buildScenario({ nowMs: await env.currentTimeMs(), months });
       say(`playing ${scenario.months.length} months from ${scenario.months[0]!.period}: each step at its simulated time`);
-      const report = await worker.runUntil(
-        playScenario({
+      // The worker runs on after the play while the console is open: its decisions are Updates.
+      const workerRun = worker.run();
+      let report;
+      try {
+        report = await playScenario({
           env,
           pool,
           scenario,
@@ -68,51 +72,86 @@ export async function runTimeTravel(config: Config, months: number, options: { j
           onMonth: (month) => {
             if (!options.json) printLines(['', ...monthLines(month)]);
           },
-        }),
-      );
+        });
+      } catch (error) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await workerRun.catch(() => undefined);
+        throw error;
+      }
       const wallMs = Date.now() - wallStart;
-      if (options.json) {
-        printJson({ ...report, wallMs, databaseUrl: redact(databaseUrl), mailInbox: stack.mailWebUrl });
-      } else {
-        printLines([
-          '',
-          `${summaryLine(report)} ${(wallMs / 1000).toFixed(1)} s in all, with the start of the services.`,
-          '',
-          'Where to look:',
-          stack.mailWebUrl
-            ? `  Mail inbox:  ${stack.mailWebUrl}  (every email of the play: alerts, invoices with their PDF, the plan, the limit request, the policy notices)`
-            : `  Mail:        sent to ${stack.smtpUrl}`,
-          `  Invoices:    DATABASE_URL='${databaseUrl}' npx billing invoices list`,
-          `               DATABASE_URL='${databaseUrl}' npx billing invoices show INV-${scenario.months[0]!.period}-alice`,
-          ...(hasConsole() ? [`  Console:     DATABASE_URL='${databaseUrl}' npx billing console`] : []),
-          `  The database keeps the play until the next one; Temporal's side (the test server) ended with it.`,
-        ]);
+      const keepRunning = Boolean(stack.mailWebUrl || !config.externalDatabase);
+      // The console on the play's database and test server, with the demo's support member.
+      const playConsole = keepRunning ? await startPlayConsole(config, databaseUrl, env.address, namespace, pool) : undefined;
+      try {
+        if (options.json) {
+          printJson({ ...report, wallMs, databaseUrl: redact(databaseUrl), mailInbox: stack.mailWebUrl, console: playConsole?.url ?? null });
+        } else {
+          printLines([
+            '',
+            `${summaryLine(report)} ${(wallMs / 1000).toFixed(1)} s in all, with the start of the services.`,
+            '',
+            'Where to look:',
+            stack.mailWebUrl
+              ? `  Mail inbox:  ${stack.mailWebUrl}  (every email of the play: alerts, invoices with their PDF, the plan, the limit request, the policy notices)`
+              : `  Mail:        sent to ${stack.smtpUrl}`,
+            ...(playConsole ? [`  Console:     ${playConsole.url}  (the play's subscribers, invoices, requests and closes)`, `               ${playConsole.signIn}`] : []),
+            `  Invoices:    DATABASE_URL='${databaseUrl}' npx billing invoices list`,
+            `               DATABASE_URL='${databaseUrl}' npx billing invoices show INV-${scenario.months[0]!.period}-alice`,
+            `  The database keeps the play until the next one; Temporal's side (the test server) ends with this command.`,
+          ]);
+        }
+        if (keepRunning) {
+          const running = "Running until Ctrl-C (the mail inbox, PostgreSQL, the console and the play's Temporal test server).";
+          // With --json, stdout holds the JSON alone.
+          if (options.json) say(running);
+          else printLines(['', running]);
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+        }
+      } finally {
+        await playConsole?.close();
+        // Ctrl-C has already begun the worker's shutdown (the SDK stops workers on SIGINT).
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await workerRun;
       }
     } finally {
       await pool.end();
       await env.teardown();
-    }
-    if (stack.mailWebUrl || !config.externalDatabase) {
-      const running = 'Running until Ctrl-C (the mail inbox and PostgreSQL of the local stack).';
-      // With --json, stdout holds the JSON alone.
-      if (options.json) say(running);
-      else printLines(['', running]);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
     }
   } finally {
     await stack.stop();
   }
 }
 
-/** Whether this build has `billing console` (the support console). */
-function hasConsole(): boolean {
-  // The CLI loads this module, so it is read when asked, not when this module loads: no import cycle.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { TOP_LEVEL_COMMANDS } = require('../cli') as typeof import('../cli');
-  return TOP_LEVEL_COMMANDS.some((c) => c.name === 'console');
+/**
+ * The support console on the play's database and its Temporal test server, with the demo's
+ * support member (a new password each play: the database is made afresh). Undefined, with the
+ * reason on stderr, when it cannot start (its port taken by a running `billing dev`).
+ */
+async function startPlayConsole(
+  config: Config,
+  databaseUrl: string,
+  temporalAddress: string,
+  namespace: string,
+  pool: Pool,
+): Promise<{ url: string; signIn: string; close(): Promise<void> } | undefined> {
+  try {
+    // Loaded when the play is over: the console's server is not part of the play.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startConsole } = require('../../console/start') as typeof import('../../console/start');
+    // The play's payloads are in clear (its worker has no codec): so are the console's.
+    const running = await startConsole(
+      { ...config, databaseUrl, codecKeys: undefined, codecKeyFile: undefined },
+      { env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace } },
+    );
+    const [signIn] = await ensureDemoStaff(pool);
+    return { url: running.url, signIn: signIn!, close: running.close };
+  } catch (error) {
+    say(`the support console did not start: ${(error as Error).message} (is \`billing dev\` running? set BILLING_CONSOLE_PORT to another port)`);
+    return undefined;
+  }
 }
 
 /** Drops and creates `name` on the server of `url`, and migrates it; returns its URL. */
