@@ -11,7 +11,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
 import { mayDo, MAX_PASSWORD_LENGTH, type StaffPermission } from '../billing/staff-roles';
 import { passwordMatches } from '../client/passwords';
-import { createConsoleSession, endConsoleSession, staffOfSession, type ConsoleStaff } from '../db/console';
+import { signInBlockedText, signInBlockedUntil, SIGN_IN_WINDOW_MINUTES, throttledLogin } from '../billing/sign-in-throttle';
+import { clearSignInFailures, createConsoleSession, endConsoleSession, recentSignInFailures, recordSignInFailure, staffOfSession, type ConsoleStaff } from '../db/console';
 import { staffForSignIn } from '../db/staff';
 import { isProxyAddress } from './addresses';
 import { render } from './render';
@@ -63,11 +64,22 @@ export function registerAuth(app: FastifyInstance, pool: Pool, options: { trustH
     const password = String(body.password ?? '');
     const next = safeNext(body.next);
     const member = login && password.length <= MAX_PASSWORD_LENGTH ? await staffForSignIn(pool, login) : undefined;
+    // Guessing is slowed down before any password is checked (billing/sign-in-throttle.ts): a
+    // member's failures count together whether their id or their email was typed.
+    const counted = member ? throttledLogin(member.id) : throttledLogin(login);
+    const address = request.ip;
+    const blockedUntil = signInBlockedUntil(await recentSignInFailures(pool, counted, address, SIGN_IN_WINDOW_MINUTES));
+    if (blockedUntil !== undefined) {
+      reply.header('Retry-After', String(Math.max(1, Math.ceil((blockedUntil - Date.now()) / 1000))));
+      return render(request, reply.code(429), 'sign-in', { title: 'Sign in', next, login, problem: signInBlockedText(blockedUntil) });
+    }
     // One answer for an unknown login, a wrong password, no password, and a deactivated member.
     const matches = await passwordMatches(member?.passwordHash ?? null, password);
     if (!member || !matches || !member.active) {
+      await recordSignInFailure(pool, counted, address);
       return render(request, reply.code(401), 'sign-in', { title: 'Sign in', next, login, problem: 'That id or email and password do not match an active staff member.' });
     }
+    await clearSignInFailures(pool, [counted]);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + SESSION_HOURS * 3_600_000);
     await createConsoleSession(pool, { tokenSha256: sha256(token), staffId: member.id, expiresAt });

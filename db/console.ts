@@ -4,6 +4,7 @@
  * Everything else it shows comes from the same db/ modules as the CLI's commands.
  */
 import type { Pool } from 'pg';
+import type { RecentFailures } from '../billing/sign-in-throttle';
 import type { StaffRole } from '../billing/staff-roles';
 
 export interface SubscriberHit {
@@ -89,4 +90,36 @@ export async function staffOfSession(pool: Pool, tokenSha256: string): Promise<C
 
 export async function endConsoleSession(pool: Pool, tokenSha256: string): Promise<void> {
   await pool.query('UPDATE console_sessions SET ended_at = now() WHERE token_sha256 = $1 AND ended_at IS NULL', [tokenSha256]);
+}
+
+/** Failed sign-ins within the window for a login and for an address (billing/sign-in-throttle.ts). */
+export async function recentSignInFailures(pool: Pool, login: string, address: string, windowMinutes: number): Promise<RecentFailures> {
+  const { rows } = await pool.query(
+    `SELECT count(*) FILTER (WHERE login = $1)::int AS login_count,
+            min(failed_at) FILTER (WHERE login = $1) AS login_oldest,
+            count(*) FILTER (WHERE address = $2)::int AS address_count,
+            min(failed_at) FILTER (WHERE address = $2) AS address_oldest
+       FROM console_sign_in_failures
+      WHERE (login = $1 OR address = $2) AND failed_at > now() - make_interval(mins => $3)`,
+    [login, address, windowMinutes],
+  );
+  const r = rows[0];
+  return {
+    login: { count: r.login_count, oldestMs: r.login_oldest ? (r.login_oldest as Date).getTime() : null },
+    address: { count: r.address_count, oldestMs: r.address_oldest ? (r.address_oldest as Date).getTime() : null },
+  };
+}
+
+/** Records a failed sign-in, and forgets those older than a day. */
+export async function recordSignInFailure(pool: Pool, login: string, address: string): Promise<void> {
+  await pool.query(
+    `WITH pruned AS (DELETE FROM console_sign_in_failures WHERE failed_at < now() - interval '1 day')
+     INSERT INTO console_sign_in_failures (login, address) VALUES ($1, $2)`,
+    [login, address],
+  );
+}
+
+/** A member signed in: the failures of their login are forgotten (their address's are not). */
+export async function clearSignInFailures(pool: Pool, logins: string[]): Promise<void> {
+  await pool.query('DELETE FROM console_sign_in_failures WHERE login = ANY($1)', [logins]);
 }

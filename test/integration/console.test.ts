@@ -226,3 +226,30 @@ test('behind a reverse proxy: its header signs the member in when configured, fr
   // Not configured: the header is nobody.
   expect((await browser().get('/queue', { 'x-forwarded-user': 'sam' })).status).toBe(303);
 });
+
+test('password guessing is slowed down: after five failures a login is refused without a check until the window has passed', async () => {
+  await givenStaff(db.pool, { id: 'gus', password: PASSWORD });
+  // Failures count for the member whether their id or their email is typed.
+  for (const login of ['gus', 'GUS@staff.test', 'gus', 'gus@staff.test', 'gus']) expect((await browser().signIn(login, 'a wrong guess, again')).status).toBe(401);
+  const refused = await browser().signIn('gus', PASSWORD);
+  expect(refused.status).toBe(429);
+  expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+  expect(refused.body).toContain('Too many failed sign-ins for this id or email, or from this address: try again after');
+  // The right password did not sign gus in, and did not count as a failure either.
+  const { rows: failures } = await db.pool.query("SELECT count(*)::int AS n, min(address) AS address FROM console_sign_in_failures WHERE login = 'gus'");
+  expect(failures[0].n).toBe(5);
+  // Another member signs in as before.
+  await signedIn('sam');
+  // Once the failures are older than the window, gus signs in, and their failures are forgotten.
+  await db.pool.query("UPDATE console_sign_in_failures SET failed_at = failed_at - interval '16 minutes' WHERE login = 'gus'");
+  expect(await browser().signIn('gus', PASSWORD)).toMatchObject({ status: 303, location: '/' });
+  expect((await db.pool.query("SELECT count(*)::int AS n FROM console_sign_in_failures WHERE login = 'gus'")).rows[0].n).toBe(0);
+
+  // Twenty failures from one address stop every login from it, known or not.
+  const address = failures[0].address as string;
+  await db.pool.query("INSERT INTO console_sign_in_failures (login, address) SELECT 'guess-' || i, $1 FROM generate_series(1, 20) AS i", [address]);
+  expect((await browser().signIn('sam', PASSWORD)).status).toBe(429);
+  expect((await browser().signIn('nobody-at-all', 'whatever it is')).status).toBe(429);
+  await db.pool.query('DELETE FROM console_sign_in_failures WHERE address = $1', [address]);
+  await signedIn('sam');
+});
