@@ -7,22 +7,20 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { periodOf } from '../../billing/periods';
 import type { RunningConsole } from '../../console/server';
 import { createLimitRequest, getLimitRequest, limitRequestEvents } from '../../db/limit-requests';
 import { limitRequestWorkflow } from '../../workflows/limit-request';
 import { limitRequestWorkflowId } from '../../workflows/messages';
 import { givenStaff, startTestConsole } from '../helpers/console';
+import { ARTIFACTS, launchChromium } from '../helpers/browser';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { givenCalls, givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { billingWorker, startDevServer } from '../helpers/temporal';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 const taskQueue = 'console-e2e-test';
 const PASSWORD = 'correct horse battery staple';
 
@@ -35,39 +33,13 @@ let consoleApp: RunningConsole;
 let browser: Browser;
 let page: Page;
 
-/** CHROMIUM_PATH, else Debian's chromium (as test/e2e/temporal-ui.test.ts finds it). */
-function chromiumExecutable(): string {
-  const candidate = process.env.CHROMIUM_PATH || DEBIAN_CHROMIUM;
-  if (fs.existsSync(candidate)) return candidate;
-  throw new Error(`Chromium is not installed at ${candidate}: install Debian's chromium package (apt-get install --no-install-recommends chromium) or set CHROMIUM_PATH`);
-}
-
 beforeAll(async () => {
-  [env, db, smtp, browser] = await Promise.all([
-    startDevServer(),
-    createTestDatabase(),
-    startSmtpServer(),
-    chromium.launch({
-      executablePath: chromiumExecutable(),
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-dev-shm-usage',
-      ],
-    }),
-  ]);
+  [env, db, smtp, browser] = await Promise.all([startDevServer(), createTestDatabase(), startSmtpServer(), launchChromium()]);
   worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, shutdownGraceTime: '100 ms' });
   running = worker.run();
   consoleApp = await startTestConsole({ databaseUrl: db.url, pool: db.pool, client: env.client });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.setDefaultTimeout(15_000);
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
 });
 
 afterAll(async () => {

@@ -9,9 +9,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { periodOf } from '../../billing/periods';
 import { EncryptionCodec } from '../../codec/encryption';
 import { historyBytes, storedPayloads } from '../../codec/inspect';
@@ -21,13 +20,12 @@ import { freePort } from '../../stack/processes';
 import { cycleSummary } from '../../billing/cycle-details';
 import { closeCycleSignal, subscriberWorkflowId } from '../../workflows/messages';
 import { subscriberWorkflow } from '../../workflows/subscriber';
+import { ARTIFACTS, launchChromium } from '../helpers/browser';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { givenSubscriber } from '../helpers/fixtures';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { billingWorker, clientWithKeys, startDevServerWithUi } from '../helpers/temporal';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 const taskQueue = 'temporal-ui-test';
 
 let env: TestWorkflowEnvironment;
@@ -43,20 +41,7 @@ const key: CodecKey = { id: 'ui-test', key: randomBytes(32) };
 /** The payloads the UI asked the codec server to decode. */
 let decodedForUi = 0;
 
-/** CHROMIUM_PATH, else Debian's chromium, which `npm test`'s setup installs when it can. */
-function chromiumExecutable(): string {
-  const configured = process.env.CHROMIUM_PATH;
-  const candidate = configured || DEBIAN_CHROMIUM;
-  if (fs.existsSync(candidate)) return candidate;
-  const where = configured ? `CHROMIUM_PATH=${configured} does not exist` : `Chromium is not installed at ${DEBIAN_CHROMIUM}`;
-  throw new Error(
-    `${where}: install Debian's chromium package (as root: apt-get install --no-install-recommends chromium; ` +
-      '`npm test` does this itself when it runs as root on Debian/Ubuntu) or set CHROMIUM_PATH to a Chromium or Chrome executable',
-  );
-}
-
 beforeAll(async () => {
-  const executablePath = chromiumExecutable();
   const uiPort = await freePort();
   const codec = new EncryptionCodec([key]);
   codecServer = await startCodecServer({
@@ -71,33 +56,12 @@ beforeAll(async () => {
     port: 0,
   });
   let dev: { env: TestWorkflowEnvironment; uiUrl: string };
-  [dev, db, smtp, browser] = await Promise.all([
-    startDevServerWithUi({ uiPort, uiCodecEndpoint: codecServer.url }),
-    createTestDatabase(),
-    startSmtpServer(),
-    chromium.launch({
-      executablePath,
-      headless: true,
-      // As root Chromium needs --no-sandbox; the rest keeps it from calling home on a closed network,
-      // and --disable-dev-shm-usage keeps it alive where /dev/shm is small (containers).
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-dev-shm-usage',
-      ],
-    }),
-  ]);
+  [dev, db, smtp, browser] = await Promise.all([startDevServerWithUi({ uiPort, uiCodecEndpoint: codecServer.url }), createTestDatabase(), startSmtpServer(), launchChromium()]);
   ({ env, uiUrl } = dev);
   worker = await billingWorker(env, { pool: db.pool, smtpUrl: smtp.url, taskQueue, codecKeys: [key], shutdownGraceTime: '100 ms' }); // stopped after the tests only
   running = worker.run();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(20_000);
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
 });
 
 afterAll(async () => {
