@@ -198,7 +198,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     summary.rejected += 1;
   };
 
-  let batch = new StagingBatch();
+  let batch = store.newBatch();
   const keysInBatch = new BatchKeys(batchSize);
   const inFlight: Promise<void>[] = [];
   // Records in batches that are committed, for a file that turns out cut short.
@@ -213,7 +213,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   const ready: StagingBatch[] = [];
   const cutBatch = (): void => {
     if (batch.records > 0) ready.push(batch);
-    batch = new StagingBatch();
+    batch = store.newBatch();
     keysInBatch.clear();
   };
   const writeReady = async (): Promise<void> => {
