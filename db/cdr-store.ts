@@ -202,7 +202,10 @@ function callsFromStage(onlyNewRecords: boolean): string {
                  call_seconds, final_segment
             FROM stage_calls) s
     ${onlyNewRecords ? 'JOIN new_records USING (record_key)' : ''}
-    LEFT JOIN invoices i ON i.subscriber_id = s.subscriber_id AND i.period = s.period`;
+    LEFT JOIN invoices i ON i.subscriber_id = s.subscriber_id AND i.period = s.period
+    -- in the order of the calls_subscriber index, whose inserts cost most of the statement: one
+    -- subscriber's calls go into the same index page one after the other (byte order sorts fastest)
+    ORDER BY s.subscriber_id COLLATE "C"`;
 }
 
 const partitionsKnown = new Set<string>();
