@@ -17,7 +17,7 @@ import { detectFormat } from '../billing/cdr/detect';
 import { UsageCsvReader } from '../billing/cdr/own-formats';
 import { createReader } from '../billing/cdr/readers';
 import { DEFAULT_SOURCE, DEFAULT_VOICEMAIL_NUMBERS, type CdrFormat, type CdrRecord, type ReadResult } from '../billing/cdr/types';
-import { CdrStore, StagingBatch, type BatchResult } from './cdr-store';
+import { CdrStore, keyText, StagingBatch, type BatchResult } from './cdr-store';
 import { loadDirectory } from './directory';
 import { DEFAULT_IMPORT_BATCH_ROWS, DEFAULT_IMPORT_EARLIEST, DEFAULT_IMPORT_MAX_FUTURE_HOURS } from '../config';
 import { withinCallDates, type CallDateBounds } from '../billing/cdr/call-dates';
@@ -89,7 +89,7 @@ export interface ImportSummary {
  * time keeps an import's inserts together at the end of the index instead of all over it.
  */
 export function recordKey(source: string, raw: string, startMs: number): string {
-  return keyOf(keyTime(startMs), rowDigest(source, raw));
+  return keyText(keyTime(startMs), rowDigest(source, raw));
 }
 
 /** The md5 of the source and row, in hex: a key's part that is not time. */
@@ -102,29 +102,6 @@ function keyTime(startMs: number): number {
   const t = Math.max(0, Math.floor(startMs));
   return (Math.floor(t / 4_294_967_296) & 0xffff) * 4_294_967_296 + (t >>> 0);
 }
-
-/** The uuid text of a key, its time written a byte at a time (toString(16) and padStart cost more). */
-function keyOf(time: number, digest: string): string {
-  const high = Math.floor(time / 4_294_967_296);
-  const low = time >>> 0;
-  return (
-    HEX_BYTES[high >>> 8]! +
-    HEX_BYTES[high & 255] +
-    HEX_BYTES[low >>> 24] +
-    HEX_BYTES[(low >>> 16) & 255] +
-    '-' +
-    HEX_BYTES[(low >>> 8) & 255] +
-    HEX_BYTES[low & 255] +
-    '-' +
-    digest.slice(0, 4) +
-    '-' +
-    digest.slice(4, 8) +
-    '-' +
-    digest.slice(8, 20)
-  );
-}
-
-const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 /**
  * Read in 64 KiB chunks: each chunk is parsed without yielding, and between chunks the event loop
@@ -202,7 +179,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
     summary.rejected += 1;
   };
 
-  let batch = new StagingBatch();
+  let batch = store.newBatch();
   const keysInBatch = new BatchKeys(batchSize);
   const inFlight: Promise<void>[] = [];
   // Records in batches that are committed, for a file that turns out cut short.
@@ -217,7 +194,7 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
   const ready: StagingBatch[] = [];
   const cutBatch = (): void => {
     if (batch.records > 0) ready.push(batch);
-    batch = new StagingBatch();
+    batch = store.newBatch();
     keysInBatch.clear();
   };
   const writeReady = async (): Promise<void> => {
@@ -230,13 +207,14 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
 
   // Where a party's share of a record lands: the month when it lies in one (derived from the
   // record in SQL), or null after staging one call row per month it spans.
-  const shareOf = (record: CdrRecord, key: string, party: Party, direction: 'outgoing' | 'incoming'): string | null => {
+  const shareOf = (record: CdrRecord, time: number, digest: string, party: Party, direction: 'outgoing' | 'incoming'): string | null => {
     const single = party.months.singleMonth(billableStartMs(record), record.billableSeconds);
     if (single !== undefined) {
       touched.note(party, single);
       return single;
     }
     const segments = segmentsFor(record, party);
+    const key = keyText(time, digest);
     segments.forEach((segment, index) => {
       touched.note(party, segment.period);
       batch.addCall({
@@ -266,15 +244,14 @@ export async function importUsageFile(pool: Pool, options: ImportOptions): Promi
       summary.duplicates += 1;
       return;
     }
-    const key = keyOf(time, digest);
     const { caller, callee } = partiesOf(record, directory);
     if (caller === undefined && callee === undefined) {
       summary.unmatched += 1;
       noteUnmatched(record, unmatchedNumbers);
     }
-    const callerPeriod = caller ? shareOf(record, key, caller, 'outgoing') : null;
-    const calleePeriod = callee ? shareOf(record, key, callee, 'incoming') : null;
-    batch.addRecord(record, key, caller?.subscriberId ?? null, callee?.subscriberId ?? null, callerPeriod, calleePeriod);
+    const callerPeriod = caller ? shareOf(record, time, digest, caller, 'outgoing') : null;
+    const calleePeriod = callee ? shareOf(record, time, digest, callee, 'incoming') : null;
+    batch.addRecord(record, { time, digest }, caller?.subscriberId ?? null, callee?.subscriberId ?? null, callerPeriod, calleePeriod);
     if (batch.records >= batchSize) cutBatch();
   };
   const take = (results: ReadResult[]): void => {
@@ -412,7 +389,7 @@ class BatchKeys {
     this.digestParts = new Int32Array(size * 3);
   }
 
-  /** Adds the key of `time` and `digest` (see keyOf); false when the batch has it already. */
+  /** Adds the key of `time` and `digest` (see keyText); false when the batch has it already. */
   add(time: number, digest: string): boolean {
     const a = hexValue(digest, 0, 7);
     const b = hexValue(digest, 7, 7);

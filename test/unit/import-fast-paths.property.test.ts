@@ -1,10 +1,13 @@
 /**
  * The import's fast paths agree with the plain rules they stand in for: ZoneMonths with
- * periodOf and splitAtMonthBoundaries, LocalTimeReader with luxon.
+ * periodOf and splitAtMonthBoundaries, LocalTimeReader with luxon, the COPY rows written a value
+ * at a time with the template they were first written with.
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { recordKey } from '../../db/usage-import';
+import { keyText, StagingBatch } from '../../db/cdr-store';
+import type { CdrRecord } from '../../billing/cdr/types';
 import { DateTime } from 'luxon';
 import { LocalTimeReader } from '../../billing/local-time';
 import { periodOf, splitAtMonthBoundaries, ZoneMonths } from '../../billing/periods';
@@ -117,5 +120,71 @@ describe('recordKey', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('StagingBatch', () => {
+  // The row as first written, a template literal (with copyText's escapes) encoded by Buffer.write.
+  const copyText = (value: string | null): string => (value === null ? '\\N' : value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r'));
+  const asFirstWritten = (r: CdrRecord, key: string, callerId: string | null, calleeId: string | null, callerPeriod: string | null, calleePeriod: string | null): string =>
+    `${key}\t${r.line}\t${r.startMs}\t${r.answerMs ?? '\\N'}\t${r.billableSeconds}\t${copyText(r.callingNumber)}\t${copyText(r.calledNumber)}\t${copyText(r.accountCode)}\t${copyText(r.subscriberId ?? null)}\t${r.direction ?? '\\N'}\t${r.counted ? 't' : 'f'}\t${r.notCountedReason ?? '\\N'}\t${copyText(callerId)}\t${copyText(calleeId)}\t${callerPeriod ?? '\\N'}\t${calleePeriod ?? '\\N'}\n`;
+
+  const anyText = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom('\\', '\t', '\n', '\r', '1', '+', 'é', '\u{1F600}', '\ud800', 'N') }));
+  const number = fc.oneof(fc.integer({ min: 0, max: 2 ** 53 - 1 }), fc.integer({ min: -1e15, max: 1e15 }), fc.double({ noNaN: true }));
+  const row = fc.record({
+    time: fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+    digest: fc.stringMatching(/^[0-9a-f]{32}$/),
+    line: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+    startMs: number,
+    answerMs: fc.option(number),
+    billableSeconds: fc.integer({ min: 0, max: 999_999_999 }),
+    callingNumber: fc.option(anyText),
+    calledNumber: fc.option(anyText),
+    accountCode: fc.option(anyText),
+    subscriberId: fc.option(anyText, { nil: undefined }),
+    direction: fc.option(fc.constantFrom('outgoing' as const, 'incoming' as const), { nil: undefined }),
+    counted: fc.boolean(),
+    notCountedReason: fc.option(fc.constantFrom('unanswered' as const, 'voicemail-deposit' as const)),
+    callerId: fc.option(anyText),
+    calleeId: fc.option(anyText),
+    callerPeriod: fc.option(fc.constantFrom('2026-10', '2026-11')),
+    calleePeriod: fc.option(fc.constantFrom('2026-10', '2026-11')),
+  });
+
+  type Row = typeof row extends fc.Arbitrary<infer T> ? T : never;
+
+  const written = async (batch: StagingBatch): Promise<Buffer> => {
+    const parts: Buffer[] = [];
+    for await (const part of batch.recordsCopy()) parts.push(part as Buffer);
+    return Buffer.concat(parts);
+  };
+
+  const add = (batch: StagingBatch, rows: Row[]): string => {
+    let expected = '';
+    for (const r of rows) {
+      const record: CdrRecord = { format: 'asterisk', raw: '', endMs: 0, ...r };
+      batch.addRecord(record, { time: r.time, digest: r.digest }, r.callerId, r.calleeId, r.callerPeriod, r.calleePeriod);
+      expected += asFirstWritten(record, keyText(r.time, r.digest), r.callerId, r.calleeId, r.callerPeriod, r.calleePeriod);
+    }
+    return expected;
+  };
+
+  it('writes each record as the template literal did, byte for byte', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 30 }), async (rows) => {
+        const batch = new StagingBatch();
+        const expected = add(batch, rows);
+        expect((await written(batch)).equals(Buffer.from(expected))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes rows across its 1 MiB buffers, and a value longer than one', async () => {
+    const rows = fc.sample(row, { numRuns: 20_000, seed: 14 });
+    rows[5_000] = { ...rows[5_000]!, callingNumber: 'é'.repeat(600_000), calledNumber: '\\'.repeat(300_000) };
+    const batch = new StagingBatch();
+    const expected = add(batch, rows);
+    expect((await written(batch)).equals(Buffer.from(expected))).toBe(true);
   });
 });
