@@ -43,6 +43,12 @@ function ensureNodeModules() {
   const installed = path.join(root, 'node_modules', '.package-lock.json');
   const fresh = fs.existsSync(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs;
   if (fresh) return;
+  // A node_modules linked from another checkout (a git worktree sharing one) belongs to that
+  // checkout: npm ci here would empty it through the link, under whoever else is using it.
+  if (fs.existsSync(path.join(root, 'node_modules')) && fs.lstatSync(path.join(root, 'node_modules')).isSymbolicLink()) {
+    log('node_modules is a link to another checkout: not reinstalled here (run npm ci where it lives)');
+    return;
+  }
   log('installing npm dependencies from the lockfile (npm ci)');
   const status = run('npm', ['ci', '--no-audit', '--no-fund']);
   if (status !== 0) {
