@@ -20,7 +20,17 @@ export const FORMAT = {
   minutes: (seconds: number): string => formatMinutes(Number(seconds)),
   age: formatAge,
   thousands: (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ','),
+  time: formatTime,
 };
+
+/** A moment as staff read it, to the minute in UTC (`2026-12-02 14:04 UTC`); other text as it is. */
+export function formatTime(value: string | Date | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  const ms = value instanceof Date ? value.getTime() : /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) return String(value);
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
 
 export async function render(request: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown>): Promise<FastifyReply> {
   const staff = request.staff;
