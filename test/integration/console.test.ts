@@ -253,3 +253,16 @@ test('password guessing is slowed down: after five failures a login is refused w
   await db.pool.query('DELETE FROM console_sign_in_failures WHERE address = $1', [address]);
   await signedIn('sam');
 });
+
+test('sessions over for a day are forgotten when someone signs in; the others are kept', async () => {
+  await givenStaff(db.pool, { id: 'tess', password: PASSWORD });
+  await db.pool.query(
+    `INSERT INTO console_sessions (token_sha256, staff_id, expires_at, ended_at) VALUES
+       ('old-ended', 'tess', now() + interval '1 hour', now() - interval '25 hours'),
+       ('old-expired', 'tess', now() - interval '25 hours', NULL),
+       ('recently-ended', 'tess', now() + interval '1 hour', now() - interval '1 hour')`,
+  );
+  await signedIn('tess');
+  const { rows } = await db.pool.query(`SELECT token_sha256 FROM console_sessions WHERE staff_id = 'tess' AND token_sha256 LIKE '%-%' ORDER BY 1`);
+  expect(rows.map((r) => r.token_sha256)).toEqual(['recently-ended']);
+});
