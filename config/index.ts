@@ -3,6 +3,7 @@
  * machine (DESIGN, "Interfaces"). Temporal's connection is read by @temporalio/envconfig
  * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profile file): see client/temporal.ts.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Seller } from '../billing/invoice-document';
@@ -51,6 +52,14 @@ export const DEFAULT_SELLER: Seller = {
   taxId: 'US 12-3456789',
   email: 'billing@redconnect.example',
 };
+
+/** An entry of BILLING_CONSOLE_TRUSTED_PROXIES: an address, a CIDR range, or one of proxy-addr's names. */
+function isProxyItem(item: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+  const [address, bits, extra] = item.split('/');
+  if (extra !== undefined || !address || isIP(address) === 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address) === 4 ? 32 : 128));
+}
 
 export const EnvSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -135,6 +144,18 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name such as X-Forwarded-User')
     .optional(),
+  BILLING_CONSOLE_TRUSTED_PROXIES: z
+    .string()
+    .default('loopback')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    )
+    .refine((items) => items.length > 0 && items.every(isProxyItem), {
+      message: 'must be a comma-separated list of addresses, CIDR ranges (10.0.0.0/8) or loopback, linklocal, uniquelocal',
+    }),
   BILLING_TEMPORAL_UI_URL: z.string().url().default(`http://localhost:${LOCAL_PORTS.temporalUi}`),
   NODE_ENV: z.string().optional(),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
@@ -224,6 +245,8 @@ export interface Config {
   consoleSecret?: string;
   /** ...and the header a reverse proxy names the signed-in member in; none is honoured when unset. */
   consoleTrustHeader?: string;
+  /** The reverse proxies the console believes (its header, X-Forwarded-For/Proto): addresses, CIDR ranges or proxy-addr's names. */
+  consoleTrustedProxies: string[];
   /** The Temporal UI the console links runs to (no trailing slash). */
   temporalUiUrl: string;
   /** NODE_ENV=production: no secret of the data folder's, BILLING_CONSOLE_SECRET is required. */
@@ -317,6 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     consoleHost: e.BILLING_CONSOLE_HOST,
     consoleSecret: e.BILLING_CONSOLE_SECRET,
     consoleTrustHeader: e.BILLING_CONSOLE_TRUST_HEADER?.toLowerCase(),
+    consoleTrustedProxies: e.BILLING_CONSOLE_TRUSTED_PROXIES,
     temporalUiUrl: e.BILLING_TEMPORAL_UI_URL.replace(/\/+$/, ''),
     production: e.NODE_ENV === 'production',
     temporalCliPath: e.TEMPORAL_CLI_PATH,

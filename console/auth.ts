@@ -14,7 +14,7 @@ import { passwordMatches } from '../client/passwords';
 import { signInBlockedText, signInBlockedUntil, SIGN_IN_WINDOW_MINUTES, throttledLogin } from '../billing/sign-in-throttle';
 import { clearSignInFailures, createConsoleSession, endConsoleSession, recentSignInFailures, recordSignInFailure, staffOfSession, type ConsoleStaff } from '../db/console';
 import { staffForSignIn } from '../db/staff';
-import { isProxyAddress } from './addresses';
+import type { ProxyTrust } from './addresses';
 import { render } from './render';
 
 export const SESSION_COOKIE = 'billing_console_session';
@@ -42,9 +42,9 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) && !next.startsWith('/sign-') ? next : '/';
 }
 
-export function registerAuth(app: FastifyInstance, pool: Pool, options: { trustHeader?: string }): void {
+export function registerAuth(app: FastifyInstance, pool: Pool, options: { trustHeader?: string; isProxy: ProxyTrust }): void {
   app.addHook('onRequest', async (request, reply) => {
-    request.staff = await signedIn(request, pool, options.trustHeader);
+    request.staff = await signedIn(request, pool, options.trustHeader, options.isProxy);
     if (request.staff || isPublicPath(request.url)) return;
     const next = request.method === 'GET' ? request.url : '/';
     const signIn = `/sign-in?next=${encodeURIComponent(next)}`;
@@ -102,11 +102,11 @@ function sessionToken(request: FastifyRequest): string | undefined {
   return unsigned.valid && unsigned.value ? unsigned.value : undefined;
 }
 
-async function signedIn(request: FastifyRequest, pool: Pool, trustHeader: string | undefined): Promise<ConsoleStaff | undefined> {
+async function signedIn(request: FastifyRequest, pool: Pool, trustHeader: string | undefined, isProxy: ProxyTrust): Promise<ConsoleStaff | undefined> {
   if (trustHeader) {
     const named = request.headers[trustHeader];
-    // Honoured only from a proxy's address (console/addresses.ts); the proxy strips it from clients.
-    if (typeof named === 'string' && named.trim() !== '' && isProxyAddress(request.socket.remoteAddress)) {
+    // Honoured only from a trusted proxy's address (BILLING_CONSOLE_TRUSTED_PROXIES); the proxy strips it from clients.
+    if (typeof named === 'string' && named.trim() !== '' && isProxy(request.socket.remoteAddress)) {
       const member = await staffForSignIn(pool, named.trim());
       if (member?.active) {
         request.viaProxy = true;

@@ -16,7 +16,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
-import { TRUSTED_PROXIES } from './addresses';
+import { proxyTrust } from './addresses';
 import { registerAuth } from './auth';
 import { registerDecisions } from './decisions';
 import { registerPages } from './pages';
@@ -37,7 +37,7 @@ const HTMX_DIR = path.dirname(require.resolve('htmx.org/dist/htmx.min.js'));
 
 export async function buildConsole(options: ConsoleOptions): Promise<FastifyInstance> {
   const { config, pool } = options;
-  const app = Fastify({ logger: false, trustProxy: TRUSTED_PROXIES.join(','), bodyLimit: 64 * 1024 });
+  const app = Fastify({ logger: false, trustProxy: config.consoleTrustedProxies, bodyLimit: 64 * 1024 });
   await app.register(fastifyCookie, { secret: options.secret });
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/cookie', cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto', signed: true } });
@@ -63,7 +63,7 @@ export async function buildConsole(options: ConsoleOptions): Promise<FastifyInst
     }
   });
 
-  registerAuth(app, pool, { trustHeader: config.consoleTrustHeader });
+  registerAuth(app, pool, { trustHeader: config.consoleTrustHeader, isProxy: proxyTrust(config.consoleTrustedProxies) });
   // Every form: a POST without the token of this browser's CSRF cookie is refused before its route runs.
   app.addHook('preHandler', (request, reply, done) => {
     if (request.method !== 'POST') return done();

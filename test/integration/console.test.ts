@@ -225,6 +225,19 @@ test('behind a reverse proxy: its header signs the member in when configured, fr
   }
   // Not configured: the header is nobody.
   expect((await browser().get('/queue', { 'x-forwarded-user': 'sam' })).status).toBe(303);
+  // From an address that is not one of the configured proxies (a machine of the same network that
+  // reaches the console directly), the header is nobody either.
+  const elsewhere = await startTestConsole({
+    databaseUrl: db.url,
+    pool: db.pool,
+    client: env.client,
+    env: { BILLING_CONSOLE_TRUST_HEADER: 'X-Forwarded-User', BILLING_CONSOLE_TRUSTED_PROXIES: '10.0.0.0/8' },
+  });
+  try {
+    expect((await new ConsoleBrowser(elsewhere.url).get('/queue', { 'x-forwarded-user': 'sam' })).status).toBe(303);
+  } finally {
+    await elsewhere.close();
+  }
 });
 
 test('password guessing is slowed down: after five failures a login is refused without a check until the window has passed', async () => {
