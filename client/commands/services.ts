@@ -24,6 +24,7 @@ import { onboardSubscriberWorkflowId } from '../../workflows/messages';
 import { output, printLines, printTable } from '../output';
 import { DEMO_SUBSCRIBERS, demoUsageCsv } from '../demo-data';
 import { ensureDemoStaff, staffHint } from '../demo-staff';
+import { startConsoleBeside } from '../local-console';
 import { DEFAULT_MONTHS, MAX_MONTHS, monthsProblem } from '../time-travel/scenario';
 import { ensureSearchAttributes } from '../search-attributes';
 import { ensureAbuseScanSchedule, ensureMonthCloseSchedule } from '../schedule';
@@ -236,7 +237,7 @@ async function withLocalStack(config: Config, afterStart: (config: Config, addre
   let consoleServer: { url: string; close(): Promise<void> } | undefined;
   try {
     await runWorkerUntilStopped(running, async () => {
-      consoleServer = await startLocalConsole(running);
+      consoleServer = await startConsoleBeside(running, say);
       if (consoleServer) addresses.splice(2, 0, `Console:      ${consoleServer.url} (support console: README, "The support console")`);
       const client = await connectClient();
       try {
@@ -255,18 +256,6 @@ async function withLocalStack(config: Config, afterStart: (config: Config, addre
     await consoleServer?.close();
     await stack.stop();
     await codec.server?.close();
-  }
-}
-
-/** The support console on the local stack, or nothing (said why) when its port is taken: the rest of the stack runs on. */
-async function startLocalConsole(config: Config): Promise<{ url: string; close(): Promise<void> } | undefined> {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the console's server is loaded only when it starts
-    const { startConsole } = require('../../console/start') as typeof import('../../console/start');
-    return await startConsole(config);
-  } catch (error) {
-    say(`the support console did not start: ${(error as Error).message} (set BILLING_CONSOLE_PORT to another port)`);
-    return undefined;
   }
 }
 

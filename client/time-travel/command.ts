@@ -19,6 +19,7 @@ import { startLocalStack } from '../../stack/local';
 import { createBillingWorker, prebuiltWorkflowBundle } from '../../workers/worker';
 import { redact } from '../context';
 import { ensureDemoStaff } from '../demo-staff';
+import { startConsoleBeside } from '../local-console';
 import { output, printJson, printLines } from '../output';
 import { ensureSearchAttributes } from '../search-attributes';
 import { playScenario } from './engine';
@@ -137,19 +138,18 @@ async function startPlayConsole(
   namespace: string,
   pool: Pool,
 ): Promise<{ url: string; signIn: string; close(): Promise<void> } | undefined> {
+  // The play's payloads are in clear (its worker has no codec): so are the console's.
+  const running = await startConsoleBeside({ ...config, databaseUrl, codecKeys: undefined, codecKeyFile: undefined }, say, {
+    env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace },
+    hint: 'is `billing dev` running? set BILLING_CONSOLE_PORT to another port',
+  });
+  if (!running) return undefined;
   try {
-    // Loaded when the play is over: the console's server is not part of the play.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { startConsole } = require('../../console/start') as typeof import('../../console/start');
-    // The play's payloads are in clear (its worker has no codec): so are the console's.
-    const running = await startConsole(
-      { ...config, databaseUrl, codecKeys: undefined, codecKeyFile: undefined },
-      { env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace } },
-    );
     const [signIn] = await ensureDemoStaff(pool);
     return { url: running.url, signIn: signIn!, close: running.close };
   } catch (error) {
-    say(`the support console did not start: ${(error as Error).message} (is \`billing dev\` running? set BILLING_CONSOLE_PORT to another port)`);
+    await running.close();
+    say(`the support console did not start: ${(error as Error).message}`);
     return undefined;
   }
 }
