@@ -77,7 +77,7 @@ export interface ConsoleStaff {
 /** A new session; sessions over for a day (ended or expired) are forgotten on the way. */
 export async function createConsoleSession(pool: Pool, session: { tokenSha256: string; staffId: string; expiresAt: Date }): Promise<void> {
   await pool.query(
-    `WITH pruned AS (DELETE FROM console_sessions WHERE coalesce(least(ended_at, expires_at), expires_at) < now() - interval '1 day')
+    `WITH pruned AS (DELETE FROM console_sessions WHERE least(ended_at, expires_at) < now() - interval '1 day')
      INSERT INTO console_sessions (token_sha256, staff_id, expires_at) VALUES ($1, $2, $3)`,
     [session.tokenSha256, session.staffId, session.expiresAt],
   );
